@@ -1,0 +1,13 @@
+// The `updraft` subcommands; one file each. Each add_* registers its subcommand
+// and sets `exit_code` when it runs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace updraft::cli {
+
+void add_diff_command(CLI::App& app, int& exit_code);
+void add_patch_command(CLI::App& app, int& exit_code);
+void add_info_command(CLI::App& app, int& exit_code);
+
+}  // namespace updraft::cli

@@ -1,0 +1,72 @@
+// `updraft diff OLD NEW -o PATCH [--profile mcu-tiny|mcu|linux]`
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "core/host/file.h"
+#include "delta/diff/diff.h"
+
+namespace updraft::cli {
+namespace {
+
+struct DiffArgs {
+  std::string old_path, new_path, out_path;
+  std::string profile = "linux";
+  bool quiet = false;
+};
+
+int run_diff(const DiffArgs& args) {
+  const delta::ProfileInfo* profile = delta::find_profile(args.profile);
+  if (profile == nullptr) {
+    return report_error(Error(ErrorCode::kInvalidArgument, "unknown profile '" + args.profile +
+                                                               "' (use mcu-tiny, mcu or linux)"));
+  }
+  HostResult<std::vector<std::byte>> old_image = read_file(args.old_path);
+  if (!old_image.ok()) return report_error(old_image.error());
+  HostResult<std::vector<std::byte>> new_image = read_file(args.new_path);
+  if (!new_image.ok()) return report_error(new_image.error());
+
+  const auto start = std::chrono::steady_clock::now();
+  Progress progress("diff", new_image->size());
+  delta::DiffOptions options;
+  options.profile = profile->profile;
+  options.progress = [&](const char* stage, std::uint64_t done, std::uint64_t total) {
+    progress.update(stage, done, total);
+  };
+  delta::DiffStats stats;
+  HostResult<std::vector<std::byte>> patch = delta::make_patch(*old_image, *new_image, options, &stats);
+  if (!patch.ok()) return report_error(patch.error());
+  if (auto written = write_file_atomic(args.out_path, *patch); !written.ok()) {
+    return report_error(written.error());
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!args.quiet) {
+    const double ratio = new_image->empty() ? 0.0 : 100.0 * static_cast<double>(patch->size()) /
+                                                         static_cast<double>(new_image->size());
+    std::printf("%s: %zu bytes (%.2f%% of new image), profile %s, workspace %u bytes, %u ops, %.2f s\n",
+                args.out_path.c_str(), patch->size(), ratio, args.profile.c_str(),
+                delta::workspace_bytes(profile->params), stats.ops, seconds);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_diff_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<DiffArgs>();
+  CLI::App* cmd = app.add_subcommand("diff", "Make a delta patch that turns OLD into NEW");
+  cmd->add_option("OLD", args->old_path, "Image the device runs now")->required()->check(CLI::ExistingFile);
+  cmd->add_option("NEW", args->new_path, "Image to update to")->required()->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", args->out_path, "Patch file to write")->required();
+  cmd->add_option("--profile", args->profile,
+                  "Device class: mcu-tiny (<= 8 KB RAM), mcu (<= 32 KB), linux")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mcu-tiny", "mcu", "linux"}));
+  cmd->add_flag("-q,--quiet", args->quiet, "Print nothing on success");
+  cmd->callback([args, &exit_code] { exit_code = run_diff(*args); });
+}
+
+}  // namespace updraft::cli

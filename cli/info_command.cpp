@@ -1,0 +1,89 @@
+// `updraft info PATCH [--json]`: what a patch binds and what it costs a device.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "core/codec.h"
+#include "core/host/file.h"
+#include "delta/format/patch_format.h"
+
+namespace updraft::cli {
+namespace {
+
+struct InfoArgs {
+  std::string patch_path;
+  bool json = false;
+};
+
+int run_info(const InfoArgs& args) {
+  HostResult<std::vector<std::byte>> patch = read_file(args.patch_path);
+  if (!patch.ok()) return report_error(patch.error());
+  if (patch->size() < delta::kHeaderSize) {
+    return report_error(Error(ErrorCode::kPatchTruncated, "file is shorter than a patch header"));
+  }
+  Result<delta::PatchHeader> decoded = delta::decode_header(
+      std::span<const std::byte, delta::kHeaderSize>(patch->data(), delta::kHeaderSize));
+  if (!decoded.ok()) return report_error(Error(decoded.error()));
+  const delta::PatchHeader& h = *decoded;
+
+  // Walk the frame headers to show how the payload splits; a short file is reported, not trusted.
+  std::size_t pos = delta::kHeaderSize;
+  std::uint64_t largest_frame = 0;
+  std::uint32_t frames_present = 0;
+  while (frames_present < h.frame_count() && pos + delta::kFrameHeaderSize <= patch->size()) {
+    const std::uint32_t size = load_le32(patch->data() + pos);
+    largest_frame = std::max<std::uint64_t>(largest_frame, size);
+    pos += delta::kFrameHeaderSize + size;
+    ++frames_present;
+  }
+  const bool complete = frames_present == h.frame_count() && pos == patch->size();
+
+  nlohmann::json j = {
+      {"format_version", h.version},
+      {"profile", std::string(delta::profile_name(h.profile))},
+      {"codec", h.codec},
+      {"patch_bytes", patch->size()},
+      {"old_size", h.old_size},
+      {"new_size", h.new_size},
+      {"old_sha256", hex(h.old_hash.data(), h.old_hash.size())},
+      {"new_sha256", hex(h.new_hash.data(), h.new_hash.size())},
+      {"workspace_bytes", h.workspace_bytes},
+      {"frame_size", h.params.frame_size},
+      {"frames", h.frame_count()},
+      {"largest_frame_payload", largest_frame},
+      {"model", {{"lit_ctx_bits", h.params.lit_ctx_bits},
+                 {"diff_ctx_bits", h.params.diff_ctx_bits},
+                 {"pos_ctx_bits", h.params.pos_ctx_bits}}},
+      {"complete", complete},
+  };
+  if (args.json) {
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    const double ratio = h.new_size == 0 ? 0.0 : 100.0 * static_cast<double>(patch->size()) / h.new_size;
+    std::printf("Updraft patch v%u, profile %s\n", h.version, std::string(delta::profile_name(h.profile)).c_str());
+    std::printf("  patch      %zu bytes (%.2f%% of new)%s\n", patch->size(), ratio,
+                complete ? "" : "  [INCOMPLETE or has trailing bytes]");
+    std::printf("  old image  %u bytes  sha256 %s\n", h.old_size, hex(h.old_hash.data(), 32).c_str());
+    std::printf("  new image  %u bytes  sha256 %s\n", h.new_size, hex(h.new_hash.data(), 32).c_str());
+    std::printf("  device RAM %u bytes of workspace (+ ~200 B patcher state, < 512 B stack)\n",
+                h.workspace_bytes);
+    std::printf("  frames     %u of %u bytes (resume points), largest payload %llu bytes\n",
+                h.frame_count(), h.params.frame_size, static_cast<unsigned long long>(largest_frame));
+  }
+  return complete ? 0 : kExitFailed;
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<InfoArgs>();
+  CLI::App* cmd = app.add_subcommand("info", "Show a patch's header: sizes, hashes, RAM needed");
+  cmd->add_option("PATCH", args->patch_path, "Patch file")->required()->check(CLI::ExistingFile);
+  cmd->add_flag("--json", args->json, "Print JSON");
+  cmd->callback([args, &exit_code] { exit_code = run_info(*args); });
+}
+
+}  // namespace updraft::cli

@@ -1,0 +1,64 @@
+#include "core/error_code.h"
+
+namespace updraft {
+namespace {
+
+struct Entry {
+  ErrorCode code;
+  std::string_view name;
+  std::string_view text;
+};
+
+constexpr Entry kCatalogue[] = {
+    {ErrorCode::kOk, "OK", "ok"},
+    {ErrorCode::kPatchBadMagic, "PATCH_BAD_MAGIC", "not an Updraft patch (bad magic)"},
+    {ErrorCode::kPatchTruncated, "PATCH_TRUNCATED", "patch ended before the new image was complete"},
+    {ErrorCode::kPatchCorrupt, "PATCH_CORRUPT", "patch data is corrupt (decoded values out of range)"},
+    {ErrorCode::kPatchWrongBase, "PATCH_WRONG_BASE",
+     "patch was made for a different old image (size or SHA-256 differs)"},
+    {ErrorCode::kPatchUnsupportedVersion, "PATCH_UNSUPPORTED_VERSION",
+     "patch format version or codec is not supported"},
+    {ErrorCode::kPatchWorkspaceTooSmall, "PATCH_WORKSPACE_TOO_SMALL",
+     "patch needs more workspace RAM than the device offers"},
+    {ErrorCode::kPatchOutputMismatch, "PATCH_OUTPUT_MISMATCH",
+     "rebuilt image does not match the SHA-256 in the patch header"},
+    {ErrorCode::kPatchFrameChecksum, "PATCH_FRAME_CHECKSUM", "patch frame failed its CRC-32 check"},
+    {ErrorCode::kPatchHeaderChecksum, "PATCH_HEADER_CHECKSUM", "patch header failed its CRC-32 check"},
+    {ErrorCode::kPatchTrailingData, "PATCH_TRAILING_DATA", "bytes follow the end of the patch"},
+    {ErrorCode::kPatchBadCheckpoint, "PATCH_BAD_CHECKPOINT",
+     "resume checkpoint is corrupt or belongs to another patch"},
+    {ErrorCode::kPatchTooLarge, "PATCH_TOO_LARGE", "image sizes exceed the patch format's limits"},
+    {ErrorCode::kPatchInputTooLarge, "PATCH_INPUT_TOO_LARGE",
+     "input image too large for the diff engine"},
+    {ErrorCode::kManifestMalformed, "MANIFEST_MALFORMED", "manifest is malformed"},
+    {ErrorCode::kSignatureInvalid, "SIGNATURE_INVALID", "signature is invalid"},
+    {ErrorCode::kHashMismatch, "HASH_MISMATCH", "SHA-256 does not match"},
+    {ErrorCode::kFlashOutOfRange, "FLASH_OUT_OF_RANGE", "flash access outside the device"},
+    {ErrorCode::kFlashMisaligned, "FLASH_MISALIGNED", "flash write or erase is not aligned"},
+    {ErrorCode::kFlashNotErased, "FLASH_NOT_ERASED", "flash write to bytes that are not erased"},
+    {ErrorCode::kFlashIo, "FLASH_IO", "flash driver reported an I/O error"},
+    {ErrorCode::kIoError, "IO_ERROR", "file input/output failed"},
+    {ErrorCode::kInvalidArgument, "INVALID_ARGUMENT", "invalid argument"},
+    {ErrorCode::kInternal, "INTERNAL", "internal error"},
+};
+
+const Entry* find(ErrorCode code) {
+  for (const Entry& e : kCatalogue) {
+    if (e.code == code) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string_view describe(ErrorCode code) {
+  const Entry* e = find(code);
+  return e != nullptr ? e->text : std::string_view("unknown error");
+}
+
+std::string_view error_name(ErrorCode code) {
+  const Entry* e = find(code);
+  return e != nullptr ? e->name : std::string_view("UNKNOWN");
+}
+
+}  // namespace updraft

@@ -1,0 +1,56 @@
+// The one catalogue of error numbers. Devices report these numbers and the console
+// shows them, so a number is never reused or renumbered. Ranges: 1xx patch,
+// 2xx manifest/signature, 3xx flash, 4xx download/transport, 5xx agent/boot,
+// 6xx server storage, 7xx API requests, 9xx host tools.
+// Portable: no heap, usable on the device.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace updraft {
+
+enum class ErrorCode : std::uint16_t {
+  kOk = 0,
+
+  // 1xx patch
+  kPatchBadMagic = 100,
+  kPatchTruncated = 101,
+  kPatchCorrupt = 102,
+  kPatchWrongBase = 103,
+  kPatchUnsupportedVersion = 104,
+  kPatchWorkspaceTooSmall = 105,
+  kPatchOutputMismatch = 106,
+  kPatchFrameChecksum = 107,
+  kPatchHeaderChecksum = 108,
+  kPatchTrailingData = 109,
+  kPatchBadCheckpoint = 110,
+  kPatchTooLarge = 111,
+  kPatchInputTooLarge = 112,
+
+  // 2xx manifest and signatures
+  kManifestMalformed = 200,
+  kSignatureInvalid = 201,
+  kHashMismatch = 202,
+
+  // 3xx flash
+  kFlashOutOfRange = 300,
+  kFlashMisaligned = 301,
+  kFlashNotErased = 302,
+  kFlashIo = 303,
+
+  // 9xx host tools (never sent by a device)
+  kIoError = 900,
+  kInvalidArgument = 901,
+  kInternal = 902,
+};
+
+// Static text for a code; never empty, usable on the device.
+std::string_view describe(ErrorCode code);
+
+// Stable upper-case name for the API's error shape, e.g. "PATCH_TRUNCATED".
+std::string_view error_name(ErrorCode code);
+
+constexpr std::uint16_t error_number(ErrorCode code) { return static_cast<std::uint16_t>(code); }
+
+}  // namespace updraft

@@ -1,0 +1,39 @@
+#include "core/host/file.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace updraft {
+
+HostResult<std::vector<std::byte>> read_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Error(ErrorCode::kIoError, "cannot open " + path + ": " + std::strerror(errno));
+  std::vector<std::byte> data;
+  std::byte buffer[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) data.insert(data.end(), buffer, buffer + n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Error(ErrorCode::kIoError, "cannot read " + path);
+  return data;
+}
+
+Result<void, Error> write_file_atomic(const std::string& path, ByteView data) {
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return Error(ErrorCode::kIoError, "cannot create " + tmp + ": " + std::strerror(errno));
+  const bool wrote = std::fwrite(data.data(), 1, data.size(), f) == data.size();
+  const bool closed = std::fclose(f) == 0;
+  if (!wrote || !closed) {
+    std::remove(tmp.c_str());
+    return Error(ErrorCode::kIoError, "cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Error(ErrorCode::kIoError, "cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace updraft

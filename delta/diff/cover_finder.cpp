@@ -1,0 +1,110 @@
+#include "delta/diff/cover_finder.h"
+
+#include <algorithm>
+
+namespace updraft::delta {
+namespace {
+
+// Finds, going forward from (new_pos, old_pos) at most `limit` bytes, the length
+// where matches minus mismatches peaks: the approximate extent of an alignment.
+std::uint32_t extend_forward(ByteView old_image, ByteView new_image, std::uint32_t new_pos,
+                             std::uint32_t old_pos, std::uint32_t limit) {
+  std::int64_t score = 0, best_score = 0;
+  std::uint32_t best_len = 0;
+  for (std::uint32_t i = 0; i < limit && old_pos + i < old_image.size(); ++i) {
+    score += old_image[old_pos + i] == new_image[new_pos + i] ? 1 : -1;
+    if (score > best_score) {
+      best_score = score;
+      best_len = i + 1;
+    }
+  }
+  return best_len;
+}
+
+// The same, going backwards from just before (new_pos, old_pos).
+std::uint32_t extend_backward(ByteView old_image, ByteView new_image, std::uint32_t new_pos,
+                              std::uint32_t old_pos, std::uint32_t limit) {
+  std::int64_t score = 0, best_score = 0;
+  std::uint32_t best_len = 0;
+  for (std::uint32_t i = 1; i <= limit && i <= old_pos; ++i) {
+    score += old_image[old_pos - i] == new_image[new_pos - i] ? 1 : -1;
+    if (score > best_score) {
+      best_score = score;
+      best_len = i;
+    }
+  }
+  return best_len;
+}
+
+}  // namespace
+
+std::vector<Cover> find_covers(ByteView old_image, ByteView new_image, const SuffixArray& index,
+                               const CoverOptions& options) {
+  std::vector<Cover> covers;
+  const auto new_size = static_cast<std::uint32_t>(new_image.size());
+  const auto old_size = static_cast<std::int64_t>(old_image.size());
+  auto same_at = [&](std::uint32_t new_pos, std::int64_t offset) {
+    const std::int64_t o = new_pos + offset;
+    return o >= 0 && o < old_size && old_image[static_cast<std::size_t>(o)] == new_image[new_pos];
+  };
+
+  std::uint32_t scan = 0, len = 0;
+  Match match;
+  // The previous alignment: where the last cover started and its old-minus-new offset.
+  std::uint32_t last_scan = 0, last_old = 0;
+  std::int64_t last_offset = 0;
+  std::uint32_t next_report = 0;
+
+  while (scan < new_size) {
+    // Look for an exact match that is clearly better than just continuing the
+    // previous alignment (which the diff bytes would cover for free).
+    std::uint32_t old_score = 0;
+    std::uint32_t scored_to = scan += len;
+    for (; scan < new_size; ++scan) {
+      match = index.longest_match(new_image.subspan(scan));
+      len = match.length;
+      for (; scored_to < scan + len; ++scored_to) {
+        if (same_at(scored_to, last_offset)) ++old_score;
+      }
+      if ((len == old_score && len != 0) || len > old_score + options.switch_margin) break;
+      if (same_at(scan, last_offset)) --old_score;
+    }
+    if (options.progress && scan >= next_report) {
+      options.progress(scan);
+      next_report = scan + (1u << 16);
+    }
+    if (len == old_score && scan != new_size) continue;
+
+    // Close the previous alignment: its forward extent, the new match's backward
+    // extent, and where they meet if they overlap.
+    std::uint32_t len_forward = extend_forward(old_image, new_image, last_scan, last_old, scan - last_scan);
+    std::uint32_t len_back = 0;
+    if (scan < new_size) {
+      len_back = extend_backward(old_image, new_image, scan, match.old_pos, scan - last_scan);
+    }
+    if (last_scan + len_forward > scan - len_back) {
+      const std::uint32_t overlap = (last_scan + len_forward) - (scan - len_back);
+      std::int64_t s = 0, best = 0;
+      std::uint32_t keep = 0;
+      for (std::uint32_t i = 0; i < overlap; ++i) {
+        const std::uint32_t fwd = last_scan + len_forward - overlap + i;
+        if (old_image[last_old + len_forward - overlap + i] == new_image[fwd]) ++s;
+        const std::uint32_t back = scan - len_back + i;
+        if (old_image[match.old_pos - len_back + i] == new_image[back]) --s;
+        if (s > best) {
+          best = s;
+          keep = i + 1;
+        }
+      }
+      len_forward = len_forward + keep - overlap;
+      len_back -= keep;
+    }
+    if (len_forward > 0) covers.push_back({last_scan, last_old, len_forward});
+    last_scan = scan - len_back;
+    last_old = match.old_pos - len_back;
+    last_offset = std::int64_t{match.old_pos} - scan;
+  }
+  return covers;
+}
+
+}  // namespace updraft::delta

@@ -1,0 +1,33 @@
+// Finds covers: regions of the new image that approximately equal a region of
+// the old one (bsdiff-class matching over a suffix array). Host only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "core/bytes.h"
+#include "delta/diff/suffix_array.h"
+
+namespace updraft::delta {
+
+// new[new_pos, new_pos + length) is coded as old[old_pos, ...) plus diff bytes.
+struct Cover {
+  std::uint32_t new_pos = 0;
+  std::uint32_t old_pos = 0;
+  std::uint32_t length = 0;
+};
+
+struct CoverOptions {
+  // A new exact match must beat the current alignment by this many bytes before
+  // the finder switches to it; lower finds more covers, each costing an op header.
+  std::uint32_t switch_margin = 8;
+  // Called with the new-image position as the scan advances.
+  std::function<void(std::uint32_t)> progress;
+};
+
+// Covers sorted by new_pos, non-overlapping in the new image.
+std::vector<Cover> find_covers(ByteView old_image, ByteView new_image, const SuffixArray& index,
+                               const CoverOptions& options);
+
+}  // namespace updraft::delta

@@ -1,0 +1,54 @@
+#include "delta/diff/suffix_array.h"
+
+#include <divsufsort.h>
+
+#include <algorithm>
+
+namespace updraft::delta {
+namespace {
+
+std::uint32_t common_prefix(ByteView a, ByteView b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  const auto diverge = std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin());
+  return static_cast<std::uint32_t>(diverge.first - a.begin());
+}
+
+}  // namespace
+
+HostResult<SuffixArray> SuffixArray::build(ByteView text) {
+  SuffixArray result;
+  result.text_ = text;
+  result.sa_.resize(text.size());
+  if (!text.empty() &&
+      divsufsort(reinterpret_cast<const sauchar_t*>(text.data()), result.sa_.data(),
+                 static_cast<saidx_t>(text.size())) != 0) {
+    return Error(ErrorCode::kInternal, "divsufsort failed");
+  }
+  return result;
+}
+
+Match SuffixArray::longest_match(ByteView pattern) const {
+  if (sa_.empty() || pattern.empty()) return {};
+  // Binary search narrows [lo, hi] to the two suffixes around where `pattern`
+  // would sort; the longest common prefix is with one of them.
+  std::size_t lo = 0, hi = sa_.size() - 1;
+  while (hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    const ByteView suffix = text_.subspan(static_cast<std::size_t>(sa_[mid]));
+    const std::size_t n = std::min(suffix.size(), pattern.size());
+    const bool less = std::lexicographical_compare(suffix.begin(), suffix.begin() + static_cast<std::ptrdiff_t>(n),
+                                                   pattern.begin(), pattern.begin() + static_cast<std::ptrdiff_t>(n));
+    if (less) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  const auto lo_pos = static_cast<std::uint32_t>(sa_[lo]);
+  const auto hi_pos = static_cast<std::uint32_t>(sa_[hi]);
+  const std::uint32_t lo_len = common_prefix(text_.subspan(lo_pos), pattern);
+  const std::uint32_t hi_len = common_prefix(text_.subspan(hi_pos), pattern);
+  return lo_len >= hi_len ? Match{lo_pos, lo_len} : Match{hi_pos, hi_len};
+}
+
+}  // namespace updraft::delta

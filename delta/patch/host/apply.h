@@ -1,0 +1,45 @@
+// Host conveniences around the streaming Patcher: images in memory, whole-patch apply.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+#include "core/host/error.h"
+#include "delta/patch/patcher.h"
+
+namespace updraft::delta {
+
+class MemoryImageReader final : public ImageReader {
+ public:
+  explicit MemoryImageReader(ByteView image) : image_(image) {}
+  std::uint32_t size() const override { return static_cast<std::uint32_t>(image_.size()); }
+  Result<void> read(std::uint32_t offset, MutableByteView out) override;
+
+ private:
+  ByteView image_;
+};
+
+// Collects the new image; refuses writes that are not at the expected offset, as
+// the patcher promises to write front to back.
+class VectorImageWriter final : public ImageWriter {
+ public:
+  Result<void> write(std::uint32_t offset, ByteView data) override;
+  std::vector<std::byte>& bytes() { return bytes_; }
+  // After a resume the writer continues at the checkpoint's offset.
+  void truncate(std::size_t size) { bytes_.resize(size); }
+
+ private:
+  std::vector<std::byte> bytes_;
+};
+
+struct ApplyOptions {
+  std::size_t chunk_size = 64 * 1024;       // feed granularity
+  std::size_t workspace_bytes = 0;          // 0: what the header asks for
+};
+
+// Applies a whole patch held in memory; the result is verified against the header.
+HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patch,
+                                               const ApplyOptions& options = {});
+
+}  // namespace updraft::delta
