@@ -29,7 +29,7 @@ int run_diff(const DiffArgs& args) {
   if (!new_image.ok()) return report_error(new_image.error());
 
   const auto start = std::chrono::steady_clock::now();
-  Progress progress("diff", new_image->size());
+  Progress progress("diff", args.quiet ? 0 : new_image->size());
   delta::DiffOptions options;
   options.profile = profile->profile;
   options.progress = [&](const char* stage, std::uint64_t done, std::uint64_t total) {

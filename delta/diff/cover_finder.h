@@ -21,7 +21,7 @@ struct Cover {
 struct CoverOptions {
   // A new exact match must beat the current alignment by this many bytes before
   // the finder switches to it; lower finds more covers, each costing an op header.
-  std::uint32_t switch_margin = 8;
+  std::uint32_t switch_margin = 6;
   // Called with the new-image position as the scan advances.
   std::function<void(std::uint32_t)> progress;
 };

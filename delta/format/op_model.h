@@ -116,6 +116,7 @@ class OpModel {
     for (std::size_t i = 0; i < n; ++i) probs_[i] = kProbInit;
     prev_diff_ = 0;
     prev_diff2_ = 0;
+    last_nonzero_ = 0;
   }
 
   template <typename Coder>
@@ -138,7 +139,7 @@ class OpModel {
     std::uint16_t& zero = zero_[(pos_ctx * kZeroContexts) + zctx];
     std::uint8_t value = 0;
     if (c.bit(zero, diff != 0 ? 1u : 0u) != 0) {
-      const unsigned octx = static_cast<unsigned>(old_byte) >> (8 - params_.diff_ctx_bits);
+      const unsigned octx = static_cast<unsigned>(last_nonzero_) >> (8 - params_.diff_ctx_bits);
       std::uint16_t* tree = diff_ + (((pos_ctx << params_.diff_ctx_bits) | octx) << 8);
       // Zero is already excluded, so code diff - 1.
       value = static_cast<std::uint8_t>(
@@ -146,6 +147,8 @@ class OpModel {
     }
     prev_diff2_ = prev_diff_;
     prev_diff_ = value;
+    if (value != 0) last_nonzero_ = value;
+    (void)old_byte;
     return value;
   }
 
@@ -165,7 +168,7 @@ class OpModel {
   std::uint16_t* zero_ = nullptr;
   std::uint16_t* diff_ = nullptr;
   std::uint16_t* lit_ = nullptr;
-  std::uint8_t prev_diff_ = 0, prev_diff2_ = 0;
+  std::uint8_t prev_diff_ = 0, prev_diff2_ = 0, last_nonzero_ = 0;
 };
 
 }  // namespace updraft::delta

@@ -12,9 +12,9 @@ namespace {
 // Frame sizes trade resume granularity (work lost on a power cut) against the
 // cost of re-learning the models, which restart at each frame.
 constexpr ProfileInfo kProfiles[] = {
-    {Profile::kMcuTiny, "mcu-tiny", 8 * 1024, {2, 1, 2, 64 * 1024}},
-    {Profile::kMcu, "mcu", 32 * 1024, {4, 3, 2, 128 * 1024}},
-    {Profile::kLinux, "linux", 4 * 1024 * 1024, {8, 8, 2, 4 * 1024 * 1024}},
+    {Profile::kMcuTiny, "mcu-tiny", 8 * 1024, {2, 3, 0, 64 * 1024}},
+    {Profile::kMcu, "mcu", 32 * 1024, {5, 3, 0, 128 * 1024}},
+    {Profile::kLinux, "linux", 4 * 1024 * 1024, {8, 3, 0, 1024 * 1024}},
 };
 
 }  // namespace

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds and runs every test. Usage: scripts/test.sh [preset ...]   (default: release asan)
+# The asan preset runs the same tests under AddressSanitizer and UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+presets=("$@")
+[ ${#presets[@]} -gt 0 ] || presets=(release asan)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+for preset in "${presets[@]}"; do
+  echo "== build ($preset)"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  echo "== test ($preset)"
+  ctest --preset "$preset" -j "$jobs"
+done
