@@ -38,6 +38,15 @@ enum class ErrorCode : std::uint16_t {
   kFlashMisaligned = 301,
   kFlashNotErased = 302,
   kFlashIo = 303,
+  kFlashPowerLost = 304,
+  kFlashLayoutInvalid = 305,
+
+  // 5xx agent and boot
+  kJournalEmpty = 500,
+  kJournalRecordTooLarge = 501,
+  kJournalCorrupt = 502,
+  kBootNoValidImage = 510,
+  kBootSlotHashMismatch = 511,
 
   // 9xx host tools (never sent by a device)
   kIoError = 900,

@@ -83,7 +83,7 @@ class OpModel {
     return sizeof(std::uint16_t) * prob_count(p);
   }
   static constexpr std::size_t prob_count(const ModelParams& p) {
-    return 3 * NumberModel::kProbs + kZeroContexts * (std::size_t{1} << p.pos_ctx_bits) +
+    return 3 * NumberModel::kProbs + 2 * kZeroContexts * (std::size_t{1} << p.pos_ctx_bits) +
            (std::size_t{256} << (p.diff_ctx_bits + p.pos_ctx_bits)) +
            (std::size_t{256} << p.lit_ctx_bits);
   }
@@ -103,6 +103,8 @@ class OpModel {
     lit_len_.attach(p);
     p += NumberModel::kProbs;
     zero_ = p;
+    p += kZeroContexts << params.pos_ctx_bits;
+    repeat_ = p;
     p += kZeroContexts << params.pos_ctx_bits;
     diff_ = p;
     p += std::size_t{256} << (params.diff_ctx_bits + params.pos_ctx_bits);
@@ -139,11 +141,18 @@ class OpModel {
     std::uint16_t& zero = zero_[(pos_ctx * kZeroContexts) + zctx];
     std::uint8_t value = 0;
     if (c.bit(zero, diff != 0 ? 1u : 0u) != 0) {
+      // Relocations shift many pointers by the same amount: "same as the last
+      // non-zero diff" is worth a bit of its own.
+      std::uint16_t& repeat = repeat_[(pos_ctx * kZeroContexts) + zctx];
+      if (c.bit(repeat, diff == last_nonzero_ ? 1u : 0u) != 0) {
+        value = last_nonzero_;
+      } else {
       const unsigned octx = static_cast<unsigned>(last_nonzero_) >> (8 - params_.diff_ctx_bits);
       std::uint16_t* tree = diff_ + (((pos_ctx << params_.diff_ctx_bits) | octx) << 8);
       // Zero is already excluded, so code diff - 1.
       value = static_cast<std::uint8_t>(
           NumberModel::code_tree(c, tree, 8, static_cast<std::uint8_t>(diff - 1)) + 1);
+      }
     }
     prev_diff2_ = prev_diff_;
     prev_diff_ = value;
@@ -166,6 +175,7 @@ class OpModel {
   std::uint16_t* probs_ = nullptr;
   NumberModel seek_, copy_len_, lit_len_;
   std::uint16_t* zero_ = nullptr;
+  std::uint16_t* repeat_ = nullptr;
   std::uint16_t* diff_ = nullptr;
   std::uint16_t* lit_ = nullptr;
   std::uint8_t prev_diff_ = 0, prev_diff2_ = 0, last_nonzero_ = 0;

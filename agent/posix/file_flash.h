@@ -1,0 +1,35 @@
+// NOR flash backed by a file, with the rules a driver enforces (agent/port/flash.h):
+// erase by sector, program only erased bytes, aligned writes. A Linux-class device
+// can run the agent over it; the simulator can keep a device's flash across runs.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "agent/port/flash.h"
+#include "core/host/error.h"
+
+namespace updraft::agent {
+
+class FileFlash final : public Flash {
+ public:
+  // Opens `path`, creating it fully erased if it does not exist; an existing file
+  // must have exactly geometry.size bytes.
+  static HostResult<std::unique_ptr<FileFlash>> open(const std::string& path, FlashGeometry geometry);
+  ~FileFlash();
+  FileFlash(const FileFlash&) = delete;
+  FileFlash& operator=(const FileFlash&) = delete;
+
+  FlashGeometry geometry() const override { return geometry_; }
+  Result<void> read(std::uint32_t offset, MutableByteView out) override;
+  Result<void> write(std::uint32_t offset, ByteView data) override;
+  Result<void> erase(std::uint32_t offset, std::uint32_t length) override;
+
+ private:
+  FileFlash(int fd, FlashGeometry geometry) : fd_(fd), geometry_(geometry) {}
+
+  int fd_;
+  FlashGeometry geometry_;
+};
+
+}  // namespace updraft::agent
