@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/slot_io.h"
 #include "crypto/constant_time.h"
 
 namespace updraft::agent {
@@ -23,15 +24,7 @@ Result<void> BootLogic::save(const BootState& state) {
 
 Result<bool> BootLogic::slot_matches(SlotIndex slot, const SlotInfo& info) {
   if (!info.valid || info.size > layout_.slot_size) return false;
-  Sha256 hash;
-  std::byte chunk[256];
-  for (std::uint32_t pos = 0; pos < info.size;) {
-    const std::uint32_t n = std::min<std::uint32_t>(sizeof chunk, info.size - pos);
-    UPDRAFT_TRY(flash_.read(layout_.slot_offset[slot] + pos, MutableByteView(chunk, n)));
-    hash.update(ByteView(chunk, n));
-    pos += n;
-  }
-  const Sha256Digest digest = hash.finish();
+  UPDRAFT_TRY_ASSIGN(Sha256Digest digest, hash_region(flash_, layout_.slot_offset[slot], info.size));
   return constant_time_equal(digest, info.hash);
 }
 

@@ -41,12 +41,27 @@ enum class ErrorCode : std::uint16_t {
   kFlashPowerLost = 304,
   kFlashLayoutInvalid = 305,
 
+  // 4xx download and transport
+  kTransportFailed = 400,
+  kTransportTimeout = 401,
+  kArtifactTruncated = 402,
+  kTransportRetriesExhausted = 403,
+  kCheckInRejected = 404,
+
   // 5xx agent and boot
   kJournalEmpty = 500,
   kJournalRecordTooLarge = 501,
   kJournalCorrupt = 502,
   kBootNoValidImage = 510,
   kBootSlotHashMismatch = 511,
+  kAgentTrialFailed = 520,
+  kAgentHealthCheckFailed = 521,
+  kAgentFrameMisfit = 522,
+  kAgentImageTooLarge = 523,
+  kAgentDeferredLowBattery = 530,
+  kAgentDeferredNetwork = 531,
+  kAgentDeferredWindow = 532,
+  kAgentDeferredUser = 533,
 
   // 9xx host tools (never sent by a device)
   kIoError = 900,

@@ -1,0 +1,337 @@
+#include "agent/agent.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "agent/slot_io.h"
+#include "crypto/constant_time.h"
+#include "delta/patch/patcher.h"
+
+namespace updraft::agent {
+namespace {
+
+void copy_text(std::array<char, kMaxText>& out, const std::array<char, kMaxText>& in) { out = in; }
+
+bool same_hash(const Sha256Digest& a, const Sha256Digest& b) { return constant_time_equal(a, b); }
+
+ErrorCode deferral_code(UpdatePolicy::Verdict verdict) {
+  switch (verdict) {
+    case UpdatePolicy::Verdict::kLowBattery: return ErrorCode::kAgentDeferredLowBattery;
+    case UpdatePolicy::Verdict::kNetworkNotAllowed: return ErrorCode::kAgentDeferredNetwork;
+    case UpdatePolicy::Verdict::kOutsideWindow: return ErrorCode::kAgentDeferredWindow;
+    case UpdatePolicy::Verdict::kNeedsUser: return ErrorCode::kAgentDeferredUser;
+    case UpdatePolicy::Verdict::kGo: break;
+  }
+  return ErrorCode::kOk;
+}
+
+}  // namespace
+
+Agent::Agent(const Ports& ports, const FlashLayout& layout, const AgentConfig& config, MutableByteView workspace)
+    : ports_(ports),
+      layout_(layout),
+      config_(config),
+      workspace_(workspace),
+      boot_(ports.flash, layout),
+      journal_store_(ports.flash, layout.journal_offset, kRecordSlotSize) {}
+
+Result<void> Agent::load_state() {
+  UPDRAFT_TRY_ASSIGN(state_, boot_.load());
+  return {};
+}
+
+Result<bool> Agent::load_journal(DownloadJournal& journal) {
+  std::byte bytes[kJournalBytes];
+  Result<std::uint32_t> n = journal_store_.load(bytes);
+  if (!n.ok()) {
+    if (n.error() == ErrorCode::kJournalEmpty) return false;
+    return n.error();
+  }
+  Result<DownloadJournal> decoded = decode_journal(ByteView(bytes, *n));
+  if (!decoded.ok()) return false;  // an unreadable journal only costs a fresh download
+  journal = *decoded;
+  return journal.phase != DownloadJournal::Phase::kIdle;
+}
+
+Result<void> Agent::save_journal(const DownloadJournal& journal) {
+  std::byte bytes[kJournalBytes];
+  encode_journal(journal, bytes);
+  return journal_store_.store(bytes);
+}
+
+void Agent::report(Phase phase, ErrorCode error, std::uint8_t percent, const char* target_version) {
+  Report r;
+  r.phase = phase;
+  r.error = error_number(error);
+  r.progress_percent = percent;
+  copy_text(r.running, state_.slots[running_slot_].version);
+  r.running_slot = running_slot_;
+  if (target_version != nullptr) {
+    std::strncpy(r.target.data(), target_version, r.target.size() - 1);
+  }
+  // Reports are best effort: the next check-in states the device's version anyway.
+  (void)ports_.transport.report(r);
+}
+
+CycleResult Agent::fail(ErrorCode error, const char* target_version, std::uint32_t sleep) {
+  // With the power gone nothing can be reported; the next boot resumes.
+  if (error != ErrorCode::kFlashPowerLost) report(Phase::kFailure, error, 0, target_version);
+  return CycleResult{CycleResult::Next::kSleep, sleep, error, false};
+}
+
+CycleResult Agent::on_boot(const BootDecision& decision) {
+  running_slot_ = decision.slot;
+  if (auto loaded = load_state(); !loaded.ok()) return fail(loaded.error(), nullptr, 0);
+  DownloadJournal journal;
+  Result<bool> has_journal = load_journal(journal);
+  if (!has_journal.ok()) return fail(has_journal.error(), nullptr, 0);
+  const bool awaiting = *has_journal && journal.phase == DownloadJournal::Phase::kAwaitingTrial;
+  const char* target_version = awaiting ? journal.installed.version.data() : nullptr;
+  DownloadJournal idle;
+  idle.phase = DownloadJournal::Phase::kIdle;
+
+  if (decision.trial) {
+    if (!ports_.boot_control.healthy()) {
+      // Not confirming is the rollback: the boot logic reverts at the next reset.
+      report(Phase::kFailure, ErrorCode::kAgentHealthCheckFailed, 100, target_version);
+      ports_.boot_control.reboot();
+      return CycleResult{CycleResult::Next::kReboot, 0, ErrorCode::kAgentHealthCheckFailed, false};
+    }
+    if (auto r = boot_.confirm(); !r.ok()) return fail(r.error(), target_version, 0);
+    if (auto r = load_state(); !r.ok()) return fail(r.error(), target_version, 0);
+    if (auto r = save_journal(idle); !r.ok()) return fail(r.error(), target_version, 0);
+    report(Phase::kSuccess, ErrorCode::kOk, 100, target_version);
+    return CycleResult{};
+  }
+  if (!awaiting) return CycleResult{};
+
+  const SlotInfo& slot = state_.slots[journal.target];
+  if (state_.active == journal.target && slot.valid && same_hash(slot.hash, journal.installed.hash)) {
+    // Confirmed before a power cut kept the journal from saying so.
+    if (auto r = save_journal(idle); !r.ok()) return fail(r.error(), target_version, 0);
+    report(Phase::kSuccess, ErrorCode::kOk, 100, target_version);
+    return CycleResult{};
+  }
+  if (same_hash(slot.hash, journal.installed.hash) && state_.trial == kNoSlot) {
+    // The trial ran and did not confirm; the boot logic reverted it.
+    if (auto r = save_journal(idle); !r.ok()) return fail(r.error(), target_version, 0);
+    report(Phase::kRolledBack, ErrorCode::kAgentTrialFailed, 100, target_version);
+    return CycleResult{CycleResult::Next::kSleep, 0, ErrorCode::kAgentTrialFailed, false};
+  }
+  // Installed and journaled, but the trial was never scheduled: finish that step.
+  Result<Sha256Digest> digest =
+      hash_region(ports_.flash, layout_.slot_offset[journal.target], journal.installed.size);
+  if (!digest.ok()) return fail(digest.error(), target_version, 0);
+  if (!same_hash(*digest, journal.installed.hash)) {
+    (void)save_journal(idle);
+    return fail(ErrorCode::kHashMismatch, target_version, 0);
+  }
+  if (auto r = boot_.schedule_trial(journal.target, journal.installed); !r.ok()) {
+    return fail(r.error(), target_version, 0);
+  }
+  report(Phase::kRebooting, ErrorCode::kOk, 100, target_version);
+  ports_.boot_control.reboot();
+  return CycleResult{CycleResult::Next::kReboot, 0, ErrorCode::kOk, true};
+}
+
+CycleResult Agent::run_cycle() {
+  if (auto r = load_state(); !r.ok()) return fail(r.error(), nullptr, config_.backoff_seconds);
+  const SlotInfo& running = state_.slots[running_slot_];
+  DeviceStatus status;
+  copy_text(status.version, running.version);
+  status.slot = running_slot_;
+  status.battery_percent = battery_percent_;
+  status.network = network_;
+  status.nonce = ports_.random.next();
+
+  answer_ = CheckInAnswer{};
+  if (auto r = ports_.transport.check_in(status, answer_); !r.ok()) {
+    return CycleResult{CycleResult::Next::kSleep, config_.backoff_seconds, r.error(), false};
+  }
+  const std::uint32_t poll = answer_.poll_seconds;
+  if (!answer_.update_available) return CycleResult{CycleResult::Next::kSleep, poll, ErrorCode::kOk, false};
+  if (answer_.manifest_size > answer_.manifest.size()) return fail(ErrorCode::kManifestMalformed, nullptr, poll);
+
+  CheckContext context;
+  context.now = ports_.clock.unix_seconds();
+  context.nonce = status.nonce;
+  context.running = &running;
+  context.stored_counter = running.security_counter;
+  Result<UpdateTarget> checked = ports_.checker.check(
+      ByteView(answer_.manifest.data(), answer_.manifest_size), answer_.kind, context);
+  if (!checked.ok()) return fail(checked.error(), nullptr, poll);
+  const UpdateTarget& target = *checked;
+  if (target.image_size > layout_.slot_size) return fail(ErrorCode::kAgentImageTooLarge, target.version.data(), poll);
+
+  const UpdatePolicy::Verdict verdict =
+      config_.policy.evaluate(status, context.now, answer_.force, user_confirmed_);
+  if (verdict != UpdatePolicy::Verdict::kGo) {
+    report(Phase::kDeferred, deferral_code(verdict), 0, target.version.data());
+    return CycleResult{CycleResult::Next::kSleep, poll, deferral_code(verdict), false};
+  }
+
+  DownloadJournal journal;
+  Result<bool> has_journal = load_journal(journal);
+  if (!has_journal.ok()) return fail(has_journal.error(), target.version.data(), poll);
+  const auto target_slot = static_cast<SlotIndex>(1 - running_slot_);
+  const bool resumable = *has_journal && journal.phase == DownloadJournal::Phase::kDownloading &&
+                         journal.kind == answer_.kind && journal.target == target_slot &&
+                         same_hash(journal.manifest_hash, target.manifest_hash);
+  if (!resumable) {
+    journal = DownloadJournal{};
+    journal.kind = answer_.kind;
+    journal.target = target_slot;
+    journal.manifest_hash = target.manifest_hash;
+    // The slot is about to be overwritten: stop the boot logic from trusting it.
+    if (state_.slots[target_slot].valid) {
+      BootState changed = state_;
+      changed.slots[target_slot].valid = false;
+      if (auto r = boot_.save(changed); !r.ok()) return fail(r.error(), target.version.data(), poll);
+      state_ = changed;
+    }
+  }
+
+  last_percent_ = 0;
+  report(Phase::kDownloading, ErrorCode::kOk, 0, target.version.data());
+  if (auto r = download(target, journal); !r.ok()) {
+    const ErrorCode error = r.error();
+    const bool retry_later = error == ErrorCode::kTransportRetriesExhausted || error == ErrorCode::kFlashPowerLost;
+    if (!retry_later) {
+      // The artifact itself is bad: start from zero next time (the server may offer a full image).
+      DownloadJournal idle;
+      idle.phase = DownloadJournal::Phase::kIdle;
+      (void)save_journal(idle);
+    }
+    return fail(error, target.version.data(), retry_later ? config_.backoff_seconds : poll);
+  }
+  report(Phase::kVerifying, ErrorCode::kOk, 100, target.version.data());
+  if (auto r = install(target, journal); !r.ok()) return fail(r.error(), target.version.data(), poll);
+  report(Phase::kRebooting, ErrorCode::kOk, 100, target.version.data());
+  ports_.boot_control.reboot();
+  return CycleResult{CycleResult::Next::kReboot, 0, ErrorCode::kOk, true};
+}
+
+Result<std::size_t> Agent::fetch_with_retry(std::uint32_t offset, MutableByteView out, std::uint8_t& attempts) {
+  while (true) {
+    Result<std::size_t> got = ports_.transport.fetch(answer_.artifact.data(), offset, out);
+    if (got.ok() && *got > 0) {
+      attempts = 0;  // progress: the link works, whatever happened before
+      bytes_fetched_ += *got;
+      return got;
+    }
+    if (got.ok()) return ErrorCode::kArtifactTruncated;  // the server has no more bytes
+    if (++attempts >= config_.max_attempts) return ErrorCode::kTransportRetriesExhausted;
+  }
+}
+
+Result<void> Agent::download(const UpdateTarget& target, DownloadJournal& journal) {
+  if (target.kind == ArtifactKind::kDelta) return download_delta(target, journal);
+  return download_full(target, journal);
+}
+
+Result<void> Agent::download_delta(const UpdateTarget& target, DownloadJournal& journal) {
+  const SlotInfo& running = state_.slots[running_slot_];
+  SlotReader reader(ports_.flash, layout_.slot_offset[running_slot_], running.size);
+  SlotWriter writer(ports_.flash, layout_.slot_offset[journal.target], layout_.slot_size);
+  delta::Patcher patcher(reader, writer, workspace_);
+  std::uint32_t offset = 0;
+  if (journal.has_checkpoint) {
+    if (!patcher.resume(journal.checkpoint).ok()) {
+      // An unusable checkpoint only costs the download so far: start over, once.
+      journal.has_checkpoint = false;
+      return download_delta(target, journal);
+    }
+    offset = patcher.checkpoint_patch_offset();
+    writer.restart_at(patcher.new_offset());
+  }
+
+  const std::uint32_t sector = ports_.flash.geometry().sector_size;
+  std::uint8_t attempts = 0;
+  while (!patcher.done()) {
+    if (offset >= target.artifact_size) return ErrorCode::kPatchTruncated;
+    const std::uint32_t want = std::min<std::uint32_t>(kBufferBytes, target.artifact_size - offset);
+    UPDRAFT_TRY_ASSIGN(std::size_t got, fetch_with_retry(offset, MutableByteView(buffer_.data(), want), attempts));
+    std::size_t pos = 0;
+    while (pos < got && !patcher.done()) {
+      UPDRAFT_TRY_ASSIGN(delta::Patcher::FeedResult fed, patcher.feed(ByteView(buffer_.data() + pos, got - pos)));
+      pos += fed.consumed;
+      if (fed.checkpoint) {
+        // Resuming restarts at a frame; it must start on a sector, which is erased first.
+        if (patcher.header().params.frame_size % sector != 0) return ErrorCode::kAgentFrameMisfit;
+        if (patcher.header().new_size != target.image_size) return ErrorCode::kHashMismatch;
+        journal.has_checkpoint = true;
+        patcher.save_checkpoint(journal.checkpoint);
+        UPDRAFT_TRY(save_journal(journal));
+      }
+    }
+    if (pos < got) return ErrorCode::kPatchTrailingData;
+    offset += static_cast<std::uint32_t>(got);
+    const auto percent = static_cast<std::uint8_t>(std::uint64_t{offset} * 100 / target.artifact_size);
+    if (percent >= last_percent_ + 10) {
+      last_percent_ = percent;
+      report(Phase::kDownloading, ErrorCode::kOk, percent, target.version.data());
+    }
+  }
+  return patcher.finish();
+}
+
+Result<void> Agent::download_full(const UpdateTarget& target, DownloadJournal& journal) {
+  if (target.artifact_size != target.image_size) return ErrorCode::kManifestMalformed;
+  const FlashGeometry g = ports_.flash.geometry();
+  const std::uint32_t interval = std::max(config_.full_checkpoint_bytes, g.sector_size) / g.sector_size * g.sector_size;
+  SlotWriter writer(ports_.flash, layout_.slot_offset[journal.target], layout_.slot_size);
+  Sha256 hash;
+  std::uint32_t offset = 0;
+  if (journal.has_checkpoint && journal.full_offset % interval == 0 && journal.full_offset <= target.image_size) {
+    offset = journal.full_offset;
+    hash = Sha256::restore(journal.full_hash);
+  }
+  writer.restart_at(offset);
+  std::uint8_t attempts = 0;
+  // buffer_ is filled completely before each write, so writes stay aligned.
+  while (offset < target.image_size) {
+    const std::uint32_t want = std::min<std::uint32_t>(kBufferBytes, target.image_size - offset);
+    std::uint32_t filled = 0;
+    while (filled < want) {
+      UPDRAFT_TRY_ASSIGN(std::size_t got, fetch_with_retry(offset + filled,
+                                                           MutableByteView(buffer_.data() + filled, want - filled),
+                                                           attempts));
+      filled += static_cast<std::uint32_t>(got);
+    }
+    UPDRAFT_TRY(writer.write(offset, ByteView(buffer_.data(), want)));
+    hash.update(ByteView(buffer_.data(), want));
+    offset += want;
+    if (offset % interval == 0 && offset < target.image_size) {
+      journal.has_checkpoint = true;
+      journal.full_offset = offset;
+      journal.full_hash = hash.save();
+      UPDRAFT_TRY(save_journal(journal));
+    }
+    const auto percent = static_cast<std::uint8_t>(std::uint64_t{offset} * 100 / target.image_size);
+    if (percent >= last_percent_ + 10) {
+      last_percent_ = percent;
+      report(Phase::kDownloading, ErrorCode::kOk, percent, target.version.data());
+    }
+  }
+  if (!same_hash(hash.finish(), target.image_hash)) return ErrorCode::kHashMismatch;
+  return {};
+}
+
+Result<void> Agent::install(const UpdateTarget& target, DownloadJournal& journal) {
+  // Verify what is in flash, not what passed through RAM.
+  UPDRAFT_TRY_ASSIGN(Sha256Digest digest,
+                     hash_region(ports_.flash, layout_.slot_offset[journal.target], target.image_size));
+  if (!same_hash(digest, target.image_hash)) return ErrorCode::kHashMismatch;
+  SlotInfo info;
+  info.valid = true;
+  info.size = target.image_size;
+  info.hash = target.image_hash;
+  info.security_counter = target.security_counter;
+  info.version = target.version;
+  journal.phase = DownloadJournal::Phase::kAwaitingTrial;
+  journal.installed = info;
+  UPDRAFT_TRY(save_journal(journal));
+  return boot_.schedule_trial(journal.target, info);
+}
+
+}  // namespace updraft::agent

@@ -1,0 +1,44 @@
+// The download journal: what the agent records in flash so an update survives a
+// power cut (portable). One record, kept in a RecordStore — docs/formats/journal.md.
+//
+//   kDownloading:    the update (manifest hash), its target slot, and the resume
+//                    point: a patcher checkpoint, or a full image's offset + hash state
+//   kAwaitingTrial:  the image is installed and verified; the slot info it was
+//                    scheduled with, to tell success from rollback after the reboot
+//   kIdle:           nothing in progress (written instead of erasing, so that
+//                    finishing an update is one atomic record store)
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "agent/boot_state.h"
+#include "agent/port/transport.h"
+#include "crypto/sha256.h"
+#include "delta/patch/patcher.h"
+
+namespace updraft::agent {
+
+struct DownloadJournal {
+  enum class Phase : std::uint8_t { kDownloading = 1, kAwaitingTrial = 2, kIdle = 3 };
+
+  Phase phase = Phase::kDownloading;
+  ArtifactKind kind = ArtifactKind::kFull;
+  SlotIndex target = 1;
+  bool has_checkpoint = false;
+  Sha256Digest manifest_hash{};
+  // kDownloading, delta:
+  std::array<std::byte, delta::Patcher::kCheckpointSize> checkpoint{};
+  // kDownloading, full image: bytes written and hashed so far.
+  std::uint32_t full_offset = 0;
+  Sha256::State full_hash{};
+  // kAwaitingTrial:
+  SlotInfo installed{};
+};
+
+inline constexpr std::size_t kJournalBytes = 8 + 32 + delta::Patcher::kCheckpointSize;
+
+void encode_journal(const DownloadJournal& journal, std::span<std::byte, kJournalBytes> out);
+Result<DownloadJournal> decode_journal(ByteView bytes);
+
+}  // namespace updraft::agent

@@ -1,0 +1,76 @@
+// How the agent reaches the update server (portable). Implementations: HTTP on
+// Linux (agent/posix), a modem's socket API on an MCU, a scripted server in tests.
+// Every call is bounded: it returns, with data or an error, within the
+// implementation's timeout.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "core/bytes.h"
+#include "core/result.h"
+
+namespace updraft::agent {
+
+enum class NetworkType : std::uint8_t { kUnknown = 0, kWifi = 1, kEthernet = 2, kCellular = 3, kNbIot = 4 };
+
+inline constexpr std::size_t kMaxManifestBytes = 1024;
+inline constexpr std::size_t kMaxArtifactRef = 96;
+inline constexpr std::size_t kMaxText = 24;
+
+struct DeviceStatus {
+  std::array<char, kMaxText> version{};  // running version, NUL-terminated
+  std::uint8_t slot = 0;                 // running slot
+  std::uint8_t battery_percent = 100;
+  NetworkType network = NetworkType::kUnknown;
+  std::uint64_t nonce = 0;  // fresh per check-in; the signed answer must echo it
+};
+
+enum class ArtifactKind : std::uint8_t { kFull = 1, kDelta = 2 };
+
+struct CheckInAnswer {
+  bool update_available = false;
+  ArtifactKind kind = ArtifactKind::kFull;
+  std::array<char, kMaxArtifactRef> artifact{};  // what fetch() asks for (a URL path)
+  std::uint32_t artifact_size = 0;
+  std::uint32_t manifest_size = 0;
+  std::array<std::byte, kMaxManifestBytes> manifest{};  // signed; the agent verifies it
+  std::uint32_t poll_seconds = 3600;                     // when to check in next
+  bool force = false;                                    // operator forced: skip user confirmation
+};
+
+enum class Phase : std::uint8_t {
+  kDownloading = 1,
+  kVerifying = 2,
+  kInstalling = 3,
+  kRebooting = 4,
+  kSuccess = 5,
+  kFailure = 6,
+  kRolledBack = 7,
+  kDeferred = 8,
+};
+
+struct Report {
+  Phase phase = Phase::kDownloading;
+  std::uint8_t progress_percent = 0;
+  std::uint16_t error = 0;                 // ErrorCode number, 0 for none
+  std::array<char, kMaxText> running{};    // the version the device runs now
+  std::uint8_t running_slot = 0;
+  std::array<char, kMaxText> target{};     // the version being installed
+};
+
+class Transport {
+ public:
+  virtual Result<void> check_in(const DeviceStatus& status, CheckInAnswer& answer) = 0;
+  // A ranged read of the artifact: fills a prefix of `out` with the bytes from
+  // `offset` and returns how many (0 only at the end). A dropped link is an error
+  // (kTransport*); the agent retries from where it is.
+  virtual Result<std::size_t> fetch(const char* artifact, std::uint32_t offset, MutableByteView out) = 0;
+  virtual Result<void> report(const Report& report) = 0;
+
+ protected:
+  ~Transport() = default;
+};
+
+}  // namespace updraft::agent

@@ -1,0 +1,57 @@
+#include "agent/testing/scripted_transport.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace updraft::agent {
+
+void ScriptedTransport::set_offer(const CheckInAnswer& answer, std::vector<std::byte> artifact) {
+  offer_ = true;
+  answer_ = answer;
+  answer_.update_available = true;
+  artifact_ = std::move(artifact);
+}
+
+Result<void> ScriptedTransport::check_in(const DeviceStatus& status, CheckInAnswer& answer) {
+  ++check_ins_;
+  last_status_ = status;
+  if (faults_.link_down) return ErrorCode::kTransportFailed;
+  if (!offer_) {
+    answer = CheckInAnswer{};
+    answer.poll_seconds = 3600;
+    return {};
+  }
+  answer = answer_;
+  return {};
+}
+
+Result<std::size_t> ScriptedTransport::fetch(const char* artifact, std::uint32_t offset, MutableByteView out) {
+  if (faults_.link_down || !offer_ || std::strcmp(artifact, answer_.artifact.data()) != 0) {
+    return ErrorCode::kTransportFailed;
+  }
+  std::size_t end = artifact_.size();
+  if (faults_.truncate_at >= 0) end = std::min<std::size_t>(end, static_cast<std::size_t>(faults_.truncate_at));
+  if (offset >= end) return std::size_t{0};
+  std::size_t n = std::min(out.size(), end - offset);
+  if (faults_.drop_every > 0) {
+    if (since_drop_ >= faults_.drop_every) {
+      since_drop_ = 0;
+      return ErrorCode::kTransportFailed;
+    }
+    n = std::min<std::size_t>(n, faults_.drop_every - since_drop_);
+    since_drop_ += static_cast<std::uint32_t>(n);
+  }
+  std::memcpy(out.data(), artifact_.data() + offset, n);
+  if (faults_.corrupt_at >= offset && faults_.corrupt_at < static_cast<std::int64_t>(offset + n)) {
+    out[static_cast<std::size_t>(faults_.corrupt_at - offset)] ^= std::byte{0x5A};
+  }
+  bytes_served_ += n;
+  return n;
+}
+
+Result<void> ScriptedTransport::report(const Report& report) {
+  reports_.push_back(report);
+  return {};
+}
+
+}  // namespace updraft::agent

@@ -1,0 +1,49 @@
+// A Transport that serves one offer from memory, with the faults a real link has:
+// dropped connections every K bytes, corrupted bytes, an artifact cut short, a
+// dead link. It records every report and counts the bytes it served. Host only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agent/port/transport.h"
+
+namespace updraft::agent {
+
+class ScriptedTransport final : public Transport {
+ public:
+  struct Faults {
+    std::uint32_t drop_every = 0;     // fail the fetch after this many bytes since the last drop
+    std::int64_t corrupt_at = -1;     // flip a byte of the artifact at this offset
+    std::int64_t truncate_at = -1;    // the artifact ends here (server-side truncation)
+    bool link_down = false;           // every call fails
+  };
+
+  // No offer: check-ins answer "nothing to do".
+  void clear_offer() { offer_ = false; }
+  void set_offer(const CheckInAnswer& answer, std::vector<std::byte> artifact);
+  Faults& faults() { return faults_; }
+
+  Result<void> check_in(const DeviceStatus& status, CheckInAnswer& answer) override;
+  Result<std::size_t> fetch(const char* artifact, std::uint32_t offset, MutableByteView out) override;
+  Result<void> report(const Report& report) override;
+
+  const std::vector<Report>& reports() const { return reports_; }
+  const DeviceStatus& last_status() const { return last_status_; }
+  std::uint64_t bytes_served() const { return bytes_served_; }
+  int check_ins() const { return check_ins_; }
+
+ private:
+  bool offer_ = false;
+  CheckInAnswer answer_{};
+  std::vector<std::byte> artifact_;
+  Faults faults_;
+  std::uint32_t since_drop_ = 0;
+  std::uint64_t bytes_served_ = 0;
+  int check_ins_ = 0;
+  DeviceStatus last_status_{};
+  std::vector<Report> reports_;
+};
+
+}  // namespace updraft::agent
