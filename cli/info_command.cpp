@@ -68,7 +68,7 @@ int run_info(const InfoArgs& args) {
                 complete ? "" : "  [INCOMPLETE or has trailing bytes]");
     std::printf("  old image  %u bytes  sha256 %s\n", h.old_size, hex(h.old_hash.data(), 32).c_str());
     std::printf("  new image  %u bytes  sha256 %s\n", h.new_size, hex(h.new_hash.data(), 32).c_str());
-    std::printf("  device RAM %u bytes of workspace (+ ~200 B patcher state, < 512 B stack)\n",
+    std::printf("  device RAM %u bytes of workspace (+ 376 B patcher object, < 800 B stack on Cortex-M4)\n",
                 h.workspace_bytes);
     std::printf("  frames     %u of %u bytes (resume points), largest payload %llu bytes\n",
                 h.frame_count(), h.params.frame_size, static_cast<unsigned long long>(largest_frame));

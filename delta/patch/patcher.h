@@ -12,7 +12,9 @@
 // resume() from them and feed the patch again from checkpoint_patch_offset().
 //
 // RAM: the header's workspace_bytes of caller workspace (at most 8 KB for mcu-tiny,
-// 32 KB for mcu), this object (~200 bytes) and < 512 bytes of stack. No heap.
+// 32 KB for mcu), this object (376 bytes on Cortex-M4) and < 800 bytes of stack
+// (724 measured on Cortex-M4, agent/cortex_m). No heap. The first feed() hashes the
+// whole old image before it writes anything: allow for it in a watchdog budget.
 // Not thread-safe; one Patcher per update.
 #pragma once
 
