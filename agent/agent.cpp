@@ -12,6 +12,12 @@ namespace {
 
 void copy_text(std::array<char, kMaxText>& out, const std::array<char, kMaxText>& in) { out = in; }
 
+// Truncates to fit and always NUL-terminates (strncpy does neither reliably).
+void copy_text(std::array<char, kMaxText>& out, const char* in) {
+  out.fill('\0');
+  std::memcpy(out.data(), in, std::min(std::strlen(in), out.size() - 1));
+}
+
 bool same_hash(const Sha256Digest& a, const Sha256Digest& b) { return constant_time_equal(a, b); }
 
 ErrorCode deferral_code(UpdatePolicy::Verdict verdict) {
@@ -66,9 +72,7 @@ void Agent::report(Phase phase, ErrorCode error, std::uint8_t percent, const cha
   r.progress_percent = percent;
   copy_text(r.running, state_.slots[running_slot_].version);
   r.running_slot = running_slot_;
-  if (target_version != nullptr) {
-    std::strncpy(r.target.data(), target_version, r.target.size() - 1);
-  }
+  if (target_version != nullptr) copy_text(r.target, target_version);
   // Reports are best effort: the next check-in states the device's version anyway.
   (void)ports_.transport.report(r);
 }
