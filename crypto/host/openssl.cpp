@@ -1,0 +1,144 @@
+#include "crypto/host/openssl.h"
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+
+#include <cstring>
+#include <string_view>
+
+namespace updraft::openssl {
+namespace {
+
+constexpr std::size_t kP256ScalarSize = 32;
+
+struct EcdsaSigFree {
+  void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
+};
+using EcdsaSig = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
+
+const unsigned char* uchars(ByteView bytes) {
+  return reinterpret_cast<const unsigned char*>(bytes.data());
+}
+
+}  // namespace
+
+Error error(ErrorCode code, const std::string& what) {
+  // The earliest entry is the root cause; the later ones are the call chain above it.
+  const unsigned long first = ERR_get_error();
+  clear_errors();
+  if (first == 0) return Error(code, what);
+  char reason[256];
+  ERR_error_string_n(first, reason, sizeof reason);
+  return Error(code, what + ": " + reason);
+}
+
+void clear_errors() { ERR_clear_error(); }
+
+HostResult<SignatureAlgorithm> algorithm_of(EVP_PKEY* key) {
+  if (EVP_PKEY_is_a(key, "ED25519") == 1) return SignatureAlgorithm::kEd25519;
+  if (EVP_PKEY_is_a(key, "EC") == 1) {
+    char group[64] = {};
+    std::size_t length = 0;
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       &length) != 1) {
+      return error(ErrorCode::kInvalidArgument, "EC key without a named curve");
+    }
+    const std::string_view name(group, length);
+    if (name == "prime256v1" || name == "P-256") return SignatureAlgorithm::kEcdsaP256Sha256;
+    clear_errors();
+    return Error(ErrorCode::kInvalidArgument,
+                 "EC key on curve " + std::string(name) + "; only P-256 is supported");
+  }
+  clear_errors();
+  return Error(ErrorCode::kInvalidArgument, std::string("unsupported key type ") +
+                                                EVP_PKEY_get0_type_name(key) +
+                                                "; use Ed25519 or P-256");
+}
+
+HostResult<std::vector<std::byte>> raw_public_key(EVP_PKEY* key, SignatureAlgorithm algorithm) {
+  std::vector<std::byte> raw(public_key_size(algorithm));
+  std::size_t length = raw.size();
+  if (algorithm == SignatureAlgorithm::kEd25519) {
+    if (EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(raw.data()), &length) !=
+        1) {
+      return error(ErrorCode::kInternal, "cannot read the Ed25519 public key");
+    }
+  } else {
+    // A key loaded from a file may prefer the compressed form; manifests always
+    // carry the uncompressed one, so every device decodes the same way.
+    if (EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                       OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) != 1 ||
+        EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                        reinterpret_cast<unsigned char*>(raw.data()), raw.size(),
+                                        &length) != 1) {
+      return error(ErrorCode::kInternal, "cannot read the P-256 public key");
+    }
+  }
+  if (length != raw.size()) return Error(ErrorCode::kInternal, "public key has an unexpected size");
+  return raw;
+}
+
+HostResult<Pkey> public_key_from_raw(SignatureAlgorithm algorithm, ByteView raw) {
+  if (public_key_size(algorithm) == 0) return Error(ErrorCode::kSignatureAlgorithmUnsupported);
+  if (raw.size() != public_key_size(algorithm)) {
+    return Error(ErrorCode::kSignatureInvalid, "public key has the wrong size for its algorithm");
+  }
+  if (algorithm == SignatureAlgorithm::kEd25519) {
+    Pkey key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, uchars(raw), raw.size()));
+    if (!key) return error(ErrorCode::kSignatureInvalid, "not an Ed25519 public key");
+    return key;
+  }
+  // OpenSSL decodes the point with EC_POINT_oct2point, which refuses points off the curve.
+  char group[] = "P-256";
+  std::vector<unsigned char> point(uchars(raw), uchars(raw) + raw.size());
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM*>(params)) !=
+          1) {
+    return error(ErrorCode::kSignatureInvalid, "not a P-256 public key");
+  }
+  return Pkey(key);
+}
+
+HostResult<std::vector<std::byte>> ecdsa_der_to_raw(ByteView der) {
+  const unsigned char* p = uchars(der);
+  EcdsaSig sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig) return error(ErrorCode::kInternal, "OpenSSL returned an undecodable ECDSA signature");
+  std::vector<std::byte> raw(2 * kP256ScalarSize);
+  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out, kP256ScalarSize) != kP256ScalarSize ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out + kP256ScalarSize, kP256ScalarSize) !=
+          kP256ScalarSize) {
+    return error(ErrorCode::kInternal, "ECDSA signature component does not fit 32 bytes");
+  }
+  return raw;
+}
+
+HostResult<std::vector<unsigned char>> ecdsa_raw_to_der(ByteView raw) {
+  if (raw.size() != 2 * kP256ScalarSize)
+    return Error(ErrorCode::kSignatureInvalid, "ECDSA signature is not 64 bytes");
+  BIGNUM* r = BN_bin2bn(uchars(raw), kP256ScalarSize, nullptr);
+  BIGNUM* s = BN_bin2bn(uchars(raw) + kP256ScalarSize, kP256ScalarSize, nullptr);
+  EcdsaSig sig(ECDSA_SIG_new());
+  if (r == nullptr || s == nullptr || !sig || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return error(ErrorCode::kInternal, "cannot build an ECDSA signature");
+  }
+  // ECDSA_SIG_set0 took ownership of r and s.
+  unsigned char* der = nullptr;
+  const int length = i2d_ECDSA_SIG(sig.get(), &der);
+  if (length <= 0) return error(ErrorCode::kInternal, "cannot encode an ECDSA signature");
+  std::vector<unsigned char> out(der, der + length);
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace updraft::openssl

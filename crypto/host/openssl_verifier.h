@@ -1,0 +1,15 @@
+// The host's SignatureVerifier: Ed25519 and ECDSA P-256 through OpenSSL 3. Host only.
+// Stateless: one object serves any number of verifications, from any thread.
+#pragma once
+
+#include "crypto/signature_verifier.h"
+
+namespace updraft {
+
+class OpenSslVerifier final : public SignatureVerifier {
+ public:
+  Result<void> verify(SignatureAlgorithm algorithm, ByteView public_key, ByteView message,
+                      ByteView signature) override;
+};
+
+}  // namespace updraft
