@@ -9,5 +9,10 @@ namespace updraft::cli {
 void add_diff_command(CLI::App& app, int& exit_code);
 void add_patch_command(CLI::App& app, int& exit_code);
 void add_info_command(CLI::App& app, int& exit_code);
+void add_keygen_command(CLI::App& app, int& exit_code);
+void add_sign_command(CLI::App& app, int& exit_code);
+void add_root_command(CLI::App& app, int& exit_code);
+void add_verify_command(CLI::App& app, int& exit_code);
+void add_manifest_command(CLI::App& app, int& exit_code);
 
 }  // namespace updraft::cli

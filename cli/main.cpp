@@ -13,6 +13,11 @@ int main(int argc, char** argv) {
   updraft::cli::add_diff_command(app, exit_code);
   updraft::cli::add_patch_command(app, exit_code);
   updraft::cli::add_info_command(app, exit_code);
+  updraft::cli::add_keygen_command(app, exit_code);
+  updraft::cli::add_sign_command(app, exit_code);
+  updraft::cli::add_root_command(app, exit_code);
+  updraft::cli::add_verify_command(app, exit_code);
+  updraft::cli::add_manifest_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
