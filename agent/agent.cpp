@@ -22,18 +22,24 @@ bool same_hash(const Sha256Digest& a, const Sha256Digest& b) { return constant_t
 
 ErrorCode deferral_code(UpdatePolicy::Verdict verdict) {
   switch (verdict) {
-    case UpdatePolicy::Verdict::kLowBattery: return ErrorCode::kAgentDeferredLowBattery;
-    case UpdatePolicy::Verdict::kNetworkNotAllowed: return ErrorCode::kAgentDeferredNetwork;
-    case UpdatePolicy::Verdict::kOutsideWindow: return ErrorCode::kAgentDeferredWindow;
-    case UpdatePolicy::Verdict::kNeedsUser: return ErrorCode::kAgentDeferredUser;
-    case UpdatePolicy::Verdict::kGo: break;
+    case UpdatePolicy::Verdict::kLowBattery:
+      return ErrorCode::kAgentDeferredLowBattery;
+    case UpdatePolicy::Verdict::kNetworkNotAllowed:
+      return ErrorCode::kAgentDeferredNetwork;
+    case UpdatePolicy::Verdict::kOutsideWindow:
+      return ErrorCode::kAgentDeferredWindow;
+    case UpdatePolicy::Verdict::kNeedsUser:
+      return ErrorCode::kAgentDeferredUser;
+    case UpdatePolicy::Verdict::kGo:
+      break;
   }
   return ErrorCode::kOk;
 }
 
 }  // namespace
 
-Agent::Agent(const Ports& ports, const FlashLayout& layout, const AgentConfig& config, MutableByteView workspace)
+Agent::Agent(const Ports& ports, const FlashLayout& layout, const AgentConfig& config,
+             MutableByteView workspace)
     : ports_(ports),
       layout_(layout),
       config_(config),
@@ -110,7 +116,8 @@ CycleResult Agent::on_boot(const BootDecision& decision) {
   if (!awaiting) return CycleResult{};
 
   const SlotInfo& slot = state_.slots[journal.target];
-  if (state_.active == journal.target && slot.valid && same_hash(slot.hash, journal.installed.hash)) {
+  if (state_.active == journal.target && slot.valid &&
+      same_hash(slot.hash, journal.installed.hash)) {
     // Confirmed before a power cut kept the journal from saying so.
     if (auto r = save_journal(idle); !r.ok()) return fail(r.error(), target_version, 0);
     report(Phase::kSuccess, ErrorCode::kOk, 100, target_version);
@@ -153,8 +160,10 @@ CycleResult Agent::run_cycle() {
     return CycleResult{CycleResult::Next::kSleep, config_.backoff_seconds, r.error(), false};
   }
   const std::uint32_t poll = answer_.poll_seconds;
-  if (!answer_.update_available) return CycleResult{CycleResult::Next::kSleep, poll, ErrorCode::kOk, false};
-  if (answer_.manifest_size > answer_.manifest.size()) return fail(ErrorCode::kManifestMalformed, nullptr, poll);
+  if (!answer_.update_available)
+    return CycleResult{CycleResult::Next::kSleep, poll, ErrorCode::kOk, false};
+  if (answer_.manifest_size > answer_.manifest.size())
+    return fail(ErrorCode::kManifestMalformed, nullptr, poll);
 
   CheckContext context;
   context.now = ports_.clock.unix_seconds();
@@ -165,7 +174,8 @@ CycleResult Agent::run_cycle() {
       ByteView(answer_.manifest.data(), answer_.manifest_size), answer_.kind, context);
   if (!checked.ok()) return fail(checked.error(), nullptr, poll);
   const UpdateTarget& target = *checked;
-  if (target.image_size > layout_.slot_size) return fail(ErrorCode::kAgentImageTooLarge, target.version.data(), poll);
+  if (target.image_size > layout_.slot_size)
+    return fail(ErrorCode::kAgentImageTooLarge, target.version.data(), poll);
 
   const UpdatePolicy::Verdict verdict =
       config_.policy.evaluate(status, context.now, answer_.force, user_confirmed_);
@@ -178,19 +188,32 @@ CycleResult Agent::run_cycle() {
   Result<bool> has_journal = load_journal(journal);
   if (!has_journal.ok()) return fail(has_journal.error(), target.version.data(), poll);
   const auto target_slot = static_cast<SlotIndex>(1 - running_slot_);
+
+  Result<bool> already_there = slot_holds(target_slot, target);
+  if (!already_there.ok()) return fail(already_there.error(), target.version.data(), poll);
+  if (*already_there) {
+    // A trial that a power cut reverted before it could confirm left the image
+    // intact: install it again without downloading a byte.
+    journal = DownloadJournal{};
+    journal.kind = answer_.kind;
+    journal.target = target_slot;
+    journal.update_id = target.update_id;
+    return finish_install(target, journal, poll);
+  }
   const bool resumable = *has_journal && journal.phase == DownloadJournal::Phase::kDownloading &&
                          journal.kind == answer_.kind && journal.target == target_slot &&
-                         same_hash(journal.manifest_hash, target.manifest_hash);
+                         same_hash(journal.update_id, target.update_id);
   if (!resumable) {
     journal = DownloadJournal{};
     journal.kind = answer_.kind;
     journal.target = target_slot;
-    journal.manifest_hash = target.manifest_hash;
+    journal.update_id = target.update_id;
     // The slot is about to be overwritten: stop the boot logic from trusting it.
     if (state_.slots[target_slot].valid) {
       BootState changed = state_;
       changed.slots[target_slot].valid = false;
-      if (auto r = boot_.save(changed); !r.ok()) return fail(r.error(), target.version.data(), poll);
+      if (auto r = boot_.save(changed); !r.ok())
+        return fail(r.error(), target.version.data(), poll);
       state_ = changed;
     }
   }
@@ -199,7 +222,8 @@ CycleResult Agent::run_cycle() {
   report(Phase::kDownloading, ErrorCode::kOk, 0, target.version.data());
   if (auto r = download(target, journal); !r.ok()) {
     const ErrorCode error = r.error();
-    const bool retry_later = error == ErrorCode::kTransportRetriesExhausted || error == ErrorCode::kFlashPowerLost;
+    const bool retry_later =
+        error == ErrorCode::kTransportRetriesExhausted || error == ErrorCode::kFlashPowerLost;
     if (!retry_later) {
       // The artifact itself is bad: start from zero next time (the server may offer a full image).
       DownloadJournal idle;
@@ -208,14 +232,31 @@ CycleResult Agent::run_cycle() {
     }
     return fail(error, target.version.data(), retry_later ? config_.backoff_seconds : poll);
   }
+  return finish_install(target, journal, poll);
+}
+
+CycleResult Agent::finish_install(const UpdateTarget& target, DownloadJournal& journal,
+                                  std::uint32_t poll) {
   report(Phase::kVerifying, ErrorCode::kOk, 100, target.version.data());
-  if (auto r = install(target, journal); !r.ok()) return fail(r.error(), target.version.data(), poll);
+  if (auto r = install(target, journal); !r.ok())
+    return fail(r.error(), target.version.data(), poll);
   report(Phase::kRebooting, ErrorCode::kOk, 100, target.version.data());
   ports_.boot_control.reboot();
   return CycleResult{CycleResult::Next::kReboot, 0, ErrorCode::kOk, true};
 }
 
-Result<std::size_t> Agent::fetch_with_retry(std::uint32_t offset, MutableByteView out, std::uint8_t& attempts) {
+Result<bool> Agent::slot_holds(SlotIndex slot, const UpdateTarget& target) {
+  const SlotInfo& info = state_.slots[slot];
+  // The recorded hash only nominates the slot (a reverted trial keeps it while
+  // marked invalid); the flash contents decide.
+  if (info.size != target.image_size || !same_hash(info.hash, target.image_hash)) return false;
+  UPDRAFT_TRY_ASSIGN(Sha256Digest digest,
+                     hash_region(ports_.flash, layout_.slot_offset[slot], target.image_size));
+  return same_hash(digest, target.image_hash);
+}
+
+Result<std::size_t> Agent::fetch_with_retry(std::uint32_t offset, MutableByteView out,
+                                            std::uint8_t& attempts) {
   while (true) {
     Result<std::size_t> got = ports_.transport.fetch(answer_.artifact.data(), offset, out);
     if (got.ok() && *got > 0) {
@@ -254,10 +295,12 @@ Result<void> Agent::download_delta(const UpdateTarget& target, DownloadJournal& 
   while (!patcher.done()) {
     if (offset >= target.artifact_size) return ErrorCode::kPatchTruncated;
     const std::uint32_t want = std::min<std::uint32_t>(kBufferBytes, target.artifact_size - offset);
-    UPDRAFT_TRY_ASSIGN(std::size_t got, fetch_with_retry(offset, MutableByteView(buffer_.data(), want), attempts));
+    UPDRAFT_TRY_ASSIGN(std::size_t got,
+                       fetch_with_retry(offset, MutableByteView(buffer_.data(), want), attempts));
     std::size_t pos = 0;
     while (pos < got && !patcher.done()) {
-      UPDRAFT_TRY_ASSIGN(delta::Patcher::FeedResult fed, patcher.feed(ByteView(buffer_.data() + pos, got - pos)));
+      UPDRAFT_TRY_ASSIGN(delta::Patcher::FeedResult fed,
+                         patcher.feed(ByteView(buffer_.data() + pos, got - pos)));
       pos += fed.consumed;
       if (fed.checkpoint) {
         // Resuming restarts at a frame; it must start on a sector, which is erased first.
@@ -270,7 +313,8 @@ Result<void> Agent::download_delta(const UpdateTarget& target, DownloadJournal& 
     }
     if (pos < got) return ErrorCode::kPatchTrailingData;
     offset += static_cast<std::uint32_t>(got);
-    const auto percent = static_cast<std::uint8_t>(std::uint64_t{offset} * 100 / target.artifact_size);
+    const auto percent =
+        static_cast<std::uint8_t>(std::uint64_t{offset} * 100 / target.artifact_size);
     if (percent >= last_percent_ + 10) {
       last_percent_ = percent;
       report(Phase::kDownloading, ErrorCode::kOk, percent, target.version.data());
@@ -282,11 +326,13 @@ Result<void> Agent::download_delta(const UpdateTarget& target, DownloadJournal& 
 Result<void> Agent::download_full(const UpdateTarget& target, DownloadJournal& journal) {
   if (target.artifact_size != target.image_size) return ErrorCode::kManifestMalformed;
   const FlashGeometry g = ports_.flash.geometry();
-  const std::uint32_t interval = std::max(config_.full_checkpoint_bytes, g.sector_size) / g.sector_size * g.sector_size;
+  const std::uint32_t interval =
+      std::max(config_.full_checkpoint_bytes, g.sector_size) / g.sector_size * g.sector_size;
   SlotWriter writer(ports_.flash, layout_.slot_offset[journal.target], layout_.slot_size);
   Sha256 hash;
   std::uint32_t offset = 0;
-  if (journal.has_checkpoint && journal.full_offset % interval == 0 && journal.full_offset <= target.image_size) {
+  if (journal.has_checkpoint && journal.full_offset % interval == 0 &&
+      journal.full_offset <= target.image_size) {
     offset = journal.full_offset;
     hash = Sha256::restore(journal.full_hash);
   }
@@ -297,9 +343,10 @@ Result<void> Agent::download_full(const UpdateTarget& target, DownloadJournal& j
     const std::uint32_t want = std::min<std::uint32_t>(kBufferBytes, target.image_size - offset);
     std::uint32_t filled = 0;
     while (filled < want) {
-      UPDRAFT_TRY_ASSIGN(std::size_t got, fetch_with_retry(offset + filled,
-                                                           MutableByteView(buffer_.data() + filled, want - filled),
-                                                           attempts));
+      UPDRAFT_TRY_ASSIGN(
+          std::size_t got,
+          fetch_with_retry(offset + filled, MutableByteView(buffer_.data() + filled, want - filled),
+                           attempts));
       filled += static_cast<std::uint32_t>(got);
     }
     UPDRAFT_TRY(writer.write(offset, ByteView(buffer_.data(), want)));
@@ -323,8 +370,9 @@ Result<void> Agent::download_full(const UpdateTarget& target, DownloadJournal& j
 
 Result<void> Agent::install(const UpdateTarget& target, DownloadJournal& journal) {
   // Verify what is in flash, not what passed through RAM.
-  UPDRAFT_TRY_ASSIGN(Sha256Digest digest,
-                     hash_region(ports_.flash, layout_.slot_offset[journal.target], target.image_size));
+  UPDRAFT_TRY_ASSIGN(
+      Sha256Digest digest,
+      hash_region(ports_.flash, layout_.slot_offset[journal.target], target.image_size));
   if (!same_hash(digest, target.image_hash)) return ErrorCode::kHashMismatch;
   SlotInfo info;
   info.valid = true;

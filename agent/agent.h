@@ -34,8 +34,8 @@ namespace updraft::agent {
 
 struct AgentConfig {
   UpdatePolicy policy;
-  std::uint8_t max_attempts = 3;         // transfer attempts per cycle before backing off
-  std::uint32_t backoff_seconds = 600;   // sleep after the attempts ran out
+  std::uint8_t max_attempts = 3;        // transfer attempts per cycle before backing off
+  std::uint32_t backoff_seconds = 600;  // sleep after the attempts ran out
   std::uint32_t full_checkpoint_bytes = 32 * 1024;  // journal interval for full images
 };
 
@@ -58,7 +58,8 @@ struct CycleResult {
 
 class Agent {
  public:
-  Agent(const Ports& ports, const FlashLayout& layout, const AgentConfig& config, MutableByteView workspace);
+  Agent(const Ports& ports, const FlashLayout& layout, const AgentConfig& config,
+        MutableByteView workspace);
 
   // Runs once after every reset, with the boot logic's decision: confirms a
   // healthy trial, reports a rollback, or finishes an install a power cut interrupted.
@@ -86,8 +87,14 @@ class Agent {
   Result<void> download(const UpdateTarget& target, DownloadJournal& journal);
   Result<void> download_delta(const UpdateTarget& target, DownloadJournal& journal);
   Result<void> download_full(const UpdateTarget& target, DownloadJournal& journal);
-  Result<std::size_t> fetch_with_retry(std::uint32_t offset, MutableByteView out, std::uint8_t& attempts);
+  Result<std::size_t> fetch_with_retry(std::uint32_t offset, MutableByteView out,
+                                       std::uint8_t& attempts);
   Result<void> install(const UpdateTarget& target, DownloadJournal& journal);
+  // Verifies, schedules the trial and asks for the reboot.
+  CycleResult finish_install(const UpdateTarget& target, DownloadJournal& journal,
+                             std::uint32_t poll);
+  // True when `slot`'s flash already holds the target image.
+  Result<bool> slot_holds(SlotIndex slot, const UpdateTarget& target);
   Result<void> save_journal(const DownloadJournal& journal);
   Result<bool> load_journal(DownloadJournal& journal);
   void report(Phase phase, ErrorCode error, std::uint8_t percent, const char* target_version);

@@ -20,7 +20,7 @@ void encode_journal(const DownloadJournal& j, std::span<std::byte, kJournalBytes
   p[2] = std::byte{static_cast<std::uint8_t>(j.kind)};
   p[3] = std::byte{j.target};
   p[4] = std::byte{static_cast<std::uint8_t>(j.has_checkpoint ? 1 : 0)};
-  std::copy(j.manifest_hash.begin(), j.manifest_hash.end(), p + 8);
+  std::copy(j.update_id.begin(), j.update_id.end(), p + 8);
   std::byte* body = p + 40;
   if (j.phase == DownloadJournal::Phase::kAwaitingTrial) {
     BootState carrier;  // reuse the boot-state codec for one SlotInfo
@@ -51,7 +51,7 @@ Result<DownloadJournal> decode_journal(ByteView bytes) {
   j.phase = static_cast<DownloadJournal::Phase>(phase);
   j.kind = static_cast<ArtifactKind>(kind);
   j.has_checkpoint = std::to_integer<std::uint8_t>(p[4]) == 1;
-  std::copy(p + 8, p + 40, j.manifest_hash.begin());
+  std::copy(p + 8, p + 40, j.update_id.begin());
   const std::byte* body = p + 40;
   if (j.phase == DownloadJournal::Phase::kAwaitingTrial) {
     std::byte encoded[kBootStateBytes] = {};

@@ -1,7 +1,7 @@
 // The download journal: what the agent records in flash so an update survives a
 // power cut (portable). One record, kept in a RecordStore — docs/formats/journal.md.
 //
-//   kDownloading:    the update (manifest hash), its target slot, and the resume
+//   kDownloading:    the update (its id), its target slot, and the resume
 //                    point: a patcher checkpoint, or a full image's offset + hash state
 //   kAwaitingTrial:  the image is installed and verified; the slot info it was
 //                    scheduled with, to tell success from rollback after the reboot
@@ -26,7 +26,7 @@ struct DownloadJournal {
   ArtifactKind kind = ArtifactKind::kFull;
   SlotIndex target = 1;
   bool has_checkpoint = false;
-  Sha256Digest manifest_hash{};
+  Sha256Digest update_id{};
   // kDownloading, delta:
   std::array<std::byte, delta::Patcher::kCheckpointSize> checkpoint{};
   // kDownloading, full image: bytes written and hashed so far.

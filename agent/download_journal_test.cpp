@@ -11,7 +11,7 @@ DownloadJournal sample(DownloadJournal::Phase phase, ArtifactKind kind) {
   j.kind = kind;
   j.target = 1;
   j.has_checkpoint = true;
-  for (std::size_t i = 0; i < j.manifest_hash.size(); ++i) j.manifest_hash[i] = std::byte(i * 3);
+  for (std::size_t i = 0; i < j.update_id.size(); ++i) j.update_id[i] = std::byte(i * 3);
   for (std::size_t i = 0; i < j.checkpoint.size(); ++i) j.checkpoint[i] = std::byte(i * 7);
   j.full_offset = 64 * 100;
   j.full_hash.length = 64 * 100;
@@ -35,7 +35,7 @@ TEST(DownloadJournalTest, RoundTripsEveryPhase) {
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(back->phase, phase);
     EXPECT_EQ(back->kind, kind);
-    EXPECT_EQ(back->manifest_hash, j.manifest_hash);
+    EXPECT_EQ(back->update_id, j.update_id);
     if (phase == DownloadJournal::Phase::kAwaitingTrial) {
       EXPECT_EQ(back->installed.size, 12345u);
       EXPECT_EQ(back->installed.hash, j.installed.hash);

@@ -22,12 +22,15 @@ struct UpdateTarget {
   std::uint32_t artifact_size = 0;  // bytes to fetch: the patch or the full image
   std::uint32_t security_counter = 0;
   std::array<char, kMaxText> version{};
-  Sha256Digest manifest_hash{};  // identifies this update in the journal
+  // Identifies this update in the journal, so a resumed download continues only the
+  // same artifact. Not the manifest's hash: every check-in answer is signed anew
+  // with its own nonce and expiry, and resuming must survive that.
+  Sha256Digest update_id{};
 };
 
 struct CheckContext {
-  std::uint64_t now = 0;     // unix seconds
-  std::uint64_t nonce = 0;   // the nonce this check-in sent
+  std::uint64_t now = 0;    // unix seconds
+  std::uint64_t nonce = 0;  // the nonce this check-in sent
   const SlotInfo* running = nullptr;
   std::uint32_t stored_counter = 0;  // anti-rollback floor
 };
@@ -36,7 +39,8 @@ class ManifestChecker {
  public:
   // Verifies signatures, product, hardware, freshness, nonce, anti-rollback and,
   // for a delta, that it starts from the running image; 2xx error otherwise.
-  virtual Result<UpdateTarget> check(ByteView manifest, ArtifactKind kind, const CheckContext& context) = 0;
+  virtual Result<UpdateTarget> check(ByteView manifest, ArtifactKind kind,
+                                     const CheckContext& context) = 0;
 
  protected:
   ~ManifestChecker() = default;

@@ -5,11 +5,13 @@
 
 namespace updraft::agent {
 
-void ScriptedTransport::set_offer(const CheckInAnswer& answer, std::vector<std::byte> artifact) {
+void ScriptedTransport::set_offer(const CheckInAnswer& answer, std::vector<std::byte> artifact,
+                                  Signer signer) {
   offer_ = true;
   answer_ = answer;
   answer_.update_available = true;
   artifact_ = std::move(artifact);
+  signer_ = std::move(signer);
 }
 
 Result<void> ScriptedTransport::check_in(const DeviceStatus& status, CheckInAnswer& answer) {
@@ -22,17 +24,33 @@ Result<void> ScriptedTransport::check_in(const DeviceStatus& status, CheckInAnsw
     return {};
   }
   answer = answer_;
+  if (signer_) {
+    const std::vector<std::byte> manifest = signer_(status);
+    if (manifest.size() > answer.manifest.size()) return ErrorCode::kInternal;
+    std::copy(manifest.begin(), manifest.end(), answer.manifest.begin());
+    answer.manifest_size = static_cast<std::uint32_t>(manifest.size());
+  }
   return {};
 }
 
-Result<std::size_t> ScriptedTransport::fetch(const char* artifact, std::uint32_t offset, MutableByteView out) {
+Result<std::size_t> ScriptedTransport::fetch(const char* artifact, std::uint32_t offset,
+                                             MutableByteView out) {
+  if (faults_.down_after >= 0 && bytes_served_ >= static_cast<std::uint64_t>(faults_.down_after)) {
+    faults_.link_down = true;
+    faults_.down_after = -1;
+  }
   if (faults_.link_down || !offer_ || std::strcmp(artifact, answer_.artifact.data()) != 0) {
     return ErrorCode::kTransportFailed;
   }
   std::size_t end = artifact_.size();
-  if (faults_.truncate_at >= 0) end = std::min<std::size_t>(end, static_cast<std::size_t>(faults_.truncate_at));
+  if (faults_.truncate_at >= 0)
+    end = std::min<std::size_t>(end, static_cast<std::size_t>(faults_.truncate_at));
   if (offset >= end) return std::size_t{0};
   std::size_t n = std::min(out.size(), end - offset);
+  if (faults_.down_after >= 0) {
+    n = std::min<std::size_t>(
+        n, static_cast<std::size_t>(faults_.down_after - static_cast<std::int64_t>(bytes_served_)));
+  }
   if (faults_.drop_every > 0) {
     if (since_drop_ >= faults_.drop_every) {
       since_drop_ = 0;
@@ -51,6 +69,7 @@ Result<std::size_t> ScriptedTransport::fetch(const char* artifact, std::uint32_t
 
 Result<void> ScriptedTransport::report(const Report& report) {
   reports_.push_back(report);
+  if (report.phase == Phase::kSuccess || report.phase == Phase::kRolledBack) offer_ = false;
   return {};
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,19 +15,29 @@ namespace updraft::agent {
 class ScriptedTransport final : public Transport {
  public:
   struct Faults {
-    std::uint32_t drop_every = 0;     // fail the fetch after this many bytes since the last drop
-    std::int64_t corrupt_at = -1;     // flip a byte of the artifact at this offset
-    std::int64_t truncate_at = -1;    // the artifact ends here (server-side truncation)
-    bool link_down = false;           // every call fails
+    std::uint32_t drop_every = 0;   // fail the fetch after this many bytes since the last drop
+    std::int64_t corrupt_at = -1;   // flip a byte of the artifact at this offset
+    std::int64_t truncate_at = -1;  // the artifact ends here (server-side truncation)
+    bool link_down = false;         // every call fails
+    std::int64_t down_after = -1;   // the link dies once this many artifact bytes were served
   };
+
+  // Signs the offer's manifest for one check-in, as a server does: the answer must
+  // carry the nonce the device sent and a fresh expiry.
+  using Signer = std::function<std::vector<std::byte>(const DeviceStatus& status)>;
 
   // No offer: check-ins answer "nothing to do".
   void clear_offer() { offer_ = false; }
-  void set_offer(const CheckInAnswer& answer, std::vector<std::byte> artifact);
+  // Offers `artifact` until the device reports success or a rollback (the
+  // deployment is then over, as on a server; offer again to retry).
+  void set_offer(const CheckInAnswer& answer, std::vector<std::byte> artifact,
+                 Signer signer = nullptr);
+  bool offering() const { return offer_; }
   Faults& faults() { return faults_; }
 
   Result<void> check_in(const DeviceStatus& status, CheckInAnswer& answer) override;
-  Result<std::size_t> fetch(const char* artifact, std::uint32_t offset, MutableByteView out) override;
+  Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
+                            MutableByteView out) override;
   Result<void> report(const Report& report) override;
 
   const std::vector<Report>& reports() const { return reports_; }
@@ -38,6 +49,7 @@ class ScriptedTransport final : public Transport {
   bool offer_ = false;
   CheckInAnswer answer_{};
   std::vector<std::byte> artifact_;
+  Signer signer_;
   Faults faults_;
   std::uint32_t since_drop_ = 0;
   std::uint64_t bytes_served_ = 0;

@@ -20,6 +20,7 @@
 #include "core/host/file.h"
 #include "delta/diff/diff.h"
 #include "delta/patch/host/apply.h"
+#include "delta/testing/test_images.h"
 
 namespace updraft::delta {
 
@@ -29,6 +30,7 @@ static void PrintTo(Profile profile, std::ostream* os) { *os << profile_info(pro
 namespace {
 
 using Bytes = std::vector<std::byte>;
+using namespace test_images;  // NOLINT: the generators are this file's vocabulary
 
 constexpr Profile kProfiles[] = {Profile::kMcuTiny, Profile::kMcu, Profile::kLinux};
 constexpr std::uint8_t kFlipMasks[] = {0x01, 0x80, 0xFF};
@@ -47,111 +49,14 @@ bool is_patch_error(ErrorCode code) {
 
 // Equality without gtest printing two whole images on failure.
 testing::AssertionResult same_bytes(ByteView actual, ByteView expected) {
-  if (actual.size() == expected.size() && std::equal(actual.begin(), actual.end(), expected.begin())) {
+  if (actual.size() == expected.size() &&
+      std::equal(actual.begin(), actual.end(), expected.begin())) {
     return testing::AssertionSuccess();
   }
   const auto diff = std::mismatch(actual.begin(), actual.end(), expected.begin(), expected.end());
-  return testing::AssertionFailure() << "got " << actual.size() << " bytes, expected "
-                                     << expected.size() << "; first difference at offset "
-                                     << (diff.first - actual.begin());
-}
-
-// --- Deterministic test images. std::mt19937's raw output is fixed by the
-// standard (its distributions are not), so the images are the same everywhere.
-
-Bytes random_bytes(std::size_t size, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  Bytes out(size);
-  for (std::byte& b : out) b = std::byte(rng() & 0xFF);
-  return out;
-}
-
-// Compressible, self-similar content like a real image: code-like words from a
-// small opcode set with varying operands, text runs and zero padding.
-Bytes firmware_like(std::size_t size, std::uint32_t seed) {
-  static constexpr std::uint32_t kOpcodes[] = {0xE92D4000, 0xE8BD8000, 0xF000F800, 0x4770BF00,
-                                               0x68004800, 0x60086801, 0xB5104C05, 0x2000BD10};
-  static constexpr char kText[] = "abcdefghijklmnopqrstuvwxyz _%:=0123456789";
-  std::mt19937 rng(seed);
-  Bytes out;
-  out.reserve(size + 64);
-  while (out.size() < size) {
-    const auto r = static_cast<std::uint32_t>(rng());
-    switch (r % 8) {
-      case 0:
-        for (std::uint32_t i = 0; i < 8 + (r >> 8) % 32; ++i) {
-          out.push_back(std::byte(kText[static_cast<std::uint32_t>(rng()) % (sizeof(kText) - 1)]));
-        }
-        break;
-      case 1:
-        out.insert(out.end(), 4 + (r >> 8) % 60, std::byte{0});
-        break;
-      default: {
-        std::byte word[4];
-        store_le32(word, kOpcodes[(r >> 3) % 8] ^ ((r >> 16) & 0x0FFF));
-        out.insert(out.end(), word, word + 4);
-      }
-    }
-  }
-  out.resize(size);
-  return out;
-}
-
-Bytes insert_blocks(Bytes image, int count, std::uint32_t max_len, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  for (int i = 0; i < count; ++i) {
-    const std::size_t at = rng() % (image.size() + 1);
-    const Bytes block = firmware_like(1 + rng() % max_len, static_cast<std::uint32_t>(rng()));
-    image.insert(image.begin() + static_cast<std::ptrdiff_t>(at), block.begin(), block.end());
-  }
-  return image;
-}
-
-Bytes delete_blocks(Bytes image, int count, std::uint32_t max_len, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  for (int i = 0; i < count && !image.empty(); ++i) {
-    const std::size_t at = rng() % image.size();
-    const std::size_t len = std::min<std::size_t>(1 + rng() % max_len, image.size() - at);
-    image.erase(image.begin() + static_cast<std::ptrdiff_t>(at),
-                image.begin() + static_cast<std::ptrdiff_t>(at + len));
-  }
-  return image;
-}
-
-// Cuts the image into `pieces` at random points and reassembles them shuffled.
-Bytes move_blocks(const Bytes& image, std::size_t pieces, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::size_t> cuts = {0, image.size()};
-  for (std::size_t i = 1; i < pieces; ++i) cuts.push_back(rng() % image.size());
-  std::sort(cuts.begin(), cuts.end());
-  std::vector<std::size_t> order(cuts.size() - 1);
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng() % (i + 1)]);
-  Bytes out;
-  for (std::size_t piece : order) {
-    out.insert(out.end(), image.begin() + static_cast<std::ptrdiff_t>(cuts[piece]),
-               image.begin() + static_cast<std::ptrdiff_t>(cuts[piece + 1]));
-  }
-  return out;
-}
-
-// Changes one byte every `min_gap`..`max_gap` bytes, like a rebuild with a new
-// version string, build date or constant.
-Bytes spread_changes(Bytes image, std::uint32_t min_gap, std::uint32_t max_gap, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  for (std::size_t at = rng() % max_gap; at < image.size(); at += min_gap + rng() % (max_gap - min_gap)) {
-    image[at] ^= std::byte(1 + rng() % 255);
-  }
-  return image;
-}
-
-// Adds `delta` to every 4-byte little-endian word in [begin, end): what linking
-// code at another address does to a table of pointers.
-Bytes relocate_pointers(Bytes image, std::size_t begin, std::size_t end, std::uint32_t delta) {
-  for (std::size_t at = begin; at + 4 <= end && at + 4 <= image.size(); at += 4) {
-    store_le32(image.data() + at, load_le32(image.data() + at) + delta);
-  }
-  return image;
+  return testing::AssertionFailure()
+         << "got " << actual.size() << " bytes, expected " << expected.size()
+         << "; first difference at offset " << (diff.first - actual.begin());
 }
 
 // A new image of exactly `size` bytes, an edited version of a slightly larger old one.
@@ -170,19 +75,47 @@ struct PairRecipe {
 // boundaries if the table changes.
 const PairRecipe kRecipes[] = {
     {"identical", [](Bytes& o, Bytes& n) { o = n = firmware_like(40000, 1); }},
-    {"insertions", [](Bytes& o, Bytes& n) { o = firmware_like(50000, 2); n = insert_blocks(o, 6, 3000, 3); }},
-    {"deletions", [](Bytes& o, Bytes& n) { o = firmware_like(50000, 4); n = delete_blocks(o, 6, 3000, 5); }},
-    {"moved_blocks", [](Bytes& o, Bytes& n) { o = firmware_like(60000, 6); n = move_blocks(o, 8, 7); }},
-    {"unrelated_random", [](Bytes& o, Bytes& n) { o = random_bytes(20000, 8); n = random_bytes(24000, 9); }},
-    {"empty_old", [](Bytes& o, Bytes& n) { o = {}; n = firmware_like(9000, 10); }},
-    {"empty_new", [](Bytes& o, Bytes& n) { o = firmware_like(9000, 11); n = {}; }},
+    {"insertions",
+     [](Bytes& o, Bytes& n) {
+       o = firmware_like(50000, 2);
+       n = insert_blocks(o, 6, 3000, 3);
+     }},
+    {"deletions",
+     [](Bytes& o, Bytes& n) {
+       o = firmware_like(50000, 4);
+       n = delete_blocks(o, 6, 3000, 5);
+     }},
+    {"moved_blocks",
+     [](Bytes& o, Bytes& n) {
+       o = firmware_like(60000, 6);
+       n = move_blocks(o, 8, 7);
+     }},
+    {"unrelated_random",
+     [](Bytes& o, Bytes& n) {
+       o = random_bytes(20000, 8);
+       n = random_bytes(24000, 9);
+     }},
+    {"empty_old",
+     [](Bytes& o, Bytes& n) {
+       o = {};
+       n = firmware_like(9000, 10);
+     }},
+    {"empty_new",
+     [](Bytes& o, Bytes& n) {
+       o = firmware_like(9000, 11);
+       n = {};
+     }},
     {"both_empty", [](Bytes& o, Bytes& n) { o = n = {}; }},
     {"small_edit",
      [](Bytes& o, Bytes& n) {
        o = firmware_like(3000, 15);
        n = delete_blocks(insert_blocks(spread_changes(o, 200, 400, 16), 1, 40, 17), 1, 60, 18);
      }},
-    {"small_literals", [](Bytes& o, Bytes& n) { o = firmware_like(500, 19); n = firmware_like(700, 20); }},
+    {"small_literals",
+     [](Bytes& o, Bytes& n) {
+       o = firmware_like(500, 19);
+       n = firmware_like(700, 20);
+     }},
     {"small_changes_spread_over_three_mcu_tiny_frames",
      [](Bytes& o, Bytes& n) {
        o = firmware_like(frame_size_of(Profile::kMcuTiny) * 2 + 20000, 12);
@@ -200,7 +133,9 @@ const PairRecipe kRecipes[] = {
     {"one_byte_into_second_mcu_tiny_frame",
      [](Bytes& o, Bytes& n) { near_size_pair(frame_size_of(Profile::kMcuTiny) + 1, 26, o, n); }},
     {"four_mcu_tiny_frames_and_a_bit",
-     [](Bytes& o, Bytes& n) { near_size_pair(frame_size_of(Profile::kMcuTiny) * 4 + 300, 29, o, n); }},
+     [](Bytes& o, Bytes& n) {
+       near_size_pair(frame_size_of(Profile::kMcuTiny) * 4 + 300, 29, o, n);
+     }},
     {"one_byte_short_of_mcu_frame",
      [](Bytes& o, Bytes& n) { near_size_pair(frame_size_of(Profile::kMcu) - 1, 32, o, n); }},
     {"exactly_one_mcu_frame",
@@ -255,12 +190,15 @@ class CheckedWriter final : public ImageWriter {
 
 PatchHeader header_of(ByteView patch) {
   if (patch.size() < kHeaderSize) return {};
-  Result<PatchHeader> header = decode_header(std::span<const std::byte, kHeaderSize>(patch.data(), kHeaderSize));
+  Result<PatchHeader> header =
+      decode_header(std::span<const std::byte, kHeaderSize>(patch.data(), kHeaderSize));
   return header.ok() ? *header : PatchHeader{};
 }
 
 // Exactly the bytes the header asks for, on the heap, so ASan sees any overrun.
-Bytes workspace_for(ByteView patch) { return Bytes(std::max<std::uint32_t>(header_of(patch).workspace_bytes, 1)); }
+Bytes workspace_for(ByteView patch) {
+  return Bytes(std::max<std::uint32_t>(header_of(patch).workspace_bytes, 1));
+}
 
 struct SavedCheckpoint {
   std::array<std::byte, Patcher::kCheckpointSize> bytes;
@@ -289,7 +227,8 @@ Outcome run(Patcher& patcher, CheckedWriter& writer, ByteView patch, std::size_t
       break;
     }
     EXPECT_LE(fed->consumed, n);
-    EXPECT_TRUE(fed->consumed == n || fed->checkpoint || fed->done) << "stopped early for no reason";
+    EXPECT_TRUE(fed->consumed == n || fed->checkpoint || fed->done)
+        << "stopped early for no reason";
     if (fed->consumed == 0) {
       ADD_FAILURE() << "feed() took none of " << n << " bytes at patch offset " << pos;
       out.error = ErrorCode::kInternal;
@@ -334,7 +273,8 @@ void make(ByteView old_image, ByteView new_image, Profile profile, Bytes* patch)
   ASSERT_TRUE(made.ok()) << made.error().to_string();
   *patch = std::move(made).value();
   ASSERT_GE(patch->size(), kHeaderSize);
-  Result<PatchHeader> header = decode_header(std::span<const std::byte, kHeaderSize>(patch->data(), kHeaderSize));
+  Result<PatchHeader> header =
+      decode_header(std::span<const std::byte, kHeaderSize>(patch->data(), kHeaderSize));
   ASSERT_TRUE(header.ok());
   EXPECT_EQ(header->profile, static_cast<std::uint8_t>(profile));
   EXPECT_EQ(header->new_size, new_image.size());
@@ -345,7 +285,8 @@ void expect_round_trip(ByteView old_image, ByteView new_image, ByteView patch,
                        std::initializer_list<std::size_t> chunks) {
   for (std::size_t chunk : chunks) {
     const Outcome outcome = apply(old_image, patch, chunk);
-    ASSERT_EQ(outcome.error, ErrorCode::kOk) << "chunk " << chunk << ": " << describe(outcome.error);
+    ASSERT_EQ(outcome.error, ErrorCode::kOk)
+        << "chunk " << chunk << ": " << describe(outcome.error);
     ASSERT_TRUE(same_bytes(outcome.output, new_image)) << "chunk " << chunk;
   }
 }
@@ -378,7 +319,8 @@ void expect_resume_from_every_checkpoint(ByteView old_image, ByteView new_image,
     // A resumed run journals exactly what the uninterrupted one did.
     ASSERT_EQ(rest.checkpoints.size(), first.checkpoints.size() - i - 1);
     for (std::size_t k = 0; k < rest.checkpoints.size(); ++k) {
-      EXPECT_EQ(rest.checkpoints[k].bytes, first.checkpoints[i + 1 + k].bytes) << "checkpoint " << i + 1 + k;
+      EXPECT_EQ(rest.checkpoints[k].bytes, first.checkpoints[i + 1 + k].bytes)
+          << "checkpoint " << i + 1 + k;
     }
   }
 }
@@ -390,7 +332,8 @@ void expect_every_prefix_rejected(ByteView old_image, ByteView patch, std::size_
   for (std::size_t n = 0; n < patch.size(); n += stride) lengths.push_back(n);
   if (stride > 1) {
     for (const SavedCheckpoint& cp : apply(old_image, patch, 4096).checkpoints) {
-      for (std::size_t n : {cp.patch_offset - 1, cp.patch_offset, cp.patch_offset + 1}) lengths.push_back(n);
+      for (std::size_t n : {cp.patch_offset - 1, cp.patch_offset, cp.patch_offset + 1})
+        lengths.push_back(n);
     }
     lengths.push_back(patch.size() - 1);
   }
@@ -398,7 +341,8 @@ void expect_every_prefix_rejected(ByteView old_image, ByteView patch, std::size_
     if (n >= patch.size()) continue;
     for (std::size_t chunk : {std::size_t{7}, patch.size()}) {
       const Outcome outcome = apply(old_image, patch.first(n), chunk, patch);
-      ASSERT_EQ(outcome.error, ErrorCode::kPatchTruncated) << "cut at " << n << " of " << patch.size();
+      ASSERT_EQ(outcome.error, ErrorCode::kPatchTruncated)
+          << "cut at " << n << " of " << patch.size();
       ASSERT_LT(outcome.output.size(), std::max<std::size_t>(header_of(patch).new_size, 1));
     }
   }
@@ -433,7 +377,8 @@ Bytes with_crcs_repaired(Bytes patch) {
   for (std::size_t at = kHeaderSize; at + kFrameHeaderSize <= patch.size();) {
     const std::size_t payload =
         std::min<std::size_t>(load_le32(patch.data() + at), patch.size() - at - kFrameHeaderSize);
-    store_le32(patch.data() + at + 4, crc32(ByteView(patch.data() + at + kFrameHeaderSize, payload)));
+    store_le32(patch.data() + at + 4,
+               crc32(ByteView(patch.data() + at + kFrameHeaderSize, payload)));
     at += kFrameHeaderSize + payload;
   }
   return patch;
@@ -468,9 +413,11 @@ void load_corpus(std::vector<CorpusPair>* pairs) {
   };
   const std::vector<std::string> columns = split(line);
   auto column = [&](const char* name) {
-    return static_cast<std::size_t>(std::find(columns.begin(), columns.end(), name) - columns.begin());
+    return static_cast<std::size_t>(std::find(columns.begin(), columns.end(), name) -
+                                    columns.begin());
   };
-  const std::size_t name_col = column("name"), old_col = column("old_file"), new_col = column("new_file");
+  const std::size_t name_col = column("name"), old_col = column("old_file"),
+                    new_col = column("new_file");
   ASSERT_LT(std::max({name_col, old_col, new_col}), columns.size()) << "pairs.tsv header: " << line;
   while (std::getline(tsv, line)) {
     if (line.empty()) continue;
@@ -480,7 +427,8 @@ void load_corpus(std::vector<CorpusPair>* pairs) {
     HostResult<Bytes> new_image = read_file(dir + "/" + fields[new_col]);
     ASSERT_TRUE(old_image.ok()) << old_image.error().to_string();
     ASSERT_TRUE(new_image.ok()) << new_image.error().to_string();
-    pairs->push_back({fields[name_col], std::move(old_image).value(), std::move(new_image).value()});
+    pairs->push_back(
+        {fields[name_col], std::move(old_image).value(), std::move(new_image).value()});
   }
   ASSERT_FALSE(pairs->empty()) << "pairs.tsv lists no pairs";
 }
@@ -493,7 +441,8 @@ class CorpusTest : public testing::TestWithParam<Profile> {
 
   const Bytes& patch(std::size_t i) {
     patches_.resize(pairs_.size());
-    if (patches_[i].empty()) make(pairs_[i].old_image, pairs_[i].new_image, GetParam(), &patches_[i]);
+    if (patches_[i].empty())
+      make(pairs_[i].old_image, pairs_[i].new_image, GetParam(), &patches_[i]);
     return patches_[i];
   }
 
@@ -505,7 +454,8 @@ TEST_P(CorpusTest, RoundTripsEveryPairAtChunkSizes1_7_4096) {
   for (std::size_t i = 0; i < pairs_.size(); ++i) {
     SCOPED_TRACE(pairs_[i].name);
     ASSERT_NO_FATAL_FAILURE(patch(i));
-    ASSERT_NO_FATAL_FAILURE(expect_round_trip(pairs_[i].old_image, pairs_[i].new_image, patch(i), {1, 7, 4096}));
+    ASSERT_NO_FATAL_FAILURE(
+        expect_round_trip(pairs_[i].old_image, pairs_[i].new_image, patch(i), {1, 7, 4096}));
   }
 }
 
@@ -543,7 +493,8 @@ class GeneratedPairTest : public testing::TestWithParam<std::tuple<const char*, 
  protected:
   void SetUp() override {
     pair_ = make_pair_from(recipe(std::get<0>(GetParam())));
-    ASSERT_NO_FATAL_FAILURE(make(pair_.old_image, pair_.new_image, std::get<1>(GetParam()), &patch_));
+    ASSERT_NO_FATAL_FAILURE(
+        make(pair_.old_image, pair_.new_image, std::get<1>(GetParam()), &patch_));
   }
 
   ImagePair pair_;
@@ -565,9 +516,11 @@ std::vector<const char*> recipe_names() {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllProfiles, GeneratedPairTest,
-                         testing::Combine(testing::ValuesIn(recipe_names()), testing::ValuesIn(kProfiles)),
+                         testing::Combine(testing::ValuesIn(recipe_names()),
+                                          testing::ValuesIn(kProfiles)),
                          [](const testing::TestParamInfo<std::tuple<const char*, Profile>>& p) {
-                           return std::string(std::get<0>(p.param)) + "_" + name_of(std::get<1>(p.param));
+                           return std::string(std::get<0>(p.param)) + "_" +
+                                  name_of(std::get<1>(p.param));
                          });
 
 // --- Small patches, checked at every byte.
@@ -577,7 +530,9 @@ struct SmallCase {
   Profile profile;
 };
 
-void PrintTo(const SmallCase& c, std::ostream* os) { *os << c.recipe << " at " << profile_info(c.profile).name; }
+void PrintTo(const SmallCase& c, std::ostream* os) {
+  *os << c.recipe << " at " << profile_info(c.profile).name;
+}
 
 // Header only; copies, diffs and literals; literals only; two mcu-tiny frames.
 const SmallCase kSmallCases[] = {
@@ -619,9 +574,11 @@ TEST_P(SmallPatchTest, NeverAcceptsAWrongImageBehindValidChecksums) {
       bad[at] ^= std::byte{mask};
       const Outcome outcome = apply(pair_.old_image, with_crcs_repaired(bad), 4096, patch_);
       if (outcome.error == ErrorCode::kOk) {
-        ASSERT_TRUE(same_bytes(outcome.output, pair_.new_image)) << "byte " << at << " ^ " << int{mask};
+        ASSERT_TRUE(same_bytes(outcome.output, pair_.new_image))
+            << "byte " << at << " ^ " << int{mask};
       } else {
-        ASSERT_TRUE(is_patch_error(outcome.error)) << "byte " << at << ": " << describe(outcome.error);
+        ASSERT_TRUE(is_patch_error(outcome.error))
+            << "byte " << at << ": " << describe(outcome.error);
       }
     }
   }
@@ -644,7 +601,8 @@ class CheckpointTest : public testing::Test {
   }
 
   // Resumes from `cp` and feeds the rest of the patch; the first error, or ok.
-  Outcome resume_and_run(ByteView old_image, const std::array<std::byte, Patcher::kCheckpointSize>& cp) {
+  Outcome resume_and_run(ByteView old_image,
+                         const std::array<std::byte, Patcher::kCheckpointSize>& cp) {
     MemoryImageReader reader(old_image);
     CheckedWriter writer;
     Bytes workspace = workspace_for(patch_);
@@ -655,8 +613,10 @@ class CheckpointTest : public testing::Test {
       return Outcome{resumed.error(), {}, {}};
     }
     writer.bytes().assign(pair_.new_image.begin(),
-                          pair_.new_image.begin() + std::min<std::size_t>(patcher.new_offset(), pair_.new_image.size()));
-    return run(patcher, writer, patch_, 4096, std::min<std::size_t>(patcher.checkpoint_patch_offset(), patch_.size()));
+                          pair_.new_image.begin() +
+                              std::min<std::size_t>(patcher.new_offset(), pair_.new_image.size()));
+    return run(patcher, writer, patch_, 4096,
+               std::min<std::size_t>(patcher.checkpoint_patch_offset(), patch_.size()));
   }
 
   ImagePair pair_;
@@ -674,9 +634,11 @@ TEST_F(CheckpointTest, RejectsCheckpointWithAnyByteFlipped) {
         const Outcome outcome = resume_and_run(pair_.old_image, cp);
         ASSERT_NE(outcome.error, ErrorCode::kOk) << "byte " << at << " ^ " << int{mask};
         if (at >= kHeaderBegin && at < kHeaderEnd) {
-          ASSERT_TRUE(is_patch_error(outcome.error)) << "byte " << at << ": " << describe(outcome.error);
+          ASSERT_TRUE(is_patch_error(outcome.error))
+              << "byte " << at << ": " << describe(outcome.error);
         } else {
-          ASSERT_EQ(outcome.error, ErrorCode::kPatchBadCheckpoint) << "byte " << at << " ^ " << int{mask};
+          ASSERT_EQ(outcome.error, ErrorCode::kPatchBadCheckpoint)
+              << "byte " << at << " ^ " << int{mask};
         }
       }
     }
@@ -686,17 +648,21 @@ TEST_F(CheckpointTest, RejectsCheckpointWithAnyByteFlipped) {
 // A journal written by buggy code can carry a valid CRC over wrong fields. Each
 // field forged this way must still end in an error, never a wrong image reported good.
 TEST_F(CheckpointTest, NeverYieldsAWrongImageFromAForgedCheckpointWithValidCrc) {
-  constexpr std::size_t kFields = 8 + kHeaderSize;  // next_frame, patch_offset, old_pos, sha256 state
+  constexpr std::size_t kFields =
+      8 + kHeaderSize;  // next_frame, patch_offset, old_pos, sha256 state
   for (std::size_t at = kFields; at < Patcher::kCheckpointSize - 4; ++at) {
     for (std::uint8_t mask : kFlipMasks) {
       std::array<std::byte, Patcher::kCheckpointSize> cp = checkpoints_[2].bytes;
       cp[at] ^= std::byte{mask};
-      store_le32(cp.data() + Patcher::kCheckpointSize - 4, crc32(ByteView(cp.data(), Patcher::kCheckpointSize - 4)));
+      store_le32(cp.data() + Patcher::kCheckpointSize - 4,
+                 crc32(ByteView(cp.data(), Patcher::kCheckpointSize - 4)));
       const Outcome outcome = resume_and_run(pair_.old_image, cp);
       if (outcome.error == ErrorCode::kOk) {
-        ASSERT_TRUE(same_bytes(outcome.output, pair_.new_image)) << "byte " << at << " ^ " << int{mask};
+        ASSERT_TRUE(same_bytes(outcome.output, pair_.new_image))
+            << "byte " << at << " ^ " << int{mask};
       } else {
-        ASSERT_TRUE(is_patch_error(outcome.error)) << "byte " << at << ": " << describe(outcome.error);
+        ASSERT_TRUE(is_patch_error(outcome.error))
+            << "byte " << at << ": " << describe(outcome.error);
       }
     }
   }
@@ -722,8 +688,8 @@ TEST(PatcherTest, RefusesAnotherBaseImageBeforeWritingAnything) {
     Bytes one_byte_longer = pair.old_image;
     one_byte_longer.push_back(std::byte{0});
     const Bytes one_byte_shorter(pair.old_image.begin(), pair.old_image.end() - 1);
-    const std::vector<const Bytes*> others = {&one_byte_changed, &one_byte_longer, &one_byte_shorter,
-                                              &pair.new_image};
+    const std::vector<const Bytes*> others = {&one_byte_changed, &one_byte_longer,
+                                              &one_byte_shorter, &pair.new_image};
     for (const Bytes* other : others) {
       for (std::size_t chunk : {std::size_t{1}, patch.size()}) {
         const Outcome outcome = apply(*other, patch, chunk);
@@ -757,7 +723,8 @@ TEST(PatcherTest, RefusesWorkspaceSmallerThanTheHeaderAsks) {
     Bytes patch;
     ASSERT_NO_FATAL_FAILURE(make(pair.old_image, pair.new_image, profile, &patch));
     const std::uint32_t needed = header_of(patch).workspace_bytes;
-    for (std::size_t size : {std::size_t{0}, kHeaderSize - 1, kHeaderSize, std::size_t{needed} - 1}) {
+    for (std::size_t size :
+         {std::size_t{0}, kHeaderSize - 1, kHeaderSize, std::size_t{needed} - 1}) {
       MemoryImageReader reader(pair.old_image);
       CheckedWriter writer;
       Bytes workspace(std::max<std::size_t>(size, 1));
@@ -795,7 +762,8 @@ TEST(PatcherTest, RejectsDataAfterACompletePatch) {
     Bytes longer = patch;
     longer.push_back(std::byte{0});
     for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, longer.size()}) {
-      EXPECT_EQ(apply(pair.old_image, longer, chunk).error, ErrorCode::kPatchTrailingData) << "chunk " << chunk;
+      EXPECT_EQ(apply(pair.old_image, longer, chunk).error, ErrorCode::kPatchTrailingData)
+          << "chunk " << chunk;
     }
     // The same when the extra bytes arrive after the patch was reported done.
     MemoryImageReader reader(pair.old_image);
