@@ -81,6 +81,29 @@ enum class ErrorCode : std::uint16_t {
   kAgentDeferredWindow = 532,
   kAgentDeferredUser = 533,
 
+  // 6xx server storage
+  kStoreIo = 600,
+  kStoreNotFound = 601,
+  kStoreConflict = 602,
+  kStoreCorrupt = 603,
+  kStoreMigration = 604,
+  kStoreBusy = 605,
+
+  // 7xx API requests
+  kApiBadRequest = 700,
+  kApiUnauthorized = 701,
+  kApiForbidden = 702,
+  kApiNotFound = 703,
+  kApiConflict = 704,
+  kApiPayloadTooLarge = 705,
+  kApiUnsupportedMediaType = 706,
+  kApiMethodNotAllowed = 707,
+  kApiRangeNotSatisfiable = 708,
+  kApiGone = 709,
+  kApiNotAcceptable = 710,
+  kApiTooManyRequests = 711,
+  kApiUnavailable = 712,
+
   // 9xx host tools (never sent by a device)
   kIoError = 900,
   kInvalidArgument = 901,

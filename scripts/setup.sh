@@ -10,8 +10,12 @@ packages=(
   libdivsufsort-dev libzstd-dev zstd liblzma-dev xz-utils
   # crypto, storage, server, cli
   libssl-dev libsqlite3-dev sqlite3 libboost-dev nlohmann-json3-dev libcli11-dev
+  # server: time zones for maintenance windows
+  libhowardhinnant-date-dev tzdata
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 time
+  # server benchmark peers: load generator and reference web server
+  wrk nginx
   # Cortex-M build and its emulator
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
 )
