@@ -45,6 +45,9 @@ class NumberModel {
     std::uint16_t* length_tree = probs_;
     const unsigned length = code_tree(c, length_tree, 6, static_cast<unsigned>(std::bit_width(value)));
     if (length <= 1) return length;  // 0 -> 0, 1 -> 1
+    // Values are 32-bit, so a longer bit length only comes from a corrupt patch.
+    // All ones fails the patcher's range checks; the model is not touched.
+    if (length > 32) return 0xFFFFFFFFu;
     std::uint16_t* mant = probs_ + 64 + length * 4;
     std::uint32_t v = 1;
     int remaining = static_cast<int>(length) - 1;
