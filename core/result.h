@@ -65,18 +65,20 @@ inline Result<void> ok_result() { return {}; }
 #define UPDRAFT_CONCAT_INNER(a, b) a##b
 #define UPDRAFT_CONCAT(a, b) UPDRAFT_CONCAT_INNER(a, b)
 
-// Returns the error of `expr` from the enclosing function.
-#define UPDRAFT_TRY(expr)                                       \
-  do {                                                          \
-    auto&& updraft_try_result_ = (expr);                        \
-    if (!updraft_try_result_.ok())                              \
-      return std::move(updraft_try_result_).error();            \
+// Returns the error of `expr` from the enclosing function. The variable's name is
+// unique per use, so a UPDRAFT_TRY inside a lambda inside another one's `expr`
+// (a transaction's work, say) shadows nothing.
+#define UPDRAFT_TRY(expr) UPDRAFT_TRY_IMPL(UPDRAFT_CONCAT(updraft_try_result_, __COUNTER__), expr)
+#define UPDRAFT_TRY_IMPL(tmp, expr)                 \
+  do {                                              \
+    auto&& tmp = (expr);                            \
+    if (!tmp.ok()) return std::move(tmp).error();   \
   } while (0)
 
 // `UPDRAFT_TRY_ASSIGN(Type name, expr);` declares `name` from the value of `expr`,
 // or returns its error.
 #define UPDRAFT_TRY_ASSIGN(decl, expr) \
-  UPDRAFT_TRY_ASSIGN_IMPL(UPDRAFT_CONCAT(updraft_try_tmp_, __LINE__), decl, expr)
+  UPDRAFT_TRY_ASSIGN_IMPL(UPDRAFT_CONCAT(updraft_try_tmp_, __COUNTER__), decl, expr)
 #define UPDRAFT_TRY_ASSIGN_IMPL(tmp, decl, expr)  \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return std::move(tmp).error();   \
