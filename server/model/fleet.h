@@ -1,0 +1,83 @@
+// What the server knows about products, devices and releases. Plain values: the
+// store persists them, the API turns them into JSON, server logic reads them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "delta/format/patch_format.h"
+#include "server/model/ids.h"
+
+namespace updraft::server {
+
+struct Product {
+  ProductId id;
+  std::string name;  // unique; the `product` a manifest names (docs/formats/manifest.md)
+  // The device class fixes the patch codec and window (delta::Profile) a delta
+  // for this product is made with.
+  delta::Profile profile = delta::Profile::kMcuTiny;
+  // Flash layout of the product's devices: bytes per A/B slot and the erase unit.
+  // A release larger than a slot is refused at upload.
+  std::uint32_t slot_size = 0;
+  std::uint32_t sector_size = 4096;
+  // SHA-256 (hex) of the product-wide provisioning secret that lets a new device
+  // register itself; empty: only the operator registers devices.
+  std::string provisioning_secret_hash;
+  UnixTime created_at = 0;
+};
+
+// What a device last said about itself at check-in.
+struct DeviceStatusReport {
+  std::string version;       // running version, "" before the first check-in
+  std::string image_sha256;  // hex SHA-256 of the running image
+  int slot = 0;
+  int battery_percent = -1;  // -1: not reported (mains powered)
+  std::string network;       // "wifi", "ethernet", "cellular", "nbiot" or ""
+  UnixTime last_seen = 0;    // 0: never checked in
+};
+
+struct Device {
+  DeviceId id;
+  ProductId product;
+  std::string hardware;  // the hardware id manifests list, e.g. "board-rev-b"
+  std::vector<std::string> tags;
+  std::string secret_hash;  // SHA-256 (hex) of the per-device secret
+  DeviceStatusReport status;
+  UnixTime registered_at = 0;
+};
+
+struct Release {
+  ReleaseId id;
+  ProductId product;
+  std::string version;  // semver, unique per product
+  std::uint32_t security_counter = 0;
+  std::vector<std::string> hardware;  // compatible hardware ids
+  bool allow_downgrade = false;
+  std::uint64_t size = 0;
+  std::string sha256;  // hex; the image lives at <data>/artifacts/images/<sha256>
+  std::string notes;
+  UnixTime created_at = 0;
+};
+
+enum class DeltaState : std::uint8_t {
+  kBuilding = 1,
+  kReady = 2,
+  kNotSmaller = 3,  // the patch would not be smaller than the image: serve the image
+  kFailed = 4,
+};
+
+// A cached patch from one image to another at one profile.
+struct DeltaRecord {
+  std::string from_sha256;
+  std::string to_sha256;
+  delta::Profile profile = delta::Profile::kMcuTiny;
+  DeltaState state = DeltaState::kBuilding;
+  std::uint64_t size = 0;  // patch bytes when kReady
+  std::string error;       // why, when kFailed
+  std::uint64_t hits = 0;
+  UnixTime created_at = 0;
+  UnixTime last_used_at = 0;
+};
+
+}  // namespace updraft::server

@@ -1,0 +1,120 @@
+// The server's persistent state behind one interface: the only way server code
+// reaches the database. SQLite (storage/sqlite) is the embedded default;
+// PostgreSQL can implement the same interface and must pass store_test.cpp.
+//
+// Errors: kStoreNotFound for a missing record, kStoreConflict for a duplicate key
+// (product name, device id, release version per product), kStoreIo / kStoreBusy /
+// kStoreCorrupt for the database itself, each with a message naming the record.
+// Threads: every method may be called from any thread; the implementation serializes.
+// Durability: a method that returned ok has committed; a crash of the process
+// (kill -9) afterwards loses none of it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/host/error.h"
+#include "server/model/audit.h"
+#include "server/model/campaign.h"
+#include "server/model/fleet.h"
+
+namespace updraft::server {
+
+struct DeviceFilter {
+  std::optional<ProductId> product;
+  std::string hardware;  // "" = any
+  std::string version;   // running version, "" = any
+  std::string tag;       // carries this tag, "" = any
+  std::size_t limit = 1000;
+  std::size_t offset = 0;  // ordered by device id
+};
+
+struct DeploymentFilter {
+  std::optional<CampaignId> campaign;
+  std::optional<DeviceId> device;
+  std::optional<DeploymentState> state;
+  std::size_t limit = 100000;
+  std::size_t offset = 0;  // ordered by deployment id
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `work` in one transaction: all of its writes commit, or none. Nested
+  // calls join the outer transaction.
+  virtual HostResult<void> transaction(const std::function<HostResult<void>()>& work) = 0;
+
+  // Products. create_* fill in the id and return the stored record.
+  virtual HostResult<Product> create_product(const Product& product) = 0;
+  virtual HostResult<void> update_product(const Product& product) = 0;
+  virtual HostResult<Product> product(ProductId id) = 0;
+  virtual HostResult<Product> product_by_name(const std::string& name) = 0;
+  virtual HostResult<std::vector<Product>> products() = 0;
+
+  // Devices.
+  virtual HostResult<void> create_device(const Device& device) = 0;
+  virtual HostResult<Device> device(const DeviceId& id) = 0;
+  virtual HostResult<std::vector<Device>> devices(const DeviceFilter& filter) = 0;
+  virtual HostResult<std::size_t> count_devices(const DeviceFilter& filter) = 0;
+  virtual HostResult<void> set_device_tags(const DeviceId& id,
+                                           const std::vector<std::string>& tags) = 0;
+  virtual HostResult<void> set_device_secret(const DeviceId& id,
+                                             const std::string& secret_hash) = 0;
+  // What the device said at check-in (version, image, slot, battery, network, time).
+  virtual HostResult<void> record_status(const DeviceId& id, const DeviceStatusReport& status) = 0;
+
+  // Releases.
+  virtual HostResult<Release> create_release(const Release& release) = 0;
+  virtual HostResult<Release> release(ReleaseId id) = 0;
+  virtual HostResult<Release> release_by_version(ProductId product, const std::string& version) = 0;
+  // The release of `product` whose image has this SHA-256 (the image a device runs).
+  virtual HostResult<Release> release_by_image(ProductId product, const std::string& sha256) = 0;
+  virtual HostResult<std::vector<Release>> releases(std::optional<ProductId> product) = 0;
+
+  // Delta cache index (the patch files live beside the images).
+  virtual HostResult<void> put_delta(const DeltaRecord& delta) = 0;  // insert or replace
+  virtual HostResult<DeltaRecord> delta(const std::string& from_sha256,
+                                        const std::string& to_sha256, delta::Profile profile) = 0;
+  virtual HostResult<std::vector<DeltaRecord>> deltas() = 0;
+  virtual HostResult<void> delete_delta(const std::string& from_sha256,
+                                        const std::string& to_sha256, delta::Profile profile) = 0;
+
+  // Campaigns.
+  virtual HostResult<Campaign> create_campaign(const Campaign& campaign) = 0;
+  virtual HostResult<void> update_campaign(const Campaign& campaign) = 0;
+  virtual HostResult<Campaign> campaign(CampaignId id) = 0;
+  virtual HostResult<std::vector<Campaign>> campaigns() = 0;
+
+  // Deployments. create_deployments fills in the ids.
+  virtual HostResult<void> create_deployments(std::vector<Deployment>& deployments) = 0;
+  virtual HostResult<void> update_deployment(const Deployment& deployment) = 0;
+  virtual HostResult<Deployment> deployment(DeploymentId id) = 0;
+  virtual HostResult<std::vector<Deployment>> deployments(const DeploymentFilter& filter) = 0;
+  // The device's deployment that is not final, in a campaign that is running or
+  // paused (at most one: a device is in one unfinished campaign at a time);
+  // kStoreNotFound when there is none.
+  virtual HostResult<Deployment> open_deployment(const DeviceId& device) = 0;
+  // Deployments per state, for one campaign or (nullopt) all.
+  virtual HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> count_deployments(
+      std::optional<CampaignId> campaign) = 0;
+
+  // Audit log, newest first; `before_id` 0 = from the newest.
+  virtual HostResult<AuditEvent> append_audit(const AuditEvent& event) = 0;
+  virtual HostResult<std::vector<AuditEvent>> audit(std::size_t limit, std::int64_t before_id) = 0;
+
+  // Server-wide settings (e.g. the secret that signs device tokens). kStoreNotFound
+  // for a key never set.
+  virtual HostResult<std::string> setting(const std::string& key) = 0;
+  virtual HostResult<void> set_setting(const std::string& key, const std::string& value) = 0;
+
+  // Admin API tokens.
+  virtual HostResult<ApiToken> create_token(const ApiToken& token) = 0;
+  virtual HostResult<ApiToken> token_by_hash(const std::string& token_sha256) = 0;
+  virtual HostResult<std::vector<ApiToken>> tokens() = 0;
+};
+
+}  // namespace updraft::server

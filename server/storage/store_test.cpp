@@ -1,0 +1,984 @@
+// The Store contract, run against every implementation: a new store adds its
+// factory to INSTANTIATE_TEST_SUITE_P below. SqliteStoreTest adds what only the
+// SQLite store has: its schema version, its file and surviving kill -9.
+#include "server/storage/store.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <thread>
+#include <tuple>
+
+#include "server/storage/migrations/migrations.h"
+#include "server/storage/sqlite/database.h"
+#include "server/storage/sqlite/sqlite_store.h"
+
+namespace updraft::server {
+
+// Field-by-field equality for the model's plain values. The structured bindings
+// stop compiling when a field is added, so no new field escapes the round trips.
+auto fields(const Product& v) {
+  const auto& [a, b, c, d, e, f, g] = v;
+  return std::tie(a, b, c, d, e, f, g);
+}
+auto fields(const DeviceStatusReport& v) {
+  const auto& [a, b, c, d, e, f] = v;
+  return std::tie(a, b, c, d, e, f);
+}
+auto fields(const Device& v) {
+  const auto& [a, b, c, d, e, f, g] = v;
+  return std::tie(a, b, c, d, e, f, g);
+}
+auto fields(const Release& v) {
+  const auto& [a, b, c, d, e, f, g, h, i, j] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j);
+}
+auto fields(const DeltaRecord& v) {
+  const auto& [a, b, c, d, e, f, g, h, i] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i);
+}
+auto fields(const TargetSelector& v) {
+  const auto& [a, b, c, d] = v;
+  return std::tie(a, b, c, d);
+}
+auto fields(const PhaseSpec& v) {
+  const auto& [a, b] = v;
+  return std::tie(a, b);
+}
+auto fields(const MaintenanceWindow& v) {
+  const auto& [a, b, c] = v;
+  return std::tie(a, b, c);
+}
+auto fields(const Campaign& v) {
+  const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r);
+}
+auto fields(const Deployment& v) {
+  const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n);
+}
+auto fields(const AuditEvent& v) {
+  const auto& [a, b, c, d, e, f] = v;
+  return std::tie(a, b, c, d, e, f);
+}
+auto fields(const ApiToken& v) {
+  const auto& [a, b, c, d, e] = v;
+  return std::tie(a, b, c, d, e);
+}
+
+template <typename T>
+requires requires(const T& v) { fields(v); }
+bool operator==(const T& a, const T& b) { return fields(a) == fields(b); }
+
+namespace {
+
+// Passes, or fails with the error's code and message.
+template <typename R>
+testing::AssertionResult ok(const R& result) {
+  if (result.ok()) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << result.error().to_string();
+}
+
+// The value, or ends the test (gtest reports the exception with its message).
+template <typename T>
+T must(HostResult<T> result) {
+  if (!result.ok()) throw std::runtime_error(result.error().to_string());
+  return std::move(result).value();
+}
+void must(HostResult<void> result) {
+  if (!result.ok()) throw std::runtime_error(result.error().to_string());
+}
+
+template <typename R>
+ErrorCode code_of(const R& result) {
+  return result.ok() ? ErrorCode::kOk : result.error().code;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = testing::TempDir() + "store_test_XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Sample records: every field differs from its default, so a dropped column shows.
+
+Product sample_product(const std::string& name) {
+  Product product;
+  product.name = name;
+  product.profile = delta::Profile::kMcu;
+  product.slot_size = 512 * 1024;
+  product.sector_size = 8192;
+  product.provisioning_secret_hash = "5e" + name;
+  product.created_at = 1'700'000'001;
+  return product;
+}
+
+Device sample_device(ProductId product, const std::string& id) {
+  Device device;
+  device.id = DeviceId{id};
+  device.product = product;
+  device.hardware = "board-rev-b";
+  device.tags = {"beta", "lab"};
+  device.secret_hash = "ab" + id;
+  device.status.version = "1.0.0";
+  device.status.image_sha256 = "11aa";
+  device.status.slot = 1;
+  device.status.battery_percent = 77;
+  device.status.network = "wifi";
+  device.status.last_seen = 1'700'000'002;
+  device.registered_at = 1'700'000'003;
+  return device;
+}
+
+Release sample_release(ProductId product, const std::string& version) {
+  Release release;
+  release.product = product;
+  release.version = version;
+  release.security_counter = 7;
+  release.hardware = {"board-rev-a", "board-rev-b"};
+  release.allow_downgrade = true;
+  release.size = (std::uint64_t{1} << 40) + 3;
+  release.sha256 = "22bb" + version;
+  release.notes = "fixes \"quotes\" and 'apostrophes'";
+  release.created_at = 1'700'000'004;
+  return release;
+}
+
+Campaign sample_campaign(ProductId product, ReleaseId release, CampaignState state) {
+  Campaign campaign;
+  campaign.name = "spring rollout";
+  campaign.product = product;
+  campaign.release = release;
+  campaign.target = {{"board-rev-b"}, {"1.0.0", "1.1.0"}, {"beta"}, {DeviceId{"d-1"}}};
+  campaign.phases = {{PhaseSpec::Kind::kCount, 10}, {PhaseSpec::Kind::kPercent, 100}};
+  campaign.success_threshold = 0.95;
+  campaign.failure_threshold = 0.125;
+  campaign.window = {22 * 60, 5 * 60, "Europe/Berlin"};
+  campaign.max_concurrent_downloads = 50;
+  campaign.force = true;
+  campaign.state = state;
+  campaign.current_phase = 1;
+  campaign.pause_reason = "operator";
+  campaign.created_by = "alice";
+  campaign.created_at = 1'700'000'005;
+  campaign.started_at = 1'700'000'006;
+  campaign.finished_at = 1'700'000'007;
+  return campaign;
+}
+
+Deployment sample_deployment(CampaignId campaign, const DeviceId& device, DeploymentState state) {
+  Deployment deployment;
+  deployment.campaign = campaign;
+  deployment.device = device;
+  deployment.phase = 1;
+  deployment.state = state;
+  deployment.progress = 42;
+  deployment.error = 101;
+  deployment.attempts = 2;
+  deployment.artifact_kind = "delta";
+  deployment.from_sha256 = "11aa";
+  deployment.message = "resumed at frame 12";
+  deployment.created_at = 1'700'000'008;
+  deployment.updated_at = 1'700'000'009;
+  deployment.finished_at = 1'700'000'010;
+  return deployment;
+}
+
+DeltaRecord sample_delta(const std::string& from, const std::string& to) {
+  DeltaRecord delta;
+  delta.from_sha256 = from;
+  delta.to_sha256 = to;
+  delta.profile = delta::Profile::kLinux;
+  delta.state = DeltaState::kReady;
+  delta.size = 12345;
+  delta.error = "none";
+  delta.hits = 3;
+  delta.created_at = 1'700'000'011;
+  delta.last_used_at = 1'700'000'012;
+  return delta;
+}
+
+std::vector<std::string> ids_of(const std::vector<Device>& devices) {
+  std::vector<std::string> ids;
+  for (const Device& device : devices) ids.push_back(device.id.value);
+  return ids;
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<Deployment>& deployments) {
+  std::vector<std::int64_t> ids;
+  for (const Deployment& deployment : deployments) ids.push_back(deployment.id.value);
+  return ids;
+}
+
+// Filters spelled out (GCC 12 warns on designated initializers that omit fields).
+DeviceFilter device_filter(std::optional<ProductId> product, const std::string& hardware,
+                           const std::string& version, const std::string& tag) {
+  DeviceFilter filter;
+  filter.product = product;
+  filter.hardware = hardware;
+  filter.version = version;
+  filter.tag = tag;
+  return filter;
+}
+
+DeploymentFilter deployment_filter(std::optional<CampaignId> campaign,
+                                   std::optional<DeviceId> device,
+                                   std::optional<DeploymentState> state) {
+  DeploymentFilter filter;
+  filter.campaign = campaign;
+  filter.device = std::move(device);
+  filter.state = state;
+  return filter;
+}
+
+template <typename Filter>
+Filter paged(Filter filter, std::size_t limit, std::size_t offset) {
+  filter.limit = limit;
+  filter.offset = offset;
+  return filter;
+}
+
+constexpr DeploymentState kDeploymentStates[] = {
+    DeploymentState::kScheduled,  DeploymentState::kPending,    DeploymentState::kDownloading,
+    DeploymentState::kInstalling, DeploymentState::kRebooting,  DeploymentState::kSucceeded,
+    DeploymentState::kFailed,     DeploymentState::kRolledBack, DeploymentState::kCanceled,
+    DeploymentState::kDeferred};
+constexpr CampaignState kCampaignStates[] = {CampaignState::kDraft, CampaignState::kRunning,
+                                             CampaignState::kPaused, CampaignState::kCompleted,
+                                             CampaignState::kAborted};
+
+// How a test opens the store kept in a directory, the same one again on reopen.
+struct StoreFactory {
+  std::string name;
+  std::function<HostResult<std::unique_ptr<Store>>(const std::string& dir)> open;
+};
+
+void PrintTo(const StoreFactory& factory, std::ostream* out) { *out << factory.name; }
+
+HostResult<std::unique_ptr<Store>> open_sqlite(const std::string& dir) {
+  UPDRAFT_TRY_ASSIGN(auto store, SqliteStore::open(dir + "/updraft.db"));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+class StoreTest : public testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override { reopen(); }
+
+  void reopen() {
+    store_.reset();
+    store_ = must(GetParam().open(dir_.path()));
+  }
+
+  Store& store() { return *store_; }
+
+  // One product, release and device; a campaign in `state` with a pending deployment.
+  struct World {
+    Product product;
+    Release release;
+    Device device;
+    Campaign campaign;
+    Deployment deployment;
+  };
+  World populate(CampaignState state = CampaignState::kRunning) {
+    World world;
+    world.product = must(store().create_product(sample_product("thermostat")));
+    world.release = must(store().create_release(sample_release(world.product.id, "2.0.0")));
+    world.device = sample_device(world.product.id, "d-1");
+    must(store().create_device(world.device));
+    world.campaign =
+        must(store().create_campaign(sample_campaign(world.product.id, world.release.id, state)));
+    std::vector<Deployment> batch = {
+        sample_deployment(world.campaign.id, world.device.id, DeploymentState::kPending)};
+    must(store().create_deployments(batch));
+    world.deployment = batch[0];
+    return world;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, testing::Values(StoreFactory{"sqlite", open_sqlite}),
+                         [](const testing::TestParamInfo<StoreFactory>& factory) {
+                           return factory.param.name;
+                         });
+
+TEST_P(StoreTest, ProductRoundTripsEveryField) {
+  Product expected = sample_product("thermostat");
+  const Product created = must(store().create_product(expected));
+  EXPECT_NE(created.id.value, 0);
+  expected.id = created.id;
+  EXPECT_EQ(created, expected);
+  EXPECT_EQ(must(store().product(created.id)), expected);
+  EXPECT_EQ(must(store().product_by_name("thermostat")), expected);
+
+  expected.name = "thermostat-2";
+  expected.profile = delta::Profile::kLinux;
+  expected.slot_size = 1;
+  expected.sector_size = 2;
+  expected.provisioning_secret_hash = "";
+  expected.created_at = 3;
+  ASSERT_TRUE(ok(store().update_product(expected)));
+  EXPECT_EQ(must(store().product(created.id)), expected);
+  EXPECT_EQ(must(store().products()), std::vector<Product>{expected});
+}
+
+TEST_P(StoreTest, RejectsDuplicateProductName) {
+  must(store().create_product(sample_product("thermostat")));
+  const auto duplicate = store().create_product(sample_product("thermostat"));
+  EXPECT_EQ(code_of(duplicate), ErrorCode::kStoreConflict);
+  EXPECT_NE(duplicate.error().message.find("thermostat"), std::string::npos)
+      << duplicate.error().message;
+
+  Product other = must(store().create_product(sample_product("doorbell")));
+  other.name = "thermostat";
+  EXPECT_EQ(code_of(store().update_product(other)), ErrorCode::kStoreConflict);
+  EXPECT_EQ(must(store().product(other.id)).name, "doorbell");
+}
+
+TEST_P(StoreTest, DeviceRoundTripsEveryField) {
+  const ProductId product = must(store().create_product(sample_product("thermostat"))).id;
+  Device expected = sample_device(product, "d-1");
+  ASSERT_TRUE(ok(store().create_device(expected)));
+  EXPECT_EQ(must(store().device(expected.id)), expected);
+
+  expected.tags = {"field", "night-shift"};
+  ASSERT_TRUE(ok(store().set_device_tags(expected.id, expected.tags)));
+  expected.secret_hash = "cd";
+  ASSERT_TRUE(ok(store().set_device_secret(expected.id, expected.secret_hash)));
+  expected.status = {"1.1.0", "33cc", 0, -1, "", 1'700'000'100};
+  ASSERT_TRUE(ok(store().record_status(expected.id, expected.status)));
+  EXPECT_EQ(must(store().device(expected.id)), expected);
+  EXPECT_EQ(must(store().devices({})), std::vector<Device>{expected});
+
+  ASSERT_TRUE(ok(store().set_device_tags(expected.id, {})));
+  EXPECT_TRUE(must(store().device(expected.id)).tags.empty());
+}
+
+TEST_P(StoreTest, RejectsDuplicateDeviceId) {
+  const ProductId product = must(store().create_product(sample_product("thermostat"))).id;
+  ASSERT_TRUE(ok(store().create_device(sample_device(product, "d-1"))));
+  Device again = sample_device(product, "d-1");
+  again.hardware = "other";
+  const auto duplicate = store().create_device(again);
+  EXPECT_EQ(code_of(duplicate), ErrorCode::kStoreConflict);
+  EXPECT_NE(duplicate.error().message.find("d-1"), std::string::npos) << duplicate.error().message;
+  EXPECT_EQ(must(store().device(DeviceId{"d-1"})).hardware, "board-rev-b");
+}
+
+TEST_P(StoreTest, ReleaseRoundTripsEveryField) {
+  const ProductId product = must(store().create_product(sample_product("thermostat"))).id;
+  const ProductId other = must(store().create_product(sample_product("doorbell"))).id;
+  Release expected = sample_release(product, "2.0.0");
+  const Release created = must(store().create_release(expected));
+  EXPECT_NE(created.id.value, 0);
+  expected.id = created.id;
+  EXPECT_EQ(created, expected);
+  const Release other_release = must(store().create_release(sample_release(other, "9.0.0")));
+
+  EXPECT_EQ(must(store().release(created.id)), expected);
+  EXPECT_EQ(must(store().release_by_version(product, "2.0.0")), expected);
+  EXPECT_EQ(must(store().release_by_image(product, expected.sha256)), expected);
+  EXPECT_EQ(must(store().releases(product)), std::vector<Release>{expected});
+  EXPECT_EQ(must(store().releases(std::nullopt)), (std::vector<Release>{expected, other_release}));
+}
+
+TEST_P(StoreTest, RejectsDuplicateReleaseVersionOfOneProduct) {
+  const ProductId product = must(store().create_product(sample_product("thermostat"))).id;
+  const ProductId other = must(store().create_product(sample_product("doorbell"))).id;
+  must(store().create_release(sample_release(product, "2.0.0")));
+  const auto duplicate = store().create_release(sample_release(product, "2.0.0"));
+  EXPECT_EQ(code_of(duplicate), ErrorCode::kStoreConflict);
+  EXPECT_NE(duplicate.error().message.find("2.0.0"), std::string::npos)
+      << duplicate.error().message;
+  EXPECT_TRUE(ok(store().create_release(sample_release(other, "2.0.0"))));
+}
+
+TEST_P(StoreTest, DeltaIndexInsertsReplacesAndDeletes) {
+  DeltaRecord first = sample_delta("aa", "bb");
+  DeltaRecord other_profile = sample_delta("aa", "bb");
+  other_profile.profile = delta::Profile::kMcuTiny;
+  ASSERT_TRUE(ok(store().put_delta(first)));
+  ASSERT_TRUE(ok(store().put_delta(other_profile)));
+  EXPECT_EQ(must(store().delta("aa", "bb", delta::Profile::kLinux)), first);
+
+  first.state = DeltaState::kFailed;
+  first.size = 0;
+  first.error = "out of memory";
+  first.hits = 4;
+  first.last_used_at = 1'700'000'999;
+  ASSERT_TRUE(ok(store().put_delta(first)));
+  EXPECT_EQ(must(store().delta("aa", "bb", delta::Profile::kLinux)), first);
+  EXPECT_EQ(must(store().deltas()).size(), 2u);
+
+  ASSERT_TRUE(ok(store().delete_delta("aa", "bb", delta::Profile::kLinux)));
+  EXPECT_EQ(code_of(store().delta("aa", "bb", delta::Profile::kLinux)), ErrorCode::kStoreNotFound);
+  EXPECT_EQ(must(store().deltas()), std::vector<DeltaRecord>{other_profile});
+}
+
+TEST_P(StoreTest, CampaignRoundTripsEveryField) {
+  const ProductId product = must(store().create_product(sample_product("thermostat"))).id;
+  const ReleaseId release = must(store().create_release(sample_release(product, "2.0.0"))).id;
+  const ReleaseId next = must(store().create_release(sample_release(product, "2.1.0"))).id;
+  Campaign expected = sample_campaign(product, release, CampaignState::kDraft);
+  const Campaign created = must(store().create_campaign(expected));
+  EXPECT_NE(created.id.value, 0);
+  expected.id = created.id;
+  EXPECT_EQ(created, expected);
+  EXPECT_EQ(must(store().campaign(created.id)), expected);
+
+  expected.name = "autumn";
+  expected.release = next;
+  expected.target = {{}, {}, {"lab", "field"}, {DeviceId{"d-2"}, DeviceId{"d-3"}}};
+  expected.phases = {{PhaseSpec::Kind::kPercent, 5}};
+  expected.success_threshold = 0.5;
+  expected.failure_threshold = 0.0625;
+  expected.window = {0, 0, "UTC"};
+  expected.max_concurrent_downloads = 0;
+  expected.force = false;
+  expected.state = CampaignState::kPaused;
+  expected.current_phase = 0;
+  expected.pause_reason = "failure share 0.3 over 0.2";
+  expected.created_by = "bob";
+  expected.created_at = 1;
+  expected.started_at = 2;
+  expected.finished_at = 3;
+  ASSERT_TRUE(ok(store().update_campaign(expected)));
+  EXPECT_EQ(must(store().campaign(created.id)), expected);
+  EXPECT_EQ(must(store().campaigns()), std::vector<Campaign>{expected});
+}
+
+TEST_P(StoreTest, DeploymentRoundTripsEveryField) {
+  const World world = populate();
+  EXPECT_NE(world.deployment.id.value, 0);
+  EXPECT_EQ(must(store().deployment(world.deployment.id)), world.deployment);
+
+  Deployment expected = world.deployment;
+  expected.phase = 0;
+  expected.state = DeploymentState::kFailed;
+  expected.progress = 100;
+  expected.error = 202;
+  expected.attempts = 3;
+  expected.artifact_kind = "full";
+  expected.from_sha256 = "44dd";
+  expected.message = "hash mismatch";
+  expected.created_at = 1;
+  expected.updated_at = 2;
+  expected.finished_at = 3;
+  ASSERT_TRUE(ok(store().update_deployment(expected)));
+  EXPECT_EQ(must(store().deployment(expected.id)), expected);
+  EXPECT_EQ(must(store().deployments({})), std::vector<Deployment>{expected});
+}
+
+TEST_P(StoreTest, ReportsMissingRecordsAsNotFound) {
+  const World world = populate();
+  const DeviceId ghost{"ghost"};
+  constexpr ErrorCode kNotFound = ErrorCode::kStoreNotFound;
+  EXPECT_EQ(code_of(store().product(ProductId{999})), kNotFound);
+  EXPECT_EQ(code_of(store().product_by_name("ghost")), kNotFound);
+  Product product = world.product;
+  product.id = ProductId{999};
+  EXPECT_EQ(code_of(store().update_product(product)), kNotFound);
+
+  const auto device = store().device(ghost);
+  EXPECT_EQ(code_of(device), kNotFound);
+  EXPECT_NE(device.error().message.find("ghost"), std::string::npos) << device.error().message;
+  EXPECT_EQ(code_of(store().set_device_tags(ghost, {})), kNotFound);
+  EXPECT_EQ(code_of(store().set_device_tags(ghost, {"lab"})), kNotFound);
+  EXPECT_EQ(code_of(store().set_device_secret(ghost, "ab")), kNotFound);
+  EXPECT_EQ(code_of(store().record_status(ghost, {})), kNotFound);
+
+  EXPECT_EQ(code_of(store().release(ReleaseId{999})), kNotFound);
+  EXPECT_EQ(code_of(store().release_by_version(world.product.id, "9.9.9")), kNotFound);
+  EXPECT_EQ(code_of(store().release_by_image(world.product.id, "ffff")), kNotFound);
+  EXPECT_EQ(code_of(store().delta("aa", "bb", delta::Profile::kMcu)), kNotFound);
+  EXPECT_EQ(code_of(store().delete_delta("aa", "bb", delta::Profile::kMcu)), kNotFound);
+
+  Campaign campaign = world.campaign;
+  campaign.id = CampaignId{999};
+  EXPECT_EQ(code_of(store().campaign(campaign.id)), kNotFound);
+  EXPECT_EQ(code_of(store().update_campaign(campaign)), kNotFound);
+  Deployment deployment = world.deployment;
+  deployment.id = DeploymentId{999};
+  EXPECT_EQ(code_of(store().deployment(deployment.id)), kNotFound);
+  EXPECT_EQ(code_of(store().update_deployment(deployment)), kNotFound);
+  EXPECT_EQ(code_of(store().open_deployment(ghost)), kNotFound);
+
+  EXPECT_EQ(code_of(store().setting("ghost")), kNotFound);
+  EXPECT_EQ(code_of(store().token_by_hash("ffff")), kNotFound);
+}
+
+TEST_P(StoreTest, RefusesRecordsThatReferToMissingOnes) {
+  const World world = populate();
+  EXPECT_EQ(code_of(store().create_device(sample_device(ProductId{999}, "d-2"))),
+            ErrorCode::kStoreNotFound);
+  EXPECT_EQ(code_of(store().create_release(sample_release(ProductId{999}, "1.0.0"))),
+            ErrorCode::kStoreNotFound);
+  std::vector<Deployment> batch = {
+      sample_deployment(world.campaign.id, DeviceId{"ghost"}, DeploymentState::kPending)};
+  EXPECT_EQ(code_of(store().create_deployments(batch)), ErrorCode::kStoreNotFound);
+}
+
+TEST_P(StoreTest, FiltersAndPagesDevicesInIdOrder) {
+  const ProductId p1 = must(store().create_product(sample_product("thermostat"))).id;
+  const ProductId p2 = must(store().create_product(sample_product("doorbell"))).id;
+  const auto add = [&](ProductId product, const std::string& id, const std::string& hardware,
+                       const std::string& version, std::vector<std::string> tags) {
+    Device device = sample_device(product, id);
+    device.hardware = hardware;
+    device.status.version = version;
+    device.tags = std::move(tags);
+    must(store().create_device(device));
+  };
+  // Created out of id order: listing is by id, not by insertion.
+  add(p2, "b1", "rev-b", "1.0", {"beta"});
+  add(p1, "a3", "rev-b", "2.0", {});
+  add(p1, "a1", "rev-a", "1.0", {"lab"});
+  add(p1, "a2", "rev-b", "1.0", {"beta", "lab"});
+
+  using Ids = std::vector<std::string>;
+  const auto expect_devices = [&](const DeviceFilter& filter, const Ids& expected) {
+    EXPECT_EQ(ids_of(must(store().devices(filter))), expected);
+    DeviceFilter unpaged = filter;
+    unpaged.limit = 1;
+    unpaged.offset = 1;
+    EXPECT_EQ(must(store().count_devices(unpaged)), expected.size()) << "counts ignore paging";
+  };
+  expect_devices({}, Ids{"a1", "a2", "a3", "b1"});
+  expect_devices(device_filter(p1, "", "", ""), Ids{"a1", "a2", "a3"});
+  expect_devices(device_filter({}, "rev-b", "", ""), Ids{"a2", "a3", "b1"});
+  expect_devices(device_filter({}, "", "1.0", ""), Ids{"a1", "a2", "b1"});
+  expect_devices(device_filter({}, "", "", "beta"), Ids{"a2", "b1"});
+  expect_devices(device_filter({}, "", "", "none"), Ids{});
+  expect_devices(device_filter(p1, "rev-b", "1.0", "lab"), Ids{"a2"});
+
+  EXPECT_EQ(ids_of(must(store().devices(paged(DeviceFilter{}, 2, 0)))), (Ids{"a1", "a2"}));
+  EXPECT_EQ(ids_of(must(store().devices(paged(DeviceFilter{}, 2, 2)))), (Ids{"a3", "b1"}));
+  EXPECT_EQ(ids_of(must(store().devices(paged(device_filter(p1, "", "", ""), 2, 1)))),
+            (Ids{"a2", "a3"}));
+  EXPECT_TRUE(must(store().devices(paged(DeviceFilter{}, 1000, 4))).empty());
+}
+
+TEST_P(StoreTest, FiltersAndPagesDeploymentsInIdOrder) {
+  const World world = populate();
+  const CampaignId c1 = world.campaign.id;
+  const CampaignId c2 = must(store().create_campaign(world.campaign)).id;
+  must(store().create_device(sample_device(world.product.id, "d-2")));
+  const DeviceId d1 = world.device.id;
+  const DeviceId d2{"d-2"};
+  std::vector<Deployment> batch = {
+      sample_deployment(c1, d2, DeploymentState::kFailed),
+      sample_deployment(c2, d1, DeploymentState::kPending),
+      sample_deployment(c2, d2, DeploymentState::kPending),
+  };
+  must(store().create_deployments(batch));
+  const std::int64_t first = world.deployment.id.value;
+  ASSERT_EQ(ids_of(batch), (std::vector<std::int64_t>{first + 1, first + 2, first + 3}));
+
+  using Ids = std::vector<std::int64_t>;
+  const auto ids = [&](const DeploymentFilter& filter) {
+    return ids_of(must(store().deployments(filter)));
+  };
+  EXPECT_EQ(ids({}), (Ids{first, first + 1, first + 2, first + 3}));
+  EXPECT_EQ(ids(deployment_filter(c1, {}, {})), (Ids{first, first + 1}));
+  EXPECT_EQ(ids(deployment_filter({}, d2, {})), (Ids{first + 1, first + 3}));
+  EXPECT_EQ(ids(deployment_filter({}, {}, DeploymentState::kPending)),
+            (Ids{first, first + 2, first + 3}));
+  EXPECT_EQ(ids(deployment_filter(c2, d2, DeploymentState::kPending)), (Ids{first + 3}));
+  EXPECT_EQ(ids(deployment_filter(c1, {}, DeploymentState::kSucceeded)), Ids{});
+  EXPECT_EQ(ids(paged(DeploymentFilter{}, 2, 1)), (Ids{first + 1, first + 2}));
+  EXPECT_EQ(ids(paged(deployment_filter({}, {}, DeploymentState::kPending), 1, 1)),
+            (Ids{first + 2}));
+}
+
+TEST_P(StoreTest, CountsDeploymentsPerStateOfOneCampaignOrAll) {
+  const World world = populate();  // c1: one pending
+  const CampaignId c1 = world.campaign.id;
+  const CampaignId c2 = must(store().create_campaign(world.campaign)).id;
+  for (const char* id : {"d-2", "d-3", "d-4"}) {
+    must(store().create_device(sample_device(world.product.id, id)));
+  }
+  std::vector<Deployment> batch = {
+      sample_deployment(c1, DeviceId{"d-2"}, DeploymentState::kPending),
+      sample_deployment(c1, DeviceId{"d-3"}, DeploymentState::kSucceeded),
+      sample_deployment(c1, DeviceId{"d-4"}, DeploymentState::kFailed),
+      sample_deployment(c2, DeviceId{"d-2"}, DeploymentState::kPending),
+  };
+  must(store().create_deployments(batch));
+
+  // Compared as maps: neither the order nor zero counts are part of the contract.
+  using Counts = std::map<DeploymentState, std::size_t>;
+  const auto counts = [&](std::optional<CampaignId> campaign) {
+    Counts result;
+    for (const auto& [state, n] : must(store().count_deployments(campaign))) {
+      if (n != 0) result[state] = n;
+    }
+    return result;
+  };
+  EXPECT_EQ(counts(c1), (Counts{{DeploymentState::kPending, 2},
+                                {DeploymentState::kSucceeded, 1},
+                                {DeploymentState::kFailed, 1}}));
+  EXPECT_EQ(counts(c2), (Counts{{DeploymentState::kPending, 1}}));
+  EXPECT_EQ(counts(std::nullopt), (Counts{{DeploymentState::kPending, 3},
+                                          {DeploymentState::kSucceeded, 1},
+                                          {DeploymentState::kFailed, 1}}));
+  EXPECT_EQ(counts(CampaignId{999}), Counts{});
+}
+
+TEST_P(StoreTest, OpenDeploymentIgnoresFinalDeploymentsAndInactiveCampaigns) {
+  const World world = populate();
+  // Every deployment state in a campaign of every state, one device each.
+  std::vector<Deployment> batch;
+  for (const CampaignState campaign_state : kCampaignStates) {
+    const CampaignId campaign = must(store().create_campaign(sample_campaign(
+                                         world.product.id, world.release.id, campaign_state)))
+                                    .id;
+    for (const DeploymentState state : kDeploymentStates) {
+      // Appended piecewise: GCC 12 at -O3 misreads "c" + std::to_string(...) as an overlapping copy.
+      DeviceId device{"c"};
+      device.value += std::to_string(static_cast<int>(campaign_state));
+      device.value += "-d";
+      device.value += std::to_string(static_cast<int>(state));
+      must(store().create_device(sample_device(world.product.id, device.value)));
+      batch.push_back(sample_deployment(campaign, device, state));
+    }
+  }
+  must(store().create_deployments(batch));
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const CampaignState campaign_state = kCampaignStates[i / std::size(kDeploymentStates)];
+    const bool open = !is_final(batch[i].state) && (campaign_state == CampaignState::kRunning ||
+                                                    campaign_state == CampaignState::kPaused);
+    const auto found = store().open_deployment(batch[i].device);
+    if (open) {
+      ASSERT_TRUE(ok(found)) << batch[i].device.value;
+      EXPECT_EQ(*found, batch[i]);
+    } else {
+      EXPECT_EQ(code_of(found), ErrorCode::kStoreNotFound) << batch[i].device.value;
+    }
+  }
+
+  // A device that finished an earlier campaign and sits in a later one.
+  Deployment done = world.deployment;
+  done.state = DeploymentState::kSucceeded;
+  ASSERT_TRUE(ok(store().update_deployment(done)));
+  const CampaignId later = must(store().create_campaign(world.campaign)).id;
+  std::vector<Deployment> next = {
+      sample_deployment(later, world.device.id, DeploymentState::kDownloading)};
+  must(store().create_deployments(next));
+  EXPECT_EQ(must(store().open_deployment(world.device.id)), next[0]);
+}
+
+TEST_P(StoreTest, AuditListsNewestFirstAndPagesBeforeAnId) {
+  std::vector<AuditEvent> appended;
+  for (int i = 1; i <= 5; ++i) {
+    AuditEvent event{0,
+                     1'700'000'000 + i,
+                     "alice",
+                     "campaign.start",
+                     "campaign/" + std::to_string(i),
+                     R"({"phase":1})"};
+    const AuditEvent stored = must(store().append_audit(event));
+    EXPECT_NE(stored.id, 0);
+    event.id = stored.id;
+    EXPECT_EQ(stored, event);
+    appended.push_back(event);
+  }
+  const std::vector<AuditEvent> newest_first(appended.rbegin(), appended.rend());
+  EXPECT_EQ(must(store().audit(10, 0)), newest_first);
+  EXPECT_EQ(must(store().audit(2, 0)), (std::vector<AuditEvent>{appended[4], appended[3]}));
+  EXPECT_EQ(must(store().audit(2, appended[3].id)),
+            (std::vector<AuditEvent>{appended[2], appended[1]}));
+  EXPECT_TRUE(must(store().audit(10, appended[0].id)).empty());
+}
+
+TEST_P(StoreTest, SettingsAreSetAndReplaced) {
+  EXPECT_EQ(code_of(store().setting("token_secret")), ErrorCode::kStoreNotFound);
+  ASSERT_TRUE(ok(store().set_setting("token_secret", "one")));
+  EXPECT_EQ(must(store().setting("token_secret")), "one");
+  ASSERT_TRUE(ok(store().set_setting("token_secret", "")));
+  EXPECT_EQ(must(store().setting("token_secret")), "");
+}
+
+TEST_P(StoreTest, TokensRoundTripAndAreFoundByHash) {
+  ApiToken admin{TokenId{}, "ci", Role::kAdmin, "aa11", 1'700'000'013};
+  ApiToken viewer{TokenId{}, "dashboard", Role::kViewer, "bb22", 1'700'000'014};
+  admin.id = must(store().create_token(admin)).id;
+  viewer.id = must(store().create_token(viewer)).id;
+  EXPECT_NE(admin.id.value, 0);
+  EXPECT_EQ(must(store().token_by_hash("bb22")), viewer);
+  EXPECT_EQ(must(store().tokens()), (std::vector<ApiToken>{admin, viewer}));
+}
+
+TEST_P(StoreTest, TransactionRollsBackEveryWriteWhenWorkFails) {
+  const World world = populate();
+  const auto result = store().transaction([&]() -> HostResult<void> {
+    UPDRAFT_TRY(store().create_product(sample_product("doorbell")));
+    UPDRAFT_TRY(store().create_device(sample_device(world.product.id, "d-2")));
+    UPDRAFT_TRY(store().set_setting("key", "value"));
+    Deployment changed = world.deployment;
+    changed.state = DeploymentState::kSucceeded;
+    UPDRAFT_TRY(store().update_deployment(changed));
+    return Error(ErrorCode::kApiBadRequest, "changed my mind");
+  });
+  EXPECT_EQ(code_of(result), ErrorCode::kApiBadRequest) << "the work's own error comes back";
+  EXPECT_EQ(code_of(store().product_by_name("doorbell")), ErrorCode::kStoreNotFound);
+  EXPECT_EQ(code_of(store().device(DeviceId{"d-2"})), ErrorCode::kStoreNotFound);
+  EXPECT_EQ(code_of(store().setting("key")), ErrorCode::kStoreNotFound);
+  EXPECT_EQ(must(store().deployment(world.deployment.id)), world.deployment);
+  EXPECT_TRUE(ok(store().create_product(sample_product("doorbell")))) << "the store still works";
+}
+
+TEST_P(StoreTest, NestedTransactionsCommitOrRollBackWithTheOuterOne) {
+  const auto nested = [&](const std::string& name, bool outer_fails) {
+    const auto inner = [&]() -> HostResult<void> {
+      UPDRAFT_TRY(store().create_product(sample_product(name + "-inner")));
+      return {};
+    };
+    return store().transaction([&]() -> HostResult<void> {
+      UPDRAFT_TRY(store().create_product(sample_product(name + "-outer")));
+      UPDRAFT_TRY(store().transaction(inner));
+      if (outer_fails) return Error(ErrorCode::kApiConflict, "outer fails");
+      return {};
+    });
+  };
+  EXPECT_EQ(code_of(nested("a", true)), ErrorCode::kApiConflict);
+  EXPECT_EQ(code_of(store().product_by_name("a-inner")), ErrorCode::kStoreNotFound);
+  EXPECT_EQ(code_of(store().product_by_name("a-outer")), ErrorCode::kStoreNotFound);
+
+  ASSERT_TRUE(ok(nested("b", false)));
+  EXPECT_TRUE(ok(store().product_by_name("b-inner")));
+  EXPECT_TRUE(ok(store().product_by_name("b-outer")));
+}
+
+TEST_P(StoreTest, FailedNestedTransactionUndoesOnlyItsOwnWrites) {
+  ASSERT_TRUE(ok(store().transaction([&]() -> HostResult<void> {
+    UPDRAFT_TRY(store().create_product(sample_product("before")));
+    const auto inner = store().transaction([&]() -> HostResult<void> {
+      UPDRAFT_TRY(store().create_product(sample_product("inner")));
+      return Error(ErrorCode::kApiConflict, "inner fails");
+    });
+    EXPECT_EQ(code_of(inner), ErrorCode::kApiConflict);
+    UPDRAFT_TRY(store().create_product(sample_product("after")));
+    return {};
+  })));
+  EXPECT_TRUE(ok(store().product_by_name("before")));
+  EXPECT_EQ(code_of(store().product_by_name("inner")), ErrorCode::kStoreNotFound);
+  EXPECT_TRUE(ok(store().product_by_name("after")));
+}
+
+TEST_P(StoreTest, FailedBatchOfDeploymentsCreatesNone) {
+  const World world = populate();
+  std::vector<Deployment> batch = {
+      sample_deployment(world.campaign.id, world.device.id, DeploymentState::kScheduled),
+      sample_deployment(world.campaign.id, DeviceId{"ghost"}, DeploymentState::kScheduled),
+  };
+  const auto created = store().create_deployments(batch);
+  EXPECT_EQ(code_of(created), ErrorCode::kStoreNotFound);
+  EXPECT_NE(created.error().message.find("ghost"), std::string::npos) << created.error().message;
+  EXPECT_EQ(ids_of(batch), (std::vector<std::int64_t>{0, 0})) << "ids only on success";
+  EXPECT_EQ(must(store().deployments({})), std::vector<Deployment>{world.deployment});
+}
+
+TEST_P(StoreTest, ReopenedStoreKeepsEverything) {
+  const World world = populate();
+  ASSERT_TRUE(ok(store().put_delta(sample_delta("aa", "bb"))));
+  const AuditEvent event =
+      must(store().append_audit({0, 1, "server", "release.upload", "r/1", "{}"}));
+  ASSERT_TRUE(ok(store().set_setting("key", "value")));
+  const ApiToken token = must(store().create_token({TokenId{}, "ci", Role::kOperator, "aa11", 5}));
+
+  reopen();
+  EXPECT_EQ(must(store().products()), std::vector<Product>{world.product});
+  EXPECT_EQ(must(store().releases(std::nullopt)), std::vector<Release>{world.release});
+  EXPECT_EQ(must(store().devices({})), std::vector<Device>{world.device});
+  EXPECT_EQ(must(store().campaigns()), std::vector<Campaign>{world.campaign});
+  EXPECT_EQ(must(store().deployments({})), std::vector<Deployment>{world.deployment});
+  EXPECT_EQ(must(store().deltas()), std::vector<DeltaRecord>{sample_delta("aa", "bb")});
+  EXPECT_EQ(must(store().audit(10, 0)), std::vector<AuditEvent>{event});
+  EXPECT_EQ(must(store().setting("key")), "value");
+  EXPECT_EQ(must(store().tokens()), std::vector<ApiToken>{token});
+}
+
+TEST_P(StoreTest, SerializesConcurrentCheckInsFromFourThreads) {
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 500;
+  const World world = populate();
+  std::vector<Deployment> deployments;
+  for (int t = 0; t < kThreads; ++t) {
+    const std::string id = "t-" + std::to_string(t);
+    must(store().create_device(sample_device(world.product.id, id)));
+    deployments.push_back(
+        sample_deployment(world.campaign.id, DeviceId{id}, DeploymentState::kDownloading));
+  }
+  must(store().create_deployments(deployments));
+
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Deployment deployment = deployments[static_cast<std::size_t>(t)];
+      DeviceStatusReport status = sample_device(world.product.id, "").status;
+      for (int round = 1; round <= kRounds; ++round) {
+        status.last_seen = round;
+        deployment.progress = round % 101;
+        deployment.updated_at = round;
+        const auto check_in = [&]() -> HostResult<void> {
+          UPDRAFT_TRY(store().record_status(deployment.device, status));
+          UPDRAFT_TRY(store().update_deployment(deployment));
+          UPDRAFT_TRY(store().open_deployment(deployment.device));
+          return {};
+        };
+        // Some rounds inside a transaction, so those interleave with plain calls.
+        const auto result = round % 10 == 0 ? store().transaction(check_in) : check_in();
+        if (!result.ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  for (const Deployment& deployment : deployments) {
+    EXPECT_EQ(must(store().device(deployment.device)).status.last_seen, kRounds);
+    const Deployment stored = must(store().deployment(deployment.id));
+    EXPECT_EQ(stored.updated_at, kRounds);
+    EXPECT_EQ(stored.progress, kRounds % 101);
+  }
+}
+
+// SQLite only.
+
+std::int64_t user_version(const std::string& path) {
+  auto db = must(sqlite::Database::open(path));
+  auto statement = must(db.prepare("PRAGMA user_version"));
+  must(statement.step());
+  return statement.column<std::int64_t>(0);
+}
+
+TEST(SqliteStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
+  const TempDir dir;
+  const std::string path = dir.path() + "/updraft.db";
+  must(SqliteStore::open(path));
+  EXPECT_EQ(user_version(path), static_cast<std::int64_t>(sqlite::migrations().size()));
+  must(SqliteStore::open(path));
+  EXPECT_EQ(user_version(path), static_cast<std::int64_t>(sqlite::migrations().size()))
+      << "reopening applies nothing again";
+}
+
+TEST(SqliteStoreTest, RefusesDatabaseWithNewerSchema) {
+  const TempDir dir;
+  const std::string path = dir.path() + "/updraft.db";
+  must(SqliteStore::open(path));
+  const auto newer = std::to_string(sqlite::migrations().size() + 1);
+  ASSERT_TRUE(ok(must(sqlite::Database::open(path)).exec("PRAGMA user_version = " + newer)));
+  const auto refused = SqliteStore::open(path);
+  EXPECT_EQ(code_of(refused), ErrorCode::kStoreMigration);
+  EXPECT_NE(refused.error().message.find(newer), std::string::npos) << refused.error().message;
+}
+
+TEST(SqliteStoreTest, RefusesFileThatIsNotADatabase) {
+  const TempDir dir;
+  const std::string path = dir.path() + "/updraft.db";
+  {
+    std::ofstream file(path);
+    file << std::string(8192, 'x');
+  }
+  EXPECT_EQ(code_of(SqliteStore::open(path)), ErrorCode::kStoreCorrupt);
+}
+
+TEST(SqliteStoreTest, ReportsStoredJsonThatDoesNotDecodeAsCorrupt) {
+  const TempDir dir;
+  const std::string path = dir.path() + "/updraft.db";
+  CampaignId id;
+  {
+    auto store = must(SqliteStore::open(path));
+    const ProductId product = must(store->create_product(sample_product("p"))).id;
+    const ReleaseId release = must(store->create_release(sample_release(product, "1.0.0"))).id;
+    id = must(store->create_campaign(sample_campaign(product, release, CampaignState::kDraft))).id;
+  }
+  ASSERT_TRUE(ok(must(sqlite::Database::open(path)).exec("UPDATE campaigns SET phases = '[{'")));
+  auto store = must(SqliteStore::open(path));
+  EXPECT_EQ(code_of(store->campaign(id)), ErrorCode::kStoreCorrupt);
+}
+
+TEST(SqliteStoreTest, KeepsEveryAcknowledgedWriteAfterKill9) {
+  constexpr std::size_t kKillAfter = 200;
+  constexpr std::int64_t kMaxWrites = 1'000'000;  // far more than the child gets through
+  constexpr int kReadTimeoutMs = 20'000;
+  const TempDir dir;
+  const std::string path = dir.path() + "/updraft.db";
+  const ProductId product =
+      must(must(SqliteStore::open(path))->create_product(sample_product("p"))).id;
+
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Commits devices one by one and acknowledges each id only once it returned ok.
+    close(pipe_fds[0]);
+    auto store = SqliteStore::open(path);
+    if (!store.ok()) _exit(1);
+    for (std::int64_t i = 0; i < kMaxWrites; ++i) {
+      if (!store.value()->create_device(sample_device(product, "k-" + std::to_string(i))).ok()) {
+        _exit(2);
+      }
+      if (write(pipe_fds[1], &i, sizeof i) != sizeof i) _exit(3);
+    }
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+
+  std::vector<std::int64_t> acknowledged;
+  const auto read_ack = [&](int timeout_ms) {
+    pollfd poll_fd{pipe_fds[0], POLLIN, 0};
+    if (poll(&poll_fd, 1, timeout_ms) <= 0) return false;
+    std::int64_t id = 0;
+    if (read(pipe_fds[0], &id, sizeof id) != sizeof id) return false;
+    acknowledged.push_back(id);
+    return true;
+  };
+  while (acknowledged.size() < kKillAfter && read_ack(kReadTimeoutMs)) {
+  }
+  kill(child, SIGKILL);
+  // Acknowledgements already in the pipe count too; after the kill it ends at EOF.
+  while (read_ack(kReadTimeoutMs)) {
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "the child stopped by itself with status " << status;
+  ASSERT_GE(acknowledged.size(), kKillAfter);
+
+  auto store = must(SqliteStore::open(path));
+  for (const std::int64_t i : acknowledged) {
+    const Device expected = sample_device(product, "k-" + std::to_string(i));
+    const auto found = store->device(expected.id);
+    ASSERT_TRUE(ok(found)) << "acknowledged device " << i << " of " << acknowledged.size();
+    EXPECT_EQ(*found, expected) << "device " << i << " with its tags";
+  }
+  // At most one more: committed, then killed before its acknowledgement.
+  const std::size_t stored = must(store->count_devices({}));
+  EXPECT_GE(stored, acknowledged.size());
+  EXPECT_LE(stored, acknowledged.size() + 1);
+}
+
+}  // namespace
+}  // namespace updraft::server
