@@ -1,0 +1,25 @@
+#include "server/campaigns/targeting.h"
+
+#include <algorithm>
+
+namespace updraft::server::campaigns {
+namespace {
+
+template <typename T>
+bool field_matches(const std::vector<T>& allowed, const T& value) {
+  return allowed.empty() || std::find(allowed.begin(), allowed.end(), value) != allowed.end();
+}
+
+}  // namespace
+
+bool matches(const TargetSelector& selector, const Device& device) {
+  const bool tag_matches =
+      selector.tags.empty() ||
+      std::any_of(device.tags.begin(), device.tags.end(),
+                  [&](const std::string& tag) { return field_matches(selector.tags, tag); });
+  return field_matches(selector.hardware, device.hardware) &&
+         field_matches(selector.versions, device.status.version) && tag_matches &&
+         field_matches(selector.devices, device.id);
+}
+
+}  // namespace updraft::server::campaigns
