@@ -1,0 +1,85 @@
+// Fuzz target for what updraftd parses out of request bodies: the JSON object
+// check, device check-ins and reports, and campaign definitions (server/api/
+// json_codec.h). The first input byte picks the parser, the rest is the body.
+// Property, checked on every input (abort() otherwise):
+//   - only nlohmann::json's own exceptions may escape (the API's guarded() wrapper
+//     answers those 400); anything else would be a 500 or a crash;
+//   - every refusal is kApiBadRequest with a message naming the field;
+//   - an accepted campaign re-encodes to JSON that parses back to the same campaign,
+//     and an accepted check-in or report stays within the documented ranges.
+// Built as a libFuzzer binary with UPDRAFT_FUZZ, else into request_fuzz_replay,
+// which runs the seed corpus in the normal test run (see README.md).
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "server/api/json_codec.h"
+
+namespace updraft::server::api {
+namespace {
+
+void check(bool holds, const char* property) {
+  if (!holds) {
+    std::fprintf(stderr, "request_fuzz: property violated: %s\n", property);
+    std::abort();
+  }
+}
+
+template <typename T>
+void check_refusal(const HostResult<T>& r) {
+  if (r.ok()) return;
+  check(r.error().code == ErrorCode::kApiBadRequest, "a refusal is BAD_REQUEST");
+  check(!r.error().message.empty(), "a refusal says why");
+}
+
+void run(std::uint8_t which, const std::string& body) {
+  http::Request request;
+  request.body = body;
+  HostResult<json> object = parse_object(request);
+  check_refusal(object);
+  if (!object.ok()) return;
+  switch (which % 3) {
+    case 0: {
+      HostResult<CheckInRequest> in = check_in_from_json(*object);
+      check_refusal(in);
+      if (in.ok()) {
+        check(in->status.version.size() <= 64, "version length bounded");
+        check(in->status.battery_percent >= -1 && in->status.battery_percent <= 100,
+              "battery in range");
+      }
+      break;
+    }
+    case 1: {
+      HostResult<DeviceReport> r = report_from_json(*object);
+      check_refusal(r);
+      if (r.ok()) check(r->progress >= 0 && r->progress <= 100, "progress in range");
+      break;
+    }
+    case 2: {
+      HostResult<Campaign> c = campaign_from_json(*object);
+      check_refusal(c);
+      if (c.ok()) {
+        HostResult<Campaign> again = campaign_from_json(to_json(*c));
+        check(again.ok(), "an accepted campaign re-encodes to an accepted one");
+        check(to_json(*again) == to_json(*c), "the campaign round-trips through JSON");
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace updraft::server::api
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
+  try {
+    updraft::server::api::run(data[0], body);
+  } catch (const nlohmann::json::exception&) {
+    // The API answers these 400 (server/api/api_errors.h, guarded()).
+  }
+  return 0;
+}

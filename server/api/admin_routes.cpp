@@ -1,0 +1,492 @@
+// The admin API (docs/api/admin.md): products, devices, releases, campaigns,
+// deployments, audit log, tokens, live events and metrics. Tokens carry a role:
+// viewer reads, operator changes the fleet, admin also manages products and tokens.
+#include <charconv>
+
+#include "manifest/manifest.h"
+#include "server/api/api_errors.h"
+#include "server/api/json_codec.h"
+#include "server/api/routes.h"
+#include "server/services/credentials.h"
+
+namespace updraft::server::api {
+namespace {
+
+using http::Method;
+using http::Request;
+using http::Response;
+
+Error bad(std::string message) { return Error(ErrorCode::kApiBadRequest, std::move(message)); }
+
+Response ok_json(const json& j, int status = 200) { return Response::json(status, j.dump()); }
+
+template <typename T>
+Response or_error(const HostResult<T>& r, const std::function<json(const T&)>& to) {
+  if (!r.ok()) return error_response(r.error());
+  return ok_json(to(*r));
+}
+
+HostResult<std::int64_t> id_param(const Request& request, const char* what) {
+  const std::string& text = request.param("id");
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+    return bad(std::string(what) + " id: not a number");
+  }
+  return id;
+}
+
+std::size_t query_size(const Request& request, const char* name, std::size_t fallback,
+                       std::size_t max) {
+  const auto it = request.query.find(name);
+  if (it == request.query.end()) return fallback;
+  std::size_t value = 0;
+  const auto [end, ec] =
+      std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+  if (ec != std::errc() || end != it->second.data() + it->second.size()) return fallback;
+  return std::min(value, max);
+}
+
+std::string query(const Request& request, const char* name) {
+  const auto it = request.query.find(name);
+  return it != request.query.end() ? it->second : std::string();
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+void audit(ApiContext& ctx, const ApiToken& who, const char* action, const std::string& object,
+           const json& details) {
+  AuditEvent event;
+  event.at = ctx.now();
+  event.actor = who.name;
+  event.action = action;
+  event.object = object;
+  event.details = details.dump();
+  (void)ctx.store.append_audit(event);
+}
+
+std::string product_name(ApiContext& ctx, ProductId id) {
+  HostResult<Product> p = ctx.store.product(id);
+  return p.ok() ? p->name : std::string();
+}
+
+// --- Products (admin creates; viewers read).
+
+Response create_product(Request& request, ApiContext& ctx, const ApiToken& who) {
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  Product p;
+  p.name = body->value("name", std::string());
+  if (!manifest::valid_id_text(p.name, manifest::kMaxProductSize)) {
+    return error_response(bad("name: 1..32 printable ASCII characters without spaces"));
+  }
+  const std::string profile = body->value("profile", std::string("mcu-tiny"));
+  const delta::ProfileInfo* info = delta::find_profile(profile);
+  if (info == nullptr) return error_response(bad("profile: one of mcu-tiny, mcu, linux"));
+  p.profile = info->profile;
+  p.slot_size = body->value("slot_size", std::uint32_t{0});
+  p.sector_size = body->value("sector_size", std::uint32_t{4096});
+  if (p.sector_size == 0) return error_response(bad("sector_size: must be positive"));
+  std::string provisioning = body->value("provisioning_secret", std::string());
+  if (provisioning == "generate") {
+    HostResult<std::string> secret = random_secret();
+    if (!secret.ok()) return error_response(secret.error());
+    provisioning = *secret;
+  }
+  if (!provisioning.empty() && provisioning.size() < 16) {
+    return error_response(bad("provisioning_secret: at least 16 characters, or \"generate\""));
+  }
+  if (!provisioning.empty()) p.provisioning_secret_hash = secret_hash(provisioning);
+  p.created_at = ctx.now();
+  HostResult<Product> created = ctx.store.create_product(p);
+  if (!created.ok()) {
+    if (created.error().code == ErrorCode::kStoreConflict) {
+      return error_response(Error(ErrorCode::kApiConflict, "product " + p.name + " exists"));
+    }
+    return error_response(created.error());
+  }
+  audit(ctx, who, "product.create", "product/" + std::to_string(created->id.value),
+        {{"name", p.name}});
+  json out = to_json(*created);
+  if (!provisioning.empty()) out["provisioning_secret"] = provisioning;  // shown once
+  return ok_json(out, 201);
+}
+
+// --- Devices.
+
+Response register_device(Request& request, ApiContext& ctx, const ApiToken& who) {
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  Device d;
+  d.id.value = body->value("id", std::string());
+  if (!valid_device_id(d.id.value)) return error_response(bad("id: 1..64 of [A-Za-z0-9._:-]"));
+  HostResult<Product> product = ctx.store.product_by_name(body->value("product", std::string()));
+  if (!product.ok()) return error_response(bad("product: no such product"));
+  d.product = product->id;
+  d.hardware = body->value("hardware", std::string());
+  if (!manifest::valid_id_text(d.hardware, manifest::kMaxHardwareIdSize)) {
+    return error_response(bad("hardware: 1..32 printable ASCII characters without spaces"));
+  }
+  d.tags = body->value("tags", std::vector<std::string>{});
+  std::string secret = body->value("secret", std::string());
+  if (secret.empty()) {
+    HostResult<std::string> generated = random_secret();
+    if (!generated.ok()) return error_response(generated.error());
+    secret = *generated;
+  } else if (secret.size() < 16) {
+    return error_response(
+        bad("secret: at least 16 characters (or leave it out to have one generated)"));
+  }
+  d.secret_hash = secret_hash(secret);
+  d.registered_at = ctx.now();
+  if (auto created = ctx.store.create_device(d); !created.ok()) {
+    if (created.error().code == ErrorCode::kStoreConflict) {
+      return error_response(
+          Error(ErrorCode::kApiConflict, "device " + d.id.value + " is registered"));
+    }
+    return error_response(created.error());
+  }
+  audit(ctx, who, "device.register", "device/" + d.id.value,
+        {{"product", product->name}, {"hardware", d.hardware}});
+  json out = to_json(d);
+  out["secret"] = secret;  // shown once
+  return ok_json(out, 201);
+}
+
+Response list_devices(Request& request, ApiContext& ctx) {
+  DeviceFilter filter;
+  if (const std::string p = query(request, "product"); !p.empty()) {
+    HostResult<Product> product = ctx.store.product_by_name(p);
+    if (!product.ok()) return ok_json({{"devices", json::array()}, {"total", 0}});
+    filter.product = product->id;
+  }
+  filter.hardware = query(request, "hardware");
+  filter.version = query(request, "version");
+  filter.tag = query(request, "tag");
+  filter.limit = query_size(request, "limit", 100, 10000);
+  filter.offset = query_size(request, "offset", 0, std::numeric_limits<std::uint32_t>::max());
+  HostResult<std::vector<Device>> devices = ctx.store.devices(filter);
+  HostResult<std::size_t> total = ctx.store.count_devices(filter);
+  if (!devices.ok()) return error_response(devices.error());
+  if (!total.ok()) return error_response(total.error());
+  const std::string state = query(request, "state");
+  json list = json::array();
+  for (const Device& d : *devices) {
+    json j = to_json(d);
+    HostResult<Deployment> open = ctx.store.open_deployment(d.id);
+    j["deployment"] = open.ok() ? to_json(*open) : json(nullptr);
+    if (!state.empty() && (!open.ok() || state_name(open->state) != state)) continue;
+    list.push_back(std::move(j));
+  }
+  return ok_json({{"devices", list}, {"total", *total}});
+}
+
+Response get_device(Request& request, ApiContext& ctx) {
+  HostResult<Device> d = ctx.store.device(DeviceId{request.param("id")});
+  if (!d.ok())
+    return error_response(Error(ErrorCode::kApiNotFound, "no device " + request.param("id")));
+  json j = to_json(*d);
+  DeploymentFilter filter;
+  filter.device = d->id;
+  HostResult<std::vector<Deployment>> deployments = ctx.store.deployments(filter);
+  json list = json::array();
+  if (deployments.ok()) {
+    for (const Deployment& dep : *deployments) list.push_back(to_json(dep));
+  }
+  j["deployments"] = list;
+  return ok_json(j);
+}
+
+Response set_tags(Request& request, ApiContext& ctx, const ApiToken& who) {
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  if (!body->contains("tags") || !(*body)["tags"].is_array())
+    return error_response(bad("tags: a list of text"));
+  const auto tags = (*body)["tags"].get<std::vector<std::string>>();
+  const DeviceId id{request.param("id")};
+  if (auto r = ctx.store.set_device_tags(id, tags); !r.ok()) {
+    if (r.error().code == ErrorCode::kStoreNotFound)
+      return error_response(Error(ErrorCode::kApiNotFound, "no device " + id.value));
+    return error_response(r.error());
+  }
+  audit(ctx, who, "device.tags", "device/" + id.value, {{"tags", tags}});
+  return get_device(request, ctx);
+}
+
+// --- Releases.
+
+Response upload_release(Request& request, ApiContext& ctx, const ApiToken& who) {
+  ReleaseUpload up;
+  up.product = query(request, "product");
+  up.version = query(request, "version");
+  up.hardware = split_list(query(request, "hardware"));
+  up.allow_downgrade = query(request, "allow_downgrade") == "true";
+  up.notes = query(request, "notes");
+  const std::string counter = query(request, "security_counter");
+  const auto [end, ec] =
+      std::from_chars(counter.data(), counter.data() + counter.size(), up.security_counter);
+  if (counter.empty() || ec != std::errc() || end != counter.data() + counter.size()) {
+    return error_response(bad("security_counter: required, a number"));
+  }
+  HostResult<Release> r = ctx.releases.upload(
+      up, as_bytes_view(request.body.data(), request.body.size()), who.name, ctx.now());
+  if (!r.ok()) return error_response(r.error());
+  return ok_json(to_json(*r, up.product), 201);
+}
+
+Response list_releases(Request& request, ApiContext& ctx) {
+  std::optional<ProductId> product;
+  if (const std::string p = query(request, "product"); !p.empty()) {
+    HostResult<Product> found = ctx.store.product_by_name(p);
+    if (!found.ok()) return ok_json({{"releases", json::array()}});
+    product = found->id;
+  }
+  HostResult<std::vector<Release>> releases = ctx.store.releases(product);
+  if (!releases.ok()) return error_response(releases.error());
+  json list = json::array();
+  for (const Release& r : *releases) list.push_back(to_json(r, product_name(ctx, r.product)));
+  return ok_json({{"releases", list}});
+}
+
+// --- Campaigns.
+
+Response create_campaign(Request& request, ApiContext& ctx, const ApiToken& who) {
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  HostResult<Campaign> c = campaign_from_json(*body);
+  if (!c.ok()) return error_response(c.error());
+  // Target by what devices said at their latest check-in.
+  if (auto flushed = ctx.updates.flush_statuses(); !flushed.ok())
+    return error_response(flushed.error());
+  HostResult<Campaign> created = ctx.campaigns.create(*c, who.name, ctx.now());
+  if (!created.ok()) return error_response(created.error());
+  HostResult<CampaignProgress> progress = ctx.campaigns.progress(created->id);
+  if (!progress.ok()) return error_response(progress.error());
+  return ok_json(to_json(*progress), 201);
+}
+
+Response campaign_progress(ApiContext& ctx, CampaignId id) {
+  HostResult<CampaignProgress> p = ctx.campaigns.progress(id);
+  if (!p.ok()) return error_response(p.error());
+  return ok_json(to_json(*p));
+}
+
+Response campaign_action(Request& request, ApiContext& ctx, const ApiToken& who,
+                         const std::string& action) {
+  HostResult<std::int64_t> id = id_param(request, "campaign");
+  if (!id.ok()) return error_response(id.error());
+  const CampaignId cid{*id};
+  const UnixTime now = ctx.now();
+  HostResult<Campaign> r = Error(ErrorCode::kApiNotFound, "no such action");
+  if (action == "start") {
+    // Warm deltas for the images devices said they run at their latest check-in.
+    if (auto flushed = ctx.updates.flush_statuses(); !flushed.ok())
+      return error_response(flushed.error());
+    r = ctx.campaigns.start(cid, who.name, now);
+  }
+  if (action == "pause") r = ctx.campaigns.pause(cid, who.name, now);
+  if (action == "abort") r = ctx.campaigns.abort(cid, who.name, now);
+  if (action == "resume") {
+    std::optional<double> threshold;
+    if (!request.body.empty()) {
+      HostResult<json> body = parse_object(request);
+      if (!body.ok()) return error_response(body.error());
+      if (body->contains("failure_threshold"))
+        threshold = (*body)["failure_threshold"].get<double>();
+    }
+    r = ctx.campaigns.resume(cid, threshold, who.name, now);
+  }
+  if (!r.ok()) return error_response(r.error());
+  return campaign_progress(ctx, cid);
+}
+
+Response list_deployments(Request& request, ApiContext& ctx) {
+  HostResult<std::int64_t> id = id_param(request, "campaign");
+  if (!id.ok()) return error_response(id.error());
+  DeploymentFilter filter;
+  filter.campaign = CampaignId{*id};
+  if (const std::string s = query(request, "state"); !s.empty()) {
+    filter.state = deployment_state_from_name(s);
+    if (!filter.state) return error_response(bad("state: unknown deployment state \"" + s + "\""));
+  }
+  filter.limit = query_size(request, "limit", 1000, 100000);
+  filter.offset = query_size(request, "offset", 0, std::numeric_limits<std::uint32_t>::max());
+  HostResult<std::vector<Deployment>> list = ctx.store.deployments(filter);
+  if (!list.ok()) return error_response(list.error());
+  json out = json::array();
+  for (const Deployment& d : *list) out.push_back(to_json(d));
+  return ok_json({{"deployments", out}});
+}
+
+// --- Tokens.
+
+Response create_token(Request& request, ApiContext& ctx, const ApiToken& who) {
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  ApiToken t;
+  t.name = body->value("name", std::string());
+  if (t.name.empty() || t.name.size() > 64) return error_response(bad("name: 1..64 characters"));
+  const std::optional<Role> role = role_from_name(body->value("role", std::string("viewer")));
+  if (!role) return error_response(bad("role: viewer, operator or admin"));
+  t.role = *role;
+  HostResult<std::string> secret = random_secret();
+  if (!secret.ok()) return error_response(secret.error());
+  t.token_sha256 = secret_hash(*secret);
+  t.created_at = ctx.now();
+  HostResult<ApiToken> created = ctx.store.create_token(t);
+  if (!created.ok()) return error_response(created.error());
+  audit(ctx, who, "token.create", "token/" + std::to_string(created->id.value),
+        {{"name", t.name}, {"role", role_name(t.role)}});
+  return ok_json({{"id", created->id.value},
+                  {"name", t.name},
+                  {"role", role_name(t.role)},
+                  {"token", *secret}},
+                 201);
+}
+
+}  // namespace
+
+void add_admin_routes(http::Router& router, ApiContext& ctx, AdminAuth& auth) {
+  // Wraps a handler with the role check; the handler gets the caller's token.
+  auto with = [&auth](Role role, std::function<Response(Request&, const ApiToken&)> handler) {
+    return guarded([&auth, role, handler = std::move(handler)](Request& r) {
+      HostResult<ApiToken> who = auth.require(r, role);
+      if (!who.ok()) return error_response(who.error());
+      return handler(r, *who);
+    });
+  };
+  const Role viewer = Role::kViewer, op = Role::kOperator, admin = Role::kAdmin;
+
+  router.add(Method::kGet, "/api/v1/health",
+             [](Request&) { return Response::json(200, R"({"status":"ok"})"); });
+  router.add(Method::kGet, "/metrics", [&ctx](Request&) {
+    HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> counts =
+        ctx.store.count_deployments(std::nullopt);
+    std::vector<std::pair<DeploymentState, std::size_t>> by_state;
+    if (counts.ok()) by_state = *counts;
+    return Response::text(200, ctx.metrics.render(ctx.deltas.stats(), by_state),
+                          "text/plain; version=0.0.4");
+  });
+
+  router.add(Method::kPost, "/api/v1/products", with(admin, [&ctx](Request& r, const ApiToken& w) {
+               return create_product(r, ctx, w);
+             }));
+  router.add(Method::kGet, "/api/v1/products", with(viewer, [&ctx](Request&, const ApiToken&) {
+               HostResult<std::vector<Product>> products = ctx.store.products();
+               if (!products.ok()) return error_response(products.error());
+               json list = json::array();
+               for (const Product& p : *products) list.push_back(to_json(p));
+               return ok_json({{"products", list}});
+             }));
+
+  router.add(Method::kPost, "/api/v1/devices", with(op, [&ctx](Request& r, const ApiToken& w) {
+               return register_device(r, ctx, w);
+             }));
+  router.add(Method::kGet, "/api/v1/devices",
+             with(viewer, [&ctx](Request& r, const ApiToken&) { return list_devices(r, ctx); }));
+  router.add(Method::kGet, "/api/v1/devices/{id}",
+             with(viewer, [&ctx](Request& r, const ApiToken&) { return get_device(r, ctx); }));
+  router.add(Method::kPut, "/api/v1/devices/{id}/tags",
+             with(op, [&ctx](Request& r, const ApiToken& w) { return set_tags(r, ctx, w); }));
+
+  router.add(Method::kPost, "/api/v1/releases",
+             with(op, [&ctx](Request& r, const ApiToken& w) { return upload_release(r, ctx, w); }));
+  router.add(Method::kGet, "/api/v1/releases",
+             with(viewer, [&ctx](Request& r, const ApiToken&) { return list_releases(r, ctx); }));
+  router.add(
+      Method::kGet, "/api/v1/releases/{id}", with(viewer, [&ctx](Request& r, const ApiToken&) {
+        HostResult<std::int64_t> id = id_param(r, "release");
+        if (!id.ok()) return error_response(id.error());
+        HostResult<Release> rel = ctx.store.release(ReleaseId{*id});
+        if (!rel.ok())
+          return error_response(Error(ErrorCode::kApiNotFound, "no release " + r.param("id")));
+        return ok_json(to_json(*rel, product_name(ctx, rel->product)));
+      }));
+
+  router.add(Method::kPost, "/api/v1/campaigns", with(op, [&ctx](Request& r, const ApiToken& w) {
+               return create_campaign(r, ctx, w);
+             }));
+  router.add(Method::kGet, "/api/v1/campaigns", with(viewer, [&ctx](Request&, const ApiToken&) {
+               HostResult<std::vector<Campaign>> all = ctx.store.campaigns();
+               if (!all.ok()) return error_response(all.error());
+               json list = json::array();
+               for (const Campaign& c : *all) {
+                 HostResult<CampaignProgress> p = ctx.campaigns.progress(c.id);
+                 list.push_back(p.ok() ? to_json(*p) : to_json(c));
+               }
+               return ok_json({{"campaigns", list}});
+             }));
+  router.add(Method::kGet, "/api/v1/campaigns/{id}",
+             with(viewer, [&ctx](Request& r, const ApiToken&) {
+               HostResult<std::int64_t> id = id_param(r, "campaign");
+               if (!id.ok()) return error_response(id.error());
+               return campaign_progress(ctx, CampaignId{*id});
+             }));
+  for (const char* action : {"start", "pause", "resume", "abort"}) {
+    router.add(Method::kPost, std::string("/api/v1/campaigns/{id}/") + action,
+               with(op, [&ctx, a = std::string(action)](Request& r, const ApiToken& w) {
+                 return campaign_action(r, ctx, w, a);
+               }));
+  }
+  router.add(
+      Method::kGet, "/api/v1/campaigns/{id}/deployments",
+      with(viewer, [&ctx](Request& r, const ApiToken&) { return list_deployments(r, ctx); }));
+  router.add(
+      Method::kGet, "/api/v1/deployments/{id}", with(viewer, [&ctx](Request& r, const ApiToken&) {
+        HostResult<std::int64_t> id = id_param(r, "deployment");
+        if (!id.ok()) return error_response(id.error());
+        HostResult<Deployment> d = ctx.store.deployment(DeploymentId{*id});
+        if (!d.ok())
+          return error_response(Error(ErrorCode::kApiNotFound, "no deployment " + r.param("id")));
+        return ok_json(to_json(*d));
+      }));
+
+  router.add(Method::kGet, "/api/v1/audit", with(viewer, [&ctx](Request& r, const ApiToken&) {
+               const std::size_t limit = query_size(r, "limit", 100, 1000);
+               const auto before = static_cast<std::int64_t>(
+                   query_size(r, "before", 0, std::numeric_limits<std::int64_t>::max()));
+               HostResult<std::vector<AuditEvent>> events = ctx.store.audit(limit, before);
+               if (!events.ok()) return error_response(events.error());
+               json list = json::array();
+               for (const AuditEvent& e : *events) list.push_back(to_json(e));
+               return ok_json({{"events", list}});
+             }));
+
+  router.add(Method::kPost, "/api/v1/tokens", with(admin, [&ctx](Request& r, const ApiToken& w) {
+               return create_token(r, ctx, w);
+             }));
+  router.add(Method::kGet, "/api/v1/tokens", with(admin, [&ctx](Request&, const ApiToken&) {
+               HostResult<std::vector<ApiToken>> tokens = ctx.store.tokens();
+               if (!tokens.ok()) return error_response(tokens.error());
+               json list = json::array();
+               for (const ApiToken& t : *tokens) {
+                 list.push_back({{"id", t.id.value},
+                                 {"name", t.name},
+                                 {"role", role_name(t.role)},
+                                 {"created_at", t.created_at}});
+               }
+               return ok_json({{"tokens", list}});
+             }));
+
+  router.add(Method::kGet, "/api/v1/events", with(viewer, [&ctx](Request&, const ApiToken&) {
+               Response response;
+               response.event_stream = [&ctx](std::shared_ptr<http::EventSink> sink) {
+                 ctx.events.subscribe(std::move(sink));
+               };
+               return response;
+             }));
+}
+
+}  // namespace updraft::server::api

@@ -1,0 +1,59 @@
+#include "server/api/api_errors.h"
+
+#include <nlohmann/json.hpp>
+
+namespace updraft::server::api {
+
+int http_status_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kApiBadRequest:
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kApiUnauthorized:
+      return 401;
+    case ErrorCode::kApiForbidden:
+      return 403;
+    case ErrorCode::kApiNotFound:
+    case ErrorCode::kStoreNotFound:
+      return 404;
+    case ErrorCode::kApiMethodNotAllowed:
+      return 405;
+    case ErrorCode::kApiNotAcceptable:
+      return 406;
+    case ErrorCode::kApiConflict:
+    case ErrorCode::kStoreConflict:
+      return 409;
+    case ErrorCode::kApiGone:
+      return 410;
+    case ErrorCode::kApiPayloadTooLarge:
+      return 413;
+    case ErrorCode::kApiUnsupportedMediaType:
+      return 415;
+    case ErrorCode::kApiRangeNotSatisfiable:
+      return 416;
+    case ErrorCode::kApiTooManyRequests:
+      return 429;
+    case ErrorCode::kApiUnavailable:
+    case ErrorCode::kStoreBusy:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+http::Response error_response(const Error& error) {
+  return http::Response::error(http_status_for(error.code), error.code, error.message);
+}
+
+http::Handler guarded(http::Handler handler) {
+  return [handler = std::move(handler)](http::Request& request) -> http::Response {
+    try {
+      return handler(request);
+    } catch (const nlohmann::json::exception& e) {
+      return http::Response::error(400, ErrorCode::kApiBadRequest,
+                                   std::string("malformed JSON body: ") + e.what());
+    }
+  };
+}
+
+}  // namespace updraft::server::api

@@ -1,0 +1,167 @@
+// The native device API (docs/api/device.md): self-registration with a product's
+// provisioning secret, tokens for a device's own secret, check-in, artifact
+// download (Range, HEAD) and reports. A device sees only its own deployments.
+#include <charconv>
+
+#include "crypto/host/base64.h"
+#include "server/api/api_errors.h"
+#include "server/api/json_codec.h"
+#include "server/api/routes.h"
+#include "server/services/credentials.h"
+
+namespace updraft::server::api {
+namespace {
+
+using http::Method;
+using http::Request;
+using http::Response;
+
+Error bad(std::string message) { return Error(ErrorCode::kApiBadRequest, std::move(message)); }
+
+HostResult<DeploymentId> deployment_param(const Request& request) {
+  const std::string& text = request.param("id");
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0)
+    return bad("deployment id: not a number");
+  return DeploymentId{id};
+}
+
+Response check_in(Request& request, ApiContext& ctx) {
+  HostResult<DeviceId> device = authenticated_device(request, ctx);
+  if (!device.ok()) return error_response(device.error());
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  HostResult<CheckInRequest> in = check_in_from_json(*body);
+  if (!in.ok()) return error_response(in.error());
+  HostResult<CheckInAnswer> answer = ctx.updates.check_in(*device, *in, ctx.now());
+  if (!answer.ok()) return error_response(answer.error());
+  json out = {{"update", answer->update}, {"poll_seconds", answer->poll_seconds}};
+  if (answer->update) {
+    out["deployment"] = answer->deployment.value;
+    out["version"] = answer->version;
+    out["kind"] = answer->kind;
+    out["artifact"] =
+        "/api/v1/device/deployments/" + std::to_string(answer->deployment.value) + "/artifact";
+    out["artifact_size"] = answer->artifact_size;
+    out["artifact_sha256"] = answer->artifact_sha256;
+    out["manifest"] = base64_encode(answer->manifest);
+    out["force"] = answer->force;
+  } else {
+    out["reason"] = answer->reason;
+  }
+  return Response::json(200, out.dump());
+}
+
+Response artifact(Request& request, ApiContext& ctx) {
+  HostResult<DeviceId> device = authenticated_device(request, ctx);
+  if (!device.ok()) return error_response(device.error());
+  HostResult<DeploymentId> id = deployment_param(request);
+  if (!id.ok()) return error_response(id.error());
+  HostResult<DeltaCache::Artifact> file = ctx.updates.artifact(*device, *id);
+  if (!file.ok()) return error_response(file.error());
+  Response response;
+  response.file_path = file->path;
+  response.headers["content-type"] = "application/octet-stream";
+  // The artifact never changes under its hash: a strong validator for If-Match.
+  response.headers["etag"] = "\"" + file->sha256 + "\"";
+  ctx.metrics.download_bytes.fetch_add(file->size, std::memory_order_relaxed);
+  return response;
+}
+
+Response report(Request& request, ApiContext& ctx) {
+  HostResult<DeviceId> device = authenticated_device(request, ctx);
+  if (!device.ok()) return error_response(device.error());
+  HostResult<DeploymentId> id = deployment_param(request);
+  if (!id.ok()) return error_response(id.error());
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  HostResult<DeviceReport> r = report_from_json(*body);
+  if (!r.ok()) return error_response(r.error());
+  HostResult<Deployment> updated = ctx.updates.report(*device, *id, *r, ctx.now());
+  if (!updated.ok()) return error_response(updated.error());
+  return Response::empty(204);
+}
+
+Response issue_token(Request& request, ApiContext& ctx) {
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  const std::string id = body->value("device_id", std::string());
+  const std::string secret = body->value("secret", std::string());
+  HostResult<Device> device = ctx.store.device(DeviceId{id});
+  // One answer for unknown device and wrong secret: no probing for ids.
+  if (!device.ok() || device->secret_hash.empty() || !secret_matches(secret, device->secret_hash)) {
+    return error_response(Error(ErrorCode::kApiUnauthorized, "unknown device or wrong secret"));
+  }
+  const UnixTime expires = ctx.now() + ctx.device_token_seconds;
+  return Response::json(
+      200, json{{"token", ctx.device_tokens.issue(device->id, expires)}, {"expires_at", expires}}
+               .dump());
+}
+
+Response self_register(Request& request, ApiContext& ctx) {
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  const std::string product_name = body->value("product", std::string());
+  const std::string provisioning = body->value("provisioning_secret", std::string());
+  HostResult<Product> product = ctx.store.product_by_name(product_name);
+  if (!product.ok() || product->provisioning_secret_hash.empty() ||
+      !secret_matches(provisioning, product->provisioning_secret_hash)) {
+    return error_response(
+        Error(ErrorCode::kApiUnauthorized, "unknown product or wrong provisioning secret"));
+  }
+  Device device;
+  device.id.value = body->value("device_id", std::string());
+  device.hardware = body->value("hardware", std::string());
+  device.tags = body->value("tags", std::vector<std::string>{});
+  if (!valid_device_id(device.id.value))
+    return error_response(bad("device_id: 1..64 of [A-Za-z0-9._:-]"));
+  if (device.hardware.empty() || device.hardware.size() > 32)
+    return error_response(bad("hardware: 1..32 bytes"));
+  HostResult<std::string> secret = random_secret();
+  if (!secret.ok()) return error_response(secret.error());
+  device.product = product->id;
+  device.secret_hash = secret_hash(*secret);
+  device.registered_at = ctx.now();
+  if (auto created = ctx.store.create_device(device); !created.ok()) {
+    if (created.error().code == ErrorCode::kStoreConflict) {
+      return error_response(
+          Error(ErrorCode::kApiConflict, "device " + device.id.value + " is registered"));
+    }
+    return error_response(created.error());
+  }
+  AuditEvent event;
+  event.at = ctx.now();
+  event.actor = "device:" + device.id.value;
+  event.action = "device.self_register";
+  event.object = "device/" + device.id.value;
+  event.details = json{{"product", product_name}, {"hardware", device.hardware}}.dump();
+  (void)ctx.store.append_audit(event);
+  return Response::json(201, json{{"device_id", device.id.value}, {"secret", *secret}}.dump());
+}
+
+}  // namespace
+
+void add_device_routes(http::Router& router, ApiContext& ctx) {
+  router.add(Method::kPost, "/api/v1/device/register",
+             guarded([&ctx](Request& r) { return self_register(r, ctx); }));
+  router.add(Method::kPost, "/api/v1/device/token",
+             guarded([&ctx](Request& r) { return issue_token(r, ctx); }));
+  router.add(Method::kPost, "/api/v1/device/checkin",
+             guarded([&ctx](Request& r) { return check_in(r, ctx); }));
+  router.add(Method::kGet, "/api/v1/device/deployments/{id}/artifact",
+             guarded([&ctx](Request& r) { return artifact(r, ctx); }));
+  router.add(Method::kPost, "/api/v1/device/deployments/{id}/report",
+             guarded([&ctx](Request& r) { return report(r, ctx); }));
+  // Root metadata is public: a device is provisioned with it, anyone may check it.
+  router.add(Method::kGet, "/api/v1/trust/root", [&ctx](Request&) {
+    Response response;
+    response.status = 200;
+    response.headers["content-type"] = "application/octet-stream";
+    const std::vector<std::byte>& root = ctx.keys.root_metadata();
+    response.body.assign(reinterpret_cast<const char*>(root.data()), root.size());
+    return response;
+  });
+}
+
+}  // namespace updraft::server::api

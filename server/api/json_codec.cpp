@@ -1,0 +1,282 @@
+#include "server/api/json_codec.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "server/services/metrics.h"
+
+namespace updraft::server::api {
+namespace {
+
+Error bad(std::string message) { return Error(ErrorCode::kApiBadRequest, std::move(message)); }
+
+// "HH:MM" -> minutes after midnight.
+std::optional<std::uint16_t> parse_clock(const std::string& text) {
+  if (text.size() != 5 || text[2] != ':') return std::nullopt;
+  for (std::size_t i : {0u, 1u, 3u, 4u}) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+  }
+  const int h = (text[0] - '0') * 10 + (text[1] - '0');
+  const int m = (text[3] - '0') * 10 + (text[4] - '0');
+  if (h > 23 || m > 59) return std::nullopt;
+  return static_cast<std::uint16_t>(h * 60 + m);
+}
+
+std::string clock_text(std::uint16_t minutes) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%02u:%02u", minutes / 60u, minutes % 60u);
+  return text;
+}
+
+std::string_view campaign_state(CampaignState s) { return campaign_state_name(s); }
+
+}  // namespace
+
+HostResult<json> parse_object(const http::Request& request) {
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return bad("body: not valid JSON");
+  if (!body.is_object()) return bad("body: must be a JSON object");
+  return body;
+}
+
+json to_json(const Product& p) {
+  return {{"id", p.id.value},
+          {"name", p.name},
+          {"profile", delta::profile_info(p.profile).name},
+          {"slot_size", p.slot_size},
+          {"sector_size", p.sector_size},
+          {"self_registration", !p.provisioning_secret_hash.empty()},
+          {"created_at", p.created_at}};
+}
+
+json to_json(const Device& d) {
+  return {{"id", d.id.value},
+          {"product", d.product.value},
+          {"hardware", d.hardware},
+          {"tags", d.tags},
+          {"version", d.status.version},
+          {"image_sha256", d.status.image_sha256},
+          {"slot", d.status.slot},
+          {"battery", d.status.battery_percent},
+          {"network", d.status.network},
+          {"last_seen", d.status.last_seen},
+          {"registered_at", d.registered_at}};
+}
+
+json to_json(const Release& r, const std::string& product_name) {
+  return {{"id", r.id.value},       {"product", product_name},
+          {"version", r.version},   {"security_counter", r.security_counter},
+          {"hardware", r.hardware}, {"allow_downgrade", r.allow_downgrade},
+          {"size", r.size},         {"sha256", r.sha256},
+          {"notes", r.notes},       {"created_at", r.created_at}};
+}
+
+json to_json(const Campaign& c) {
+  json phases = json::array();
+  for (const PhaseSpec& p : c.phases) {
+    phases.push_back(p.kind == PhaseSpec::Kind::kPercent ? json{{"percent", p.amount}}
+                                                         : json{{"count", p.amount}});
+  }
+  json devices = json::array();
+  for (const DeviceId& d : c.target.devices) devices.push_back(d.value);
+  return {{"id", c.id.value},
+          {"name", c.name},
+          {"product", c.product.value},
+          {"release", c.release.value},
+          {"target",
+           {{"hardware", c.target.hardware},
+            {"versions", c.target.versions},
+            {"tags", c.target.tags},
+            {"devices", devices}}},
+          {"phases", phases},
+          {"success_threshold", c.success_threshold},
+          {"failure_threshold", c.failure_threshold},
+          {"window",
+           {{"start", clock_text(c.window.start_minute)},
+            {"end", clock_text(c.window.end_minute)},
+            {"timezone", c.window.timezone}}},
+          {"max_concurrent_downloads", c.max_concurrent_downloads},
+          {"force", c.force},
+          {"state", campaign_state(c.state)},
+          {"current_phase", c.current_phase},
+          {"pause_reason", c.pause_reason},
+          {"created_by", c.created_by},
+          {"created_at", c.created_at},
+          {"started_at", c.started_at},
+          {"finished_at", c.finished_at}};
+}
+
+json to_json(const Deployment& d) {
+  return {{"id", d.id.value},
+          {"campaign", d.campaign.value},
+          {"device", d.device.value},
+          {"phase", d.phase},
+          {"state", state_name(d.state)},
+          {"progress", d.progress},
+          {"error", d.error},
+          {"error_name", d.error != 0 ? error_name(static_cast<ErrorCode>(d.error)) : ""},
+          {"error_text", d.error != 0 ? describe(static_cast<ErrorCode>(d.error)) : ""},
+          {"attempts", d.attempts},
+          {"artifact_kind", d.artifact_kind},
+          {"message", d.message},
+          {"created_at", d.created_at},
+          {"updated_at", d.updated_at},
+          {"finished_at", d.finished_at}};
+}
+
+json to_json(const AuditEvent& e) {
+  json details = json::parse(e.details, nullptr, false);
+  if (details.is_discarded()) details = e.details;
+  return {{"id", e.id},         {"at", e.at},         {"actor", e.actor},
+          {"action", e.action}, {"object", e.object}, {"details", details}};
+}
+
+json to_json(const CampaignProgress& p) {
+  json j = to_json(p.campaign);
+  json states = json::object();
+  for (const auto& [state, n] : p.by_state) states[std::string(state_name(state))] = n;
+  j["deployments"] = {{"total", p.total}, {"by_state", states}};
+  json phases = json::array();
+  for (const CampaignProgress::Phase& ph : p.phases) {
+    phases.push_back({{"devices", ph.devices},
+                      {"released", ph.released},
+                      {"succeeded", ph.succeeded},
+                      {"failed", ph.failed}});
+  }
+  j["phase_progress"] = phases;
+  return j;
+}
+
+HostResult<CheckInRequest> check_in_from_json(const json& body) {
+  if (!body.contains("version") || !body["version"].is_string())
+    return bad("version: required, the running version");
+  CheckInRequest in;
+  in.status.version = body.value("version", std::string());
+  in.status.image_sha256 = body.value("image_sha256", std::string());
+  in.status.slot = body.value("slot", 0);
+  in.status.battery_percent = body.value("battery", -1);
+  in.status.network = body.value("network", std::string());
+  if (in.status.version.size() > 64 || in.status.image_sha256.size() > 64 ||
+      in.status.network.size() > 16) {
+    return bad("version, image_sha256 or network: too long");
+  }
+  if (in.status.slot < 0 || in.status.slot > 1) return bad("slot: 0 or 1");
+  if (in.status.battery_percent < -1 || in.status.battery_percent > 100)
+    return bad("battery: 0..100");
+  if (body.contains("nonce")) {
+    if (!body["nonce"].is_string()) return bad("nonce: 16 hex digits as a string");
+    const std::string text = body["nonce"].get<std::string>();
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), in.nonce, 16);
+    if (text.empty() || text.size() > 16 || ec != std::errc() || end != text.data() + text.size()) {
+      return bad("nonce: 16 hex digits as a string");
+    }
+  }
+  return in;
+}
+
+HostResult<DeviceReport> report_from_json(const json& body) {
+  DeviceReport r;
+  if (!body.contains("phase") || !body["phase"].is_string()) return bad("phase: required");
+  r.phase = body.value("phase", std::string());
+  r.progress = body.value("progress", 0);
+  r.error = body.value("error", 0);
+  r.running_version = body.value("running_version", std::string());
+  r.message = body.value("message", std::string());
+  if (r.progress < 0 || r.progress > 100) return bad("progress: 0..100");
+  if (r.error < 0 || r.error > 65535) return bad("error: an error number");
+  if (!state_for_phase(r.phase, r.error))
+    return bad("phase: unknown phase \"" + r.phase.substr(0, 32) + "\"");
+  return r;
+}
+
+HostResult<Campaign> campaign_from_json(const json& body) {
+  Campaign c;
+  if (!body.contains("name") || !body["name"].is_string() ||
+      body["name"].get<std::string>().empty()) {
+    return bad("name: required text");
+  }
+  c.name = body["name"].get<std::string>();
+  if (!body.contains("release") || !body["release"].is_number_integer())
+    return bad("release: required release id");
+  c.release = ReleaseId{body["release"].get<std::int64_t>()};
+  if (body.contains("target")) {
+    const json& t = body["target"];
+    if (!t.is_object()) return bad("target: must be an object");
+    c.target.hardware = t.value("hardware", std::vector<std::string>{});
+    c.target.versions = t.value("versions", std::vector<std::string>{});
+    c.target.tags = t.value("tags", std::vector<std::string>{});
+    for (const std::string& id : t.value("devices", std::vector<std::string>{}))
+      c.target.devices.push_back({id});
+  }
+  if (body.contains("phases")) {
+    const json& phases = body["phases"];
+    if (!phases.is_array()) return bad("phases: must be a list");
+    for (std::size_t i = 0; i < phases.size(); ++i) {
+      const json& p = phases[i];
+      PhaseSpec spec;
+      const std::string field = "phases[" + std::to_string(i) + "]";
+      if (p.is_object() && p.contains("percent") && p["percent"].is_number_unsigned()) {
+        spec.kind = PhaseSpec::Kind::kPercent;
+        spec.amount = p["percent"].get<std::uint32_t>();
+      } else if (p.is_object() && p.contains("count") && p["count"].is_number_unsigned()) {
+        spec.kind = PhaseSpec::Kind::kCount;
+        spec.amount = p["count"].get<std::uint32_t>();
+      } else {
+        return bad(field + ": give {\"percent\": N} or {\"count\": N}");
+      }
+      c.phases.push_back(spec);
+    }
+  } else {
+    c.phases = {PhaseSpec{}};  // everyone at once
+  }
+  c.success_threshold = body.value("success_threshold", c.success_threshold);
+  c.failure_threshold = body.value("failure_threshold", c.failure_threshold);
+  if (!std::isfinite(c.success_threshold) || !std::isfinite(c.failure_threshold)) {
+    return bad("thresholds: must be numbers in [0, 1]");
+  }
+  if (body.contains("window")) {
+    const json& w = body["window"];
+    if (!w.is_object()) return bad("window: must be an object");
+    const std::optional<std::uint16_t> start = parse_clock(w.value("start", std::string("00:00")));
+    const std::optional<std::uint16_t> end = parse_clock(w.value("end", std::string("00:00")));
+    if (!start || !end) return bad("window: start and end are HH:MM");
+    c.window.start_minute = *start;
+    c.window.end_minute = *end;
+    c.window.timezone = w.value("timezone", std::string("UTC"));
+  }
+  const std::int64_t max_downloads = body.value("max_concurrent_downloads", std::int64_t{0});
+  if (max_downloads < 0 || max_downloads > 100'000'000)
+    return bad("max_concurrent_downloads: 0 (no limit) or more");
+  c.max_concurrent_downloads = static_cast<std::uint32_t>(max_downloads);
+  c.force = body.value("force", false);
+  return c;
+}
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::kViewer:
+      return "viewer";
+    case Role::kOperator:
+      return "operator";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "viewer";
+}
+
+std::optional<Role> role_from_name(std::string_view name) {
+  if (name == "viewer") return Role::kViewer;
+  if (name == "operator") return Role::kOperator;
+  if (name == "admin") return Role::kAdmin;
+  return std::nullopt;
+}
+
+std::optional<DeploymentState> deployment_state_from_name(std::string_view name) {
+  for (int s = 1; s <= 10; ++s) {
+    const auto state = static_cast<DeploymentState>(s);
+    if (state_name(state) == name) return state;
+  }
+  return std::nullopt;
+}
+
+}  // namespace updraft::server::api

@@ -1,0 +1,43 @@
+// The routes updraftd serves, by API: the native device API, the EnOS-compatible
+// device endpoints, and the admin API. Shapes: docs/api/. Each add_* registers its
+// routes on `router`; `context` (and `auth`) must outlive it.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "server/api/api_context.h"
+#include "server/http/router.h"
+
+namespace updraft::server::api {
+
+// Admin API tokens ("Authorization: Bearer <token>", or ?token= for EventSource,
+// which cannot set headers). Looked up once, then cached by hash.
+class AdminAuth {
+ public:
+  explicit AdminAuth(Store& store) : store_(store) {}
+  // The token, if it has at least `role`: kApiUnauthorized without a valid token,
+  // kApiForbidden with one of a lower role.
+  HostResult<ApiToken> require(const http::Request& request, Role role);
+
+ private:
+  Store& store_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, ApiToken> cache_;
+};
+
+// The bearer token of a request ("" when absent).
+std::string bearer_token(const http::Request& request);
+
+// The device a request's bearer token names; kApiUnauthorized otherwise.
+HostResult<DeviceId> authenticated_device(const http::Request& request, ApiContext& context);
+
+void add_device_routes(http::Router& router, ApiContext& context);
+void add_enos_routes(http::Router& router, ApiContext& context);
+void add_admin_routes(http::Router& router, ApiContext& context, AdminAuth& auth);
+
+// Valid ids for devices (1..64 of [A-Za-z0-9._:-]) and products/hardware (manifest rules).
+bool valid_device_id(std::string_view id);
+
+}  // namespace updraft::server::api

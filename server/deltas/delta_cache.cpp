@@ -1,0 +1,230 @@
+#include "server/deltas/delta_cache.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/host/file.h"
+#include "core/host/hex.h"
+#include "crypto/sha256.h"
+#include "delta/diff/diff.h"
+
+namespace updraft::server {
+namespace {
+
+UnixTime wall_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+HostResult<std::string> file_sha256(const std::string& path) {
+  UPDRAFT_TRY_ASSIGN(std::vector<std::byte> bytes, read_file(path));
+  return to_hex(Sha256::digest(bytes));
+}
+
+}  // namespace
+
+DeltaCache::DeltaCache(Store& store, Options options)
+    : store_(store), options_(std::move(options)) {
+  std::filesystem::create_directories(options_.deltas_dir);
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i)
+    workers_.emplace_back([this] { work(); });
+}
+
+DeltaCache::~DeltaCache() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  changed_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+std::string DeltaCache::patch_path(const Key& key) const {
+  return options_.deltas_dir + "/" + std::get<0>(key) + "-" + std::get<1>(key) + "-" +
+         std::string(delta::profile_info(std::get<2>(key)).name) + ".updp";
+}
+
+DeltaCache::Entry& DeltaCache::entry_locked(const Key& key) {
+  auto it = entries_.find(key);
+  if (it != entries_.end()) return it->second;
+  Entry entry;
+  HostResult<DeltaRecord> stored =
+      store_.delta(std::get<0>(key), std::get<1>(key), std::get<2>(key));
+  const bool usable =
+      stored.ok() && stored->state != DeltaState::kBuilding &&
+      (stored->state != DeltaState::kReady || std::filesystem::exists(patch_path(key)));
+  if (usable) {
+    entry.state = stored->state;
+    entry.size = stored->size;
+    entry.last_used = stored->last_used_at;
+    return entries_.emplace(key, entry).first->second;
+  }
+  // Unknown, or a build a restart interrupted: build it.
+  entry.state = DeltaState::kBuilding;
+  queue_.push_back(key);
+  changed_.notify_all();
+  return entries_.emplace(key, entry).first->second;
+}
+
+DeltaCache::Artifact DeltaCache::artifact_locked(const Key& key, const Entry& entry) {
+  Artifact a;
+  const std::string& to = std::get<1>(key);
+  switch (entry.state) {
+    case DeltaState::kBuilding:
+      a.kind = Artifact::Kind::kBuilding;
+      return a;
+    case DeltaState::kReady:
+      a.kind = Artifact::Kind::kDelta;
+      a.path = patch_path(key);
+      a.size = entry.size;
+      a.sha256 = entry.sha256;
+      return a;
+    case DeltaState::kNotSmaller:
+    case DeltaState::kFailed:
+      break;
+  }
+  a.kind = Artifact::Kind::kFull;
+  a.path = image_path(to);
+  a.sha256 = to;
+  std::error_code ec;
+  a.size = std::filesystem::file_size(a.path, ec);
+  return a;
+}
+
+HostResult<DeltaCache::Artifact> DeltaCache::get(const std::string& from, const std::string& to,
+                                                 delta::Profile profile,
+                                                 std::chrono::milliseconds wait) {
+  const Key key{from, to, profile};
+  std::unique_lock lock(mutex_);
+  Entry* entry = &entry_locked(key);
+  if (entry->state == DeltaState::kReady) {
+    stats_.hits.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    stats_.misses.fetch_add(1, std::memory_order_relaxed);
+    changed_.wait_for(lock, wait, [&] {
+      const auto it = entries_.find(key);
+      return it == entries_.end() || it->second.state != DeltaState::kBuilding || stopping_;
+    });
+    entry = &entry_locked(key);  // eviction may have replaced it while we waited
+  }
+  if (entry->state == DeltaState::kReady) {
+    if (entry->sha256.empty()) {
+      // Known from the store after a restart: hash the file once.
+      HostResult<std::string> sha = file_sha256(patch_path(key));
+      if (!sha.ok()) return sha.error();
+      entry->sha256 = *sha;
+    }
+    const UnixTime now = wall_now();
+    if (now - entry->last_used >= 60) {
+      entry->last_used = now;
+      HostResult<DeltaRecord> record = store_.delta(from, to, profile);
+      if (record.ok()) {
+        record->last_used_at = now;
+        (void)store_.put_delta(*record);  // best effort: only orders eviction
+      }
+    }
+  }
+  return artifact_locked(key, *entry);
+}
+
+void DeltaCache::prebuild(const std::string& from, const std::string& to, delta::Profile profile) {
+  std::lock_guard lock(mutex_);
+  (void)entry_locked(Key{from, to, profile});
+}
+
+void DeltaCache::work() {
+  while (true) {
+    Key key;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      key = queue_.front();
+      queue_.pop_front();
+    }
+    build(key);
+  }
+}
+
+void DeltaCache::build(const Key& key) {
+  const auto& [from, to, profile] = key;
+  DeltaRecord record;
+  record.from_sha256 = from;
+  record.to_sha256 = to;
+  record.profile = profile;
+  record.created_at = record.last_used_at = wall_now();
+  std::string patch_sha;
+
+  HostResult<std::vector<std::byte>> old_image = read_file(image_path(from));
+  HostResult<std::vector<std::byte>> new_image = read_file(image_path(to));
+  if (!old_image.ok() || !new_image.ok()) {
+    record.state = DeltaState::kFailed;
+    record.error = (!old_image.ok() ? old_image.error() : new_image.error()).to_string();
+  } else {
+    delta::DiffOptions options;
+    options.profile = profile;
+    HostResult<std::vector<std::byte>> patch = delta::make_patch(*old_image, *new_image, options);
+    if (!patch.ok()) {
+      record.state = DeltaState::kFailed;
+      record.error = patch.error().to_string();
+    } else if (patch->size() >= new_image->size()) {
+      record.state = DeltaState::kNotSmaller;
+      record.size = patch->size();
+    } else if (Result<void, Error> written = write_file_atomic(patch_path(key), *patch);
+               !written.ok()) {
+      record.state = DeltaState::kFailed;
+      record.error = written.error().to_string();
+    } else {
+      record.state = DeltaState::kReady;
+      record.size = patch->size();
+      patch_sha = to_hex(Sha256::digest(*patch));
+    }
+  }
+  if (record.state == DeltaState::kFailed) {
+    stats_.failures.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "updraftd: delta %s -> %s failed: %s\n", from.c_str(), to.c_str(),
+                 record.error.c_str());
+  }
+  stats_.builds.fetch_add(1, std::memory_order_relaxed);
+  const bool indexed = store_.put_delta(record).ok();
+
+  std::lock_guard lock(mutex_);
+  Entry& entry = entries_[key];
+  // Without an index entry the file would be forgotten on restart: serve it now, rebuild later.
+  entry.state = indexed || record.state != DeltaState::kReady ? record.state : DeltaState::kReady;
+  entry.size = record.size;
+  entry.sha256 = patch_sha;
+  entry.last_used = record.last_used_at;
+  if (record.state == DeltaState::kReady) evict_locked(key);
+  changed_.notify_all();
+}
+
+void DeltaCache::evict_locked(const Key& keep) {
+  HostResult<std::vector<DeltaRecord>> all = store_.deltas();
+  if (!all.ok()) return;
+  std::vector<DeltaRecord> ready;
+  std::uint64_t total = 0;
+  for (const DeltaRecord& r : *all) {
+    if (r.state != DeltaState::kReady) continue;
+    total += r.size;
+    ready.push_back(r);
+  }
+  std::sort(ready.begin(), ready.end(), [](const DeltaRecord& a, const DeltaRecord& b) {
+    return a.last_used_at < b.last_used_at;
+  });
+  for (const DeltaRecord& r : ready) {
+    if (total <= options_.max_bytes) break;
+    const Key key{r.from_sha256, r.to_sha256, r.profile};
+    if (key == keep) continue;
+    if (!store_.delete_delta(r.from_sha256, r.to_sha256, r.profile).ok()) continue;
+    std::error_code ec;
+    std::filesystem::remove(patch_path(key), ec);
+    entries_.erase(key);
+    total -= r.size;
+  }
+}
+
+}  // namespace updraft::server

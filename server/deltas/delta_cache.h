@@ -1,0 +1,105 @@
+// Patches between release images, built on demand and kept on disk beside them,
+// indexed in the store by (from image, to image, profile).
+//
+// When a fleet on one version checks in at once, every device asks for the same
+// patch: the first request queues one build on a bounded worker pool and all of
+// them wait on it (or come back later), so a patch is built once. A patch that
+// would not be smaller than the image it rebuilds is not kept; those devices get
+// the full image. The oldest patches are evicted past a size budget.
+// Host only. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "core/host/error.h"
+#include "delta/format/patch_format.h"
+#include "server/storage/store.h"
+
+namespace updraft::server {
+
+class DeltaCache {
+ public:
+  struct Options {
+    std::string images_dir;  // <sha256> files: release images
+    std::string deltas_dir;  // <from>-<to>-<profile>.updp files: patches
+    std::size_t workers = 1;
+    std::uint64_t max_bytes = std::uint64_t{1} << 30;  // patches kept on disk
+  };
+
+  struct Artifact {
+    enum class Kind : std::uint8_t { kDelta, kFull, kBuilding };
+    Kind kind = Kind::kBuilding;
+    std::string path;  // file to serve (kDelta, kFull)
+    std::uint64_t size = 0;
+    std::string sha256;  // of the file (hex)
+  };
+
+  // Counters for /metrics.
+  struct Stats {
+    std::atomic<std::uint64_t> hits{0};    // asked for a patch that was ready
+    std::atomic<std::uint64_t> misses{0};  // had to build or wait
+    std::atomic<std::uint64_t> builds{0};
+    std::atomic<std::uint64_t> failures{0};
+  };
+
+  DeltaCache(Store& store, Options options);
+  ~DeltaCache();  // finishes the builds under way, drops the queue
+  DeltaCache(const DeltaCache&) = delete;
+  DeltaCache& operator=(const DeltaCache&) = delete;
+
+  // What to serve a device running image `from` that should get image `to`: the
+  // patch once built and smaller, else the full image `to` (also when the build
+  // failed or the source image is unknown). While a build runs — started by the
+  // first caller, shared by all — waits up to `wait`, then answers kBuilding.
+  HostResult<Artifact> get(const std::string& from, const std::string& to, delta::Profile profile,
+                           std::chrono::milliseconds wait);
+
+  // Queues the build without waiting (campaign start warms the cache).
+  void prebuild(const std::string& from, const std::string& to, delta::Profile profile);
+
+  const Stats& stats() const { return stats_; }
+
+  std::string image_path(const std::string& sha256) const {
+    return options_.images_dir + "/" + sha256;
+  }
+
+ private:
+  using Key = std::tuple<std::string, std::string, delta::Profile>;
+  struct Entry {
+    DeltaState state = DeltaState::kBuilding;
+    std::uint64_t size = 0;
+    std::string sha256;
+    UnixTime last_used = 0;
+  };
+
+  // With mutex_ held: the entry for `key`, loading it from the store or queuing a
+  // build when there is none.
+  Entry& entry_locked(const Key& key);
+  Artifact artifact_locked(const Key& key, const Entry& entry);
+  std::string patch_path(const Key& key) const;
+  void work();
+  void build(const Key& key);
+  void evict_locked(const Key& keep);
+
+  Store& store_;
+  Stats stats_;
+  Options options_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<Key, Entry> entries_;
+  std::deque<Key> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace updraft::server

@@ -1,0 +1,204 @@
+// updraftd: the update server. Wires config -> store -> keys -> services -> routes
+// -> listener, runs the campaign scheduler, and stops gracefully on SIGINT/SIGTERM.
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "server/api/routes.h"
+#include "server/http/http_server.h"
+#include "server/storage/sqlite/sqlite_store.h"
+
+namespace {
+
+using namespace updraft;
+using namespace updraft::server;
+
+struct Config {
+  std::string data_dir = "updraft-data";
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string port_file;
+  unsigned threads = 2;
+  std::string tls_cert, tls_key;
+  std::int64_t poll_seconds = 3600;
+  std::int64_t active_poll_seconds = 60;
+  std::int64_t answer_ttl_seconds = 300;
+  unsigned delta_workers = 1;
+  std::uint64_t delta_cache_mb = 1024;
+  unsigned tick_ms = 1000;
+};
+
+UnixTime wall_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int fail(const Error& error) {
+  std::fprintf(stderr, "updraftd: %s\n", error.to_string().c_str());
+  return 1;
+}
+
+// The HMAC key for device tokens: made once, kept in the store, so tokens survive restarts.
+HostResult<std::string> device_token_key(Store& store) {
+  HostResult<std::string> key = store.setting("device_token_key");
+  if (key.ok()) return key;
+  if (key.error().code != ErrorCode::kStoreNotFound) return key.error();
+  UPDRAFT_TRY_ASSIGN(std::string fresh, random_secret());
+  UPDRAFT_TRY(store.set_setting("device_token_key", fresh));
+  return fresh;
+}
+
+// With no admin token yet, makes one and writes it to <data>/admin.token (0600).
+HostResult<void> bootstrap_admin_token(Store& store, const std::string& data_dir) {
+  UPDRAFT_TRY_ASSIGN(std::vector<ApiToken> tokens, store.tokens());
+  if (!tokens.empty()) return {};
+  UPDRAFT_TRY_ASSIGN(std::string secret, random_secret());
+  ApiToken token;
+  token.name = "admin";
+  token.role = Role::kAdmin;
+  token.token_sha256 = secret_hash(secret);
+  token.created_at = wall_now();
+  UPDRAFT_TRY(store.create_token(token));
+  const std::string path = data_dir + "/admin.token";
+  const mode_t old_mask = ::umask(077);
+  std::ofstream(path) << secret << "\n";
+  ::umask(old_mask);
+  std::printf("updraftd: created the admin API token in %s\n", path.c_str());
+  return {};
+}
+
+int run(const Config& config) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec)
+    return fail(
+        Error(ErrorCode::kIoError, "cannot create " + config.data_dir + ": " + ec.message()));
+
+  HostResult<std::unique_ptr<SqliteStore>> opened =
+      SqliteStore::open(config.data_dir + "/updraft.db");
+  if (!opened.ok()) return fail(opened.error());
+  Store& store = **opened;
+  HostResult<ServerKeys> keys = ServerKeys::load_or_create(config.data_dir + "/keys");
+  if (!keys.ok()) return fail(keys.error());
+  HostResult<std::string> token_key = device_token_key(store);
+  if (!token_key.ok()) return fail(token_key.error());
+  if (auto r = bootstrap_admin_token(store, config.data_dir); !r.ok()) return fail(r.error());
+
+  const std::string images = config.data_dir + "/artifacts/images";
+  DeltaCache deltas(store, DeltaCache::Options{images, config.data_dir + "/artifacts/deltas",
+                                               config.delta_workers, config.delta_cache_mb << 20});
+  EventBus events;
+  Metrics metrics;
+  ReleaseService releases(store, *keys, images);
+  CampaignService campaigns(store, events, deltas);
+  UpdateSettings settings;
+  settings.poll_seconds = config.poll_seconds;
+  settings.active_poll_seconds = config.active_poll_seconds;
+  settings.answer_ttl_seconds = config.answer_ttl_seconds;
+  UpdateService updates(store, releases, deltas, campaigns, events, metrics, settings);
+  DeviceTokens device_tokens(*token_key);
+  api::ApiContext context{store,  *keys,   deltas,        releases,  campaigns, updates,
+                          events, metrics, device_tokens, 24 * 3600, wall_now};
+  api::AdminAuth auth(store);
+
+  http::Router router;
+  api::add_device_routes(router, context);
+  api::add_enos_routes(router, context);
+  api::add_admin_routes(router, context, auth);
+
+  // Signals are taken by sigwait below, so block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  http::HttpServerOptions options;
+  options.address = config.address;
+  options.port = config.port;
+  options.threads = config.threads;
+  options.tls_cert_path = config.tls_cert;
+  options.tls_key_path = config.tls_key;
+  options.max_body_bytes = std::size_t{1} << 30;  // release images
+  http::HttpServer server(options, router);
+  if (auto started = server.start(); !started.ok()) return fail(started.error());
+  const std::string scheme = config.tls_cert.empty() ? "http" : "https";
+  std::printf("updraftd: listening on %s://%s:%u (data in %s)\n", scheme.c_str(),
+              config.address.c_str(), server.port(), config.data_dir.c_str());
+  std::fflush(stdout);
+  if (!config.port_file.empty()) std::ofstream(config.port_file) << server.port() << "\n";
+
+  // The campaign scheduler: releases phases, advances, pauses and completes.
+  std::atomic<bool> running{true};
+  std::thread scheduler([&] {
+    while (running.load()) {
+      if (auto r = updates.flush_statuses(); !r.ok()) {
+        std::fprintf(stderr, "updraftd: device statuses: %s\n", r.error().to_string().c_str());
+      }
+      if (auto r = campaigns.tick(std::nullopt, wall_now()); !r.ok()) {
+        std::fprintf(stderr, "updraftd: campaign tick: %s\n", r.error().to_string().c_str());
+      }
+      for (unsigned waited = 0; waited < config.tick_ms && running.load(); waited += 50) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  });
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::printf("updraftd: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  server.stop(std::chrono::seconds(5));
+  running = false;
+  scheduler.join();
+  (void)updates.flush_statuses();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config config;
+  CLI::App app{"updraftd: the Updraft update server (devices, releases, deltas, campaigns)"};
+  app.set_config("--config", "", "read options from this TOML/INI file");
+  app.add_option("--data", config.data_dir, "data directory: database, keys, artifacts")
+      ->capture_default_str();
+  app.add_option("--listen", config.address, "address to listen on")->capture_default_str();
+  app.add_option("--port", config.port, "port (0: any free port)")->capture_default_str();
+  app.add_option("--port-file", config.port_file, "write the bound port to this file");
+  app.add_option("--threads", config.threads, "HTTP threads")->capture_default_str();
+  app.add_option("--tls-cert", config.tls_cert, "PEM certificate chain: serve HTTPS");
+  app.add_option("--tls-key", config.tls_key, "PEM private key for --tls-cert");
+  app.add_option("--poll-seconds", config.poll_seconds, "how often idle devices check in")
+      ->capture_default_str();
+  app.add_option("--active-poll-seconds", config.active_poll_seconds,
+                 "check-in interval during an update")
+      ->capture_default_str();
+  app.add_option("--answer-ttl", config.answer_ttl_seconds,
+                 "seconds a signed check-in answer stays valid")
+      ->capture_default_str();
+  app.add_option("--delta-workers", config.delta_workers, "threads building deltas")
+      ->capture_default_str();
+  app.add_option("--delta-cache-mb", config.delta_cache_mb, "disk budget for cached deltas")
+      ->capture_default_str();
+  app.add_option("--tick-ms", config.tick_ms, "campaign scheduler interval")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    std::fprintf(stderr, "updraftd: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  try {
+    return run(config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "updraftd: internal error: %s\n", e.what());
+    return 1;
+  }
+}

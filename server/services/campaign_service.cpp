@@ -1,0 +1,322 @@
+#include "server/services/campaign_service.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "server/campaigns/campaign_planner.h"
+#include "server/campaigns/campaign_validation.h"
+#include "server/campaigns/phases.h"
+#include "server/campaigns/targeting.h"
+
+namespace updraft::server {
+namespace {
+
+using nlohmann::json;
+
+Error conflict(std::string message) { return Error(ErrorCode::kApiConflict, std::move(message)); }
+
+}  // namespace
+
+std::string_view campaign_state_name(CampaignState state) {
+  switch (state) {
+    case CampaignState::kDraft:
+      return "draft";
+    case CampaignState::kRunning:
+      return "running";
+    case CampaignState::kPaused:
+      return "paused";
+    case CampaignState::kCompleted:
+      return "completed";
+    case CampaignState::kAborted:
+      return "aborted";
+  }
+  return "unknown";
+}
+
+void CampaignService::audit(const std::string& actor, const char* action, const Campaign& c,
+                            const std::string& details, UnixTime now) {
+  AuditEvent event;
+  event.at = now;
+  event.actor = actor;
+  event.action = action;
+  event.object = "campaign/" + std::to_string(c.id.value);
+  event.details = details.empty() ? json{{"name", c.name}}.dump() : details;
+  (void)store_.append_audit(event);  // the change itself is committed; the log is best effort
+}
+
+void CampaignService::publish(const Campaign& c) {
+  events_.publish("campaign", json{{"id", c.id.value},
+                                   {"state", campaign_state_name(c.state)},
+                                   {"current_phase", c.current_phase},
+                                   {"pause_reason", c.pause_reason}}
+                                  .dump());
+}
+
+HostResult<Campaign> CampaignService::create(Campaign campaign, const std::string& actor,
+                                             UnixTime now) {
+  std::lock_guard lock(mutex_);
+  campaign.state = CampaignState::kDraft;
+  campaign.current_phase = 0;
+  campaign.created_at = now;
+  campaign.created_by = actor;
+  UPDRAFT_TRY(campaigns::validate(campaign));
+  HostResult<Release> release = store_.release(campaign.release);
+  if (!release.ok())
+    return Error(ErrorCode::kApiNotFound,
+                 "release: no release " + std::to_string(campaign.release.value));
+  campaign.product = release->product;
+
+  DeviceFilter filter;
+  filter.product = campaign.product;
+  filter.limit = std::numeric_limits<std::size_t>::max();
+  UPDRAFT_TRY_ASSIGN(std::vector<Device> devices, store_.devices(filter));
+  std::vector<DeviceId> targeted;
+  std::size_t busy = 0;
+  for (const Device& d : devices) {
+    if (!campaigns::matches(campaign.target, d)) continue;
+    if (store_.open_deployment(d.id).ok()) {
+      ++busy;  // one unfinished campaign per device at a time
+      continue;
+    }
+    targeted.push_back(d.id);
+  }
+  std::sort(targeted.begin(), targeted.end());
+  const std::vector<std::uint32_t> phases =
+      campaigns::assign_phases(targeted.size(), campaign.phases);
+
+  Campaign stored;
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(stored, store_.create_campaign(campaign));
+    std::vector<Deployment> deployments(targeted.size());
+    for (std::size_t i = 0; i < targeted.size(); ++i) {
+      deployments[i].campaign = stored.id;
+      deployments[i].device = targeted[i];
+      deployments[i].phase = phases[i];
+      deployments[i].state = DeploymentState::kScheduled;
+      deployments[i].created_at = deployments[i].updated_at = now;
+    }
+    return store_.create_deployments(deployments);
+  }));
+  audit(actor, "campaign.create", stored,
+        json{{"name", stored.name},
+             {"release", stored.release.value},
+             {"devices", targeted.size()},
+             {"skipped_in_other_campaigns", busy}}
+            .dump(),
+        now);
+  publish(stored);
+  return stored;
+}
+
+HostResult<Campaign> CampaignService::set_state(CampaignId id, CampaignState from_a,
+                                                CampaignState from_b, CampaignState to,
+                                                const char* action, const std::string& actor,
+                                                UnixTime now) {
+  HostResult<Campaign> c = store_.campaign(id);
+  if (!c.ok()) return Error(ErrorCode::kApiNotFound, "no campaign " + std::to_string(id.value));
+  if (c->state != from_a && c->state != from_b) {
+    return conflict("campaign " + std::to_string(id.value) + " is " +
+                    std::string(campaign_state_name(c->state)));
+  }
+  c->state = to;
+  if (to == CampaignState::kRunning && c->started_at == 0) c->started_at = now;
+  if (to == CampaignState::kPaused) c->pause_reason = "operator";
+  if (to == CampaignState::kRunning) c->pause_reason.clear();
+  UPDRAFT_TRY(store_.update_campaign(*c));
+  generation_.fetch_add(1, std::memory_order_acq_rel);  // after the commit: see generation()
+  audit(actor, action, *c, "", now);
+  publish(*c);
+  return c;
+}
+
+HostResult<Campaign> CampaignService::start(CampaignId id, const std::string& actor, UnixTime now) {
+  std::lock_guard lock(mutex_);
+  UPDRAFT_TRY_ASSIGN(Campaign c, set_state(id, CampaignState::kDraft, CampaignState::kDraft,
+                                           CampaignState::kRunning, "campaign.start", actor, now));
+  // Warm the delta cache: one build per source image among the targeted devices.
+  HostResult<Release> release = store_.release(c.release);
+  HostResult<Product> product = store_.product(c.product);
+  DeploymentFilter filter;
+  filter.campaign = c.id;
+  HostResult<std::vector<Deployment>> deployments = store_.deployments(filter);
+  if (release.ok() && product.ok() && deployments.ok()) {
+    std::set<std::string> sources;
+    for (const Deployment& d : *deployments) {
+      HostResult<Device> device = store_.device(d.device);
+      if (device.ok() && !device->status.image_sha256.empty() &&
+          device->status.image_sha256 != release->sha256) {
+        sources.insert(device->status.image_sha256);
+      }
+    }
+    for (const std::string& from : sources) {
+      if (store_.release_by_image(c.product, from).ok())
+        deltas_.prebuild(from, release->sha256, product->profile);
+    }
+  }
+  UPDRAFT_TRY(tick_locked(c, now));
+  return store_.campaign(id);
+}
+
+HostResult<Campaign> CampaignService::pause(CampaignId id, const std::string& actor, UnixTime now) {
+  std::lock_guard lock(mutex_);
+  return set_state(id, CampaignState::kRunning, CampaignState::kRunning, CampaignState::kPaused,
+                   "campaign.pause", actor, now);
+}
+
+HostResult<Campaign> CampaignService::resume(CampaignId id, std::optional<double> failure_threshold,
+                                             const std::string& actor, UnixTime now) {
+  std::lock_guard lock(mutex_);
+  HostResult<Campaign> c = store_.campaign(id);
+  if (!c.ok()) return Error(ErrorCode::kApiNotFound, "no campaign " + std::to_string(id.value));
+  if (c->state != CampaignState::kPaused) {
+    return conflict("campaign " + std::to_string(id.value) + " is " +
+                    std::string(campaign_state_name(c->state)));
+  }
+  Campaign resumed = *c;
+  resumed.state = CampaignState::kRunning;
+  resumed.pause_reason.clear();
+  if (failure_threshold) {
+    if (!(*failure_threshold >= 0.0 && *failure_threshold <= 1.0)) {
+      return Error(ErrorCode::kApiBadRequest, "failure_threshold: must be in [0, 1]");
+    }
+    resumed.failure_threshold = *failure_threshold;
+  }
+  DeploymentFilter filter;
+  filter.campaign = id;
+  UPDRAFT_TRY_ASSIGN(std::vector<Deployment> deployments, store_.deployments(filter));
+  std::vector<campaigns::DeploymentSummary> summaries;
+  for (const Deployment& d : deployments) summaries.push_back({d.id, d.phase, d.state});
+  const campaigns::CampaignDecision decision = campaigns::plan(resumed, summaries, now);
+  if (decision.pause) {
+    return conflict("resuming would pause again at once (" + decision.pause_reason +
+                    "); raise failure_threshold or abort");
+  }
+  UPDRAFT_TRY(store_.update_campaign(resumed));
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  audit(actor, "campaign.resume", resumed,
+        json{{"name", resumed.name}, {"failure_threshold", resumed.failure_threshold}}.dump(), now);
+  publish(resumed);
+  UPDRAFT_TRY(tick_locked(resumed, now));
+  return store_.campaign(id);
+}
+
+HostResult<Campaign> CampaignService::abort(CampaignId id, const std::string& actor, UnixTime now) {
+  std::lock_guard lock(mutex_);
+  HostResult<Campaign> c = store_.campaign(id);
+  if (!c.ok()) return Error(ErrorCode::kApiNotFound, "no campaign " + std::to_string(id.value));
+  if (c->state == CampaignState::kCompleted || c->state == CampaignState::kAborted) {
+    return conflict("campaign " + std::to_string(id.value) + " is " +
+                    std::string(campaign_state_name(c->state)));
+  }
+  c->state = CampaignState::kAborted;
+  c->finished_at = now;
+  std::size_t canceled = 0;
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    UPDRAFT_TRY(store_.update_campaign(*c));
+    DeploymentFilter filter;
+    filter.campaign = id;
+    UPDRAFT_TRY_ASSIGN(std::vector<Deployment> deployments, store_.deployments(filter));
+    for (Deployment& d : deployments) {
+      if (is_final(d.state)) continue;
+      d.state = DeploymentState::kCanceled;
+      d.updated_at = d.finished_at = now;
+      UPDRAFT_TRY(store_.update_deployment(d));
+      ++canceled;
+    }
+    return {};
+  }));
+  audit(actor, "campaign.abort", *c, json{{"name", c->name}, {"canceled", canceled}}.dump(), now);
+  publish(*c);
+  return c;
+}
+
+HostResult<void> CampaignService::tick(std::optional<CampaignId> id, UnixTime now) {
+  std::lock_guard lock(mutex_);
+  if (id) {
+    UPDRAFT_TRY_ASSIGN(Campaign c, store_.campaign(*id));
+    return tick_locked(c, now);
+  }
+  UPDRAFT_TRY_ASSIGN(std::vector<Campaign> all, store_.campaigns());
+  for (const Campaign& c : all) {
+    if (c.state == CampaignState::kRunning) UPDRAFT_TRY(tick_locked(c, now));
+  }
+  return {};
+}
+
+HostResult<void> CampaignService::tick_locked(Campaign campaign, UnixTime now) {
+  if (campaign.state != CampaignState::kRunning) return {};
+  DeploymentFilter filter;
+  filter.campaign = campaign.id;
+  UPDRAFT_TRY_ASSIGN(std::vector<Deployment> deployments, store_.deployments(filter));
+  // plan() moves one phase per call: repeat while it advances.
+  for (int round = 0; round <= static_cast<int>(campaign.phases.size()); ++round) {
+    std::vector<campaigns::DeploymentSummary> summaries;
+    summaries.reserve(deployments.size());
+    for (const Deployment& d : deployments) summaries.push_back({d.id, d.phase, d.state});
+    const campaigns::CampaignDecision decision = campaigns::plan(campaign, summaries, now);
+    if (decision.release.empty() && !decision.advance_to && !decision.pause && !decision.complete)
+      return {};
+
+    std::set<DeploymentId> release(decision.release.begin(), decision.release.end());
+    UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+      for (Deployment& d : deployments) {
+        if (!release.contains(d.id)) continue;
+        d.state = DeploymentState::kPending;
+        d.updated_at = now;
+        UPDRAFT_TRY(store_.update_deployment(d));
+      }
+      if (decision.advance_to) campaign.current_phase = *decision.advance_to;
+      if (decision.pause) {
+        campaign.state = CampaignState::kPaused;
+        campaign.pause_reason = decision.pause_reason;
+      }
+      if (decision.complete) {
+        campaign.state = CampaignState::kCompleted;
+        campaign.finished_at = now;
+      }
+      if (decision.advance_to || decision.pause || decision.complete)
+        UPDRAFT_TRY(store_.update_campaign(campaign));
+      return {};
+    }));
+    if (decision.advance_to) {
+      audit("server", "campaign.advance", campaign,
+            json{{"name", campaign.name}, {"phase", campaign.current_phase}}.dump(), now);
+    }
+    if (decision.pause) {
+      audit("server", "campaign.auto_pause", campaign,
+            json{{"name", campaign.name}, {"reason", campaign.pause_reason}}.dump(), now);
+    }
+    if (decision.complete) audit("server", "campaign.complete", campaign, "", now);
+    if (decision.advance_to || decision.pause || decision.complete || !release.empty())
+      publish(campaign);
+    if (!decision.advance_to || campaign.state != CampaignState::kRunning) return {};
+  }
+  return {};
+}
+
+HostResult<CampaignProgress> CampaignService::progress(CampaignId id) {
+  CampaignProgress p;
+  HostResult<Campaign> c = store_.campaign(id);
+  if (!c.ok()) return Error(ErrorCode::kApiNotFound, "no campaign " + std::to_string(id.value));
+  p.campaign = *c;
+  DeploymentFilter filter;
+  filter.campaign = id;
+  UPDRAFT_TRY_ASSIGN(std::vector<Deployment> deployments, store_.deployments(filter));
+  p.total = deployments.size();
+  p.phases.resize(std::max<std::size_t>(1, c->phases.size()));
+  std::map<DeploymentState, std::size_t> counts;
+  for (const Deployment& d : deployments) {
+    ++counts[d.state];
+    CampaignProgress::Phase& phase = p.phases[std::min<std::size_t>(d.phase, p.phases.size() - 1)];
+    ++phase.devices;
+    if (d.state != DeploymentState::kScheduled) ++phase.released;
+    if (d.state == DeploymentState::kSucceeded) ++phase.succeeded;
+    if (d.state == DeploymentState::kFailed || d.state == DeploymentState::kRolledBack)
+      ++phase.failed;
+  }
+  p.by_state.assign(counts.begin(), counts.end());
+  return p;
+}
+
+}  // namespace updraft::server

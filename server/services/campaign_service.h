@@ -1,0 +1,80 @@
+// Campaign lifecycle on top of the pure rules in server/campaigns: create (target
+// the matching devices, split them into phases), start, pause, resume, abort, and
+// tick — apply plan() and record what it decided. Every change is audited and
+// published as a live event. Host only; thread-safe (one mutex: campaign changes
+// are rare next to check-ins).
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/host/error.h"
+#include "server/deltas/delta_cache.h"
+#include "server/services/event_bus.h"
+#include "server/storage/store.h"
+
+namespace updraft::server {
+
+struct CampaignProgress {
+  Campaign campaign;
+  std::size_t total = 0;
+  std::vector<std::pair<DeploymentState, std::size_t>> by_state;
+  // Per phase: devices, and how many of them finished (succeeded / failed-or-rolled-back).
+  struct Phase {
+    std::size_t devices = 0;
+    std::size_t succeeded = 0;
+    std::size_t failed = 0;
+    std::size_t released = 0;
+  };
+  std::vector<Phase> phases;
+};
+
+class CampaignService {
+ public:
+  CampaignService(Store& store, EventBus& events, DeltaCache& deltas)
+      : store_(store), events_(events), deltas_(deltas) {}
+
+  // Validates, selects the product's devices the target matches (devices already in
+  // another unfinished campaign are left out, and counted in the audit), assigns
+  // phases by device id, stores the campaign (draft) and its deployments.
+  HostResult<Campaign> create(Campaign campaign, const std::string& actor, UnixTime now);
+
+  HostResult<Campaign> start(CampaignId id, const std::string& actor, UnixTime now);
+  HostResult<Campaign> pause(CampaignId id, const std::string& actor, UnixTime now);
+  // A campaign that paused itself for failures would pause again at once: the
+  // operator raises the failure threshold to resume it (kApiConflict otherwise).
+  HostResult<Campaign> resume(CampaignId id, std::optional<double> failure_threshold,
+                              const std::string& actor, UnixTime now);
+  // Cancels every deployment that is not final.
+  HostResult<Campaign> abort(CampaignId id, const std::string& actor, UnixTime now);
+
+  // Applies plan() to one running campaign, or to all of them (nullopt).
+  HostResult<void> tick(std::optional<CampaignId> id, UnixTime now);
+
+  HostResult<CampaignProgress> progress(CampaignId id);
+
+  // Bumped after every committed change that can give a device a deployment it did
+  // not have (a start or resume), so caches of "nothing to do" know to look again.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+ private:
+  HostResult<void> tick_locked(Campaign campaign, UnixTime now);
+  HostResult<Campaign> set_state(CampaignId id, CampaignState from_a, CampaignState from_b,
+                                 CampaignState to, const char* action, const std::string& actor,
+                                 UnixTime now);
+  void audit(const std::string& actor, const char* action, const Campaign& c,
+             const std::string& details, UnixTime now);
+  void publish(const Campaign& c);
+
+  Store& store_;
+  EventBus& events_;
+  DeltaCache& deltas_;
+  std::mutex mutex_;
+  std::atomic<std::uint64_t> generation_{1};
+};
+
+std::string_view campaign_state_name(CampaignState state);
+
+}  // namespace updraft::server

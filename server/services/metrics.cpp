@@ -1,0 +1,79 @@
+#include "server/services/metrics.h"
+
+namespace updraft::server {
+namespace {
+
+void counter(std::string& out, const char* name, const char* help, std::uint64_t value) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += " counter\n";
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+}  // namespace
+
+std::string_view state_name(DeploymentState state) {
+  switch (state) {
+    case DeploymentState::kScheduled:
+      return "scheduled";
+    case DeploymentState::kPending:
+      return "pending";
+    case DeploymentState::kDownloading:
+      return "downloading";
+    case DeploymentState::kInstalling:
+      return "installing";
+    case DeploymentState::kRebooting:
+      return "rebooting";
+    case DeploymentState::kSucceeded:
+      return "succeeded";
+    case DeploymentState::kFailed:
+      return "failed";
+    case DeploymentState::kRolledBack:
+      return "rolled_back";
+    case DeploymentState::kCanceled:
+      return "canceled";
+    case DeploymentState::kDeferred:
+      return "deferred";
+  }
+  return "unknown";
+}
+
+std::string Metrics::render(
+    const DeltaCache::Stats& deltas,
+    const std::vector<std::pair<DeploymentState, std::size_t>>& deployments) const {
+  std::string out;
+  counter(out, "updraft_check_ins_total", "Device check-ins answered.", check_ins.load());
+  out +=
+      "# HELP updraft_offers_total Update offers made at check-in, by artifact kind.\n"
+      "# TYPE updraft_offers_total counter\n";
+  out += "updraft_offers_total{kind=\"delta\"} " + std::to_string(offers_delta.load()) + "\n";
+  out += "updraft_offers_total{kind=\"full\"} " + std::to_string(offers_full.load()) + "\n";
+  counter(out, "updraft_downloads_total", "Artifact download requests.", downloads.load());
+  counter(out, "updraft_download_bytes_total", "Artifact bytes sent to devices.",
+          download_bytes.load());
+  counter(out, "updraft_reports_total", "Progress and result reports from devices.",
+          reports.load());
+  counter(out, "updraft_delta_cache_hits_total", "Check-ins served a cached delta.",
+          deltas.hits.load());
+  counter(out, "updraft_delta_cache_misses_total", "Delta requests that had to build or wait.",
+          deltas.misses.load());
+  counter(out, "updraft_delta_builds_total", "Deltas built.", deltas.builds.load());
+  counter(out, "updraft_delta_build_failures_total", "Delta builds that failed.",
+          deltas.failures.load());
+  out += "# HELP updraft_deployments Deployments by state.\n# TYPE updraft_deployments gauge\n";
+  for (const auto& [state, count] : deployments) {
+    out += "updraft_deployments{state=\"";
+    out += state_name(state);
+    out += "\"} " + std::to_string(count) + "\n";
+  }
+  return out;
+}
+
+}  // namespace updraft::server

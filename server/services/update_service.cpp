@@ -1,0 +1,225 @@
+#include "server/services/update_service.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "server/campaigns/campaign_planner.h"
+
+namespace updraft::server {
+namespace {
+
+using nlohmann::json;
+
+bool is_transport_error(int error) { return error >= 400 && error < 500; }
+bool is_deferral(int error) { return error >= 530 && error <= 539; }
+
+}  // namespace
+
+std::optional<DeploymentState> state_for_phase(const std::string& phase, int error) {
+  if (phase == "downloading") return DeploymentState::kDownloading;
+  if (phase == "verifying" || phase == "installing") return DeploymentState::kInstalling;
+  if (phase == "rebooting") return DeploymentState::kRebooting;
+  if (phase == "success") return DeploymentState::kSucceeded;
+  if (phase == "rolled_back") return DeploymentState::kRolledBack;
+  if (phase == "deferred") return DeploymentState::kDeferred;
+  if (phase == "failure") {
+    // A broken link is not the end: the agent backs off and resumes by itself.
+    if (is_transport_error(error)) return DeploymentState::kDownloading;
+    if (is_deferral(error)) return DeploymentState::kDeferred;
+    return DeploymentState::kFailed;
+  }
+  return std::nullopt;
+}
+
+HostResult<DeltaCache::Artifact> UpdateService::choose_artifact(const Product& product,
+                                                                const Release& release,
+                                                                const std::string& from_sha256) {
+  const bool known_source = !from_sha256.empty() && from_sha256 != release.sha256 &&
+                            store_.release_by_image(product.id, from_sha256).ok();
+  if (known_source)
+    return deltas_.get(from_sha256, release.sha256, product.profile, settings_.delta_wait);
+  DeltaCache::Artifact full;
+  full.kind = DeltaCache::Artifact::Kind::kFull;
+  full.path = deltas_.image_path(release.sha256);
+  full.size = release.size;
+  full.sha256 = release.sha256;
+  return full;
+}
+
+HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const CheckInRequest& request,
+                                                  UnixTime now) {
+  metrics_.check_ins.fetch_add(1, std::memory_order_relaxed);
+  DeviceStatusReport status = request.status;
+  status.last_seen = now;
+  CheckInAnswer answer;
+  answer.poll_seconds = settings_.poll_seconds;
+  answer.reason = "no update";
+  // Read before the store: a campaign that starts after this read bumps it.
+  const std::uint64_t generation = campaigns_.generation();
+  {
+    std::lock_guard lock(mutex_);
+    pending_statuses_[id] = status;
+    const auto idle = idle_.find(id);
+    if (idle != idle_.end() && idle->second == generation) return answer;
+  }
+  HostResult<Deployment> open = store_.open_deployment(id);
+  if (!open.ok()) {
+    if (open.error().code != ErrorCode::kStoreNotFound) return open.error();
+    if (!store_.device(id).ok())
+      return Error(ErrorCode::kApiUnauthorized, "device " + id.value + " is not registered");
+    std::lock_guard lock(mutex_);
+    idle_[id] = generation;
+    return answer;
+  }
+  HostResult<Device> device = store_.device(id);
+  if (!device.ok())
+    return Error(ErrorCode::kApiUnauthorized, "device " + id.value + " is not registered");
+  Deployment dep = *open;
+  UPDRAFT_TRY_ASSIGN(Campaign campaign, store_.campaign(dep.campaign));
+  UPDRAFT_TRY_ASSIGN(Release release, store_.release(campaign.release));
+  UPDRAFT_TRY_ASSIGN(Product product, store_.product(device->product));
+  answer.poll_seconds = settings_.active_poll_seconds;
+
+  if (status.image_sha256 == release.sha256 && dep.state != DeploymentState::kScheduled) {
+    // Installed and confirmed: the success report was lost, the check-in says it.
+    dep.state = DeploymentState::kSucceeded;
+    dep.progress = 100;
+    dep.updated_at = dep.finished_at = now;
+    UPDRAFT_TRY(store_.update_deployment(dep));
+    events_.publish("deployment", json{{"id", dep.id.value},
+                                       {"campaign", dep.campaign.value},
+                                       {"device", dep.device.value},
+                                       {"state", state_name(dep.state)},
+                                       {"progress", dep.progress},
+                                       {"error", dep.error}}
+                                      .dump());
+    answer.poll_seconds = settings_.poll_seconds;
+    answer.reason = "up to date";
+    return answer;
+  }
+  if (dep.state == DeploymentState::kScheduled) {
+    answer.reason = "waiting for its phase";
+    return answer;
+  }
+
+  UPDRAFT_TRY_ASSIGN(auto counts, store_.count_deployments(campaign.id));
+  std::size_t downloading = 0;
+  for (const auto& [state, n] : counts) {
+    if (state == DeploymentState::kDownloading) downloading = n;
+  }
+  // A device already downloading is resuming: it never waits for itself.
+  if (dep.state == DeploymentState::kDownloading && downloading > 0) --downloading;
+  const campaigns::OfferDecision offer = campaigns::may_offer(campaign, downloading, now);
+  if (!offer.offer) {
+    answer.poll_seconds = offer.poll_after_seconds;
+    answer.reason = offer.why == campaigns::OfferDecision::Why::kWindowClosed
+                        ? "outside the maintenance window"
+                    : offer.why == campaigns::OfferDecision::Why::kTooManyDownloading
+                        ? "too many devices downloading"
+                        : "campaign not running";
+    return answer;
+  }
+
+  UPDRAFT_TRY_ASSIGN(DeltaCache::Artifact artifact,
+                     choose_artifact(product, release, status.image_sha256));
+  if (artifact.kind == DeltaCache::Artifact::Kind::kBuilding) {
+    answer.poll_seconds = 5;
+    answer.reason = "preparing the delta";
+    return answer;
+  }
+  const bool is_delta = artifact.kind == DeltaCache::Artifact::Kind::kDelta;
+  UPDRAFT_TRY_ASSIGN(answer.manifest,
+                     releases_.sign_answer(product, release, artifact, status.image_sha256,
+                                           now + settings_.answer_ttl_seconds, request.nonce));
+  if (dep.state == DeploymentState::kPending || dep.state == DeploymentState::kDeferred)
+    ++dep.attempts;
+  dep.artifact_kind = is_delta ? "delta" : "full";
+  dep.from_sha256 = status.image_sha256;
+  dep.updated_at = now;
+  UPDRAFT_TRY(store_.update_deployment(dep));
+  (is_delta ? metrics_.offers_delta : metrics_.offers_full).fetch_add(1, std::memory_order_relaxed);
+
+  answer.update = true;
+  answer.deployment = dep.id;
+  answer.version = release.version;
+  answer.kind = dep.artifact_kind;
+  answer.artifact_size = artifact.size;
+  answer.artifact_sha256 = artifact.sha256;
+  answer.force = campaign.force;
+  return answer;
+}
+
+HostResult<void> UpdateService::flush_statuses() {
+  std::unordered_map<DeviceId, DeviceStatusReport> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(pending_statuses_);
+  }
+  if (batch.empty()) return {};
+  return store_.transaction([&]() -> HostResult<void> {
+    for (const auto& [id, status] : batch) {
+      HostResult<void> r = store_.record_status(id, status);
+      // A device deleted since its check-in has nowhere to keep a status.
+      if (!r.ok() && r.error().code != ErrorCode::kStoreNotFound) return r;
+    }
+    return {};
+  });
+}
+
+HostResult<DeltaCache::Artifact> UpdateService::artifact(const DeviceId& device, DeploymentId id) {
+  const Error not_found(ErrorCode::kApiNotFound,
+                        "no artifact for deployment " + std::to_string(id.value));
+  HostResult<Deployment> dep = store_.deployment(id);
+  if (!dep.ok() || dep->device != device || dep->artifact_kind.empty()) return not_found;
+  UPDRAFT_TRY_ASSIGN(Campaign campaign, store_.campaign(dep->campaign));
+  UPDRAFT_TRY_ASSIGN(Release release, store_.release(campaign.release));
+  UPDRAFT_TRY_ASSIGN(Product product, store_.product(campaign.product));
+  if (dep->artifact_kind == "full") return choose_artifact(product, release, "");
+  UPDRAFT_TRY_ASSIGN(
+      DeltaCache::Artifact artifact,
+      deltas_.get(dep->from_sha256, release.sha256, product.profile, settings_.delta_wait));
+  // The manifest the device holds names this patch; anything else would fail its check.
+  if (artifact.kind != DeltaCache::Artifact::Kind::kDelta) {
+    return Error(ErrorCode::kApiUnavailable, "the patch for deployment " +
+                                                 std::to_string(id.value) +
+                                                 " is being rebuilt; check in again");
+  }
+  metrics_.downloads.fetch_add(1, std::memory_order_relaxed);
+  return artifact;
+}
+
+HostResult<Deployment> UpdateService::report(const DeviceId& device, DeploymentId id,
+                                             const DeviceReport& report, UnixTime now) {
+  metrics_.reports.fetch_add(1, std::memory_order_relaxed);
+  HostResult<Deployment> found = store_.deployment(id);
+  if (!found.ok() || found->device != device) {
+    return Error(ErrorCode::kApiNotFound,
+                 "no deployment " + std::to_string(id.value) + " for this device");
+  }
+  Deployment dep = *found;
+  if (is_final(dep.state)) {
+    return Error(ErrorCode::kApiGone, "deployment " + std::to_string(id.value) + " is already " +
+                                          std::string(state_name(dep.state)));
+  }
+  const std::optional<DeploymentState> state = state_for_phase(report.phase, report.error);
+  if (!state)
+    return Error(ErrorCode::kApiBadRequest, "phase: unknown phase \"" + report.phase + "\"");
+  dep.state = *state;
+  dep.progress = std::clamp(report.progress, 0, 100);
+  if (dep.state == DeploymentState::kSucceeded) dep.progress = 100;
+  dep.error = report.error;
+  dep.message = report.message.substr(0, 500);
+  dep.updated_at = now;
+  if (is_final(dep.state)) dep.finished_at = now;
+  UPDRAFT_TRY(store_.update_deployment(dep));
+  events_.publish("deployment", json{{"id", dep.id.value},
+                                     {"campaign", dep.campaign.value},
+                                     {"device", dep.device.value},
+                                     {"state", state_name(dep.state)},
+                                     {"progress", dep.progress},
+                                     {"error", dep.error}}
+                                    .dump());
+  return dep;
+}
+
+}  // namespace updraft::server

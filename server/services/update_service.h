@@ -1,0 +1,117 @@
+// What devices ask of the server: check in (is there an update for me?), and report
+// progress and results. The answer to a check-in is a signed manifest bound to the
+// device's nonce, plus the artifact to fetch: a patch from the exact image the
+// device runs when one is built and smaller, else the full image. Reports move the
+// device's deployment; the campaign scheduler (CampaignService::tick) picks the
+// change up, so a fleet's reports cost no campaign-wide work each. Host only; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/host/error.h"
+#include "server/deltas/delta_cache.h"
+#include "server/services/campaign_service.h"
+#include "server/services/event_bus.h"
+#include "server/services/metrics.h"
+#include "server/services/release_service.h"
+#include "server/storage/store.h"
+
+namespace updraft::server {
+
+struct UpdateSettings {
+  std::int64_t poll_seconds = 3600;            // idle devices check in this often
+  std::int64_t active_poll_seconds = 60;       // with an update under way
+  std::int64_t answer_ttl_seconds = 300;       // signed answers expire after this
+  std::chrono::milliseconds delta_wait{2000};  // wait this long for a delta build at check-in
+};
+
+struct CheckInRequest {
+  DeviceStatusReport status;  // last_seen is set by the service
+  std::uint64_t nonce = 0;
+};
+
+struct CheckInAnswer {
+  bool update = false;
+  std::int64_t poll_seconds = 0;
+  // With an update:
+  DeploymentId deployment;
+  std::string version;
+  std::string kind;  // "delta" or "full"
+  std::uint64_t artifact_size = 0;
+  std::string artifact_sha256;
+  std::vector<std::byte> manifest;
+  bool force = false;
+  std::string reason;  // without an update: why not now (for logs and the EnOS API)
+};
+
+// A device's report, as the agent sends it (agent/port/transport.h, Phase).
+struct DeviceReport {
+  std::string phase;  // downloading, verifying, installing, rebooting, success, failure,
+                      // rolled_back, deferred
+  int progress = 0;
+  int error = 0;
+  std::string running_version;
+  std::string message;
+};
+
+class UpdateService {
+ public:
+  UpdateService(Store& store, ReleaseService& releases, DeltaCache& deltas,
+                const CampaignService& campaigns, EventBus& events, Metrics& metrics,
+                UpdateSettings settings)
+      : store_(store),
+        releases_(releases),
+        deltas_(deltas),
+        campaigns_(campaigns),
+        events_(events),
+        metrics_(metrics),
+        settings_(settings) {}
+
+  HostResult<CheckInAnswer> check_in(const DeviceId& device, const CheckInRequest& request,
+                                     UnixTime now);
+
+  // kApiNotFound for another device's deployment, kApiGone once it is final,
+  // kApiBadRequest for an unknown phase.
+  HostResult<Deployment> report(const DeviceId& device, DeploymentId deployment,
+                                const DeviceReport& report, UnixTime now);
+
+  // The file a device may download for its deployment (the offered artifact);
+  // kApiNotFound unless the deployment is the device's and was offered.
+  HostResult<DeltaCache::Artifact> artifact(const DeviceId& device, DeploymentId deployment);
+
+  const UpdateSettings& settings() const { return settings_; }
+
+  // Writes the statuses check-ins reported since the last flush, in one
+  // transaction. Check-ins do not write them one by one: a fleet's check-ins
+  // would each cost a commit. The scheduler flushes every tick, and campaign
+  // creation first, so targeting by version sees what devices said.
+  HostResult<void> flush_statuses();
+
+ private:
+  HostResult<DeltaCache::Artifact> choose_artifact(const Product& product, const Release& release,
+                                                   const std::string& from_sha256);
+
+  Store& store_;
+  ReleaseService& releases_;
+  DeltaCache& deltas_;
+  const CampaignService& campaigns_;
+  EventBus& events_;
+  Metrics& metrics_;
+  UpdateSettings settings_;
+
+  std::mutex mutex_;
+  std::unordered_map<DeviceId, DeviceStatusReport> pending_statuses_;
+  // Devices known to have no deployment, with the campaign generation that was
+  // current when the store said so: the hot path of a fleet costs no query.
+  std::unordered_map<DeviceId, std::uint64_t> idle_;
+};
+
+// Deployment state for a report phase; nullopt for an unknown phase.
+std::optional<DeploymentState> state_for_phase(const std::string& phase, int error);
+
+}  // namespace updraft::server

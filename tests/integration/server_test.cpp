@@ -1,0 +1,613 @@
+// updraftd end to end on loopback: a real server process on a fresh SQLite store,
+// driven over HTTP the way devices and operators drive it. Devices here are
+// scripted (check in, download, report); the real agent against the server is the
+// fleet simulator's job.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/host/hex.h"
+#include "crypto/host/base64.h"
+#include "crypto/host/openssl_verifier.h"
+#include "crypto/sha256.h"
+#include "delta/patch/host/apply.h"
+#include "delta/testing/test_images.h"
+#include "manifest/host/manifest_builder.h"
+#include "manifest/host/root_builder.h"
+#include "manifest/verifier.h"
+#include "server/http/http_client.h"
+#include "tests/integration/updraftd_process.h"
+
+namespace updraft {
+namespace {
+
+using nlohmann::json;
+using server::http::ClientResponse;
+using server::http::HttpClient;
+using server::http::Method;
+using Bytes = std::vector<std::byte>;
+
+const Bytes& image_v1() {
+  static const Bytes image = test_images::firmware_like(60'000, 7);
+  return image;
+}
+const Bytes& image_v2() {
+  static const Bytes image =
+      test_images::insert_blocks(test_images::spread_changes(image_v1(), 400, 900, 8), 3, 500, 9);
+  return image;
+}
+const Bytes& image_v0() {
+  static const Bytes image = test_images::delete_blocks(image_v1(), 3, 700, 10);
+  return image;
+}
+
+std::string sha_hex(const Bytes& bytes) { return to_hex(Sha256::digest(bytes)); }
+
+std::string fresh_dir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "updraftd-test-XXXXXX").string();
+  return ::mkdtemp(pattern.data());
+}
+
+template <typename Predicate>
+bool eventually(Predicate done, int timeout_ms = 8000) {
+  for (int waited = 0; waited < timeout_ms; waited += 50) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+struct Device {
+  std::string id;
+  std::string secret;
+  std::string token;
+  std::string version = "1.0.0";
+  std::string image_sha = sha_hex(image_v1());
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fresh_dir();
+    start();
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void start() {
+    server_ = std::make_unique<testing::UpdraftdProcess>(dir_);
+    ASSERT_TRUE(server_->started()) << "updraftd did not start; see " << dir_ << "/updraftd.log";
+    admin_token_ = server_->admin_token();
+    ASSERT_FALSE(admin_token_.empty());
+  }
+
+  ClientResponse call(Method method, const std::string& target, const std::string& token = "",
+                      const std::string& body = "", server::http::Headers headers = {}) {
+    HttpClient client("127.0.0.1", server_->port());
+    if (!token.empty()) headers["authorization"] = "Bearer " + token;
+    HostResult<ClientResponse> r = client.request(method, target, headers, body);
+    EXPECT_TRUE(r.ok()) << target << ": " << (r.ok() ? "" : r.error().to_string());
+    return r.ok() ? *r : ClientResponse{};
+  }
+
+  // An admin API call that must answer `status`; returns the JSON body.
+  json admin(Method method, const std::string& target, const json& body = nullptr,
+             int status = 200) {
+    const ClientResponse r = call(method, target, admin_token_, body.is_null() ? "" : body.dump());
+    EXPECT_EQ(r.status, status) << target << ": " << r.body;
+    return r.body.empty() ? json() : json::parse(r.body, nullptr, false);
+  }
+
+  int upload(const std::string& version, std::uint32_t counter, const Bytes& image) {
+    const ClientResponse r =
+        call(Method::kPost,
+             "/api/v1/releases?product=meter&version=" + version +
+                 "&security_counter=" + std::to_string(counter) + "&hardware=rev-b",
+             admin_token_, std::string(reinterpret_cast<const char*>(image.data()), image.size()));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body).value("id", 0);
+  }
+
+  // Product "meter", releases 1.0.0 (v1) and 2.0.0 (v2), and `count` devices that
+  // have checked in once running v1.
+  std::vector<Device> fleet(int count) {
+    admin(Method::kPost, "/api/v1/products",
+          {{"name", "meter"}, {"profile", "mcu-tiny"}, {"slot_size", 1 << 20}}, 201);
+    release_v1_ = upload("1.0.0", 1, image_v1());
+    release_v2_ = upload("2.0.0", 2, image_v2());
+    std::vector<Device> devices;
+    for (int i = 0; i < count; ++i) {
+      Device d;
+      char id[16];
+      std::snprintf(id, sizeof id, "dev-%02d", i);
+      d.id = id;
+      d.secret = "secret-of-" + d.id + "-0123456789";
+      admin(Method::kPost, "/api/v1/devices",
+            {{"id", d.id},
+             {"product", "meter"},
+             {"hardware", "rev-b"},
+             {"secret", d.secret},
+             {"tags", i % 2 == 0 ? json::array({"even"}) : json::array({"odd"})}},
+            201);
+      const ClientResponse t = call(Method::kPost, "/api/v1/device/token", "",
+                                    json{{"device_id", d.id}, {"secret", d.secret}}.dump());
+      EXPECT_EQ(t.status, 200) << t.body;
+      d.token = json::parse(t.body).value("token", "");
+      EXPECT_FALSE(check_in(d).value("update", true));
+      devices.push_back(d);
+    }
+    return devices;
+  }
+
+  json check_in(const Device& d, std::uint64_t nonce = 0x1234) {
+    char nonce_hex[17];
+    std::snprintf(nonce_hex, sizeof nonce_hex, "%016llx", static_cast<unsigned long long>(nonce));
+    const ClientResponse r = call(Method::kPost, "/api/v1/device/checkin", d.token,
+                                  json{{"version", d.version},
+                                       {"image_sha256", d.image_sha},
+                                       {"nonce", nonce_hex},
+                                       {"battery", 80},
+                                       {"network", "nbiot"}}
+                                      .dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+
+  Bytes download(const Device& d, const std::string& artifact, int* status = nullptr) {
+    const ClientResponse r = call(Method::kGet, artifact, d.token);
+    if (status != nullptr) *status = r.status;
+    return Bytes(reinterpret_cast<const std::byte*>(r.body.data()),
+                 reinterpret_cast<const std::byte*>(r.body.data()) + r.body.size());
+  }
+
+  int report(const Device& d, std::int64_t deployment, const std::string& phase, int progress = 0,
+             int error = 0) {
+    return call(Method::kPost,
+                "/api/v1/device/deployments/" + std::to_string(deployment) + "/report", d.token,
+                json{{"phase", phase},
+                     {"progress", progress},
+                     {"error", error},
+                     {"running_version", d.version}}
+                    .dump())
+        .status;
+  }
+
+  // Everything a device does with an offer: download, check, rebuild, report, reboot.
+  void install(Device& d, const json& offer) {
+    const Bytes artifact = download(d, offer.at("artifact").get<std::string>());
+    ASSERT_EQ(artifact.size(), offer.at("artifact_size").get<std::size_t>());
+    ASSERT_EQ(sha_hex(artifact), offer.at("artifact_sha256").get<std::string>());
+    const Bytes image =
+        offer.at("kind") == "delta" ? delta::apply_patch(image_v1(), artifact).value() : artifact;
+    ASSERT_EQ(image, image_v2());
+    const std::int64_t dep = offer.at("deployment");
+    EXPECT_EQ(report(d, dep, "downloading", 100), 204);
+    EXPECT_EQ(report(d, dep, "installing", 100), 204);
+    EXPECT_EQ(report(d, dep, "rebooting", 100), 204);
+    d.version = "2.0.0";
+    d.image_sha = sha_hex(image_v2());
+    EXPECT_EQ(report(d, dep, "success", 100), 204);
+  }
+
+  json campaign(int id) { return admin(Method::kGet, "/api/v1/campaigns/" + std::to_string(id)); }
+
+  std::string dir_;
+  std::unique_ptr<testing::UpdraftdProcess> server_;
+  std::string admin_token_;
+  int release_v1_ = 0;
+  int release_v2_ = 0;
+};
+
+TEST_F(ServerTest, PhasedCampaignReleasesPhaseByPhaseAndCompletes) {
+  std::vector<Device> devices = fleet(10);
+  const json created = admin(Method::kPost, "/api/v1/campaigns",
+                             {{"name", "v2"},
+                              {"release", release_v2_},
+                              {"phases", {{{"count", 2}}, {{"percent", 100}}}},
+                              {"success_threshold", 1.0}},
+                             201);
+  const int id = created.at("id");
+  EXPECT_EQ(created.at("deployments").at("total"), 10);
+  EXPECT_EQ(created.at("state"), "draft");
+  EXPECT_EQ(admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start").at("state"),
+            "running");
+
+  // Only the first phase (the first two devices by id) is offered.
+  std::vector<json> offers(devices.size());
+  for (std::size_t i = 0; i < devices.size(); ++i) offers[i] = check_in(devices[i], 100 + i);
+  for (std::size_t i = 0; i < devices.size(); ++i)
+    EXPECT_EQ(offers[i].value("update", false), i < 2) << i;
+
+  // What a device checks before it installs: the answer verifies against the root
+  // it was provisioned with, for its product, hardware, nonce and running image.
+  const ClientResponse root = call(Method::kGet, "/api/v1/trust/root");
+  ASSERT_EQ(root.status, 200);
+  const Bytes root_bytes(reinterpret_cast<const std::byte*>(root.body.data()),
+                         reinterpret_cast<const std::byte*>(root.body.data()) + root.body.size());
+  const Bytes manifest_bytes = base64_decode(offers[0].at("manifest").get<std::string>()).value();
+  manifest::RootMetadata trusted = manifest::parse_root(root_bytes).value();
+  manifest::Manifest m = manifest::parse_manifest(manifest_bytes).value();
+  manifest::DeviceState state;
+  state.product = "meter";
+  state.hardware = "rev-b";
+  state.security_counter = 1;
+  state.installed_version = manifest::parse_semver("1.0.0").value();
+  state.running_image_hash = Sha256::digest(image_v1());
+  OpenSslVerifier verifier;
+  const auto now = static_cast<std::uint64_t>(std::time(nullptr));
+  EXPECT_TRUE(manifest::verify_manifest(m, trusted, verifier, state, {now, 100}).ok());
+  EXPECT_EQ(manifest::verify_manifest(m, trusted, verifier, state, {now, 101}).error(),
+            ErrorCode::kManifestNonceMismatch);
+  EXPECT_EQ(offers[0].at("kind"), "delta");
+  EXPECT_LT(offers[0].at("artifact_size").get<std::size_t>(), image_v2().size() / 4);
+
+  for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(install(devices[i], offers[i]));
+  ASSERT_TRUE(eventually([&] { return campaign(id).at("current_phase") == 1; }));
+  for (std::size_t i = 2; i < devices.size(); ++i) {
+    const json offer = check_in(devices[i], 200 + i);
+    ASSERT_TRUE(offer.value("update", false)) << devices[i].id << ": " << offer.dump();
+    ASSERT_NO_FATAL_FAILURE(install(devices[i], offer));
+  }
+  ASSERT_TRUE(eventually([&] { return campaign(id).at("state") == "completed"; }));
+  const json done = campaign(id);
+  EXPECT_EQ(done.at("deployments").at("by_state").at("succeeded"), 10);
+  EXPECT_FALSE(check_in(devices[0]).value("update", true));
+
+  std::vector<std::string> actions;
+  const json audit = admin(Method::kGet, "/api/v1/audit?limit=100");
+  for (const json& e : audit.at("events")) actions.push_back(e.at("action"));
+  for (const char* expected :
+       {"campaign.create", "campaign.start", "campaign.advance", "campaign.complete"}) {
+    EXPECT_NE(std::find(actions.begin(), actions.end(), expected), actions.end()) << expected;
+  }
+  const std::string metrics = call(Method::kGet, "/metrics").body;
+  EXPECT_NE(metrics.find("updraft_offers_total{kind=\"delta\"} 10"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("updraft_deployments{state=\"succeeded\"} 10"), std::string::npos)
+      << metrics;
+}
+
+TEST_F(ServerTest, PausesItselfWhenFailuresPassTheThresholdAndResumesOnlyWhenRaised) {
+  std::vector<Device> devices = fleet(10);
+  const int id = admin(Method::kPost, "/api/v1/campaigns",
+                       {{"name", "risky"},
+                        {"release", release_v2_},
+                        {"phases", {{{"percent", 50}}, {{"percent", 100}}}},
+                        {"failure_threshold", 0.2}},
+                       201)
+                     .at("id");
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+  std::vector<json> offers;
+  for (int i = 0; i < 5; ++i) offers.push_back(check_in(devices[i]));
+  for (const json& o : offers) ASSERT_TRUE(o.value("update", false)) << o.dump();
+  // Two of five released devices fail: 40% > 20%.
+  EXPECT_EQ(report(devices[0], offers[0].at("deployment"), "failure", 0, 103), 204);
+  EXPECT_EQ(report(devices[1], offers[1].at("deployment"), "failure", 0, 211), 204);
+  ASSERT_TRUE(eventually([&] { return campaign(id).at("state") == "paused"; }));
+  const json paused = campaign(id);
+  EXPECT_NE(paused.at("pause_reason").get<std::string>().find("failure share"), std::string::npos)
+      << paused.dump();
+  EXPECT_EQ(paused.at("phase_progress").at(1).at("released"), 0)
+      << "the second phase never started";
+
+  // Paused: a released device that checks in is not handed its artifact.
+  EXPECT_FALSE(check_in(devices[2]).value("update", true));
+  const json failed =
+      admin(Method::kGet, "/api/v1/campaigns/" + std::to_string(id) + "/deployments?state=failed");
+  ASSERT_EQ(failed.at("deployments").size(), 2u);
+  EXPECT_EQ(failed.at("deployments").at(0).at("error_name"), "PATCH_WRONG_BASE");
+  EXPECT_EQ(failed.at("deployments").at(1).at("error"), 211);
+
+  const json refused =
+      admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/resume", nullptr, 409);
+  EXPECT_EQ(refused.at("error").at("code"), "CONFLICT");
+  EXPECT_EQ(admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/resume",
+                  {{"failure_threshold", 0.5}})
+                .at("state"),
+            "running");
+  EXPECT_TRUE(check_in(devices[2]).value("update", false));
+}
+
+TEST_F(ServerTest, BuildsEachDeltaOnceHoweverManyDevicesAskAtOnce) {
+  std::vector<Device> devices = fleet(16);
+  upload("0.9.0", 1, image_v0());
+  // A quarter of the fleet runs 0.9.0: two source images, so two deltas.
+  for (std::size_t i = 0; i < devices.size(); i += 4) {
+    devices[i].version = "0.9.0";
+    devices[i].image_sha = sha_hex(image_v0());
+    check_in(devices[i]);
+  }
+  const int id =
+      admin(Method::kPost, "/api/v1/campaigns", {{"name", "all"}, {"release", release_v2_}}, 201)
+          .at("id");
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+
+  std::vector<json> answers(devices.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    threads.emplace_back([&, i] { answers[i] = check_in(devices[i], i); });
+  }
+  for (std::thread& t : threads) t.join();
+  std::map<std::string, std::set<std::string>> patches_by_source;
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    ASSERT_TRUE(answers[i].value("update", false)) << answers[i].dump();
+    EXPECT_EQ(answers[i].at("kind"), "delta");
+    patches_by_source[devices[i].image_sha].insert(
+        answers[i].at("artifact_sha256").get<std::string>());
+  }
+  ASSERT_EQ(patches_by_source.size(), 2u);
+  for (const auto& [source, patches] : patches_by_source) EXPECT_EQ(patches.size(), 1u) << source;
+  const std::string metrics = call(Method::kGet, "/metrics").body;
+  EXPECT_NE(metrics.find("updraft_delta_builds_total 2\n"), std::string::npos) << metrics;
+}
+
+TEST_F(ServerTest, ArtifactDownloadResumesWithRangeRequests) {
+  std::vector<Device> devices = fleet(1);
+  const int id =
+      admin(Method::kPost, "/api/v1/campaigns", {{"name", "r"}, {"release", release_v2_}}, 201)
+          .at("id");
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+  const json offer = check_in(devices[0]);
+  const std::string path = offer.at("artifact");
+  const std::size_t size = offer.at("artifact_size");
+
+  // The link drops part-way through a streamed download.
+  std::string first;
+  {
+    HttpClient client("127.0.0.1", server_->port());
+    HostResult<ClientResponse> r = client.get_stream(
+        path, {{"authorization", "Bearer " + devices[0].token}}, [&](std::string_view chunk) {
+          first.append(chunk);
+          return first.size() < size / 3;
+        });
+    ASSERT_TRUE(r.ok());
+  }
+  ASSERT_GT(first.size(), 0u);
+  ASSERT_LT(first.size(), size);
+  const ClientResponse rest = call(Method::kGet, path, devices[0].token, "",
+                                   {{"range", "bytes=" + std::to_string(first.size()) + "-"}});
+  ASSERT_EQ(rest.status, 206);
+  EXPECT_EQ(rest.header("content-range"), "bytes " + std::to_string(first.size()) + "-" +
+                                              std::to_string(size - 1) + "/" +
+                                              std::to_string(size));
+  const std::string whole = first + rest.body;
+  EXPECT_EQ(to_hex(Sha256::digest(as_bytes_view(whole.data(), whole.size()))),
+            offer.at("artifact_sha256"));
+
+  const ClientResponse head = call(Method::kHead, path, devices[0].token);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-length"), std::to_string(size));
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(call(Method::kGet, path, devices[0].token, "",
+                 {{"range", "bytes=" + std::to_string(size) + "-"}})
+                .status,
+            416);
+}
+
+TEST_F(ServerTest, DevicesSeeOnlyTheirOwnDeploymentsAndRolesLimitOperators) {
+  std::vector<Device> devices = fleet(2);
+  const int id =
+      admin(Method::kPost, "/api/v1/campaigns", {{"name", "a"}, {"release", release_v2_}}, 201)
+          .at("id");
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+  const json offer = check_in(devices[0]);
+  const std::string artifact = offer.at("artifact");
+  const std::string report_path =
+      "/api/v1/device/deployments/" + std::to_string(offer.at("deployment").get<int>()) + "/report";
+
+  // Device 1 cannot read or report on device 0's deployment.
+  int status = 0;
+  download(devices[1], artifact, &status);
+  EXPECT_EQ(status, 404);
+  EXPECT_EQ(call(Method::kPost, report_path, devices[1].token, R"({"phase":"success"})").status,
+            404);
+  // Forged, missing and admin tokens are not device tokens.
+  Device forged = devices[0];
+  forged.token.back() = forged.token.back() == '0' ? '1' : '0';
+  download(forged, artifact, &status);
+  EXPECT_EQ(status, 401);
+  EXPECT_EQ(call(Method::kGet, artifact).status, 401);
+  EXPECT_EQ(call(Method::kPost, "/api/v1/device/checkin", admin_token_, "{}").status, 401);
+  EXPECT_EQ(call(Method::kPost, "/api/v1/device/token", "",
+                 json{{"device_id", devices[0].id}, {"secret", "wrong-secret-0123456789"}}.dump())
+                .status,
+            401);
+  // Device tokens are not admin tokens.
+  EXPECT_EQ(call(Method::kGet, "/api/v1/devices", devices[0].token).status, 401);
+
+  const std::string viewer =
+      admin(Method::kPost, "/api/v1/tokens", {{"name", "dash"}, {"role", "viewer"}}, 201)
+          .at("token");
+  const std::string op =
+      admin(Method::kPost, "/api/v1/tokens", {{"name", "ops"}, {"role", "operator"}}, 201)
+          .at("token");
+  EXPECT_EQ(call(Method::kGet, "/api/v1/devices", viewer).status, 200);
+  EXPECT_EQ(
+      call(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/pause", viewer).status,
+      403);
+  EXPECT_EQ(call(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/pause", op).status,
+            200);
+  const ClientResponse denied =
+      call(Method::kPost, "/api/v1/tokens", op, R"({"name":"x","role":"admin"})");
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(json::parse(denied.body).at("error").at("number"), 702);
+  EXPECT_EQ(call(Method::kGet, "/api/v1/devices").status, 401);
+}
+
+TEST_F(ServerTest, EnosEndpointsAnswerWithTheirShapesAndStatusCodes) {
+  std::vector<Device> devices = fleet(1);
+  const Device& d = devices[0];
+  const int id =
+      admin(Method::kPost, "/api/v1/campaigns", {{"name", "e"}, {"release", release_v2_}}, 201)
+          .at("id");
+
+  ClientResponse r = call(Method::kPost, "/checkversion", d.token,
+                          json{{"deviceId", d.id}, {"version", "1.0.0"}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body).at("hasNewVersion"), false);
+
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+  r = call(Method::kPost, "/checkversion", d.token,
+           json{{"deviceId", d.id}, {"version", "1.0.0"}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json found = json::parse(r.body);
+  EXPECT_EQ(found.at("hasNewVersion"), true);
+  EXPECT_EQ(found.at("version"), "2.0.0");
+  for (const char* field : {"id", "fileSize", "sha256", "url", "kind"})
+    EXPECT_TRUE(found.contains(field)) << field;
+  const int version_id = found.at("id");
+
+  r = call(Method::kGet, "/version/" + std::to_string(version_id), d.token);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body).at("version"), "2.0.0");
+  EXPECT_EQ(call(Method::kGet, "/version/999", d.token).status, 404);
+
+  EXPECT_EQ(call(Method::kPost, "/checkversion", d.token, "{not json").status, 400);
+  EXPECT_EQ(call(Method::kPost, "/checkversion", d.token, R"({"deviceId":"dev-00"})").status, 400);
+  EXPECT_EQ(
+      call(Method::kPost, "/checkversion", d.token, R"({"deviceId":"other","version":"1"})").status,
+      404);
+  EXPECT_EQ(
+      call(Method::kPost, "/downloadresult/" + std::to_string(version_id), d.token, R"({"flag":7})")
+          .status,
+      400);
+  EXPECT_EQ(
+      call(Method::kPost, "/downloadresult/" + std::to_string(version_id), d.token, R"({"flag":0})")
+          .status,
+      204);
+  EXPECT_EQ(call(Method::kPost, "/downloadresult/999", d.token, R"({"flag":0})").status, 404);
+  EXPECT_EQ(call(Method::kPost, "/updateresult", d.token,
+                 json{{"id", version_id}, {"flag", 0}, {"process", 101}}.dump())
+                .status,
+            400);
+  EXPECT_EQ(call(Method::kPost, "/updateresult", d.token,
+                 json{{"id", version_id}, {"flag", 0}, {"process", 60}}.dump())
+                .status,
+            204);
+  EXPECT_EQ(admin(Method::kGet, "/api/v1/deployments/" + std::to_string(version_id)).at("progress"),
+            60);
+  EXPECT_EQ(
+      call(Method::kPost, "/updateresult", d.token, json{{"id", version_id}, {"flag", 1}}.dump())
+          .status,
+      204);
+  EXPECT_EQ(admin(Method::kGet, "/api/v1/deployments/" + std::to_string(version_id)).at("state"),
+            "succeeded");
+  // Finished: no more results accepted.
+  EXPECT_EQ(call(Method::kPost, "/updateresult", d.token,
+                 json{{"id", version_id}, {"flag", 2}, {"errcode", 103}}.dump())
+                .status,
+            406);
+}
+
+TEST_F(ServerTest, KillNineMidCampaignLosesNoAcknowledgedReport) {
+  std::vector<Device> devices = fleet(6);
+  const int id =
+      admin(Method::kPost, "/api/v1/campaigns", {{"name", "k"}, {"release", release_v2_}}, 201)
+          .at("id");
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+  std::vector<std::int64_t> deployment(devices.size());
+  for (std::size_t i = 0; i < devices.size(); ++i)
+    deployment[i] = check_in(devices[i]).at("deployment");
+
+  // Devices report progress as fast as they can while the server is killed.
+  std::vector<int> acked(devices.size(), -1);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> reporters;
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    reporters.emplace_back([&, i] {
+      HttpClient client("127.0.0.1", server_->port());
+      for (int progress = 1; progress <= 100 && !stop.load(); ++progress) {
+        HostResult<ClientResponse> r = client.request(
+            Method::kPost,
+            "/api/v1/device/deployments/" + std::to_string(deployment[i]) + "/report",
+            {{"authorization", "Bearer " + devices[i].token}},
+            json{{"phase", "downloading"}, {"progress", progress}}.dump());
+        if (!r.ok() || r->status != 204) return;
+        acked[i] = progress;  // acknowledged: must survive
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  server_->kill9();
+  stop = true;
+  for (std::thread& t : reporters) t.join();
+
+  start();
+  int total_acked = 0;
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    const json dep = admin(Method::kGet, "/api/v1/deployments/" + std::to_string(deployment[i]));
+    if (acked[i] < 0) continue;
+    total_acked += acked[i];
+    EXPECT_EQ(dep.at("state"), "downloading");
+    // The server may have committed one more report whose answer the kill cut off.
+    EXPECT_GE(dep.at("progress").get<int>(), acked[i]) << devices[i].id;
+    EXPECT_LE(dep.at("progress").get<int>(), acked[i] + 1) << devices[i].id;
+  }
+  EXPECT_GT(total_acked, 0) << "no report was acknowledged before the kill";
+  EXPECT_EQ(campaign(id).at("state"), "running");
+  // The fleet carries on against the restarted server.
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    EXPECT_EQ(report(devices[i], deployment[i], "success", 100), 204);
+  }
+  ASSERT_TRUE(eventually([&] { return campaign(id).at("state") == "completed"; }));
+}
+
+TEST_F(ServerTest, MalformedRequestsGetFourHundredsAndTheServerCarriesOn) {
+  std::vector<Device> devices = fleet(1);
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::vector<std::string> bodies = {"",
+                                           "{",
+                                           "[]",
+                                           "null",
+                                           "\"text\"",
+                                           "{\"a\":",
+                                           "\x01\xff",
+                                           deep,
+                                           "{\"version\":5}",
+                                           "{\"phases\":\"x\",\"release\":\"1\",\"name\":7}",
+                                           "{\"nonce\":\"zz\"}",
+                                           "{\"tags\":[1,2]}",
+                                           "{\"name\":\"\xc3\x28\"}"};
+  const std::vector<std::pair<std::string, std::string>> targets = {
+      {"/api/v1/device/checkin", devices[0].token},
+      {"/api/v1/device/token", ""},
+      {"/api/v1/device/register", ""},
+      {"/api/v1/products", admin_token_},
+      {"/api/v1/devices", admin_token_},
+      {"/api/v1/campaigns", admin_token_},
+      {"/api/v1/tokens", admin_token_},
+      {"/checkversion", devices[0].token},
+      {"/updateresult", devices[0].token},
+      {"/api/v1/device/deployments/1/report", devices[0].token},
+      {"/api/v1/releases?product=meter&version=x", admin_token_}};
+  for (const auto& [target, token] : targets) {
+    for (const std::string& body : bodies) {
+      const ClientResponse r = call(Method::kPost, target, token, body);
+      EXPECT_GE(r.status, 400) << target << " <- " << body.substr(0, 40);
+      EXPECT_LT(r.status, 500) << target << " <- " << body.substr(0, 40) << ": " << r.body;
+      if (r.status >= 400 && !r.body.empty()) {
+        const json error = json::parse(r.body, nullptr, false);
+        EXPECT_TRUE(error.contains("error") && error["error"].contains("number"))
+            << target << ": " << r.body;
+      }
+    }
+  }
+  EXPECT_EQ(call(Method::kGet, "/api/v1/health").status, 200);
+  EXPECT_EQ(admin(Method::kGet, "/api/v1/devices").at("total"), 1);
+}
+
+}  // namespace
+}  // namespace updraft
