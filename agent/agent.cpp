@@ -150,6 +150,7 @@ CycleResult Agent::run_cycle() {
   const SlotInfo& running = state_.slots[running_slot_];
   DeviceStatus status;
   copy_text(status.version, running.version);
+  status.image_hash = running.hash;
   status.slot = running_slot_;
   status.battery_percent = battery_percent_;
   status.network = network_;

@@ -13,7 +13,13 @@
 
 namespace updraft::agent {
 
-enum class NetworkType : std::uint8_t { kUnknown = 0, kWifi = 1, kEthernet = 2, kCellular = 3, kNbIot = 4 };
+enum class NetworkType : std::uint8_t {
+  kUnknown = 0,
+  kWifi = 1,
+  kEthernet = 2,
+  kCellular = 3,
+  kNbIot = 4
+};
 
 inline constexpr std::size_t kMaxManifestBytes = 1024;
 inline constexpr std::size_t kMaxArtifactRef = 96;
@@ -21,7 +27,9 @@ inline constexpr std::size_t kMaxText = 24;
 
 struct DeviceStatus {
   std::array<char, kMaxText> version{};  // running version, NUL-terminated
-  std::uint8_t slot = 0;                 // running slot
+  // SHA-256 of the running image: the server makes a delta from exactly this image.
+  std::array<std::byte, 32> image_hash{};
+  std::uint8_t slot = 0;  // running slot
   std::uint8_t battery_percent = 100;
   NetworkType network = NetworkType::kUnknown;
   std::uint64_t nonce = 0;  // fresh per check-in; the signed answer must echo it
@@ -36,8 +44,8 @@ struct CheckInAnswer {
   std::uint32_t artifact_size = 0;
   std::uint32_t manifest_size = 0;
   std::array<std::byte, kMaxManifestBytes> manifest{};  // signed; the agent verifies it
-  std::uint32_t poll_seconds = 3600;                     // when to check in next
-  bool force = false;                                    // operator forced: skip user confirmation
+  std::uint32_t poll_seconds = 3600;                    // when to check in next
+  bool force = false;                                   // operator forced: skip user confirmation
 };
 
 enum class Phase : std::uint8_t {
@@ -54,10 +62,10 @@ enum class Phase : std::uint8_t {
 struct Report {
   Phase phase = Phase::kDownloading;
   std::uint8_t progress_percent = 0;
-  std::uint16_t error = 0;                 // ErrorCode number, 0 for none
-  std::array<char, kMaxText> running{};    // the version the device runs now
+  std::uint16_t error = 0;               // ErrorCode number, 0 for none
+  std::array<char, kMaxText> running{};  // the version the device runs now
   std::uint8_t running_slot = 0;
-  std::array<char, kMaxText> target{};     // the version being installed
+  std::array<char, kMaxText> target{};  // the version being installed
 };
 
 class Transport {
@@ -66,7 +74,8 @@ class Transport {
   // A ranged read of the artifact: fills a prefix of `out` with the bytes from
   // `offset` and returns how many (0 only at the end). A dropped link is an error
   // (kTransport*); the agent retries from where it is.
-  virtual Result<std::size_t> fetch(const char* artifact, std::uint32_t offset, MutableByteView out) = 0;
+  virtual Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
+                                    MutableByteView out) = 0;
   virtual Result<void> report(const Report& report) = 0;
 
  protected:

@@ -1,0 +1,67 @@
+// The agent's Transport over HTTP to updraftd's native device API
+// (docs/api/device.md), for Linux-class devices and the fleet simulator. Host only.
+//
+// Authenticates with the device's id and secret for a bearer token, and again when
+// the token is refused. Artifacts are fetched with Range requests in windows of
+// `read_ahead` bytes, so the agent's small reads cost one request per window, and a
+// dropped connection resumes from the agent's offset. Not thread-safe: one per device.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/port/transport.h"
+#include "core/host/error.h"
+
+namespace updraft::server::http {
+class HttpClient;
+}
+
+namespace updraft::agent {
+
+class HttpTransport final : public Transport {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    std::string device_id;
+    std::string secret;
+    std::uint32_t read_ahead = 64 * 1024;
+    std::uint32_t timeout_ms = 10'000;
+  };
+
+  explicit HttpTransport(Options options);
+  ~HttpTransport();
+
+  Result<void> check_in(const DeviceStatus& status, CheckInAnswer& answer) override;
+  Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
+                            MutableByteView out) override;
+  Result<void> report(const Report& report) override;
+
+  // Drops the connection (a device going to sleep); the next call reconnects.
+  void close();
+
+  // The last transport failure in words (for logs; the agent sees the ErrorCode).
+  const std::string& last_error() const { return last_error_; }
+  std::uint64_t bytes_received() const { return bytes_received_; }
+
+ private:
+  // POST with the token, re-authenticating once on 401. Returns the status and body.
+  Result<std::pair<int, std::string>> post(const std::string& target, const std::string& body);
+  Result<void> authenticate();
+  ErrorCode fail(const Error& error);
+
+  Options options_;
+  std::unique_ptr<server::http::HttpClient> client_;
+  std::string token_;
+  std::int64_t deployment_ = 0;  // the offer reports refer to
+  std::string window_artifact_;
+  std::uint32_t window_offset_ = 0;
+  std::vector<std::byte> window_;
+  std::string last_error_;
+  std::uint64_t bytes_received_ = 0;
+};
+
+}  // namespace updraft::agent

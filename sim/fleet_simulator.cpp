@@ -1,0 +1,311 @@
+#include "sim/fleet_simulator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "agent/posix/http_transport.h"
+#include "agent/signed_manifest_checker.h"
+#include "agent/testing/sim_device.h"
+#include "crypto/host/openssl_verifier.h"
+#include "server/http/http_client.h"
+
+namespace updraft::sim {
+namespace {
+
+using nlohmann::json;
+using server::http::HttpClient;
+using server::http::Method;
+
+// The link's faults, on top of the real HTTP transport: dropped connections and a
+// byte flipped in transit. It also keeps the device's last report for the summary.
+class FaultyLink final : public agent::Transport {
+ public:
+  FaultyLink(agent::HttpTransport& inner, std::uint64_t seed, double drop_rate, bool corrupt_once)
+      : inner_(inner), rng_(seed), drop_rate_(drop_rate), corrupt_pending_(corrupt_once) {}
+
+  Result<void> check_in(const agent::DeviceStatus& status, agent::CheckInAnswer& answer) override {
+    return inner_.check_in(status, answer);
+  }
+  Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
+                            MutableByteView out) override {
+    if (drop_rate_ > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < drop_rate_) {
+      inner_.close();
+      return ErrorCode::kTransportFailed;
+    }
+    Result<std::size_t> got = inner_.fetch(artifact, offset, out);
+    if (got.ok() && *got > 0 && corrupt_pending_) {
+      corrupt_pending_ = false;
+      out[rng_() % *got] ^= std::byte{0x20};
+    }
+    return got;
+  }
+  Result<void> report(const agent::Report& report) override {
+    last_ = report;
+    has_report_ = true;
+    return inner_.report(report);
+  }
+
+  bool has_report() const { return has_report_; }
+  const agent::Report& last_report() const { return last_; }
+
+ private:
+  agent::HttpTransport& inner_;
+  std::mt19937_64 rng_;
+  double drop_rate_;
+  bool corrupt_pending_;
+  agent::Report last_{};
+  bool has_report_ = false;
+};
+
+// One simulated device and everything it owns.
+struct Device {
+  std::string id;
+  std::string secret;
+  std::unique_ptr<agent::HttpTransport> http;
+  std::unique_ptr<FaultyLink> link;
+  std::unique_ptr<agent::SignedManifestChecker> checker;
+  std::unique_ptr<agent::SimDevice> sim;
+  std::mt19937_64 rng;
+  bool need_boot = true;
+  bool bricked = false;
+  bool rolled_back = false;
+  bool low_battery = false;
+  int charging_rounds = 0;
+};
+
+const char* phase_text(agent::Phase phase) {
+  switch (phase) {
+    case agent::Phase::kDownloading:
+      return "downloading";
+    case agent::Phase::kVerifying:
+      return "verifying";
+    case agent::Phase::kInstalling:
+      return "installing";
+    case agent::Phase::kRebooting:
+      return "rebooting";
+    case agent::Phase::kSuccess:
+      return "success";
+    case agent::Phase::kFailure:
+      return "failure";
+    case agent::Phase::kRolledBack:
+      return "rolled_back";
+    case agent::Phase::kDeferred:
+      return "deferred";
+  }
+  return "";
+}
+
+agent::FlashGeometry geometry_for(std::size_t image_size) {
+  const std::uint32_t sector = 4096;
+  // Room for the image to grow by half in the next release.
+  const auto slot =
+      static_cast<std::uint32_t>((image_size + image_size / 2 + sector - 1) / sector * sector);
+  return agent::FlashGeometry{2 * slot + 4 * sector, sector, 8, std::byte{0xFF}};
+}
+
+// Registers `count` devices through the admin API; an existing id is reused.
+HostResult<void> register_devices(const FleetOptions& o, std::vector<Device>& devices) {
+  HttpClient client(o.host, o.port);
+  for (Device& d : devices) {
+    const json body = {{"id", d.id},
+                       {"product", o.product},
+                       {"hardware", o.hardware},
+                       {"secret", d.secret},
+                       {"tags", json::array({"sim"})}};
+    HostResult<server::http::ClientResponse> r =
+        client.request(Method::kPost, "/api/v1/devices",
+                       {{"authorization", "Bearer " + o.admin_token}}, body.dump());
+    if (!r.ok()) return r.error();
+    if (r->status != 201 && r->status != 409) {
+      return Error(ErrorCode::kCheckInRejected,
+                   "registering " + d.id + ": HTTP " + std::to_string(r->status) + " " + r->body);
+    }
+  }
+  return {};
+}
+
+void step(Device& d, const FleetOptions& o) {
+  if (d.bricked) return;
+  // Devices keep real time: check-in answers expire minutes after the server signs them.
+  d.sim->set_time(static_cast<std::uint64_t>(std::time(nullptr)));
+  std::uniform_real_distribution<double> chance(0, 1);
+  if (o.offline_rate > 0 && chance(d.rng) < o.offline_rate) return;
+  if (o.power_cut_rate > 0 && chance(d.rng) < o.power_cut_rate) {
+    d.sim->flash().cut_power_after(d.rng() % 400);
+  }
+  if (d.need_boot) {
+    Result<agent::CycleResult> booted = d.sim->power_on();
+    if (!booted.ok()) {
+      if (booted.error() != ErrorCode::kFlashPowerLost) d.bricked = true;  // nothing bootable
+      return;
+    }
+    d.need_boot = !d.sim->flash().powered() || booted->next == agent::CycleResult::Next::kReboot;
+    if (booted->error == ErrorCode::kAgentTrialFailed) d.rolled_back = true;
+    d.http->close();
+    return;
+  }
+  if (d.low_battery && ++d.charging_rounds > 20) {
+    d.low_battery = false;  // charged
+    d.sim->agent().set_conditions(90, agent::NetworkType::kNbIot);
+  }
+  const agent::CycleResult cycle = d.sim->cycle();
+  d.need_boot = !d.sim->flash().powered() || cycle.next == agent::CycleResult::Next::kReboot;
+  d.http->close();  // sleep between cycles, as a battery device does
+}
+
+}  // namespace
+
+HostResult<FleetSummary> run_fleet(const FleetOptions& o, const std::string& target_version,
+                                   const std::function<bool(const FleetSummary&)>& done,
+                                   const std::function<void(const FleetSummary&)>& on_round) {
+  const auto start = std::chrono::steady_clock::now();
+  // The root a device is provisioned with, from the server it will trust.
+  HttpClient client(o.host, o.port);
+  HostResult<server::http::ClientResponse> root =
+      client.request(Method::kGet, "/api/v1/trust/root");
+  if (!root.ok()) return root.error();
+  if (root->status != 200)
+    return Error(ErrorCode::kCheckInRejected,
+                 "no root metadata: HTTP " + std::to_string(root->status));
+  const std::vector<std::byte> root_bytes(
+      reinterpret_cast<const std::byte*>(root->body.data()),
+      reinterpret_cast<const std::byte*>(root->body.data()) + root->body.size());
+  OpenSslVerifier verifier;
+
+  std::vector<Device> devices(o.devices);
+  std::mt19937_64 seeds(o.seed);
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    char id[64];
+    std::snprintf(id, sizeof id, "%s%05zu", o.id_prefix.c_str(), i);
+    devices[i].id = id;
+    devices[i].secret = std::string("sim-secret-") + id + "-0123456789";
+    devices[i].rng.seed(seeds());
+  }
+  UPDRAFT_TRY(register_devices(o, devices));
+
+  agent::SimDevice::Options sim_options;
+  sim_options.geometry = geometry_for(o.image.size());
+  sim_options.image_capacity = (sim_options.geometry.size - 4 * 4096) / 2;
+  sim_options.config.policy.battery_floor_percent = 20;
+  sim_options.config.backoff_seconds = 1;
+  for (Device& d : devices) {
+    agent::HttpTransport::Options t;
+    t.host = o.host;
+    t.port = o.port;
+    t.device_id = d.id;
+    t.secret = d.secret;
+    d.http = std::make_unique<agent::HttpTransport>(t);
+    const bool corrupt =
+        o.corrupt_rate > 0 && std::uniform_real_distribution<double>(0, 1)(d.rng) < o.corrupt_rate;
+    d.link = std::make_unique<FaultyLink>(*d.http, d.rng(), o.drop_rate, corrupt);
+    d.checker =
+        std::make_unique<agent::SignedManifestChecker>(root_bytes, verifier, o.product, o.hardware);
+    if (auto r = d.checker->init(); !r.ok())
+      return Error(r.error(), "the server's root metadata does not parse");
+    d.sim = std::make_unique<agent::SimDevice>(sim_options, *d.link, *d.checker, o.image,
+                                               o.version.c_str(), o.security_counter);
+    d.low_battery = o.low_battery_rate > 0 &&
+                    std::uniform_real_distribution<double>(0, 1)(d.rng) < o.low_battery_rate;
+  }
+
+  FleetSummary summary;
+  const auto summarize = [&](int rounds) {
+    FleetSummary s;
+    s.rounds = rounds;
+    s.devices = devices.size();
+    for (Device& d : devices) {
+      DeviceOutcome out;
+      out.id = d.id;
+      out.bricked = d.bricked;
+      out.rolled_back = d.rolled_back;
+      out.bytes = d.http->bytes_received();
+      if (d.link->has_report()) {
+        out.last_phase = phase_text(d.link->last_report().phase);
+        out.last_error = d.link->last_report().error;
+      }
+      Result<agent::SlotInfo> running = d.sim->running_image();
+      if (running.ok()) out.version = running->version.data();
+      s.bytes_downloaded += out.bytes;
+      if (out.bricked) ++s.bricked;
+      if (out.version == target_version) {
+        ++s.on_version;
+        s.full_image_bytes += o.image.size();  // about what a full image would have cost
+      } else {
+        ++s.on_old;
+        if (out.rolled_back) ++s.rolled_back;
+        if (out.last_error != 0 && out.last_phase == "failure") ++s.failed_by_error[out.last_error];
+      }
+      s.outcomes.push_back(std::move(out));
+    }
+    s.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    return s;
+  };
+
+  const unsigned threads = std::max(1u, o.threads);
+  for (int round = 1; round <= o.max_rounds; ++round) {
+    if (round == 1) {
+      for (Device& d : devices) {
+        if (d.low_battery) {
+          // First boot, then the battery reads low until it charges.
+          d.sim->set_time(static_cast<std::uint64_t>(std::time(nullptr)));
+          d.need_boot = !d.sim->power_on().ok();
+          d.sim->agent().set_conditions(10, agent::NetworkType::kNbIot);
+        }
+      }
+    }
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        for (std::size_t i = next.fetch_add(1); i < devices.size(); i = next.fetch_add(1))
+          step(devices[i], o);
+      });
+    }
+    for (std::thread& t : pool) t.join();
+    summary = summarize(round);
+    if (on_round) on_round(summary);
+    if (done(summary)) break;
+    std::this_thread::sleep_for(o.round_pause);
+  }
+  return summary;
+}
+
+std::string format_summary(const FleetSummary& s, const std::string& target_version) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "fleet: %zu devices, %d rounds, %.1f s\n", s.devices, s.rounds,
+                static_cast<double>(s.elapsed.count()) / 1000.0);
+  out += line;
+  std::snprintf(line, sizeof line, "  updated to %-10s %6zu\n", target_version.c_str(),
+                s.on_version);
+  out += line;
+  std::snprintf(line, sizeof line,
+                "  still on old image   %6zu  (of which rolled back after a failed trial: %zu)\n",
+                s.on_old, s.rolled_back);
+  out += line;
+  for (const auto& [error, n] : s.failed_by_error) {
+    std::snprintf(line, sizeof line, "    failed with %3d %-28s %zu\n", error,
+                  std::string(error_name(static_cast<ErrorCode>(error))).c_str(), n);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "  bricked              %6zu\n", s.bricked);
+  out += line;
+  const double ratio = s.full_image_bytes > 0 ? static_cast<double>(s.bytes_downloaded) /
+                                                    static_cast<double>(s.full_image_bytes)
+                                              : 0;
+  std::snprintf(line, sizeof line,
+                "  downloaded %llu bytes = %.1f%% of the %llu bytes full images would have taken\n",
+                static_cast<unsigned long long>(s.bytes_downloaded), 100.0 * ratio,
+                static_cast<unsigned long long>(s.full_image_bytes));
+  out += line;
+  return out;
+}
+
+}  // namespace updraft::sim
