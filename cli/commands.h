@@ -14,5 +14,10 @@ void add_sign_command(CLI::App& app, int& exit_code);
 void add_root_command(CLI::App& app, int& exit_code);
 void add_verify_command(CLI::App& app, int& exit_code);
 void add_manifest_command(CLI::App& app, int& exit_code);
+// Admin API of the update server (cli/server_connection.h).
+void add_product_command(CLI::App& app, int& exit_code);
+void add_devices_command(CLI::App& app, int& exit_code);
+void add_release_command(CLI::App& app, int& exit_code);
+void add_campaign_command(CLI::App& app, int& exit_code);
 
 }  // namespace updraft::cli

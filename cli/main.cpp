@@ -18,6 +18,10 @@ int main(int argc, char** argv) {
   updraft::cli::add_root_command(app, exit_code);
   updraft::cli::add_verify_command(app, exit_code);
   updraft::cli::add_manifest_command(app, exit_code);
+  updraft::cli::add_product_command(app, exit_code);
+  updraft::cli::add_devices_command(app, exit_code);
+  updraft::cli::add_release_command(app, exit_code);
+  updraft::cli::add_campaign_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

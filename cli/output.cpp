@@ -1,5 +1,7 @@
 #include "cli/output.h"
 
+#include "core/host/hex.h"
+
 #include <unistd.h>
 
 #include <cstddef>
@@ -35,16 +37,6 @@ void Progress::update(const char* stage, std::uint64_t done, std::uint64_t total
   last_stage_ = stage;
 }
 
-std::string hex(const std::byte* data, std::size_t size) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string s;
-  s.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    const auto b = std::to_integer<unsigned>(data[i]);
-    s.push_back(kDigits[b >> 4]);
-    s.push_back(kDigits[b & 15]);
-  }
-  return s;
-}
+std::string hex(const std::byte* data, std::size_t size) { return to_hex(ByteView(data, size)); }
 
 }  // namespace updraft::cli

@@ -1,0 +1,153 @@
+// `updraft devices [filters]`, `updraft devices register ID ...` and
+// `updraft devices tag ID TAG...`: the fleet as the update server sees it.
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/server_connection.h"
+#include "cli/table.h"
+
+namespace updraft::cli {
+namespace {
+
+using server::http::Method;
+
+struct DevicesArgs {
+  // List filters.
+  std::string product, hardware, version, tag, state;
+  std::size_t limit = 100;
+  bool json_output = false;
+  // register and tag.
+  std::string id, secret;
+  std::vector<std::string> tags;
+};
+
+// The deployment a device is in, for a table cell: "downloading 45% (campaign 3)".
+std::string deployment_cell(const json& deployment) {
+  if (deployment.is_null()) return "-";
+  std::string cell = deployment.at("state").get<std::string>();
+  const int progress = deployment.value("progress", 0);
+  if (progress > 0 && progress < 100) cell += " " + std::to_string(progress) + "%";
+  return cell + " (campaign " + std::to_string(deployment.value("campaign", 0LL)) + ")";
+}
+
+std::string error_cell(const json& deployment) {
+  if (deployment.is_null() || deployment.value("error", 0) == 0) return "-";
+  return deployment.value("error_name", std::string()) + " (" +
+         std::to_string(deployment.value("error", 0)) + ")";
+}
+
+HostResult<void> list_devices(ServerConnection& server, const DevicesArgs& args) {
+  std::string target = "/api/v1/devices?limit=" + std::to_string(args.limit);
+  const std::pair<const char*, const std::string*> filters[] = {{"product", &args.product},
+                                                                {"hardware", &args.hardware},
+                                                                {"version", &args.version},
+                                                                {"tag", &args.tag},
+                                                                {"state", &args.state}};
+  for (const auto& [name, value] : filters) {
+    if (!value->empty()) target += std::string("&") + name + "=" + url_encode(*value);
+  }
+  UPDRAFT_TRY_ASSIGN(const json answer, server.get(target));
+  if (args.json_output) {
+    std::printf("%s\n", answer.dump(2).c_str());
+    return {};
+  }
+  // Devices name their product by id; the table shows names.
+  UPDRAFT_TRY_ASSIGN(const json products, server.get("/api/v1/products"));
+  std::map<long long, std::string> product_names;
+  for (const json& p : products.at("products")) {
+    product_names[p.at("id").get<long long>()] = p.at("name").get<std::string>();
+  }
+
+  const json& devices = answer.at("devices");
+  std::vector<std::vector<std::string>> rows;
+  for (const json& d : devices) {
+    const json deployment = d.value("deployment", json());
+    const std::string version = d.value("version", std::string());
+    rows.push_back({d.at("id").get<std::string>(), product_names[d.at("product").get<long long>()],
+                    d.at("hardware").get<std::string>(), version.empty() ? "-" : version,
+                    time_ago(d.value("last_seen", std::int64_t{0})), deployment_cell(deployment),
+                    error_cell(deployment)});
+  }
+  print_table({"ID", "PRODUCT", "HARDWARE", "VERSION", "LAST SEEN", "DEPLOYMENT", "ERROR"}, rows);
+  // --state filters after the server's limit, so the total only compares without it.
+  const std::size_t total = answer.value("total", devices.size());
+  if (args.state.empty() && total > devices.size()) {
+    std::printf("(%zu of %zu devices; raise --limit to see more)\n", devices.size(), total);
+  }
+  return {};
+}
+
+HostResult<void> register_device(ServerConnection& server, const DevicesArgs& args) {
+  json body = {
+      {"id", args.id}, {"product", args.product}, {"hardware", args.hardware}, {"tags", args.tags}};
+  if (!args.secret.empty()) body["secret"] = args.secret;
+  UPDRAFT_TRY_ASSIGN(const json device, server.send(Method::kPost, "/api/v1/devices", body));
+  std::printf("registered device %s: product %s, hardware %s, tags %s\n",
+              device.at("id").get<std::string>().c_str(), args.product.c_str(),
+              device.at("hardware").get<std::string>().c_str(),
+              join(device.value("tags", std::vector<std::string>{})).c_str());
+  std::printf("secret: %s\n  (shown once: the device authenticates with it)\n",
+              device.at("secret").get<std::string>().c_str());
+  return {};
+}
+
+HostResult<void> tag_device(ServerConnection& server, const DevicesArgs& args) {
+  UPDRAFT_TRY_ASSIGN(const json device,
+                     server.send(Method::kPut, "/api/v1/devices/" + url_encode(args.id) + "/tags",
+                                 {{"tags", args.tags}}));
+  std::printf("device %s: tags %s\n", device.at("id").get<std::string>().c_str(),
+              join(device.value("tags", std::vector<std::string>{})).c_str());
+  return {};
+}
+
+}  // namespace
+
+void add_devices_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<DevicesArgs>();
+  CLI::App* cmd = app.add_subcommand("devices",
+                                     "List devices with their version, last check-in and current "
+                                     "deployment; or register and tag them");
+  cmd->require_subcommand(0, 1);
+  cmd->add_option("--product", args->product, "Only this product's devices");
+  cmd->add_option("--hardware", args->hardware, "Only this hardware revision");
+  cmd->add_option("--version", args->version, "Only devices running this version");
+  cmd->add_option("--tag", args->tag, "Only devices with this tag");
+  cmd->add_option("--state", args->state, "Only devices whose open deployment is in this state")
+      ->check(CLI::IsMember({"scheduled", "pending", "downloading", "installing", "rebooting",
+                             "succeeded", "failed", "rolled_back", "canceled", "deferred"}));
+  cmd->add_option("--limit", args->limit, "At most this many devices (server maximum 10000)")
+      ->capture_default_str();
+  cmd->add_flag("--json", args->json_output, "Print the server's JSON instead of a table");
+  cmd->callback([cmd, args, server = add_server_options(*cmd), &exit_code] {
+    if (!cmd->get_subcommands().empty()) return;  // `devices register` or `devices tag` ran
+    exit_code =
+        run_with_server(*server, [&](ServerConnection& s) { return list_devices(s, *args); });
+  });
+
+  CLI::App* reg =
+      cmd->add_subcommand("register", "Register a device and print its secret (shown once)");
+  reg->add_option("ID", args->id, "Device id: 1..64 of [A-Za-z0-9._:-], e.g. a serial number")
+      ->required();
+  reg->add_option("--product", args->product, "The device's product")->required();
+  reg->add_option("--hardware", args->hardware, "The device's hardware revision")->required();
+  reg->add_option("--tag", args->tags, "A tag for targeting campaigns; repeat for more");
+  reg->add_option("--secret", args->secret,
+                  "The device's secret (>= 16 characters); default: a random one is generated");
+  reg->callback([args, server = add_server_options(*reg), &exit_code] {
+    exit_code =
+        run_with_server(*server, [&](ServerConnection& s) { return register_device(s, *args); });
+  });
+
+  CLI::App* tag = cmd->add_subcommand("tag", "Set a device's tags, replacing the ones it has");
+  tag->add_option("ID", args->id, "Device id")->required();
+  tag->add_option("TAG", args->tags, "The device's tags from now on")->required();
+  tag->callback([args, server = add_server_options(*tag), &exit_code] {
+    exit_code = run_with_server(*server, [&](ServerConnection& s) { return tag_device(s, *args); });
+  });
+}
+
+}  // namespace updraft::cli

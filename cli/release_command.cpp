@@ -1,0 +1,121 @@
+// `updraft release upload IMAGE ...` and `updraft release list`: firmware images
+// on the update server, which signs each one's manifest at upload.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/server_connection.h"
+#include "cli/table.h"
+#include "core/host/file.h"
+
+namespace updraft::cli {
+namespace {
+
+struct ReleaseArgs {
+  std::string image_path, product, version, notes;
+  std::uint32_t security_counter = 0;
+  std::vector<std::string> hardware;
+  bool allow_downgrade = false;
+  bool json_output = false;
+};
+
+HostResult<void> upload_release(ServerConnection& server, const ReleaseArgs& args,
+                                const std::vector<std::byte>& image) {
+  std::string target = "/api/v1/releases?product=" + url_encode(args.product) +
+                       "&version=" + url_encode(args.version) +
+                       "&security_counter=" + std::to_string(args.security_counter) +
+                       "&hardware=" + url_encode(join(args.hardware));
+  if (args.allow_downgrade) target += "&allow_downgrade=true";
+  if (!args.notes.empty()) target += "&notes=" + url_encode(args.notes);
+  UPDRAFT_TRY_ASSIGN(const json release, server.upload(target, image));
+  std::printf("release %lld: %s %s for %s, security counter %u\n",
+              release.at("id").get<long long>(), release.at("product").get<std::string>().c_str(),
+              release.at("version").get<std::string>().c_str(),
+              join(release.at("hardware").get<std::vector<std::string>>(), ", ").c_str(),
+              release.at("security_counter").get<std::uint32_t>());
+  std::printf("  sha256  %s\n  size    %llu bytes\n",
+              release.at("sha256").get<std::string>().c_str(),
+              release.at("size").get<unsigned long long>());
+  return {};
+}
+
+int run_upload(const ServerOptions& server, const ReleaseArgs& args) {
+  HostResult<std::vector<std::byte>> image = read_file(args.image_path);
+  if (!image.ok()) return report_error(image.error());
+  // The whole upload is one request: allow a minute plus a second per 256 KiB, so a
+  // slow uplink is not cut short.
+  const auto timeout = std::chrono::milliseconds(60'000 + (image->size() >> 18) * 1000);
+  return run_with_server(
+      server, [&](ServerConnection& s) { return upload_release(s, args, *image); }, timeout);
+}
+
+HostResult<void> list_releases(ServerConnection& server, const ReleaseArgs& args) {
+  std::string target = "/api/v1/releases";
+  if (!args.product.empty()) target += "?product=" + url_encode(args.product);
+  UPDRAFT_TRY_ASSIGN(const json answer, server.get(target));
+  if (args.json_output) {
+    std::printf("%s\n", answer.dump(2).c_str());
+    return {};
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const json& r : answer.at("releases")) {
+    rows.push_back(
+        {std::to_string(r.at("id").get<long long>()), r.at("product").get<std::string>(),
+         r.at("version").get<std::string>(), std::to_string(r.value("security_counter", 0u)),
+         join(r.value("hardware", std::vector<std::string>{})),
+         std::to_string(r.value("size", 0ULL)), r.value("sha256", std::string()).substr(0, 16),
+         time_ago(r.value("created_at", std::int64_t{0}))});
+  }
+  print_table({"ID", "PRODUCT", "VERSION", "COUNTER", "HARDWARE", "SIZE", "SHA256", "CREATED"},
+              rows);
+  return {};
+}
+
+}  // namespace
+
+void add_release_command(CLI::App& app, int& exit_code) {
+  CLI::App* group =
+      app.add_subcommand("release", "Upload and list firmware releases on the update server");
+  group->require_subcommand(1);
+  auto args = std::make_shared<ReleaseArgs>();
+
+  CLI::App* upload = group->add_subcommand("upload",
+                                           "Upload a full image as a release; the server signs its "
+                                           "manifest and builds deltas on demand");
+  upload->add_option("IMAGE", args->image_path, "The firmware image file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  upload->add_option("--product", args->product, "Product the image is for")->required();
+  upload->add_option("--version", args->version, "Version of the image, e.g. 2.1.0")->required();
+  upload
+      ->add_option("--security-counter", args->security_counter,
+                   "Anti-rollback counter: devices refuse images with a lower one")
+      ->required();
+  upload
+      ->add_option("--hardware", args->hardware,
+                   "Hardware revisions the image runs on: H[,H...] or repeated")
+      ->required()
+      ->delimiter(',');
+  upload->add_flag(
+      "--allow-downgrade", args->allow_downgrade,
+      "Let devices on a newer version install this one (the security counter still applies)");
+  upload->add_option("--notes", args->notes, "Release notes");
+  upload->callback([args, server = add_server_options(*upload), &exit_code] {
+    exit_code = run_upload(*server, *args);
+  });
+
+  CLI::App* list =
+      group->add_subcommand("list", "List releases: id, version, counter, hardware, size, hash");
+  list->add_option("--product", args->product, "Only this product's releases");
+  list->add_flag("--json", args->json_output, "Print the server's JSON instead of a table");
+  list->callback([args, server = add_server_options(*list), &exit_code] {
+    exit_code =
+        run_with_server(*server, [&](ServerConnection& s) { return list_releases(s, *args); });
+  });
+}
+
+}  // namespace updraft::cli

@@ -1,0 +1,23 @@
+// Plain-text output for the listing commands (devices, releases, campaigns):
+// left-aligned columns two spaces apart, and the cell formats they share.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace updraft::cli {
+
+// Prints `header` and `rows` to stdout as aligned columns. Widths count bytes, so
+// cells are expected to be ASCII (ids, names, versions).
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows);
+
+// How long ago `unix_seconds` was, for people: "12s ago", "5m ago", "3h ago",
+// "2d ago"; "never" for 0.
+std::string time_ago(std::int64_t unix_seconds);
+
+// A list for a cell: "a,b,c", or "-" when empty.
+std::string join(const std::vector<std::string>& items, const char* separator = ",");
+
+}  // namespace updraft::cli
