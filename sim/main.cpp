@@ -2,6 +2,8 @@
 // real HTTP — against a running updraftd, with faults on demand. Prints a live line
 // per round and a final table.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -109,18 +111,20 @@ int main(int argc, char** argv) {
       return ++rounds_after_end > 3;
     return false;
   };
+  const bool tty = ::isatty(2) != 0;
   const auto live = [&](const sim::FleetSummary& s) {
-    if (quiet) return;
+    if (quiet || (!tty && s.rounds % 10 != 0)) return;
     std::size_t failed = 0;
     for (const auto& [e, n] : s.failed_by_error) failed += n;
     std::fprintf(
         stderr,
-        "\rround %4d  %6.1f s  updated %zu/%zu  failed %zu  rolled back %zu  %.1f MB downloaded   ",
-        s.rounds, static_cast<double>(s.elapsed.count()) / 1000.0, s.on_version, s.devices, failed,
+        "%sround %4d  %6.1f s  updated %zu/%zu  failed %zu  rolled back %zu  %.1f MB downloaded   ",
+        tty ? "\r" : "", s.rounds, static_cast<double>(s.elapsed.count()) / 1000.0, s.on_version, s.devices, failed,
         s.rolled_back, static_cast<double>(s.bytes_downloaded) / 1e6);
+    if (!tty) std::fprintf(stderr, "\n");
   };
   HostResult<sim::FleetSummary> summary = sim::run_fleet(o, target_version, done, live);
-  if (!quiet) std::fprintf(stderr, "\n");
+  if (!quiet && tty) std::fprintf(stderr, "\n");
   if (!summary.ok()) {
     std::fprintf(stderr, "updraft-sim: %s\n", summary.error().to_string().c_str());
     return 1;
