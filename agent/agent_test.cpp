@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -80,6 +81,9 @@ struct Scenario {
   bool healthy;                  // false: v2 fails its health check and rolls back
   std::uint32_t drop_every = 0;  // the link drops after every this many bytes
 };
+
+// The scenario's name in test listings, rather than its bytes.
+void PrintTo(const Scenario& scenario, std::ostream* os) { *os << scenario.name; }
 
 // One simulated device running v1 (1.0.0, counter 1), offered v2 by a scripted server.
 class Rig {
