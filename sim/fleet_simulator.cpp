@@ -245,6 +245,22 @@ HostResult<FleetSummary> run_fleet(const FleetOptions& o, const std::string& tar
     }
     s.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
+    std::vector<std::uint32_t> latencies;
+    for (const Device& d : devices) {
+      latencies.insert(latencies.end(), d.http->check_in_micros().begin(),
+                       d.http->check_in_micros().end());
+    }
+    s.check_ins = latencies.size();
+    if (!latencies.empty()) {
+      const auto at = [&](double q) {
+        const auto k = static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1));
+        std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(k),
+                         latencies.end());
+        return latencies[k];
+      };
+      s.check_in_p50_us = at(0.50);
+      s.check_in_p99_us = at(0.99);
+    }
     return s;
   };
 
@@ -304,6 +320,10 @@ std::string format_summary(const FleetSummary& s, const std::string& target_vers
                 "  downloaded %llu bytes = %.1f%% of the %llu bytes full images would have taken\n",
                 static_cast<unsigned long long>(s.bytes_downloaded), 100.0 * ratio,
                 static_cast<unsigned long long>(s.full_image_bytes));
+  out += line;
+  std::snprintf(line, sizeof line,
+                "  check-ins %zu, latency p50 %.2f ms, p99 %.2f ms (as the devices saw it)\n",
+                s.check_ins, s.check_in_p50_us / 1000.0, s.check_in_p99_us / 1000.0);
   out += line;
   return out;
 }

@@ -60,6 +60,9 @@ struct FleetSummary {
   std::uint64_t bytes_downloaded = 0;
   std::uint64_t full_image_bytes = 0;  // what full images would have cost the updated devices
   std::chrono::milliseconds elapsed{0};
+  std::size_t check_ins = 0;
+  std::uint32_t check_in_p50_us = 0;  // check-in latency seen by the devices
+  std::uint32_t check_in_p99_us = 0;
   std::vector<DeviceOutcome> outcomes;
 };
 

@@ -1,9 +1,9 @@
 // updraft-sim: a fleet of simulated devices — the real agent, real flash rules,
 // real HTTP — against a running updraftd, with faults on demand. Prints a live line
 // per round and a final table.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -119,8 +119,8 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "%sround %4d  %6.1f s  updated %zu/%zu  failed %zu  rolled back %zu  %.1f MB downloaded   ",
-        tty ? "\r" : "", s.rounds, static_cast<double>(s.elapsed.count()) / 1000.0, s.on_version, s.devices, failed,
-        s.rolled_back, static_cast<double>(s.bytes_downloaded) / 1e6);
+        tty ? "\r" : "", s.rounds, static_cast<double>(s.elapsed.count()) / 1000.0, s.on_version,
+        s.devices, failed, s.rolled_back, static_cast<double>(s.bytes_downloaded) / 1e6);
     if (!tty) std::fprintf(stderr, "\n");
   };
   HostResult<sim::FleetSummary> summary = sim::run_fleet(o, target_version, done, live);
@@ -139,7 +139,10 @@ int main(int argc, char** argv) {
                         {"bricked", summary->bricked},
                         {"bytes_downloaded", summary->bytes_downloaded},
                         {"full_image_bytes", summary->full_image_bytes},
-                        {"elapsed_ms", summary->elapsed.count()}};
+                        {"elapsed_ms", summary->elapsed.count()},
+                        {"check_ins", summary->check_ins},
+                        {"check_in_p50_us", summary->check_in_p50_us},
+                        {"check_in_p99_us", summary->check_in_p99_us}};
     nlohmann::json outcomes = nlohmann::json::array();
     for (const sim::DeviceOutcome& d : summary->outcomes) {
       outcomes.push_back({{"id", d.id},

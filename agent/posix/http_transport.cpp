@@ -1,6 +1,7 @@
 #include "agent/posix/http_transport.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -68,14 +69,19 @@ server::http::HttpClientOptions client_options(std::uint32_t timeout_ms) {
 
 }  // namespace
 
-HttpTransport::HttpTransport(Options options)
-    : options_(std::move(options)),
-      client_(std::make_unique<server::http::HttpClient>(options_.host, options_.port,
-                                                         client_options(options_.timeout_ms))) {}
+HttpTransport::HttpTransport(Options options) : options_(std::move(options)) {}
+
+server::http::HttpClient& HttpTransport::client() {
+  if (!client_) {
+    client_ = std::make_unique<server::http::HttpClient>(options_.host, options_.port,
+                                                         client_options(options_.timeout_ms));
+  }
+  return *client_;
+}
 
 HttpTransport::~HttpTransport() = default;
 
-void HttpTransport::close() { client_->close(); }
+void HttpTransport::close() { client_.reset(); }
 
 ErrorCode HttpTransport::fail(const Error& error) {
   last_error_ = error.to_string();
@@ -87,7 +93,7 @@ Result<void> HttpTransport::authenticate() {
   const std::string body =
       json{{"device_id", options_.device_id}, {"secret", options_.secret}}.dump();
   HostResult<server::http::ClientResponse> r =
-      client_->request(Method::kPost, "/api/v1/device/token", {}, body);
+      client().request(Method::kPost, "/api/v1/device/token", {}, body);
   if (!r.ok()) return fail(r.error());
   if (r->status != 200) {
     last_error_ = "token refused: " + r->body;
@@ -107,7 +113,7 @@ Result<std::pair<int, std::string>> HttpTransport::post(const std::string& targe
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (token_.empty()) UPDRAFT_TRY(authenticate());
     HostResult<server::http::ClientResponse> r =
-        client_->request(Method::kPost, target, {{"authorization", "Bearer " + token_}}, body);
+        client().request(Method::kPost, target, {{"authorization", "Bearer " + token_}}, body);
     if (!r.ok()) return fail(r.error());
     if (r->status == 401 && attempt == 0) {
       token_.clear();  // expired: authenticate once more
@@ -127,7 +133,12 @@ Result<void> HttpTransport::check_in(const DeviceStatus& status, CheckInAnswer& 
                {"battery", status.battery_percent},
                {"nonce", nonce}};
   if (status.network != NetworkType::kUnknown) body["network"] = network_name(status.network);
+  const auto started = std::chrono::steady_clock::now();
   UPDRAFT_TRY_ASSIGN(auto response, post("/api/v1/device/checkin", body.dump()));
+  check_in_micros_.push_back(
+      static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::steady_clock::now() - started)
+                                     .count()));
   if (response.first != 200) {
     last_error_ = "check-in answered " + std::to_string(response.first) + ": " + response.second;
     return ErrorCode::kCheckInRejected;
@@ -165,7 +176,7 @@ Result<std::size_t> HttpTransport::fetch(const char* artifact, std::uint32_t off
   if (!in_window) {
     if (token_.empty()) UPDRAFT_TRY(authenticate());
     const std::uint32_t last = offset + std::max<std::uint32_t>(options_.read_ahead, 1) - 1;
-    HostResult<server::http::ClientResponse> r = client_->request(
+    HostResult<server::http::ClientResponse> r = client().request(
         Method::kGet, artifact,
         {{"authorization", "Bearer " + token_},
          {"range", "bytes=" + std::to_string(offset) + "-" + std::to_string(last)}});

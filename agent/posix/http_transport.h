@@ -40,8 +40,12 @@ class HttpTransport final : public Transport {
                             MutableByteView out) override;
   Result<void> report(const Report& report) override;
 
-  // Drops the connection (a device going to sleep); the next call reconnects.
+  // Drops the connection and its resources (a device going to sleep), so a
+  // simulator can hold thousands of transports; the next call reconnects.
   void close();
+
+  // How long each check-in took, in microseconds (for the simulator's figures).
+  const std::vector<std::uint32_t>& check_in_micros() const { return check_in_micros_; }
 
   // The last transport failure in words (for logs; the agent sees the ErrorCode).
   const std::string& last_error() const { return last_error_; }
@@ -51,6 +55,7 @@ class HttpTransport final : public Transport {
   // POST with the token, re-authenticating once on 401. Returns the status and body.
   Result<std::pair<int, std::string>> post(const std::string& target, const std::string& body);
   Result<void> authenticate();
+  server::http::HttpClient& client();
   ErrorCode fail(const Error& error);
 
   Options options_;
@@ -62,6 +67,7 @@ class HttpTransport final : public Transport {
   std::vector<std::byte> window_;
   std::string last_error_;
   std::uint64_t bytes_received_ = 0;
+  std::vector<std::uint32_t> check_in_micros_;
 };
 
 }  // namespace updraft::agent
