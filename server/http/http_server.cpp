@@ -986,11 +986,17 @@ struct HttpServer::Impl {
 
   // Posts on_stop to every live connection, each on its own thread.
   void signal_connections(bool force) {
-    std::lock_guard lock(state.mutex);
-    for (const auto& [raw, weak] : state.connections) {
-      if (auto connection = weak.lock()) {
-        asio::post(connection->executor(), [connection, force] { connection->on_stop(force); });
+    // Collect under the lock, post outside it: a reference taken here may turn out
+    // to be a connection's last, and its destructor takes state.mutex to unregister.
+    std::vector<std::shared_ptr<ConnectionBase>> live;
+    {
+      std::lock_guard lock(state.mutex);
+      for (const auto& [raw, weak] : state.connections) {
+        if (auto connection = weak.lock()) live.push_back(std::move(connection));
       }
+    }
+    for (std::shared_ptr<ConnectionBase>& connection : live) {
+      asio::post(connection->executor(), [connection, force] { connection->on_stop(force); });
     }
   }
 
