@@ -44,8 +44,8 @@ Result<DownloadJournal> decode_journal(ByteView bytes) {
   const auto phase = std::to_integer<std::uint8_t>(p[1]);
   const auto kind = std::to_integer<std::uint8_t>(p[2]);
   j.target = std::to_integer<std::uint8_t>(p[3]);
-  if (std::to_integer<std::uint8_t>(p[0]) != kJournalVersion || phase < 1 || phase > 3 || kind < 1 ||
-      kind > 2 || j.target > 1) {
+  if (std::to_integer<std::uint8_t>(p[0]) != kJournalVersion || phase < 1 || phase > 3 ||
+      kind < 1 || kind > 2 || j.target > 1) {
     return ErrorCode::kJournalCorrupt;
   }
   j.phase = static_cast<DownloadJournal::Phase>(phase);

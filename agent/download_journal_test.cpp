@@ -25,9 +25,10 @@ DownloadJournal sample(DownloadJournal::Phase phase, ArtifactKind kind) {
 }
 
 TEST(DownloadJournalTest, RoundTripsEveryPhase) {
-  for (auto [phase, kind] : {std::pair{DownloadJournal::Phase::kDownloading, ArtifactKind::kDelta},
-                             std::pair{DownloadJournal::Phase::kDownloading, ArtifactKind::kFull},
-                             std::pair{DownloadJournal::Phase::kAwaitingTrial, ArtifactKind::kDelta}}) {
+  for (auto [phase, kind] :
+       {std::pair{DownloadJournal::Phase::kDownloading, ArtifactKind::kDelta},
+        std::pair{DownloadJournal::Phase::kDownloading, ArtifactKind::kFull},
+        std::pair{DownloadJournal::Phase::kAwaitingTrial, ArtifactKind::kDelta}}) {
     const DownloadJournal j = sample(phase, kind);
     std::byte bytes[kJournalBytes];
     encode_journal(j, bytes);

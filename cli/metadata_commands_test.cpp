@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/testing/cli_run.h"
+
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using updraft::cli::testing::CliRun;
+using updraft::cli::testing::run_in;
 
 class MetadataCommandsTest : public ::testing::Test {
  protected:
@@ -38,16 +38,7 @@ class MetadataCommandsTest : public ::testing::Test {
   }
 
   CliRun updraft(const std::string& args) {
-    const std::string command = "cd '" + dir_.string() + "' && '" UPDRAFT_CLI "' " + args + " 2>&1";
-    CliRun run;
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return run;
-    char buffer[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
-    const int status = ::pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
+    return run_in(dir_.string(), "'" UPDRAFT_CLI "' " + args);
   }
 
   // Root v1 (root keys r1, r2, threshold 2; release key rel) and a check-in answer for

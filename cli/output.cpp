@@ -1,11 +1,11 @@
 #include "cli/output.h"
 
-#include "core/host/hex.h"
-
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdio>
+
+#include "core/host/hex.h"
 
 namespace updraft::cli {
 

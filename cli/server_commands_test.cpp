@@ -11,16 +11,15 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/testing/cli_run.h"
 #include "tests/integration/updraftd_process.h"
 
 namespace {
 
 using nlohmann::json;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using updraft::cli::testing::CliRun;
+using updraft::cli::testing::run_in;
 
 class ServerCommandsTest : public ::testing::Test {
  protected:
@@ -53,18 +52,7 @@ class ServerCommandsTest : public ::testing::Test {
                  " '" UPDRAFT_CLI "' " + args);
   }
 
-  CliRun shell(const std::string& command_line) {
-    const std::string command = "cd '" + dir_.string() + "' && " + command_line + " 2>&1";
-    CliRun run;
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return run;
-    char buffer[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
-    const int status = ::pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
-  }
+  CliRun shell(const std::string& command_line) { return run_in(dir_.string(), command_line); }
 
   json updraft_json(const std::string& args) {
     const CliRun run = updraft(args);

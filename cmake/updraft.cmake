@@ -42,6 +42,8 @@ function(updraft_test file)
   target_compile_definitions(${test_name} PRIVATE
     UPDRAFT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     UPDRAFT_CORPUS_DIR="${PROJECT_SOURCE_DIR}/../shared/corpus/public")
+  # Includes are rooted at the repository, as in the code under test (STYLE.md).
+  target_include_directories(${test_name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${test_name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${test_name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
 endfunction()

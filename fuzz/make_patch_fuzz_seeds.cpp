@@ -66,7 +66,8 @@ int generate(const std::string& dir) {
     }
     HostResult<Bytes> applied = apply_patch(patch_fuzz_old_image(), *patch);
     if (!applied.ok() || *applied != seed.new_image || patch->size() > 4096) {
-      std::fprintf(stderr, "%s: does not apply, or is over 4 KiB (%zu bytes)\n", seed.name, patch->size());
+      std::fprintf(stderr, "%s: does not apply, or is over 4 KiB (%zu bytes)\n", seed.name,
+                   patch->size());
       return 1;
     }
     const Result<void, Error> written = write_file_atomic(dir + "/" + seed.name, *patch);
@@ -94,8 +95,8 @@ int check(const std::string& dir) {
     }
   }
   if (stale > 0) {
-    std::fprintf(stderr, "%d of %d seeds no longer apply: run make_patch_fuzz_seeds %s\n", stale, count,
-                 dir.c_str());
+    std::fprintf(stderr, "%d of %d seeds no longer apply: run make_patch_fuzz_seeds %s\n", stale,
+                 count, dir.c_str());
     return 1;
   }
   std::printf("all %d seeds apply\n", count);

@@ -84,7 +84,8 @@ Run feed_all(Patcher& patcher, ByteView patch, std::size_t from) {
       run.error = fed.error();
       return run;
     }
-    check(fed->consumed > 0 && fed->consumed <= n, "feed() took nothing, or more than it was given");
+    check(fed->consumed > 0 && fed->consumed <= n,
+          "feed() took nothing, or more than it was given");
     pos += fed->consumed;
     if (fed->checkpoint) {
       patcher.save_checkpoint(run.checkpoint);
@@ -136,7 +137,8 @@ void fuzz_one(ByteView patch) {
   resumed_writer.watch(resumed);
   check(resumed.resume(run.checkpoint).ok(), "resume from the patcher's own checkpoint failed");
   check(resumed.new_offset() <= writer.bytes().size(), "resumed beyond the image");
-  resumed_writer.bytes().assign(writer.bytes().begin(), writer.bytes().begin() + resumed.new_offset());
+  resumed_writer.bytes().assign(writer.bytes().begin(),
+                                writer.bytes().begin() + resumed.new_offset());
   const Run rest = feed_all(resumed, patch, resumed.checkpoint_patch_offset());
   check(rest.error == ErrorCode::kOk && resumed.finish().ok(), "resumed run failed");
   check(resumed_writer.bytes() == writer.bytes(), "resumed run built another image");
@@ -149,8 +151,8 @@ std::vector<std::byte> with_crcs_repaired(ByteView patch) {
   if (out.size() < kHeaderSize) return out;
   store_le32(out.data() + kHeaderSize - 4, crc32(ByteView(out.data(), kHeaderSize - 4)));
   for (std::size_t at = kHeaderSize; at + kFrameHeaderSize <= out.size();) {
-    const std::size_t payload = std::min<std::size_t>(load_le32(out.data() + at),
-                                                      out.size() - at - kFrameHeaderSize);
+    const std::size_t payload =
+        std::min<std::size_t>(load_le32(out.data() + at), out.size() - at - kFrameHeaderSize);
     store_le32(out.data() + at + 4, crc32(ByteView(out.data() + at + kFrameHeaderSize, payload)));
     at += kFrameHeaderSize + payload;
   }
@@ -164,6 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const updraft::ByteView patch = updraft::as_bytes_view(data, size);
   updraft::delta::fuzz_one(patch);
   const std::vector<std::byte> repaired = updraft::delta::with_crcs_repaired(patch);
-  if (!std::equal(repaired.begin(), repaired.end(), patch.begin())) updraft::delta::fuzz_one(repaired);
+  if (!std::equal(repaired.begin(), repaired.end(), patch.begin()))
+    updraft::delta::fuzz_one(repaired);
   return 0;
 }

@@ -79,28 +79,6 @@ struct Device {
   int charging_rounds = 0;
 };
 
-const char* phase_text(agent::Phase phase) {
-  switch (phase) {
-    case agent::Phase::kDownloading:
-      return "downloading";
-    case agent::Phase::kVerifying:
-      return "verifying";
-    case agent::Phase::kInstalling:
-      return "installing";
-    case agent::Phase::kRebooting:
-      return "rebooting";
-    case agent::Phase::kSuccess:
-      return "success";
-    case agent::Phase::kFailure:
-      return "failure";
-    case agent::Phase::kRolledBack:
-      return "rolled_back";
-    case agent::Phase::kDeferred:
-      return "deferred";
-  }
-  return "";
-}
-
 agent::FlashGeometry geometry_for(std::size_t image_size) {
   const std::uint32_t sector = 4096;
   // Room for the image to grow by half in the next release.
@@ -226,7 +204,7 @@ HostResult<FleetSummary> run_fleet(const FleetOptions& o, const std::string& tar
       out.rolled_back = d.rolled_back;
       out.bytes = d.http->bytes_received();
       if (d.link->has_report()) {
-        out.last_phase = phase_text(d.link->last_report().phase);
+        out.last_phase = agent::phase_name(d.link->last_report().phase);
         out.last_error = d.link->last_report().error;
       }
       Result<agent::SlotInfo> running = d.sim->running_image();

@@ -59,6 +59,29 @@ enum class Phase : std::uint8_t {
   kDeferred = 8,
 };
 
+// The phase's name on the wire and in logs: "downloading", "rolled_back", ...
+constexpr const char* phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::kDownloading:
+      return "downloading";
+    case Phase::kVerifying:
+      return "verifying";
+    case Phase::kInstalling:
+      return "installing";
+    case Phase::kRebooting:
+      return "rebooting";
+    case Phase::kSuccess:
+      return "success";
+    case Phase::kFailure:
+      return "failure";
+    case Phase::kRolledBack:
+      return "rolled_back";
+    case Phase::kDeferred:
+      return "deferred";
+  }
+  return "failure";
+}
+
 struct Report {
   Phase phase = Phase::kDownloading;
   std::uint8_t progress_percent = 0;

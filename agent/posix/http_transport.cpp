@@ -15,28 +15,6 @@ namespace {
 using nlohmann::json;
 using server::http::Method;
 
-const char* phase_name(Phase phase) {
-  switch (phase) {
-    case Phase::kDownloading:
-      return "downloading";
-    case Phase::kVerifying:
-      return "verifying";
-    case Phase::kInstalling:
-      return "installing";
-    case Phase::kRebooting:
-      return "rebooting";
-    case Phase::kSuccess:
-      return "success";
-    case Phase::kFailure:
-      return "failure";
-    case Phase::kRolledBack:
-      return "rolled_back";
-    case Phase::kDeferred:
-      return "deferred";
-  }
-  return "failure";
-}
-
 const char* network_name(NetworkType network) {
   switch (network) {
     case NetworkType::kWifi:

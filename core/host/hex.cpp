@@ -29,7 +29,8 @@ HostResult<std::vector<std::byte>> from_hex(std::string_view text) {
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const int hi = nibble(text[2 * i]);
     const int lo = nibble(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return Error(ErrorCode::kInvalidArgument, "not hex: \"" + std::string(text) + "\"");
+    if (hi < 0 || lo < 0)
+      return Error(ErrorCode::kInvalidArgument, "not hex: \"" + std::string(text) + "\"");
     bytes[i] = std::byte(static_cast<std::uint8_t>(hi * 16 + lo));
   }
   return bytes;

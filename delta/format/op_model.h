@@ -43,7 +43,8 @@ class NumberModel {
   template <typename Coder>
   std::uint32_t code(Coder& c, std::uint32_t value) {
     std::uint16_t* length_tree = probs_;
-    const unsigned length = code_tree(c, length_tree, 6, static_cast<unsigned>(std::bit_width(value)));
+    const unsigned length =
+        code_tree(c, length_tree, 6, static_cast<unsigned>(std::bit_width(value)));
     if (length <= 1) return length;  // 0 -> 0, 1 -> 1
     // Values are 32-bit, so a longer bit length only comes from a corrupt patch.
     // All ones fails the patcher's range checks; the model is not touched.
@@ -127,8 +128,8 @@ class OpModel {
   template <typename Coder>
   OpHeader code_op(Coder& c, const OpHeader& op) {
     OpHeader out;
-    const std::uint32_t zz = (static_cast<std::uint32_t>(op.seek) << 1) ^
-                             static_cast<std::uint32_t>(op.seek >> 31);
+    const std::uint32_t zz =
+        (static_cast<std::uint32_t>(op.seek) << 1) ^ static_cast<std::uint32_t>(op.seek >> 31);
     const std::uint32_t seek = seek_.code(c, zz);
     out.seek = static_cast<std::int32_t>((seek >> 1) ^ (0u - (seek & 1u)));
     out.copy_len = copy_len_.code(c, op.copy_len);
@@ -150,11 +151,11 @@ class OpModel {
       if (c.bit(repeat, diff == last_nonzero_ ? 1u : 0u) != 0) {
         value = last_nonzero_;
       } else {
-      const unsigned octx = static_cast<unsigned>(last_nonzero_) >> (8 - params_.diff_ctx_bits);
-      std::uint16_t* tree = diff_ + (((pos_ctx << params_.diff_ctx_bits) | octx) << 8);
-      // Zero is already excluded, so code diff - 1.
-      value = static_cast<std::uint8_t>(
-          NumberModel::code_tree(c, tree, 8, static_cast<std::uint8_t>(diff - 1)) + 1);
+        const unsigned octx = static_cast<unsigned>(last_nonzero_) >> (8 - params_.diff_ctx_bits);
+        std::uint16_t* tree = diff_ + (((pos_ctx << params_.diff_ctx_bits) | octx) << 8);
+        // Zero is already excluded, so code diff - 1.
+        value = static_cast<std::uint8_t>(
+            NumberModel::code_tree(c, tree, 8, static_cast<std::uint8_t>(diff - 1)) + 1);
       }
     }
     prev_diff2_ = prev_diff_;

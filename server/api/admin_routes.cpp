@@ -16,24 +16,12 @@ using http::Method;
 using http::Request;
 using http::Response;
 
-Error bad(std::string message) { return Error(ErrorCode::kApiBadRequest, std::move(message)); }
-
 Response ok_json(const json& j, int status = 200) { return Response::json(status, j.dump()); }
 
 template <typename T>
 Response or_error(const HostResult<T>& r, const std::function<json(const T&)>& to) {
   if (!r.ok()) return error_response(r.error());
   return ok_json(to(*r));
-}
-
-HostResult<std::int64_t> id_param(const Request& request, const char* what) {
-  const std::string& text = request.param("id");
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    return bad(std::string(what) + " id: not a number");
-  }
-  return id;
 }
 
 std::size_t query_size(const Request& request, const char* name, std::size_t fallback,
@@ -90,15 +78,15 @@ Response create_product(Request& request, ApiContext& ctx, const ApiToken& who) 
   Product p;
   p.name = body->value("name", std::string());
   if (!manifest::valid_id_text(p.name, manifest::kMaxProductSize)) {
-    return error_response(bad("name: 1..32 printable ASCII characters without spaces"));
+    return error_response(bad_request("name: 1..32 printable ASCII characters without spaces"));
   }
   const std::string profile = body->value("profile", std::string("mcu-tiny"));
   const delta::ProfileInfo* info = delta::find_profile(profile);
-  if (info == nullptr) return error_response(bad("profile: one of mcu-tiny, mcu, linux"));
+  if (info == nullptr) return error_response(bad_request("profile: one of mcu-tiny, mcu, linux"));
   p.profile = info->profile;
   p.slot_size = body->value("slot_size", std::uint32_t{0});
   p.sector_size = body->value("sector_size", std::uint32_t{4096});
-  if (p.sector_size == 0) return error_response(bad("sector_size: must be positive"));
+  if (p.sector_size == 0) return error_response(bad_request("sector_size: must be positive"));
   std::string provisioning = body->value("provisioning_secret", std::string());
   if (provisioning == "generate") {
     HostResult<std::string> secret = random_secret();
@@ -106,7 +94,8 @@ Response create_product(Request& request, ApiContext& ctx, const ApiToken& who) 
     provisioning = *secret;
   }
   if (!provisioning.empty() && provisioning.size() < 16) {
-    return error_response(bad("provisioning_secret: at least 16 characters, or \"generate\""));
+    return error_response(
+        bad_request("provisioning_secret: at least 16 characters, or \"generate\""));
   }
   if (!provisioning.empty()) p.provisioning_secret_hash = secret_hash(provisioning);
   p.created_at = ctx.now();
@@ -131,13 +120,14 @@ Response register_device(Request& request, ApiContext& ctx, const ApiToken& who)
   if (!body.ok()) return error_response(body.error());
   Device d;
   d.id.value = body->value("id", std::string());
-  if (!valid_device_id(d.id.value)) return error_response(bad("id: 1..64 of [A-Za-z0-9._:-]"));
+  if (!valid_device_id(d.id.value))
+    return error_response(bad_request("id: 1..64 of [A-Za-z0-9._:-]"));
   HostResult<Product> product = ctx.store.product_by_name(body->value("product", std::string()));
-  if (!product.ok()) return error_response(bad("product: no such product"));
+  if (!product.ok()) return error_response(bad_request("product: no such product"));
   d.product = product->id;
   d.hardware = body->value("hardware", std::string());
   if (!manifest::valid_id_text(d.hardware, manifest::kMaxHardwareIdSize)) {
-    return error_response(bad("hardware: 1..32 printable ASCII characters without spaces"));
+    return error_response(bad_request("hardware: 1..32 printable ASCII characters without spaces"));
   }
   d.tags = body->value("tags", std::vector<std::string>{});
   std::string secret = body->value("secret", std::string());
@@ -147,7 +137,7 @@ Response register_device(Request& request, ApiContext& ctx, const ApiToken& who)
     secret = *generated;
   } else if (secret.size() < 16) {
     return error_response(
-        bad("secret: at least 16 characters (or leave it out to have one generated)"));
+        bad_request("secret: at least 16 characters (or leave it out to have one generated)"));
   }
   d.secret_hash = secret_hash(secret);
   d.registered_at = ctx.now();
@@ -213,7 +203,7 @@ Response set_tags(Request& request, ApiContext& ctx, const ApiToken& who) {
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
   if (!body->contains("tags") || !(*body)["tags"].is_array())
-    return error_response(bad("tags: a list of text"));
+    return error_response(bad_request("tags: a list of text"));
   const auto tags = (*body)["tags"].get<std::vector<std::string>>();
   const DeviceId id{request.param("id")};
   if (auto r = ctx.store.set_device_tags(id, tags); !r.ok()) {
@@ -238,7 +228,7 @@ Response upload_release(Request& request, ApiContext& ctx, const ApiToken& who) 
   const auto [end, ec] =
       std::from_chars(counter.data(), counter.data() + counter.size(), up.security_counter);
   if (counter.empty() || ec != std::errc() || end != counter.data() + counter.size()) {
-    return error_response(bad("security_counter: required, a number"));
+    return error_response(bad_request("security_counter: required, a number"));
   }
   HostResult<Release> r = ctx.releases.upload(
       up, as_bytes_view(request.body.data(), request.body.size()), who.name, ctx.now());
@@ -319,7 +309,8 @@ Response list_deployments(Request& request, ApiContext& ctx) {
   filter.campaign = CampaignId{*id};
   if (const std::string s = query(request, "state"); !s.empty()) {
     filter.state = deployment_state_from_name(s);
-    if (!filter.state) return error_response(bad("state: unknown deployment state \"" + s + "\""));
+    if (!filter.state)
+      return error_response(bad_request("state: unknown deployment state \"" + s + "\""));
   }
   filter.limit = query_size(request, "limit", 1000, 100000);
   filter.offset = query_size(request, "offset", 0, std::numeric_limits<std::uint32_t>::max());
@@ -337,9 +328,10 @@ Response create_token(Request& request, ApiContext& ctx, const ApiToken& who) {
   if (!body.ok()) return error_response(body.error());
   ApiToken t;
   t.name = body->value("name", std::string());
-  if (t.name.empty() || t.name.size() > 64) return error_response(bad("name: 1..64 characters"));
+  if (t.name.empty() || t.name.size() > 64)
+    return error_response(bad_request("name: 1..64 characters"));
   const std::optional<Role> role = role_from_name(body->value("role", std::string("viewer")));
-  if (!role) return error_response(bad("role: viewer, operator or admin"));
+  if (!role) return error_response(bad_request("role: viewer, operator or admin"));
   t.role = *role;
   HostResult<std::string> secret = random_secret();
   if (!secret.ok()) return error_response(secret.error());

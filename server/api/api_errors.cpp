@@ -1,5 +1,6 @@
 #include "server/api/api_errors.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 namespace updraft::server::api {
@@ -39,6 +40,23 @@ int http_status_for(ErrorCode code) {
     default:
       return 500;
   }
+}
+
+Error bad_request(std::string message) {
+  return Error(ErrorCode::kApiBadRequest, std::move(message));
+}
+
+std::optional<std::int64_t> parse_id(std::string_view text) {
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+HostResult<std::int64_t> id_param(const http::Request& request, std::string_view what) {
+  const std::optional<std::int64_t> id = parse_id(request.param("id"));
+  if (!id) return bad_request(std::string(what) + " id: not a number");
+  return *id;
 }
 
 http::Response error_response(const Error& error) {

@@ -3,6 +3,11 @@
 // what a JSON library throws on a malformed body into 400 BAD_REQUEST.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include "core/host/error.h"
 #include "server/http/message.h"
 #include "server/http/router.h"
@@ -10,6 +15,15 @@
 namespace updraft::server::api {
 
 int http_status_for(ErrorCode code);
+
+// kApiBadRequest with `message`, which names the field first ("phases[1]: ...").
+Error bad_request(std::string message);
+
+// A positive decimal id (a path's "{id}"), or nullopt.
+std::optional<std::int64_t> parse_id(std::string_view text);
+
+// The route's "{id}" as a positive number; kApiBadRequest naming `what` otherwise.
+HostResult<std::int64_t> id_param(const http::Request& request, std::string_view what);
 
 http::Response error_response(const Error& error);
 

@@ -16,17 +16,6 @@ using http::Method;
 using http::Request;
 using http::Response;
 
-Error bad(std::string message) { return Error(ErrorCode::kApiBadRequest, std::move(message)); }
-
-HostResult<DeploymentId> deployment_param(const Request& request) {
-  const std::string& text = request.param("id");
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0)
-    return bad("deployment id: not a number");
-  return DeploymentId{id};
-}
-
 Response check_in(Request& request, ApiContext& ctx) {
   HostResult<DeviceId> device = authenticated_device(request, ctx);
   if (!device.ok()) return error_response(device.error());
@@ -56,9 +45,10 @@ Response check_in(Request& request, ApiContext& ctx) {
 Response artifact(Request& request, ApiContext& ctx) {
   HostResult<DeviceId> device = authenticated_device(request, ctx);
   if (!device.ok()) return error_response(device.error());
-  HostResult<DeploymentId> id = deployment_param(request);
-  if (!id.ok()) return error_response(id.error());
-  HostResult<DeltaCache::Artifact> file = ctx.updates.artifact(*device, *id);
+  HostResult<std::int64_t> number = id_param(request, "deployment");
+  if (!number.ok()) return error_response(number.error());
+  const DeploymentId id{*number};
+  HostResult<DeltaCache::Artifact> file = ctx.updates.artifact(*device, id);
   if (!file.ok()) return error_response(file.error());
   Response response;
   response.file_path = file->path;
@@ -72,13 +62,14 @@ Response artifact(Request& request, ApiContext& ctx) {
 Response report(Request& request, ApiContext& ctx) {
   HostResult<DeviceId> device = authenticated_device(request, ctx);
   if (!device.ok()) return error_response(device.error());
-  HostResult<DeploymentId> id = deployment_param(request);
-  if (!id.ok()) return error_response(id.error());
+  HostResult<std::int64_t> number = id_param(request, "deployment");
+  if (!number.ok()) return error_response(number.error());
+  const DeploymentId id{*number};
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
   HostResult<DeviceReport> r = report_from_json(*body);
   if (!r.ok()) return error_response(r.error());
-  HostResult<Deployment> updated = ctx.updates.report(*device, *id, *r, ctx.now());
+  HostResult<Deployment> updated = ctx.updates.report(*device, id, *r, ctx.now());
   if (!updated.ok()) return error_response(updated.error());
   return Response::empty(204);
 }
@@ -115,9 +106,9 @@ Response self_register(Request& request, ApiContext& ctx) {
   device.hardware = body->value("hardware", std::string());
   device.tags = body->value("tags", std::vector<std::string>{});
   if (!valid_device_id(device.id.value))
-    return error_response(bad("device_id: 1..64 of [A-Za-z0-9._:-]"));
+    return error_response(bad_request("device_id: 1..64 of [A-Za-z0-9._:-]"));
   if (device.hardware.empty() || device.hardware.size() > 32)
-    return error_response(bad("hardware: 1..32 bytes"));
+    return error_response(bad_request("hardware: 1..32 bytes"));
   HostResult<std::string> secret = random_secret();
   if (!secret.ok()) return error_response(secret.error());
   device.product = product->id;

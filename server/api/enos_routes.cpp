@@ -24,13 +24,6 @@ Response enos_error(int status, ErrorCode code, std::string message) {
   return Response::error(status, code, message);
 }
 
-std::optional<std::int64_t> parse_id(const std::string& text) {
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) return std::nullopt;
-  return id;
-}
-
 // Details of the deployment a device was offered: what /checkversion and /version/{id} return.
 HostResult<json> version_details(ApiContext& ctx, const DeviceId& device, DeploymentId id) {
   HostResult<Deployment> dep = ctx.store.deployment(id);

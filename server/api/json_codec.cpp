@@ -3,12 +3,11 @@
 #include <charconv>
 #include <cmath>
 
+#include "server/api/api_errors.h"
 #include "server/services/metrics.h"
 
 namespace updraft::server::api {
 namespace {
-
-Error bad(std::string message) { return Error(ErrorCode::kApiBadRequest, std::move(message)); }
 
 // "HH:MM" -> minutes after midnight.
 std::optional<std::uint16_t> parse_clock(const std::string& text) {
@@ -34,8 +33,8 @@ std::string_view campaign_state(CampaignState s) { return campaign_state_name(s)
 
 HostResult<json> parse_object(const http::Request& request) {
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return bad("body: not valid JSON");
-  if (!body.is_object()) return bad("body: must be a JSON object");
+  if (body.is_discarded()) return bad_request("body: not valid JSON");
+  if (!body.is_object()) return bad_request("body: must be a JSON object");
   return body;
 }
 
@@ -149,7 +148,7 @@ json to_json(const CampaignProgress& p) {
 
 HostResult<CheckInRequest> check_in_from_json(const json& body) {
   if (!body.contains("version") || !body["version"].is_string())
-    return bad("version: required, the running version");
+    return bad_request("version: required, the running version");
   CheckInRequest in;
   in.status.version = body.value("version", std::string());
   in.status.image_sha256 = body.value("image_sha256", std::string());
@@ -158,17 +157,17 @@ HostResult<CheckInRequest> check_in_from_json(const json& body) {
   in.status.network = body.value("network", std::string());
   if (in.status.version.size() > 64 || in.status.image_sha256.size() > 64 ||
       in.status.network.size() > 16) {
-    return bad("version, image_sha256 or network: too long");
+    return bad_request("version, image_sha256 or network: too long");
   }
-  if (in.status.slot < 0 || in.status.slot > 1) return bad("slot: 0 or 1");
+  if (in.status.slot < 0 || in.status.slot > 1) return bad_request("slot: 0 or 1");
   if (in.status.battery_percent < -1 || in.status.battery_percent > 100)
-    return bad("battery: 0..100");
+    return bad_request("battery: 0..100");
   if (body.contains("nonce")) {
-    if (!body["nonce"].is_string()) return bad("nonce: 16 hex digits as a string");
+    if (!body["nonce"].is_string()) return bad_request("nonce: 16 hex digits as a string");
     const std::string text = body["nonce"].get<std::string>();
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), in.nonce, 16);
     if (text.empty() || text.size() > 16 || ec != std::errc() || end != text.data() + text.size()) {
-      return bad("nonce: 16 hex digits as a string");
+      return bad_request("nonce: 16 hex digits as a string");
     }
   }
   return in;
@@ -176,16 +175,16 @@ HostResult<CheckInRequest> check_in_from_json(const json& body) {
 
 HostResult<DeviceReport> report_from_json(const json& body) {
   DeviceReport r;
-  if (!body.contains("phase") || !body["phase"].is_string()) return bad("phase: required");
+  if (!body.contains("phase") || !body["phase"].is_string()) return bad_request("phase: required");
   r.phase = body.value("phase", std::string());
   r.progress = body.value("progress", 0);
   r.error = body.value("error", 0);
   r.running_version = body.value("running_version", std::string());
   r.message = body.value("message", std::string());
-  if (r.progress < 0 || r.progress > 100) return bad("progress: 0..100");
-  if (r.error < 0 || r.error > 65535) return bad("error: an error number");
+  if (r.progress < 0 || r.progress > 100) return bad_request("progress: 0..100");
+  if (r.error < 0 || r.error > 65535) return bad_request("error: an error number");
   if (!state_for_phase(r.phase, r.error))
-    return bad("phase: unknown phase \"" + r.phase.substr(0, 32) + "\"");
+    return bad_request("phase: unknown phase \"" + r.phase.substr(0, 32) + "\"");
   return r;
 }
 
@@ -193,15 +192,15 @@ HostResult<Campaign> campaign_from_json(const json& body) {
   Campaign c;
   if (!body.contains("name") || !body["name"].is_string() ||
       body["name"].get<std::string>().empty()) {
-    return bad("name: required text");
+    return bad_request("name: required text");
   }
   c.name = body["name"].get<std::string>();
   if (!body.contains("release") || !body["release"].is_number_integer())
-    return bad("release: required release id");
+    return bad_request("release: required release id");
   c.release = ReleaseId{body["release"].get<std::int64_t>()};
   if (body.contains("target")) {
     const json& t = body["target"];
-    if (!t.is_object()) return bad("target: must be an object");
+    if (!t.is_object()) return bad_request("target: must be an object");
     c.target.hardware = t.value("hardware", std::vector<std::string>{});
     c.target.versions = t.value("versions", std::vector<std::string>{});
     c.target.tags = t.value("tags", std::vector<std::string>{});
@@ -210,7 +209,7 @@ HostResult<Campaign> campaign_from_json(const json& body) {
   }
   if (body.contains("phases")) {
     const json& phases = body["phases"];
-    if (!phases.is_array()) return bad("phases: must be a list");
+    if (!phases.is_array()) return bad_request("phases: must be a list");
     for (std::size_t i = 0; i < phases.size(); ++i) {
       const json& p = phases[i];
       PhaseSpec spec;
@@ -222,7 +221,7 @@ HostResult<Campaign> campaign_from_json(const json& body) {
         spec.kind = PhaseSpec::Kind::kCount;
         spec.amount = p["count"].get<std::uint32_t>();
       } else {
-        return bad(field + ": give {\"percent\": N} or {\"count\": N}");
+        return bad_request(field + ": give {\"percent\": N} or {\"count\": N}");
       }
       c.phases.push_back(spec);
     }
@@ -232,21 +231,21 @@ HostResult<Campaign> campaign_from_json(const json& body) {
   c.success_threshold = body.value("success_threshold", c.success_threshold);
   c.failure_threshold = body.value("failure_threshold", c.failure_threshold);
   if (!std::isfinite(c.success_threshold) || !std::isfinite(c.failure_threshold)) {
-    return bad("thresholds: must be numbers in [0, 1]");
+    return bad_request("thresholds: must be numbers in [0, 1]");
   }
   if (body.contains("window")) {
     const json& w = body["window"];
-    if (!w.is_object()) return bad("window: must be an object");
+    if (!w.is_object()) return bad_request("window: must be an object");
     const std::optional<std::uint16_t> start = parse_clock(w.value("start", std::string("00:00")));
     const std::optional<std::uint16_t> end = parse_clock(w.value("end", std::string("00:00")));
-    if (!start || !end) return bad("window: start and end are HH:MM");
+    if (!start || !end) return bad_request("window: start and end are HH:MM");
     c.window.start_minute = *start;
     c.window.end_minute = *end;
     c.window.timezone = w.value("timezone", std::string("UTC"));
   }
   const std::int64_t max_downloads = body.value("max_concurrent_downloads", std::int64_t{0});
   if (max_downloads < 0 || max_downloads > 100'000'000)
-    return bad("max_concurrent_downloads: 0 (no limit) or more");
+    return bad_request("max_concurrent_downloads: 0 (no limit) or more");
   c.max_concurrent_downloads = static_cast<std::uint32_t>(max_downloads);
   c.force = body.value("force", false);
   return c;

@@ -15,6 +15,16 @@ bool is_deferral(int error) { return error >= 530 && error <= 539; }
 
 }  // namespace
 
+void UpdateService::publish(const Deployment& dep) {
+  events_.publish("deployment", json{{"id", dep.id.value},
+                                     {"campaign", dep.campaign.value},
+                                     {"device", dep.device.value},
+                                     {"state", state_name(dep.state)},
+                                     {"progress", dep.progress},
+                                     {"error", dep.error}}
+                                    .dump());
+}
+
 std::optional<DeploymentState> state_for_phase(const std::string& phase, int error) {
   if (phase == "downloading") return DeploymentState::kDownloading;
   if (phase == "verifying" || phase == "installing") return DeploymentState::kInstalling;
@@ -86,13 +96,7 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
     dep.progress = 100;
     dep.updated_at = dep.finished_at = now;
     UPDRAFT_TRY(store_.update_deployment(dep));
-    events_.publish("deployment", json{{"id", dep.id.value},
-                                       {"campaign", dep.campaign.value},
-                                       {"device", dep.device.value},
-                                       {"state", state_name(dep.state)},
-                                       {"progress", dep.progress},
-                                       {"error", dep.error}}
-                                      .dump());
+    publish(dep);
     answer.poll_seconds = settings_.poll_seconds;
     answer.reason = "up to date";
     return answer;
@@ -212,13 +216,7 @@ HostResult<Deployment> UpdateService::report(const DeviceId& device, DeploymentI
   dep.updated_at = now;
   if (is_final(dep.state)) dep.finished_at = now;
   UPDRAFT_TRY(store_.update_deployment(dep));
-  events_.publish("deployment", json{{"id", dep.id.value},
-                                     {"campaign", dep.campaign.value},
-                                     {"device", dep.device.value},
-                                     {"state", state_name(dep.state)},
-                                     {"progress", dep.progress},
-                                     {"error", dep.error}}
-                                    .dump());
+  publish(dep);
   return dep;
 }
 

@@ -95,6 +95,8 @@ class UpdateService {
  private:
   HostResult<DeltaCache::Artifact> choose_artifact(const Product& product, const Release& release,
                                                    const std::string& from_sha256);
+  // A "deployment" live event with the deployment's state, progress and error.
+  void publish(const Deployment& deployment);
 
   Store& store_;
   ReleaseService& releases_;
