@@ -103,7 +103,8 @@ CycleResult Agent::on_boot(const BootDecision& decision) {
   if (decision.trial) {
     if (!ports_.boot_control.healthy()) {
       // Not confirming is the rollback: the boot logic reverts at the next reset.
-      report(Phase::kFailure, ErrorCode::kAgentHealthCheckFailed, 100, target_version);
+      // Say so now with the reason; the report after the revert only repeats it.
+      report(Phase::kRolledBack, ErrorCode::kAgentHealthCheckFailed, 100, target_version);
       ports_.boot_control.reboot();
       return CycleResult{CycleResult::Next::kReboot, 0, ErrorCode::kAgentHealthCheckFailed, false};
     }

@@ -47,7 +47,8 @@ server::http::HttpClientOptions client_options(std::uint32_t timeout_ms) {
 
 }  // namespace
 
-HttpTransport::HttpTransport(Options options) : options_(std::move(options)) {}
+HttpTransport::HttpTransport(Options options)
+    : options_(std::move(options)), deployment_(options_.deployment) {}
 
 server::http::HttpClient& HttpTransport::client() {
   if (!client_) {

@@ -30,6 +30,9 @@ class HttpTransport final : public Transport {
     std::string secret;
     std::uint32_t read_ahead = 64 * 1024;
     std::uint32_t timeout_ms = 10'000;
+    // The offer a restarted device reports on until its next check-in (a daemon
+    // that re-executed itself for a trial boot still owes that offer its outcome).
+    std::int64_t deployment = 0;
   };
 
   explicit HttpTransport(Options options);
@@ -50,6 +53,8 @@ class HttpTransport final : public Transport {
   // The last transport failure in words (for logs; the agent sees the ErrorCode).
   const std::string& last_error() const { return last_error_; }
   std::uint64_t bytes_received() const { return bytes_received_; }
+  // The offer reports refer to (0: none), for a daemon to keep across restarts.
+  std::int64_t deployment() const { return deployment_; }
 
  private:
   // POST with the token, re-authenticating once on 401. Returns the status and body.

@@ -1,0 +1,382 @@
+#include "agent/posix/agent_daemon.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <vector>
+
+#include "agent/agent.h"
+#include "agent/boot_logic.h"
+#include "agent/posix/http_transport.h"
+#include "agent/posix/mqtt_wake_listener.h"
+#include "agent/signed_manifest_checker.h"
+#include "core/host/file.h"
+#include "crypto/host/openssl_verifier.h"
+#include "crypto/sha256.h"
+
+extern char** environ;
+
+namespace updraft::agent {
+namespace {
+
+// The patch workspace: the `linux` profile's budget (delta/format/patch_format.cpp).
+constexpr std::size_t kWorkspaceBytes = 4 * 1024 * 1024;
+
+std::atomic<bool> g_stop{false};
+int g_wake_fd = -1;  // eventfd: signals and MQTT end the poll wait early
+
+void log_line(const char* format, ...) __attribute__((format(printf, 1, 2)));
+void log_line(const char* format, ...) {
+  char line[512];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  std::fprintf(stderr, "updraft-agent: %s\n", line);
+  std::fflush(stderr);
+}
+
+void wake() {
+  const std::uint64_t one = 1;
+  // Async-signal-safe; a full counter already means "wake up".
+  [[maybe_unused]] const ssize_t n = ::write(g_wake_fd, &one, sizeof one);
+}
+
+void on_signal(int) {
+  g_stop.store(true);
+  wake();
+}
+
+// Waits up to `seconds` for a wake (MQTT or a signal); true if woken.
+bool wait_for_wake(std::uint32_t seconds) {
+  pollfd p{g_wake_fd, POLLIN, 0};
+  const std::uint64_t deadline_ms = std::uint64_t{seconds} * 1000;
+  timespec start{};
+  ::clock_gettime(CLOCK_MONOTONIC, &start);
+  while (!g_stop.load()) {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const std::int64_t elapsed =
+        (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1'000'000;
+    if (elapsed >= static_cast<std::int64_t>(deadline_ms)) return false;
+    const int rc = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(
+                                     static_cast<std::int64_t>(deadline_ms) - elapsed, 60'000)));
+    if (rc > 0) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] const ssize_t n = ::read(g_wake_fd, &count, sizeof count);
+      return true;
+    }
+  }
+  return true;
+}
+
+const char* slot_name(SlotIndex slot) { return slot == 0 ? "A" : "B"; }
+
+// Runs `command` with /bin/sh; returns its exit status (-1 if it did not run).
+int run_command(const std::string& command, const std::vector<std::string>& env_extra) {
+  std::vector<std::string> env_strings(env_extra);
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  std::vector<char*> envp;
+  for (std::string& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::string sh = "/bin/sh", dash_c = "-c", cmd = command;
+  char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
+  pid_t pid = 0;
+  if (::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv, envp.data()) != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Points `link` at `target` atomically (a new symlink renamed over the old one).
+bool update_link(const std::string& link, const std::string& target) {
+  const std::string temp = link + ".new";
+  ::unlink(temp.c_str());
+  if (::symlink(target.c_str(), temp.c_str()) != 0) return false;
+  return ::rename(temp.c_str(), link.c_str()) == 0;
+}
+
+// The host's Flash, which turns a stop request into a power cut at the next
+// operation: the operation in progress finishes, the journal covers the rest.
+class StoppableFlash final : public Flash {
+ public:
+  explicit StoppableFlash(Flash& inner) : inner_(inner) {}
+  FlashGeometry geometry() const override { return inner_.geometry(); }
+  Result<void> read(std::uint32_t offset, MutableByteView out) override {
+    if (g_stop.load()) return ErrorCode::kFlashPowerLost;
+    return inner_.read(offset, out);
+  }
+  Result<void> write(std::uint32_t offset, ByteView data) override {
+    if (g_stop.load()) return ErrorCode::kFlashPowerLost;
+    return inner_.write(offset, data);
+  }
+  Result<void> erase(std::uint32_t offset, std::uint32_t length) override {
+    if (g_stop.load()) return ErrorCode::kFlashPowerLost;
+    return inner_.erase(offset, length);
+  }
+
+ private:
+  Flash& inner_;
+};
+
+// The HTTP transport with a log line per state change, and the offer it reports
+// on kept in a file beside the state file, so a restarted daemon reports the
+// outcome of the update it installed before the restart.
+class LoggedTransport final : public Transport {
+ public:
+  LoggedTransport(HttpTransport& inner, std::string deployment_file)
+      : inner_(inner), deployment_file_(std::move(deployment_file)) {}
+
+  Result<void> check_in(const DeviceStatus& status, CheckInAnswer& answer) override {
+    Result<void> r = inner_.check_in(status, answer);
+    if (!r.ok()) {
+      log_line("check-in failed: %s (%u): %s", describe(r.error()).data(),
+               static_cast<unsigned>(r.error()), inner_.last_error().c_str());
+      return r;
+    }
+    if (answer.update_available && inner_.deployment() != logged_offer_) {
+      log_line("update offered: deployment %lld, %s artifact of %u bytes",
+               static_cast<long long>(inner_.deployment()),
+               answer.kind == ArtifactKind::kDelta ? "delta" : "full", answer.artifact_size);
+      logged_offer_ = inner_.deployment();
+      std::ofstream(deployment_file_) << inner_.deployment() << "\n";
+    }
+    return r;
+  }
+  Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
+                            MutableByteView out) override {
+    return inner_.fetch(artifact, offset, out);
+  }
+  Result<void> report(const Report& report) override {
+    if (report.phase != last_phase_ || report.error != last_error_) {
+      log_line("%s%s%s (error %u) running %s", phase_name(report.phase),
+               report.target[0] != '\0' ? " to " : "", report.target.data(),
+               static_cast<unsigned>(report.error), report.running.data());
+      last_phase_ = report.phase;
+      last_error_ = report.error;
+    }
+    Result<void> r = inner_.report(report);
+    if (!r.ok()) log_line("report not delivered: %s", inner_.last_error().c_str());
+    return r;
+  }
+
+ private:
+  HttpTransport& inner_;
+  std::string deployment_file_;
+  std::int64_t logged_offer_ = -1;
+  Phase last_phase_{};
+  std::uint16_t last_error_ = 0xFFFF;
+};
+
+// Clock, random source and boot control of a Linux host.
+class LinuxPlatform final : public BootControl, public Clock, public Random {
+ public:
+  LinuxPlatform(const DaemonOptions& options, SlotIndex slot, std::string version)
+      : options_(options), slot_(slot), version_(std::move(version)) {}
+
+  void reboot() override { reboot_requested_ = true; }
+  bool healthy() override {
+    if (options_.health_cmd.empty()) return true;
+    const std::string& image = slot_ == 0 ? options_.paths.slot_a : options_.paths.slot_b;
+    log_line("trial: running the health check: %s", options_.health_cmd.c_str());
+    const int status = run_command(options_.health_cmd, {"UPDRAFT_SLOT=" + std::string(slot_name(slot_)),
+                                                         "UPDRAFT_IMAGE=" + image,
+                                                         "UPDRAFT_VERSION=" + version_});
+    log_line("trial: health check exited %d: %s", status, status == 0 ? "healthy" : "unhealthy");
+    return status == 0;
+  }
+  std::uint64_t unix_seconds() const override { return static_cast<std::uint64_t>(std::time(nullptr)); }
+  std::uint64_t next() override {
+    std::uint64_t value = 0;
+    if (::getrandom(&value, sizeof value, 0) != sizeof value) value ^= static_cast<std::uint64_t>(std::clock());
+    return value;
+  }
+  bool reboot_requested() const { return reboot_requested_; }
+
+ private:
+  const DaemonOptions& options_;
+  SlotIndex slot_;
+  std::string version_;
+  bool reboot_requested_ = false;
+};
+
+// The reboot: --on-reboot, then the same program again, which boots anew.
+int reboot_now(const DaemonOptions& options, char** argv) {
+  if (!options.on_reboot.empty()) {
+    const int status = run_command(options.on_reboot, {});
+    log_line("reboot: --on-reboot exited %d", status);
+  }
+  log_line("reboot: re-executing to boot the new state");
+  std::fflush(nullptr);
+  ::execv("/proc/self/exe", argv);
+  log_line("reboot: exec failed (%s); exiting %d for the supervisor to restart", std::strerror(errno),
+           kExitRestartMe);
+  return kExitRestartMe;
+}
+
+void log_cycle(const CycleResult& r) {
+  if (r.error != ErrorCode::kOk) {
+    log_line("cycle stopped: %s (%u); next check-in in %u s", describe(r.error).data(),
+             static_cast<unsigned>(r.error), r.sleep_seconds);
+  }
+}
+
+}  // namespace
+
+HostResult<void> provision(const ProvisionOptions& o) {
+  UPDRAFT_TRY_ASSIGN(std::vector<std::byte> image, read_file(o.image));
+  // Start from erased stores: a factory state file must not hold an old journal.
+  ::unlink(o.paths.state.c_str());
+  UPDRAFT_TRY_ASSIGN(std::unique_ptr<SlotFilesFlash> flash,
+                     SlotFilesFlash::open(o.paths, o.slot_bytes));
+  if (image.empty() || image.size() > flash->slot_bytes()) {
+    return Error(ErrorCode::kAgentImageTooLarge,
+                 o.image + " has " + std::to_string(image.size()) + " bytes; a slot holds " +
+                     std::to_string(flash->slot_bytes()));
+  }
+  const FlashLayout& layout = flash->layout();
+  if (auto r = flash->erase(layout.slot_offset[0], layout.slot_size); !r.ok())
+    return Error(r.error(), "erasing slot A");
+  if (auto r = flash->write(layout.slot_offset[0], image); !r.ok())
+    return Error(r.error(), "writing the image into slot A");
+  SlotInfo info;
+  info.valid = true;
+  info.size = static_cast<std::uint32_t>(image.size());
+  info.hash = Sha256::digest(image);
+  info.security_counter = o.security_counter;
+  set_version(info, o.version.c_str());
+  BootLogic boot(*flash, layout);
+  if (auto r = boot.provision(0, info); !r.ok()) return Error(r.error(), "writing the boot state");
+  ::unlink((o.paths.state + ".deployment").c_str());
+  return {};
+}
+
+int run_daemon(const DaemonOptions& options, char** argv) {
+  g_wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (g_wake_fd < 0) {
+    log_line("eventfd: %s", std::strerror(errno));
+    return kExitFailure;
+  }
+  struct sigaction action {};
+  action.sa_handler = on_signal;  // no SA_RESTART: a blocking wait ends at once
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+
+  HostResult<std::vector<std::byte>> root = read_file(options.root_path);
+  if (!root.ok()) {
+    log_line("trusted root: %s", root.error().to_string().c_str());
+    return kExitFailure;
+  }
+  HostResult<std::unique_ptr<SlotFilesFlash>> opened = SlotFilesFlash::open(options.paths, 0);
+  if (!opened.ok()) {
+    log_line("slots: %s (provision first?)", opened.error().to_string().c_str());
+    return kExitFailure;
+  }
+  SlotFilesFlash& slots = **opened;
+  StoppableFlash flash(slots);
+  const FlashLayout& layout = slots.layout();
+
+  // The bootloader's part, at every start.
+  BootLogic boot(flash, layout);
+  Result<BootDecision> decision = boot.boot();
+  if (!decision.ok()) {
+    log_line("boot: %s (%u): no slot holds a valid image", describe(decision.error()).data(),
+             static_cast<unsigned>(decision.error()));
+    return kExitFailure;
+  }
+  Result<BootState> state = boot.load();
+  const std::string version = state.ok() ? state->slots[decision->slot].version.data() : "?";
+  log_line("boot: slot %s, version %s%s", slot_name(decision->slot), version.c_str(),
+           decision->trial ? " (trial: not confirmed yet)" : "");
+  const std::string& running_file = decision->slot == 0 ? options.paths.slot_a : options.paths.slot_b;
+  if (!options.current_link.empty() && !update_link(options.current_link, running_file)) {
+    log_line("cannot point %s at %s: %s", options.current_link.c_str(), running_file.c_str(),
+             std::strerror(errno));
+  }
+
+  const std::string deployment_file = options.paths.state + ".deployment";
+  HttpTransport::Options t;
+  t.host = options.server_host;
+  t.port = options.server_port;
+  t.device_id = options.device_id;
+  t.secret = options.secret;
+  t.read_ahead = 256 * 1024;
+  {
+    std::ifstream in(deployment_file);
+    in >> t.deployment;
+  }
+  HttpTransport http(t);
+  LoggedTransport transport(http, deployment_file);
+  OpenSslVerifier verifier;
+  SignedManifestChecker checker(*root, verifier, options.product, options.hardware);
+  if (auto r = checker.init(); !r.ok()) {
+    log_line("trusted root %s does not parse (%u)", options.root_path.c_str(),
+             static_cast<unsigned>(r.error()));
+    return kExitFailure;
+  }
+  LinuxPlatform platform(options, decision->slot, version);
+  AgentConfig config;
+  config.backoff_seconds = std::min<std::uint32_t>(options.poll_seconds, 60);
+  config.full_checkpoint_bytes = 1024 * 1024;
+  std::vector<std::byte> workspace(kWorkspaceBytes);
+  Ports ports{flash, transport, platform, platform, platform, checker};
+  Agent agent(ports, layout, config, workspace);
+  agent.set_conditions(100, NetworkType::kEthernet);
+
+  std::unique_ptr<MqttWakeListener> mqtt;
+  if (!options.mqtt_host.empty()) {
+    HostResult<std::unique_ptr<MqttWakeListener>> started = MqttWakeListener::start(
+        options.mqtt_host, options.mqtt_port, options.device_id,
+        [](const std::string& why) {
+          log_line("woken: %s", why.c_str());
+          wake();
+        },
+        [](const std::string& line) { log_line("%s", line.c_str()); });
+    if (started.ok()) {
+      mqtt = std::move(*started);
+    } else {
+      log_line("%s; polling only", started.error().message.c_str());
+    }
+  }
+
+  CycleResult result = agent.on_boot(*decision);
+  log_cycle(result);
+  bool ran_cycle = false;
+  while (!g_stop.load()) {
+    if (result.next == CycleResult::Next::kReboot || platform.reboot_requested()) {
+      mqtt.reset();
+      return reboot_now(options, argv);
+    }
+    if (ran_cycle && options.once) break;
+    if (ran_cycle) {
+      http.close();  // no idle connection held through the sleep
+      const std::uint32_t sleep = std::min(result.sleep_seconds, options.poll_seconds);
+      if (sleep > 0) wait_for_wake(sleep);
+      if (g_stop.load()) break;
+    }
+    result = agent.run_cycle();
+    ran_cycle = true;
+    log_cycle(result);
+  }
+  log_line("stopping");
+  return kExitOk;
+}
+
+}  // namespace updraft::agent

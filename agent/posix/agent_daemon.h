@@ -1,0 +1,62 @@
+// updraft-agent: the portable agent as a Linux daemon (docs/agent-linux.md).
+// A/B slots are two files or block devices, the boot state and journal a small
+// state file (SlotFilesFlash); the device API is HTTP (HttpTransport).
+//
+// Reboot model: each start of run_daemon() plays the bootloader (BootLogic::boot())
+// before the agent runs. When the agent asks for a reboot (after an install, or to
+// leave an unhealthy trial), the daemon runs --on-reboot, then re-executes itself
+// (same PID, same arguments), so the next "boot" takes the trial slot. If exec
+// fails it exits with kExitRestartMe for its supervisor to start it again. A trial
+// that is killed before it confirms is reverted at the next start by the boot
+// logic, and the agent reports the rollback. Host only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "agent/posix/slot_files_flash.h"
+#include "core/host/error.h"
+
+namespace updraft::agent {
+
+// Exit codes of `updraft-agent run`.
+inline constexpr int kExitOk = 0;           // stopped by SIGTERM/SIGINT, or --once done
+inline constexpr int kExitFailure = 1;      // cannot open the slots, nothing bootable
+inline constexpr int kExitUsage = 2;        // bad arguments
+inline constexpr int kExitRestartMe = 75;   // a reboot is due but exec failed (EX_TEMPFAIL)
+
+struct ProvisionOptions {
+  SlotFilesFlash::Paths paths;
+  std::string image;  // the factory image, written into slot A
+  std::string version;
+  std::uint32_t security_counter = 0;
+  std::uint64_t slot_bytes = 0;  // size of slot files that do not exist yet
+};
+
+// Factory state: slot A holds the image and is the confirmed slot; the journal is
+// empty. Overwrites whatever the slots and state held.
+HostResult<void> provision(const ProvisionOptions& options);
+
+struct DaemonOptions {
+  SlotFilesFlash::Paths paths;
+  std::string server_host = "127.0.0.1";
+  std::uint16_t server_port = 8080;
+  std::string device_id;
+  std::string secret;
+  std::string root_path;  // the trusted root metadata (GET /api/v1/trust/root)
+  std::string product;
+  std::string hardware;
+  std::uint32_t poll_seconds = 3600;  // longest sleep between check-ins
+  std::string health_cmd;             // judges a trial boot: exit 0 = healthy
+  std::string current_link;           // symlink kept pointing at the running slot
+  std::string on_reboot;              // run before the daemon re-executes itself
+  std::string mqtt_host;              // empty: no MQTT, polling only
+  std::uint16_t mqtt_port = 1883;
+  bool once = false;  // boot, one cycle (and the reboot it asks for), then exit
+};
+
+// Runs until SIGTERM/SIGINT (or one cycle with `once`); `argv` is what to
+// re-execute for a reboot. Returns the process's exit code.
+int run_daemon(const DaemonOptions& options, char** argv);
+
+}  // namespace updraft::agent

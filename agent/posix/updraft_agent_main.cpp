@@ -1,0 +1,116 @@
+// updraft-agent: the device agent as a Linux daemon. `provision` writes the
+// factory image and boot state; `run` boots (plays the bootloader), then checks in,
+// updates, and confirms or rolls back trials. See docs/agent-linux.md.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+
+#include "agent/posix/agent_daemon.h"
+
+namespace {
+
+using namespace updraft;
+using namespace updraft::agent;
+
+// "host:port" (an http:// or mqtt:// prefix is tolerated); false if malformed.
+bool parse_endpoint(std::string text, std::string& host, std::uint16_t& port) {
+  if (const auto scheme = text.find("://"); scheme != std::string::npos) text.erase(0, scheme + 3);
+  while (!text.empty() && text.back() == '/') text.pop_back();
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  try {
+    const unsigned long value = std::stoul(text.substr(colon + 1));
+    if (value == 0 || value > 65535) return false;
+    port = static_cast<std::uint16_t>(value);
+  } catch (const std::exception&) {
+    return false;
+  }
+  host = text.substr(0, colon);
+  return true;
+}
+
+void add_slot_options(CLI::App& command, SlotFilesFlash::Paths& paths) {
+  command.add_option("--slot-a", paths.slot_a, "slot A: a file or block device")->required();
+  command.add_option("--slot-b", paths.slot_b, "slot B: a file or block device")->required();
+  command.add_option("--state", paths.state, "the boot state and journal file (16 KiB)")->required();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"updraft-agent: the Updraft device agent as a Linux daemon"};
+  app.require_subcommand(1);
+
+  ProvisionOptions p;
+  CLI::App* provision_cmd = app.add_subcommand("provision", "write the factory image into slot A");
+  add_slot_options(*provision_cmd, p.paths);
+  provision_cmd->add_option("--image", p.image, "the factory image")->required();
+  provision_cmd->add_option("--version", p.version, "its version, e.g. 1.0.0")->required();
+  provision_cmd->add_option("--security-counter", p.security_counter, "its anti-rollback counter")
+      ->required();
+  p.slot_bytes = 16 << 20;
+  provision_cmd
+      ->add_option("--slot-size", p.slot_bytes, "bytes per slot file to create (multiple of 4096)")
+      ->capture_default_str();
+
+  DaemonOptions d;
+  std::string server, mqtt, secret_file;
+  CLI::App* run_cmd = app.add_subcommand("run", "boot, then check in and update until stopped");
+  run_cmd->set_config("--config", "", "read options from this TOML/INI file");
+  add_slot_options(*run_cmd, d.paths);
+  run_cmd->add_option("--server", server, "updraftd as host:port")->required();
+  run_cmd->add_option("--device-id", d.device_id, "this device's id")->required();
+  auto* secret_opt = run_cmd->add_option("--secret", d.secret, "this device's secret");
+  auto* secret_file_opt =
+      run_cmd->add_option("--secret-file", secret_file, "read the secret from this file");
+  secret_opt->excludes(secret_file_opt);
+  run_cmd->add_option("--root", d.root_path, "trusted root metadata (GET /api/v1/trust/root)")
+      ->required();
+  run_cmd->add_option("--product", d.product, "product name, as registered")->required();
+  run_cmd->add_option("--hardware", d.hardware, "hardware id, as registered")->required();
+  run_cmd->add_option("--poll-seconds", d.poll_seconds, "longest sleep between check-ins")
+      ->capture_default_str();
+  run_cmd->add_option("--health-cmd", d.health_cmd, "judges a trial boot: exit 0 = healthy");
+  run_cmd->add_option("--current-link", d.current_link, "symlink kept at the running slot");
+  run_cmd->add_option("--on-reboot", d.on_reboot, "command run before the daemon re-executes");
+  run_cmd->add_option("--mqtt", mqtt, "MQTT broker host:port: wake on updraft/devices/<id>/wake");
+  run_cmd->add_flag("--once", d.once, "boot, one check-in cycle (and its reboot), then exit");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (provision_cmd->parsed()) {
+      if (auto r = provision(p); !r.ok()) {
+        std::fprintf(stderr, "updraft-agent: provision: %s\n", r.error().to_string().c_str());
+        return kExitFailure;
+      }
+      std::fprintf(stderr, "updraft-agent: provisioned slot A with %s (%s)\n", p.version.c_str(),
+                   p.image.c_str());
+      return kExitOk;
+    }
+    if (!parse_endpoint(server, d.server_host, d.server_port)) {
+      std::fprintf(stderr, "updraft-agent: --server: expected host:port, got \"%s\"\n",
+                   server.c_str());
+      return kExitUsage;
+    }
+    if (!mqtt.empty() && !parse_endpoint(mqtt, d.mqtt_host, d.mqtt_port)) {
+      std::fprintf(stderr, "updraft-agent: --mqtt: expected host:port, got \"%s\"\n", mqtt.c_str());
+      return kExitUsage;
+    }
+    if (!secret_file.empty()) {
+      std::ifstream in(secret_file);
+      if (!(in >> d.secret)) {
+        std::fprintf(stderr, "updraft-agent: cannot read the secret from %s\n", secret_file.c_str());
+        return kExitUsage;
+      }
+    }
+    if (d.secret.empty()) {
+      std::fprintf(stderr, "updraft-agent: --secret or --secret-file is required\n");
+      return kExitUsage;
+    }
+    if (d.poll_seconds == 0) d.poll_seconds = 1;
+    return run_daemon(d, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "updraft-agent: internal error: %s\n", e.what());
+    return kExitFailure;
+  }
+}
