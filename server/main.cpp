@@ -7,12 +7,14 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "server/api/routes.h"
 #include "server/http/http_server.h"
+#include "server/services/mqtt_wake.h"
 #include "server/storage/sqlite/sqlite_store.h"
 
 namespace {
@@ -33,6 +35,7 @@ struct Config {
   unsigned delta_workers = 1;
   std::uint64_t delta_cache_mb = 1024;
   unsigned tick_ms = 1000;
+  std::string mqtt;  // host:port of a broker for device wake-ups; empty: none
 };
 
 UnixTime wall_now() {
@@ -97,6 +100,18 @@ int run(const Config& config) {
   DeltaCache deltas(store, DeltaCache::Options{images, config.data_dir + "/artifacts/deltas",
                                                config.delta_workers, config.delta_cache_mb << 20});
   EventBus events;
+  if (!config.mqtt.empty()) {
+    const auto colon = config.mqtt.rfind(':');
+    const std::string host =
+        colon == std::string::npos ? config.mqtt : config.mqtt.substr(0, colon);
+    const int port = colon == std::string::npos ? 1883 : std::atoi(config.mqtt.c_str() + colon + 1);
+    if (port <= 0 || port > 65535)
+      return fail(Error(ErrorCode::kApiBadRequest, "--mqtt: expected host:port"));
+    HostResult<std::shared_ptr<MqttWake>> wake =
+        MqttWake::start(host, static_cast<std::uint16_t>(port));
+    if (!wake.ok()) return fail(wake.error());
+    events.subscribe(*wake);
+  }
   Metrics metrics;
   ReleaseService releases(store, *keys, images);
   CampaignService campaigns(store, events, deltas);
@@ -190,6 +205,8 @@ int main(int argc, char** argv) {
   app.add_option("--delta-cache-mb", config.delta_cache_mb, "disk budget for cached deltas")
       ->capture_default_str();
   app.add_option("--tick-ms", config.tick_ms, "campaign scheduler interval")->capture_default_str();
+  app.add_option("--mqtt", config.mqtt,
+                 "MQTT broker host:port: wake devices on updraft/devices/<id>/wake");
   CLI11_PARSE(app, argc, argv);
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     std::fprintf(stderr, "updraftd: --tls-cert and --tls-key go together\n");

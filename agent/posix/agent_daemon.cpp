@@ -73,8 +73,9 @@ bool wait_for_wake(std::uint32_t seconds) {
     const std::int64_t elapsed =
         (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1'000'000;
     if (elapsed >= static_cast<std::int64_t>(deadline_ms)) return false;
-    const int rc = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(
-                                     static_cast<std::int64_t>(deadline_ms) - elapsed, 60'000)));
+    const int rc = ::poll(&p, 1,
+                          static_cast<int>(std::min<std::int64_t>(
+                              static_cast<std::int64_t>(deadline_ms) - elapsed, 60'000)));
     if (rc > 0) {
       std::uint64_t count = 0;
       [[maybe_unused]] const ssize_t n = ::read(g_wake_fd, &count, sizeof count);
@@ -150,6 +151,10 @@ class LoggedTransport final : public Transport {
                static_cast<unsigned>(r.error()), inner_.last_error().c_str());
       return r;
     }
+    if (!answer.update_available && logged_offer_ != 0) {
+      log_line("checked in: up to date (server asks again in %u s)", answer.poll_seconds);
+      logged_offer_ = 0;
+    }
     if (answer.update_available && inner_.deployment() != logged_offer_) {
       log_line("update offered: deployment %lld, %s artifact of %u bytes",
                static_cast<long long>(inner_.deployment()),
@@ -195,16 +200,19 @@ class LinuxPlatform final : public BootControl, public Clock, public Random {
     if (options_.health_cmd.empty()) return true;
     const std::string& image = slot_ == 0 ? options_.paths.slot_a : options_.paths.slot_b;
     log_line("trial: running the health check: %s", options_.health_cmd.c_str());
-    const int status = run_command(options_.health_cmd, {"UPDRAFT_SLOT=" + std::string(slot_name(slot_)),
-                                                         "UPDRAFT_IMAGE=" + image,
-                                                         "UPDRAFT_VERSION=" + version_});
+    const int status =
+        run_command(options_.health_cmd, {"UPDRAFT_SLOT=" + std::string(slot_name(slot_)),
+                                          "UPDRAFT_IMAGE=" + image, "UPDRAFT_VERSION=" + version_});
     log_line("trial: health check exited %d: %s", status, status == 0 ? "healthy" : "unhealthy");
     return status == 0;
   }
-  std::uint64_t unix_seconds() const override { return static_cast<std::uint64_t>(std::time(nullptr)); }
+  std::uint64_t unix_seconds() const override {
+    return static_cast<std::uint64_t>(std::time(nullptr));
+  }
   std::uint64_t next() override {
     std::uint64_t value = 0;
-    if (::getrandom(&value, sizeof value, 0) != sizeof value) value ^= static_cast<std::uint64_t>(std::clock());
+    if (::getrandom(&value, sizeof value, 0) != sizeof value)
+      value ^= static_cast<std::uint64_t>(std::clock());
     return value;
   }
   bool reboot_requested() const { return reboot_requested_; }
@@ -225,13 +233,17 @@ int reboot_now(const DaemonOptions& options, char** argv) {
   log_line("reboot: re-executing to boot the new state");
   std::fflush(nullptr);
   ::execv("/proc/self/exe", argv);
-  log_line("reboot: exec failed (%s); exiting %d for the supervisor to restart", std::strerror(errno),
-           kExitRestartMe);
+  log_line("reboot: exec failed (%s); exiting %d for the supervisor to restart",
+           std::strerror(errno), kExitRestartMe);
   return kExitRestartMe;
 }
 
 void log_cycle(const CycleResult& r) {
-  if (r.error != ErrorCode::kOk) {
+  if (r.error == ErrorCode::kOk) return;
+  if (r.next == CycleResult::Next::kReboot) {
+    log_line("cycle stopped: %s (%u); rebooting", describe(r.error).data(),
+             static_cast<unsigned>(r.error));
+  } else {
     log_line("cycle stopped: %s (%u); next check-in in %u s", describe(r.error).data(),
              static_cast<unsigned>(r.error), r.sleep_seconds);
   }
@@ -246,9 +258,9 @@ HostResult<void> provision(const ProvisionOptions& o) {
   UPDRAFT_TRY_ASSIGN(std::unique_ptr<SlotFilesFlash> flash,
                      SlotFilesFlash::open(o.paths, o.slot_bytes));
   if (image.empty() || image.size() > flash->slot_bytes()) {
-    return Error(ErrorCode::kAgentImageTooLarge,
-                 o.image + " has " + std::to_string(image.size()) + " bytes; a slot holds " +
-                     std::to_string(flash->slot_bytes()));
+    return Error(ErrorCode::kAgentImageTooLarge, o.image + " has " + std::to_string(image.size()) +
+                                                     " bytes; a slot holds " +
+                                                     std::to_string(flash->slot_bytes()));
   }
   const FlashLayout& layout = flash->layout();
   if (auto r = flash->erase(layout.slot_offset[0], layout.slot_size); !r.ok())
@@ -305,7 +317,8 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   const std::string version = state.ok() ? state->slots[decision->slot].version.data() : "?";
   log_line("boot: slot %s, version %s%s", slot_name(decision->slot), version.c_str(),
            decision->trial ? " (trial: not confirmed yet)" : "");
-  const std::string& running_file = decision->slot == 0 ? options.paths.slot_a : options.paths.slot_b;
+  const std::string& running_file =
+      decision->slot == 0 ? options.paths.slot_a : options.paths.slot_b;
   if (!options.current_link.empty() && !update_link(options.current_link, running_file)) {
     log_line("cannot point %s at %s: %s", options.current_link.c_str(), running_file.c_str(),
              std::strerror(errno));

@@ -20,10 +20,10 @@
 namespace updraft::agent {
 
 // Exit codes of `updraft-agent run`.
-inline constexpr int kExitOk = 0;           // stopped by SIGTERM/SIGINT, or --once done
-inline constexpr int kExitFailure = 1;      // cannot open the slots, nothing bootable
-inline constexpr int kExitUsage = 2;        // bad arguments
-inline constexpr int kExitRestartMe = 75;   // a reboot is due but exec failed (EX_TEMPFAIL)
+inline constexpr int kExitOk = 0;          // stopped by SIGTERM/SIGINT, or --once done
+inline constexpr int kExitFailure = 1;     // cannot open the slots, nothing bootable
+inline constexpr int kExitUsage = 2;       // bad arguments
+inline constexpr int kExitRestartMe = 75;  // a reboot is due but exec failed (EX_TEMPFAIL)
 
 struct ProvisionOptions {
   SlotFilesFlash::Paths paths;

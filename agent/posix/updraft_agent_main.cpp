@@ -32,7 +32,8 @@ bool parse_endpoint(std::string text, std::string& host, std::uint16_t& port) {
 void add_slot_options(CLI::App& command, SlotFilesFlash::Paths& paths) {
   command.add_option("--slot-a", paths.slot_a, "slot A: a file or block device")->required();
   command.add_option("--slot-b", paths.slot_b, "slot B: a file or block device")->required();
-  command.add_option("--state", paths.state, "the boot state and journal file (16 KiB)")->required();
+  command.add_option("--state", paths.state, "the boot state and journal file (16 KiB)")
+      ->required();
 }
 
 }  // namespace
@@ -99,7 +100,8 @@ int main(int argc, char** argv) {
     if (!secret_file.empty()) {
       std::ifstream in(secret_file);
       if (!(in >> d.secret)) {
-        std::fprintf(stderr, "updraft-agent: cannot read the secret from %s\n", secret_file.c_str());
+        std::fprintf(stderr, "updraft-agent: cannot read the secret from %s\n",
+                     secret_file.c_str());
         return kExitUsage;
       }
     }

@@ -8,6 +8,7 @@
 #include "server/campaigns/campaign_validation.h"
 #include "server/campaigns/phases.h"
 #include "server/campaigns/targeting.h"
+#include "server/services/deployment_events.h"
 
 namespace updraft::server {
 namespace {
@@ -197,6 +198,10 @@ HostResult<Campaign> CampaignService::resume(CampaignId id, std::optional<double
   audit(actor, "campaign.resume", resumed,
         json{{"name", resumed.name}, {"failure_threshold", resumed.failure_threshold}}.dump(), now);
   publish(resumed);
+  // Devices released before the pause may have gone back to sleep: announce them again.
+  for (const Deployment& d : deployments) {
+    if (d.state == DeploymentState::kPending) publish_deployment(events_, d);
+  }
   UPDRAFT_TRY(tick_locked(resumed, now));
   return store_.campaign(id);
 }
@@ -288,6 +293,11 @@ HostResult<void> CampaignService::tick_locked(Campaign campaign, UnixTime now) {
             json{{"name", campaign.name}, {"reason", campaign.pause_reason}}.dump(), now);
     }
     if (decision.complete) audit("server", "campaign.complete", campaign, "", now);
+    // Each released device gets its own event: the console shows it pending and
+    // the MQTT wake-up tells that device to check in now.
+    for (const Deployment& d : deployments) {
+      if (release.contains(d.id)) publish_deployment(events_, d);
+    }
     if (decision.advance_to || decision.pause || decision.complete || !release.empty())
       publish(campaign);
     if (!decision.advance_to || campaign.state != CampaignState::kRunning) return {};

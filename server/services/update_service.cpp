@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/campaigns/campaign_planner.h"
+#include "server/services/deployment_events.h"
 
 namespace updraft::server {
 namespace {
@@ -15,15 +16,7 @@ bool is_deferral(int error) { return error >= 530 && error <= 539; }
 
 }  // namespace
 
-void UpdateService::publish(const Deployment& dep) {
-  events_.publish("deployment", json{{"id", dep.id.value},
-                                     {"campaign", dep.campaign.value},
-                                     {"device", dep.device.value},
-                                     {"state", state_name(dep.state)},
-                                     {"progress", dep.progress},
-                                     {"error", dep.error}}
-                                    .dump());
-}
+void UpdateService::publish(const Deployment& dep) { publish_deployment(events_, dep); }
 
 std::optional<DeploymentState> state_for_phase(const std::string& phase, int error) {
   if (phase == "downloading") return DeploymentState::kDownloading;

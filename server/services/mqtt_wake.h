@@ -1,0 +1,48 @@
+// Wakes devices over MQTT when a deployment is released for them (campaign start,
+// next phase, resume): on every "deployment" event in state "pending" it publishes
+//   topic   updraft/devices/<device-id>/wake
+//   payload {"deployment":N,"campaign":N}
+// (QoS 1, not retained). Subscribes to the EventBus like a console stream, so the
+// services know nothing about MQTT. Host only, libmosquitto; thread-safe.
+//
+// The broker is optional for correctness: if it is down, publishing fails with a
+// log line (at most one per reconnect) and libmosquitto's thread keeps
+// reconnecting; devices still poll.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/host/error.h"
+#include "server/http/message.h"
+
+struct mosquitto;
+
+namespace updraft::server {
+
+class MqttWake final : public http::EventSink {
+ public:
+  // Starts connecting to host:port in the background.
+  static HostResult<std::shared_ptr<MqttWake>> start(const std::string& host, std::uint16_t port);
+  ~MqttWake() override;
+
+  bool send(std::string_view type, std::string_view data) override;
+  bool closed() const override { return false; }
+
+  std::uint64_t published() const { return published_.load(); }
+
+ private:
+  MqttWake() = default;
+  static void on_connect(mosquitto* client, void* self, int rc);
+  static void on_disconnect(mosquitto* client, void* self, int rc);
+
+  mosquitto* client_ = nullptr;
+  std::string where_;
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> warned_{false};
+  std::atomic<std::uint64_t> published_{0};
+};
+
+}  // namespace updraft::server

@@ -1,0 +1,368 @@
+// updraft-agent as a Linux device runs it: real `updraft-agent` processes over
+// slot files in a temp dir, a real updraftd, and a real mosquitto broker, all on
+// loopback. Proves the MQTT wake (an agent that polls hourly updates within
+// seconds of a campaign start), the trial boot across re-exec, rollback on a
+// failed health check, and rollback after the trial process is killed.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/host/file.h"
+#include "delta/testing/test_images.h"
+#include "server/http/http_client.h"
+#include "tests/integration/updraftd_process.h"
+
+namespace updraft {
+namespace {
+
+using nlohmann::json;
+using server::http::HttpClient;
+using server::http::Method;
+using Bytes = std::vector<std::byte>;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint32_t kSlotBytes = 1 << 20;
+
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool accepts(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+template <typename Predicate>
+bool eventually(Predicate done, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 50) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+// A child process in its own process group (so a kill also ends what it spawned),
+// stdout and stderr appended to `log`.
+class Child {
+ public:
+  Child(std::vector<std::string> args, const std::string& log) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp(argv[0], argv.data());
+      std::_Exit(127);
+    }
+    ::setpgid(pid_, pid_);
+  }
+  ~Child() { end(SIGKILL); }
+  // Sends `signal` to the group and waits (bounded); returns the exit status.
+  int end(int signal) {
+    if (pid_ <= 0) return status_;
+    ::kill(-pid_, signal);
+    int status = 0;
+    for (int i = 0; i < 400; ++i) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) break;
+      if (i == 399) {
+        ::kill(-pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ::kill(-pid_, SIGKILL);  // anything it left behind in its group
+    pid_ = -1;
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return status_;
+  }
+  // Waits (bounded) for the process to exit by itself.
+  int wait(int timeout_ms) {
+    int status = 0;
+    for (int waited = 0; waited < timeout_ms; waited += 25) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return end(SIGKILL);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+class AgentDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "updraft-agentd-XXXXXX").string();
+    dir_ = ::mkdtemp(pattern.data());
+    mqtt_port_ = free_port();
+    std::ofstream(dir_ + "/mosquitto.conf")
+        << "listener " << mqtt_port_ << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
+    broker_ =
+        std::make_unique<Child>(std::vector<std::string>{MOSQUITTO, "-c", dir_ + "/mosquitto.conf"},
+                                dir_ + "/mosquitto.log");
+    ASSERT_TRUE(eventually([&] { return accepts(mqtt_port_); }, 5000))
+        << slurp(dir_ + "/mosquitto.log");
+    server_ = std::make_unique<testing::UpdraftdProcess>(
+        dir_ + "/server",
+        std::vector<std::string>{"--mqtt", "127.0.0.1:" + std::to_string(mqtt_port_),
+                                 "--active-poll-seconds", "2"});
+    ASSERT_TRUE(server_->started()) << slurp(dir_ + "/server/updraftd.log");
+    token_ = server_->admin_token();
+
+    v1_ = test_images::firmware_like(200'000, 21);
+    v2_ = test_images::spread_changes(v1_, 300, 700, 22);
+    admin(Method::kPost, "/api/v1/products",
+          json{{"name", "gateway"}, {"profile", "linux"}, {"slot_size", kSlotBytes}}.dump(), 201);
+    upload("1.0.0", 1, v1_);
+    release_ = upload("2.0.0", 2, v2_);
+    admin(Method::kPost, "/api/v1/devices",
+          json{{"id", "gw-1"}, {"product", "gateway"}, {"hardware", "pi-4"}, {"secret", kSecret}}
+              .dump(),
+          201);
+    HttpClient client("127.0.0.1", server_->port());
+    auto root = client.request(Method::kGet, "/api/v1/trust/root");
+    ASSERT_TRUE(root.ok() && root->status == 200);
+    std::ofstream(dir_ + "/root.json", std::ios::binary) << root->body;
+    ASSERT_TRUE(write_file_atomic(dir_ + "/v1.img", v1_).ok());
+
+    Child provision(
+        {UPDRAFT_AGENT, "provision", "--image", dir_ + "/v1.img", "--version", "1.0.0",
+         "--security-counter", "1", "--slot-size", std::to_string(kSlotBytes), "--slot-a",
+         dir_ + "/a.img", "--slot-b", dir_ + "/b.img", "--state", dir_ + "/state"},
+        dir_ + "/provision.log");
+    ASSERT_EQ(provision.wait(10'000), 0) << slurp(dir_ + "/provision.log");
+  }
+
+  void TearDown() override {
+    agent_.reset();
+    server_.reset();
+    broker_.reset();
+    if (!HasFailure() && !std::getenv("UPDRAFT_KEEP_TEST_DIR")) std::filesystem::remove_all(dir_);
+  }
+
+  json admin(Method method, const std::string& target, const std::string& body, int status) {
+    HttpClient client("127.0.0.1", server_->port());
+    auto r = client.request(method, target, {{"authorization", "Bearer " + token_}}, body);
+    EXPECT_TRUE(r.ok());
+    if (!r.ok()) return json();
+    EXPECT_EQ(r->status, status) << target << ": " << r->body;
+    return json::parse(r->body, nullptr, false);
+  }
+  int upload(const char* version, int counter, const Bytes& image) {
+    return admin(Method::kPost,
+                 std::string("/api/v1/releases?product=gateway&hardware=pi-4&version=") + version +
+                     "&security_counter=" + std::to_string(counter),
+                 std::string(reinterpret_cast<const char*>(image.data()), image.size()), 201)
+        .value("id", 0);
+  }
+
+  void start_agent(std::vector<std::string> extra, const std::string& poll_seconds = "3600") {
+    std::vector<std::string> args = {
+        UPDRAFT_AGENT,    "run",
+        "--server",       "127.0.0.1:" + std::to_string(server_->port()),
+        "--device-id",    "gw-1",
+        "--secret",       kSecret,
+        "--root",         dir_ + "/root.json",
+        "--product",      "gateway",
+        "--hardware",     "pi-4",
+        "--slot-a",       dir_ + "/a.img",
+        "--slot-b",       dir_ + "/b.img",
+        "--state",        dir_ + "/state",
+        "--current-link", dir_ + "/current",
+        "--poll-seconds", poll_seconds,
+        "--mqtt",         "127.0.0.1:" + std::to_string(mqtt_port_)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    agent_ = std::make_unique<Child>(args, log_path());
+  }
+  std::string log_path() const { return dir_ + "/agent.log"; }
+  std::string log() const { return slurp(log_path()); }
+  bool log_has(const std::string& text, int timeout_ms) {
+    return eventually([&] { return log().find(text) != std::string::npos; }, timeout_ms);
+  }
+  std::size_t count_in_log(const std::string& text) const {
+    const std::string all = log();
+    std::size_t n = 0;
+    for (auto at = all.find(text); at != std::string::npos; at = all.find(text, at + 1)) ++n;
+    return n;
+  }
+
+  // The agent is subscribed and has checked in once (the server knows its image).
+  void wait_until_idle() {
+    ASSERT_TRUE(log_has("mqtt: subscribed to updraft/devices/gw-1/wake", 10'000)) << log();
+    ASSERT_TRUE(log_has("checked in: up to date", 10'000)) << log();
+  }
+
+  int start_campaign() {
+    const int campaign =
+        admin(Method::kPost, "/api/v1/campaigns",
+              json{{"name", "2.0"}, {"release", release_}, {"phases", {{{"percent", 100}}}}}.dump(),
+              201)
+            .value("id", 0);
+    admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(campaign) + "/start", "", 200);
+    return campaign;
+  }
+  json deployment(int campaign) {
+    const json list = admin(
+        Method::kGet, "/api/v1/campaigns/" + std::to_string(campaign) + "/deployments", "", 200);
+    if (!list.contains("deployments") || list["deployments"].empty()) return json::object();
+    return list["deployments"][0];
+  }
+  bool deployment_reaches(int campaign, const std::string& state, int timeout_ms) {
+    return eventually([&] { return deployment(campaign).value("state", "") == state; }, timeout_ms);
+  }
+
+  bool slot_holds(const std::string& file, const Bytes& image) {
+    HostResult<Bytes> bytes = read_file(file);
+    return bytes.ok() && bytes->size() >= image.size() &&
+           std::equal(image.begin(), image.end(), bytes->begin());
+  }
+  std::string current_target() const {
+    std::error_code ec;
+    return std::filesystem::read_symlink(dir_ + "/current", ec).string();
+  }
+
+  static constexpr const char* kSecret = "gw-1-secret-0123456789abcdef";
+  std::string dir_;
+  std::uint16_t mqtt_port_ = 0;
+  std::unique_ptr<Child> broker_;
+  std::unique_ptr<testing::UpdraftdProcess> server_;
+  std::unique_ptr<Child> agent_;
+  std::string token_;
+  Bytes v1_, v2_;
+  int release_ = 0;
+};
+
+TEST_F(AgentDaemonTest, MqttWakeUpdatesAnHourlyPollerWithinSecondsAndItRunsTheNewSlot) {
+  start_agent({});
+  ASSERT_NO_FATAL_FAILURE(wait_until_idle());
+  EXPECT_EQ(current_target(), dir_ + "/a.img");
+
+  const auto started = Clock::now();
+  const int campaign = start_campaign();
+  ASSERT_TRUE(deployment_reaches(campaign, "succeeded", 30'000))
+      << deployment(campaign).dump() << "\n"
+      << log();
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::printf("campaign start -> deployment succeeded: %.2f s (agent polls every 3600 s)\n",
+              seconds);
+  EXPECT_LT(seconds, 20.0) << "only the MQTT wake can explain an update this soon";
+
+  EXPECT_NE(log().find("woken: mqtt wake"), std::string::npos) << log();
+  EXPECT_NE(log().find("boot: slot B, version 2.0.0 (trial"), std::string::npos) << log();
+  EXPECT_TRUE(slot_holds(dir_ + "/b.img", v2_));
+  EXPECT_TRUE(slot_holds(dir_ + "/a.img", v1_)) << "the old slot stays for the next rollback";
+  EXPECT_EQ(current_target(), dir_ + "/b.img");
+  EXPECT_EQ(deployment(campaign).value("error", -1), 0);
+  EXPECT_EQ(agent_->end(SIGTERM), 0) << log();
+  EXPECT_NE(log().find("updraft-agent: stopping"), std::string::npos);
+
+  // A restart boots the confirmed slot, not a trial.
+  start_agent({"--once"});
+  EXPECT_EQ(agent_->wait(20'000), 0) << log();
+  EXPECT_NE(log().rfind("boot: slot B, version 2.0.0\n"), std::string::npos) << log();
+}
+
+// The broker is optional: with it gone, updraftd still starts the campaign and
+// the agent finds the update at its next poll.
+TEST_F(AgentDaemonTest, WithTheBrokerDownTheServerWorksAndPollingStillUpdates) {
+  start_agent({}, "3");
+  ASSERT_NO_FATAL_FAILURE(wait_until_idle());
+  broker_->end(SIGKILL);
+  ASSERT_TRUE(log_has("mqtt: connection lost", 5'000)) << log();
+
+  const auto started = Clock::now();
+  const int campaign = start_campaign();
+  ASSERT_TRUE(deployment_reaches(campaign, "succeeded", 30'000))
+      << deployment(campaign).dump() << "\n"
+      << log();
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::printf("campaign start -> deployment succeeded by polling every 3 s: %.2f s\n", seconds);
+  EXPECT_EQ(log().find("woken: mqtt wake"), std::string::npos) << log();
+  EXPECT_EQ(current_target(), dir_ + "/b.img");
+  EXPECT_TRUE(slot_holds(dir_ + "/b.img", v2_));
+  EXPECT_NE(slurp(dir_ + "/server/updraftd.log").find("devices will poll"), std::string::npos);
+  EXPECT_EQ(agent_->end(SIGTERM), 0) << log();
+}
+
+TEST_F(AgentDaemonTest, FailedHealthCheckRollsBackAndTheServerSaysWhy) {
+  start_agent({"--health-cmd", "test \"$UPDRAFT_VERSION\" != 2.0.0"});
+  ASSERT_NO_FATAL_FAILURE(wait_until_idle());
+  const int campaign = start_campaign();
+  ASSERT_TRUE(deployment_reaches(campaign, "rolled_back", 30'000))
+      << deployment(campaign).dump() << "\n"
+      << log();
+  EXPECT_EQ(deployment(campaign).value("error", 0), 521) << "AGENT_HEALTH_CHECK_FAILED";
+  // The re-executed daemon boots the old slot again, and stays there.
+  ASSERT_TRUE(log_has("boot: slot A, version 1.0.0\n", 10'000)) << log();
+  ASSERT_TRUE(eventually([&] { return count_in_log("checked in: up to date") >= 2; }, 10'000))
+      << log();
+  EXPECT_EQ(count_in_log("trial: health check exited"), 1u) << "the trial runs once\n" << log();
+  EXPECT_EQ(current_target(), dir_ + "/a.img");
+  EXPECT_TRUE(slot_holds(dir_ + "/a.img", v1_));
+  EXPECT_EQ(agent_->end(SIGTERM), 0) << log();
+}
+
+TEST_F(AgentDaemonTest, TrialKilledBeforeConfirmingIsRevertedAtTheNextStartAndReported) {
+  // A health check that hangs: the trial never confirms.
+  start_agent({"--health-cmd", "sleep 120"});
+  ASSERT_NO_FATAL_FAILURE(wait_until_idle());
+  const int campaign = start_campaign();
+  ASSERT_TRUE(log_has("trial: running the health check", 30'000)) << log();
+  EXPECT_EQ(current_target(), dir_ + "/b.img") << "the trial runs from slot B";
+  EXPECT_EQ(agent_->end(SIGKILL), 128 + SIGKILL);
+  EXPECT_EQ(deployment(campaign).value("state", ""), "rebooting");
+
+  start_agent({});
+  ASSERT_TRUE(deployment_reaches(campaign, "rolled_back", 20'000))
+      << deployment(campaign).dump() << "\n"
+      << log();
+  EXPECT_EQ(deployment(campaign).value("error", 0), 520) << "AGENT_TRIAL_FAILED";
+  ASSERT_TRUE(log_has("boot: slot A, version 1.0.0\n", 5'000)) << log();
+  EXPECT_EQ(current_target(), dir_ + "/a.img");
+  EXPECT_TRUE(slot_holds(dir_ + "/a.img", v1_));
+  EXPECT_EQ(agent_->end(SIGTERM), 0) << log();
+}
+
+}  // namespace
+}  // namespace updraft
