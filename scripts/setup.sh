@@ -10,6 +10,8 @@ packages=(
   libdivsufsort-dev libzstd-dev zstd liblzma-dev xz-utils
   # crypto, storage, server, cli
   libssl-dev libsqlite3-dev sqlite3 libboost-dev nlohmann-json3-dev libcli11-dev
+  # MQTT wake-up: client library (updraftd, updraft-agent) and the broker (tests)
+  libmosquitto-dev mosquitto
   # server: time zones for maintenance windows
   libhowardhinnant-date-dev tzdata
   # tests and benchmarks
