@@ -113,27 +113,33 @@ bool update_link(const std::string& link, const std::string& target) {
   return ::rename(temp.c_str(), link.c_str()) == 0;
 }
 
-// The host's Flash, which turns a stop request into a power cut at the next
-// operation: the operation in progress finishes, the journal covers the rest.
+// The host's Flash, which turns a stop request during an update cycle into a
+// power cut at the next operation: the operation in progress finishes, and the
+// journal covers the rest. Outside a cycle (booting, confirming a trial) a stop
+// waits for the step to end, so SIGTERM alone never costs a healthy trial.
 class StoppableFlash final : public Flash {
  public:
   explicit StoppableFlash(Flash& inner) : inner_(inner) {}
+  void arm(bool armed) { armed_ = armed; }
   FlashGeometry geometry() const override { return inner_.geometry(); }
   Result<void> read(std::uint32_t offset, MutableByteView out) override {
-    if (g_stop.load()) return ErrorCode::kFlashPowerLost;
+    if (stopping()) return ErrorCode::kFlashPowerLost;
     return inner_.read(offset, out);
   }
   Result<void> write(std::uint32_t offset, ByteView data) override {
-    if (g_stop.load()) return ErrorCode::kFlashPowerLost;
+    if (stopping()) return ErrorCode::kFlashPowerLost;
     return inner_.write(offset, data);
   }
   Result<void> erase(std::uint32_t offset, std::uint32_t length) override {
-    if (g_stop.load()) return ErrorCode::kFlashPowerLost;
+    if (stopping()) return ErrorCode::kFlashPowerLost;
     return inner_.erase(offset, length);
   }
 
  private:
+  bool stopping() const { return armed_ && g_stop.load(); }
+
   Flash& inner_;
+  bool armed_ = false;
 };
 
 // The HTTP transport with a log line per state change, and the offer it reports
@@ -263,7 +269,11 @@ HostResult<void> provision(const ProvisionOptions& o) {
                                                      std::to_string(flash->slot_bytes()));
   }
   const FlashLayout& layout = flash->layout();
-  if (auto r = flash->erase(layout.slot_offset[0], layout.slot_size); !r.ok())
+  // Only the sectors the image covers: the agent erases each sector before it
+  // writes one, so the rest of a (possibly large) partition may hold anything.
+  const std::uint32_t sector = SlotFilesFlash::kSectorSize;
+  const auto span = static_cast<std::uint32_t>((image.size() + sector - 1) / sector * sector);
+  if (auto r = flash->erase(layout.slot_offset[0], span); !r.ok())
     return Error(r.error(), "erasing slot A");
   if (auto r = flash->write(layout.slot_offset[0], image); !r.ok())
     return Error(r.error(), "writing the image into slot A");
@@ -375,6 +385,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   while (!g_stop.load()) {
     if (result.next == CycleResult::Next::kReboot || platform.reboot_requested()) {
       mqtt.reset();
+      http.close();  // its socket would outlive exec
       return reboot_now(options, argv);
     }
     if (ran_cycle && options.once) break;
@@ -384,7 +395,9 @@ int run_daemon(const DaemonOptions& options, char** argv) {
       if (sleep > 0) wait_for_wake(sleep);
       if (g_stop.load()) break;
     }
+    flash.arm(true);
     result = agent.run_cycle();
+    flash.arm(false);
     ran_cycle = true;
     log_cycle(result);
   }

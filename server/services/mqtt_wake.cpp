@@ -42,7 +42,6 @@ void MqttWake::on_connect(mosquitto*, void* opaque, int rc) {
                  mosquitto_connack_string(rc));
     return;
   }
-  self->connected_ = true;
   self->warned_ = false;
   std::printf("updraftd: mqtt connected to %s\n", self->where_.c_str());
   std::fflush(stdout);
@@ -50,7 +49,6 @@ void MqttWake::on_connect(mosquitto*, void* opaque, int rc) {
 
 void MqttWake::on_disconnect(mosquitto*, void* opaque, int rc) {
   auto* self = static_cast<MqttWake*>(opaque);
-  self->connected_ = false;
   if (rc != 0) {
     std::fprintf(stderr, "updraftd: mqtt connection to %s lost; reconnecting\n",
                  self->where_.c_str());
@@ -70,9 +68,7 @@ bool MqttWake::send(std::string_view type, std::string_view data) {
           .dump();
   const int rc = mosquitto_publish(client_, nullptr, topic.c_str(),
                                    static_cast<int>(payload.size()), payload.data(), 1, false);
-  if (rc == MOSQ_ERR_SUCCESS) {
-    published_.fetch_add(1);
-  } else if (!warned_.exchange(true)) {
+  if (rc != MOSQ_ERR_SUCCESS && !warned_.exchange(true)) {
     std::fprintf(stderr, "updraftd: mqtt wake for %s not sent (%s); devices will poll\n",
                  device.c_str(), mosquitto_strerror(rc));
   }

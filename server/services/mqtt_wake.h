@@ -31,8 +31,6 @@ class MqttWake final : public http::EventSink {
   bool send(std::string_view type, std::string_view data) override;
   bool closed() const override { return false; }
 
-  std::uint64_t published() const { return published_.load(); }
-
  private:
   MqttWake() = default;
   static void on_connect(mosquitto* client, void* self, int rc);
@@ -40,9 +38,7 @@ class MqttWake final : public http::EventSink {
 
   mosquitto* client_ = nullptr;
   std::string where_;
-  std::atomic<bool> connected_{false};
   std::atomic<bool> warned_{false};
-  std::atomic<std::uint64_t> published_{0};
 };
 
 }  // namespace updraft::server
