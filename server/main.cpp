@@ -7,7 +7,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -101,14 +100,7 @@ int run(const Config& config) {
                                                config.delta_workers, config.delta_cache_mb << 20});
   EventBus events;
   if (!config.mqtt.empty()) {
-    const auto colon = config.mqtt.rfind(':');
-    const std::string host =
-        colon == std::string::npos ? config.mqtt : config.mqtt.substr(0, colon);
-    const int port = colon == std::string::npos ? 1883 : std::atoi(config.mqtt.c_str() + colon + 1);
-    if (port <= 0 || port > 65535)
-      return fail(Error(ErrorCode::kApiBadRequest, "--mqtt: expected host:port"));
-    HostResult<std::shared_ptr<MqttWake>> wake =
-        MqttWake::start(host, static_cast<std::uint16_t>(port));
+    HostResult<std::shared_ptr<MqttWake>> wake = MqttWake::start(config.mqtt);
     if (!wake.ok()) return fail(wake.error());
     events.subscribe(*wake);
   }

@@ -36,15 +36,16 @@ HostResult<std::unique_ptr<MqttWakeListener>> MqttWakeListener::start(const std:
   mosquitto_subscribe_callback_set(self->client_, &MqttWakeListener::on_subscribe);
   mosquitto_message_callback_set(self->client_, &MqttWakeListener::on_message);
   mosquitto_reconnect_delay_set(self->client_, 1, 30, true);
-  // connect_async fails only for bad arguments; an absent broker is retried by the loop.
-  int rc = mosquitto_connect_async(self->client_, host.c_str(), port, 30);
+  // The loop thread starts first: libmosquitto 2.0 retries a first connection
+  // that failed (broker down) only if its thread is already running then.
+  int rc = mosquitto_loop_start(self->client_);
+  if (rc != MOSQ_ERR_SUCCESS)
+    return Error(ErrorCode::kTransportFailed, std::string("mqtt: ") + mosquitto_strerror(rc));
+  rc = mosquitto_connect_async(self->client_, host.c_str(), port, 30);
   if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO) {
     return Error(ErrorCode::kTransportFailed,
                  "mqtt: cannot connect to " + host + ": " + mosquitto_strerror(rc));
   }
-  rc = mosquitto_loop_start(self->client_);
-  if (rc != MOSQ_ERR_SUCCESS)
-    return Error(ErrorCode::kTransportFailed, std::string("mqtt: ") + mosquitto_strerror(rc));
   return self;
 }
 
@@ -69,7 +70,7 @@ void MqttWakeListener::on_connect(mosquitto* client, void* opaque, int rc) {
 
 void MqttWakeListener::on_disconnect(mosquitto*, void* opaque, int rc) {
   auto* self = static_cast<MqttWakeListener*>(opaque);
-  if (rc != 0) self->log_("mqtt: connection lost; reconnecting (polling meanwhile)");
+  if (rc != 0) self->log_("mqtt: not connected; retrying (polling meanwhile)");
 }
 
 void MqttWakeListener::on_subscribe(mosquitto*, void* opaque, int, int, const int*) {

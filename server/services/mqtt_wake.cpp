@@ -3,12 +3,19 @@
 #include <mosquitto.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
 namespace updraft::server {
 
-HostResult<std::shared_ptr<MqttWake>> MqttWake::start(const std::string& host, std::uint16_t port) {
+HostResult<std::shared_ptr<MqttWake>> MqttWake::start(const std::string& endpoint) {
+  const auto colon = endpoint.rfind(':');
+  const std::string host = endpoint.substr(0, colon);
+  const int port = colon == std::string::npos ? 1883 : std::atoi(endpoint.c_str() + colon + 1);
+  if (host.empty() || port <= 0 || port > 65535)
+    return Error(ErrorCode::kInvalidArgument,
+                 "--mqtt: expected host:port, got \"" + endpoint + "\"");
   static std::once_flag init;
   std::call_once(init, [] { mosquitto_lib_init(); });
   std::shared_ptr<MqttWake> self(new MqttWake());
@@ -18,13 +25,14 @@ HostResult<std::shared_ptr<MqttWake>> MqttWake::start(const std::string& host, s
   mosquitto_connect_callback_set(self->client_, &MqttWake::on_connect);
   mosquitto_disconnect_callback_set(self->client_, &MqttWake::on_disconnect);
   mosquitto_reconnect_delay_set(self->client_, 1, 30, true);
-  // An unreachable broker is not fatal: the loop thread retries.
-  int rc = mosquitto_connect_async(self->client_, host.c_str(), port, 30);
-  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO)
-    return Error(ErrorCode::kInternal, "mqtt: " + self->where_ + ": " + mosquitto_strerror(rc));
-  rc = mosquitto_loop_start(self->client_);
+  // The loop thread starts first: libmosquitto 2.0 retries a first connection
+  // that failed only if its thread is already running when it fails.
+  int rc = mosquitto_loop_start(self->client_);
   if (rc != MOSQ_ERR_SUCCESS)
     return Error(ErrorCode::kInternal, std::string("mqtt: ") + mosquitto_strerror(rc));
+  rc = mosquitto_connect_async(self->client_, host.c_str(), port, 30);
+  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO)
+    return Error(ErrorCode::kInternal, "mqtt: " + self->where_ + ": " + mosquitto_strerror(rc));
   return self;
 }
 
@@ -50,8 +58,7 @@ void MqttWake::on_connect(mosquitto*, void* opaque, int rc) {
 void MqttWake::on_disconnect(mosquitto*, void* opaque, int rc) {
   auto* self = static_cast<MqttWake*>(opaque);
   if (rc != 0) {
-    std::fprintf(stderr, "updraftd: mqtt connection to %s lost; reconnecting\n",
-                 self->where_.c_str());
+    std::fprintf(stderr, "updraftd: mqtt: not connected to %s; retrying\n", self->where_.c_str());
   }
 }
 
@@ -69,7 +76,7 @@ bool MqttWake::send(std::string_view type, std::string_view data) {
   const int rc = mosquitto_publish(client_, nullptr, topic.c_str(),
                                    static_cast<int>(payload.size()), payload.data(), 1, false);
   if (rc != MOSQ_ERR_SUCCESS && !warned_.exchange(true)) {
-    std::fprintf(stderr, "updraftd: mqtt wake for %s not sent (%s); devices will poll\n",
+    std::fprintf(stderr, "updraftd: mqtt wake for %s not sent now (%s); devices poll meanwhile\n",
                  device.c_str(), mosquitto_strerror(rc));
   }
   return true;  // never dropped from the bus: the broker may come back

@@ -24,8 +24,9 @@ namespace updraft::server {
 
 class MqttWake final : public http::EventSink {
  public:
-  // Starts connecting to host:port in the background.
-  static HostResult<std::shared_ptr<MqttWake>> start(const std::string& host, std::uint16_t port);
+  // Starts connecting to `endpoint` ("host:port", or "host" for 1883) in the
+  // background; kInvalidArgument for a malformed endpoint.
+  static HostResult<std::shared_ptr<MqttWake>> start(const std::string& endpoint);
   ~MqttWake() override;
 
   bool send(std::string_view type, std::string_view data) override;
