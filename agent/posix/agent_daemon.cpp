@@ -172,6 +172,8 @@ class LoggedTransport final : public Transport {
   }
   Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
                             MutableByteView out) override {
+    if (!fetched_ && offset > 0) log_line("download resumes at byte %u (journal)", offset);
+    fetched_ = true;
     return inner_.fetch(artifact, offset, out);
   }
   Result<void> report(const Report& report) override {
@@ -191,6 +193,7 @@ class LoggedTransport final : public Transport {
   HttpTransport& inner_;
   std::string deployment_file_;
   std::int64_t logged_offer_ = -1;
+  bool fetched_ = false;
   Phase last_phase_{};
   std::uint16_t last_error_ = 0xFFFF;
 };
@@ -399,7 +402,11 @@ int run_daemon(const DaemonOptions& options, char** argv) {
     result = agent.run_cycle();
     flash.arm(false);
     ran_cycle = true;
-    log_cycle(result);
+    if (g_stop.load() && result.error == ErrorCode::kFlashPowerLost) {
+      log_line("update cycle cut short by the stop signal; the journal resumes it");
+    } else {
+      log_cycle(result);
+    }
   }
   log_line("stopping");
   return kExitOk;

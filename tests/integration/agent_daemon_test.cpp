@@ -32,7 +32,7 @@ using server::http::Method;
 using Bytes = std::vector<std::byte>;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint32_t kSlotBytes = 1 << 20;
+constexpr std::uint32_t kSlotBytes = 16 << 20;
 
 std::uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -164,10 +164,14 @@ class AgentDaemonTest : public ::testing::Test {
     auto root = client.request(Method::kGet, "/api/v1/trust/root");
     ASSERT_TRUE(root.ok() && root->status == 200);
     std::ofstream(dir_ + "/root.json", std::ios::binary) << root->body;
-    ASSERT_TRUE(write_file_atomic(dir_ + "/v1.img", v1_).ok());
+    ASSERT_NO_FATAL_FAILURE(provision(v1_, "1.0.0"));
+  }
 
+  // Factory state: `image` in slot A as `version`.
+  void provision(const Bytes& image, const std::string& version) {
+    ASSERT_TRUE(write_file_atomic(dir_ + "/factory.img", image).ok());
     Child provision(
-        {UPDRAFT_AGENT, "provision", "--image", dir_ + "/v1.img", "--version", "1.0.0",
+        {UPDRAFT_AGENT, "provision", "--image", dir_ + "/factory.img", "--version", version,
          "--security-counter", "1", "--slot-size", std::to_string(kSlotBytes), "--slot-a",
          dir_ + "/a.img", "--slot-b", dir_ + "/b.img", "--state", dir_ + "/state"},
         dir_ + "/provision.log");
@@ -233,10 +237,12 @@ class AgentDaemonTest : public ::testing::Test {
     ASSERT_TRUE(log_has("checked in: up to date", 10'000)) << log();
   }
 
-  int start_campaign() {
+  int start_campaign(int release = 0) {
+    if (release == 0) release = release_;
     const int campaign =
         admin(Method::kPost, "/api/v1/campaigns",
-              json{{"name", "2.0"}, {"release", release_}, {"phases", {{{"percent", 100}}}}}.dump(),
+              json{{"name", "rollout"}, {"release", release}, {"phases", {{{"percent", 100}}}}}
+                  .dump(),
               201)
             .value("id", 0);
     admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(campaign) + "/start", "", 200);
@@ -337,6 +343,37 @@ TEST_F(AgentDaemonTest, WithTheBrokerDownTheServerWorksAndPollingStillUpdates) {
       },
       40'000))
       << slurp(server_log);
+  EXPECT_EQ(agent_->end(SIGTERM), 0) << log();
+}
+
+// SIGTERM in the middle of a 12 MiB full-image download (the factory image is
+// unknown to the server, so no delta): the daemon stops at once with exit 0, and
+// the next start resumes from the journal and finishes the update.
+TEST_F(AgentDaemonTest, SigtermDuringADownloadStopsCleanlyAndTheNextStartFinishes) {
+  ASSERT_NO_FATAL_FAILURE(provision(test_images::random_bytes(100'000, 31), "0.9.0"));
+  const Bytes big = test_images::random_bytes(12 << 20, 32);
+  const int release = upload("3.0.0", 3, big);
+  start_agent({});
+  ASSERT_NO_FATAL_FAILURE(wait_until_idle());
+  const auto started = Clock::now();
+  const int campaign = start_campaign(release);
+  ASSERT_TRUE(log_has("downloading to 3.0.0", 20'000)) << log();
+  EXPECT_EQ(agent_->end(SIGTERM), 0) << log();
+  const bool cut = log().find("cut short by the stop signal") != std::string::npos;
+  std::printf("SIGTERM %s the download\n", cut ? "interrupted" : "came after");
+  EXPECT_NE(log().find("updraft-agent: stopping"), std::string::npos) << log();
+
+  start_agent({});
+  ASSERT_TRUE(deployment_reaches(campaign, "succeeded", 60'000))
+      << deployment(campaign).dump() << "\n"
+      << log();
+  if (const auto at = log().find("download resumes at byte"); at != std::string::npos)
+    std::printf("%s\n", log().substr(at, log().find('\n', at) - at).c_str());
+  std::printf("12 MiB full image, with a stop and restart: %.2f s\n",
+              std::chrono::duration<double>(Clock::now() - started).count());
+  EXPECT_EQ(deployment(campaign).value("artifact_kind", ""), "full");
+  EXPECT_TRUE(slot_holds(dir_ + "/b.img", big));
+  EXPECT_EQ(current_target(), dir_ + "/b.img");
   EXPECT_EQ(agent_->end(SIGTERM), 0) << log();
 }
 
