@@ -166,7 +166,9 @@ class LoggedTransport final : public Transport {
                static_cast<long long>(inner_.deployment()),
                answer.kind == ArtifactKind::kDelta ? "delta" : "full", answer.artifact_size);
       logged_offer_ = inner_.deployment();
-      std::ofstream(deployment_file_) << inner_.deployment() << "\n";
+      const std::string text = std::to_string(inner_.deployment()) + "\n";
+      if (!write_file_atomic(deployment_file_, as_bytes_view(text.data(), text.size())).ok())
+        log_line("cannot write %s", deployment_file_.c_str());
     }
     return r;
   }
