@@ -38,9 +38,18 @@ function list(text: string): string[] {
   return text.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
+function releaseLabel(r: Release | undefined, id: number): string {
+  return r ? `${r.product} ${r.version}` : `#${id}`;
+}
+
 export function campaignsView(preselectRelease?: number): View {
   const body = h("div");
+  let releases = new Map<number, Release>();
   const refresh = async () => {
+    if (releases.size === 0) {
+      const list = await api<{ releases: Release[] }>("GET", "/releases");
+      releases = new Map(list.releases.map((r) => [r.id, r]));
+    }
     const { campaigns } = await api<{ campaigns: Campaign[] }>("GET", "/campaigns");
     campaigns.sort((a, b) => b.id - a.id);
     clear(
@@ -53,7 +62,7 @@ export function campaignsView(preselectRelease?: number): View {
             `campaign-row-${c.id}`,
             c.id,
             h("a", { href: `#/campaigns/${c.id}`, "data-testid": `campaign-link-${c.id}` }, c.name),
-            c.release,
+            releaseLabel(releases.get(c.release), c.release),
             stateBadge(c.state, `campaign-row-state-${c.id}`),
             progressBar(p.done, p.failed, `campaign-row-progress-${c.id}`),
             c.deployments?.total ?? 0,
@@ -178,11 +187,13 @@ export function campaignView(id: number): View {
     h("button", { type: "button", class: cls, "data-testid": `action-${action}`,
       onclick: () => { act(action)().catch(reportError); } }, label);
 
+  let release: Release | undefined;
   const refresh = async () => {
     const [c, { deployments }] = await Promise.all([
       api<Campaign>("GET", `/campaigns/${id}`),
       api<{ deployments: Deployment[] }>("GET", `/campaigns/${id}/deployments?limit=1000`),
     ]);
+    release ??= await api<Release>("GET", `/releases/${c.release}`);
     const p = campaignPercent(c);
     const by = c.deployments?.by_state ?? {};
     clear(
@@ -192,9 +203,11 @@ export function campaignView(id: number): View {
         "div",
         { class: "summary" },
         stateBadge(c.state, "campaign-state"),
-        c.pause_reason ? h("span", { class: "pause-reason", "data-testid": "pause-reason" }, c.pause_reason) : null,
+        c.pause_reason && c.state === "paused"
+          ? h("span", { class: "pause-reason", "data-testid": "pause-reason" }, `reason: ${c.pause_reason}`)
+          : null,
         h("span", { class: "muted" },
-          `release #${c.release} · phase ${Math.min(c.current_phase + 1, c.phases.length)} of ${c.phases.length} · ` +
+          `release ${releaseLabel(release, c.release)} · phase ${Math.min(c.current_phase + 1, c.phases.length)} of ${c.phases.length} · ` +
           `thresholds ${c.success_threshold} / ${c.failure_threshold} · by ${c.created_by} · started ${time(c.started_at)}`),
       ),
       progressBar(p.done, p.failed, "campaign-progress"),

@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import crypto, { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +27,30 @@ const ARTIFACTS = env("UPDRAFT_ARTIFACTS");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FLEET_A = 16; // devices updated by the first campaign
 const FLEET_B = 4; // devices of the campaign that gets paused
+
+// A device registered through the admin API and driven by hand over the device API
+// (docs/api/device.md): check in for an offer, then report phases.
+async function registerDevice(base, adminToken, id, hardware) {
+  const post = async (path, body, bearer, expect) => {
+    const r = await fetch(`${base}/api/v1${path}`, { method: "POST", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` } });
+    const text = await r.text();
+    assert.equal(r.status, expect, `POST ${path}: ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  const { secret } = await post("/devices", { id, product: "console-test", hardware }, adminToken, 201);
+  const { token } = await post("/device/token", { device_id: id, secret }, "", 200);
+  return {
+    // The offer, waiting (bounded) while the server prepares a delta.
+    checkIn: (imageSha256) => until(`an offer for ${id}`, 15_000, async () => {
+      const answer = await post("/device/checkin", { version: "1.0.0", image_sha256: imageSha256,
+        slot: 0, battery: 90, network: "wifi", nonce: randomBytes(8).toString("hex") }, token, 200);
+      return answer.update ? answer : null;
+    }),
+    report: (deployment, body) =>
+      post(`/device/deployments/${deployment}/report`, { error: 0, running_version: "1.0.0", ...body }, token, 204),
+  };
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -187,9 +211,14 @@ async function run(t, exposePage) {
   await shot("console-devices.png");
 
   // The second campaign is created started ("start now") and paused from its page.
+  // Its fleet stays idle but for one device this test drives by hand through the
+  // device API, so the page must show that device's progress and error as reported.
+  const manual = await registerDevice(base, token, "c-manual", "board-b");
   await page.getByTestId("tab-campaigns").click();
   await form.getByTestId("create-release").selectOption(String(release2.id));
   await form.getByTestId("create-name").fill("board-b rollout");
+  await form.getByTestId("create-phases").fill("100%");
+  await form.getByTestId("create-failure").fill("0.5");
   await form.getByTestId("create-hardware").fill("board-b");
   await form.getByTestId("create-start-now").check();
   await form.getByTestId("create-submit").click();
@@ -198,6 +227,20 @@ async function run(t, exposePage) {
     return id && Number(id) !== first && (await text("campaign-state")) === "running";
   });
   const second = Number(await page.getByTestId("campaign-view").getAttribute("data-campaign"));
+  assert.equal(await page.getByTestId("deployments-table").locator("tbody tr").count(), FLEET_B + 1);
+
+  const offer = await manual.checkIn(crypto.createHash("sha256").update(v1).digest("hex"));
+  await manual.report(offer.deployment, { phase: "downloading", progress: 40 });
+  await until("the device's 40% on the page", 10_000, async () =>
+    (await percent("device-progress-c-manual")) === 40);
+  await manual.report(offer.deployment, { phase: "failure", progress: 40, error: 202 });
+  const failedRow = page.getByTestId("deployment-c-manual");
+  await until("the device's error on the page", 10_000, async () =>
+    /failed/.test(await failedRow.textContent()));
+  assert.equal(await failedRow.getByTestId("error-number").textContent(),
+    "202 HASH_MISMATCH — SHA-256 does not match");
+  await shot("console-campaign-failure-shown.png");
+
   await page.getByTestId("action-pause").click();
   await until("campaign 2 paused on the page", 10_000, async () => (await text("campaign-state")) === "paused");
   assert.equal((await apiGet(`/campaigns/${second}`)).state, "paused");
@@ -212,6 +255,17 @@ async function run(t, exposePage) {
   await shot("console-campaigns.png");
   await page.getByTestId("tab-audit").click();
   await page.getByTestId("audit-table").locator("tbody tr", { hasText: "campaign.pause" }).first().waitFor();
+  await shot("console-audit.png");
+
+  // The devices view keeps a device's last error after its deployment ended.
+  await page.getByTestId("tab-devices").click();
+  await page.getByTestId("filter-version").fill("1.0.0");
+  await page.getByTestId("filter-apply").click();
+  const manualRow = page.getByTestId("device-c-manual");
+  await manualRow.waitFor();
+  assert.match(await manualRow.textContent(), /failed/);
+  assert.equal(await manualRow.getByTestId("error-number").textContent(),
+    "202 HASH_MISMATCH — SHA-256 does not match");
 
   assert.deepEqual(pageErrors, [], "no script errors on the page");
   log("done");
