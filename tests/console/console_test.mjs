@@ -109,6 +109,19 @@ async function run(t, exposePage) {
     return r.json();
   };
 
+  // The console's files come from the binary itself: no token, right types, ETag/304.
+  const index = await fetch(`${base}/`);
+  assert.equal(index.status, 200);
+  assert.equal(index.headers.get("content-type"), "text/html; charset=utf-8");
+  assert.match(await index.text(), /<script type="module" src="\/console\/main.js">/);
+  const script = await fetch(`${base}/console/main.js`);
+  assert.equal(script.headers.get("content-type"), "text/javascript; charset=utf-8");
+  const etag = script.headers.get("etag");
+  assert.match(etag, /^"[0-9a-f]+"$/);
+  assert.equal((await fetch(`${base}/console/main.js`, { headers: { "If-None-Match": etag } })).status, 304);
+  assert.equal((await fetch(`${base}/console/style.css`)).headers.get("content-type"), "text/css; charset=utf-8");
+  assert.equal((await fetch(`${base}/console/nothing.js`)).status, 404);
+
   // A product and two releases, through the CLI as an operator would.
   const v1 = randomBytes(64 * 1024);
   const v2 = Buffer.from(v1);
