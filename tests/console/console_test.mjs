@@ -270,6 +270,13 @@ async function run(t, exposePage) {
   await page.getByTestId("audit-table").locator("tbody tr", { hasText: "campaign.pause" }).first().waitFor();
   await shot("console-audit.png");
 
+  // Releases and products are listed as uploaded.
+  await page.getByTestId("tab-releases").click();
+  assert.match(await page.getByTestId(`release-${release2.id}`).textContent(), /console-test2\.0\.02board-a, board-b64\.0 KB/);
+  await shot("console-releases.png");
+  await page.getByTestId("tab-products").click();
+  assert.match(await page.getByTestId("product-console-test").textContent(), /console-testmcu-tiny1\.00 MB/);
+
   // The devices view keeps a device's last error after its deployment ended.
   await page.getByTestId("tab-devices").click();
   await page.getByTestId("filter-version").fill("1.0.0");
