@@ -9,9 +9,12 @@ export interface LiveEvent {
   data: Record<string, unknown>;
 }
 
+// `onReconnect` runs when the stream opens again after a break, since events sent
+// in between are lost and the views must catch up.
 export function connectLive(
   onEvent: (event: LiveEvent) => void,
   indicator: HTMLElement,
+  onReconnect: () => void,
 ): EventSource {
   const token = encodeURIComponent(savedToken() ?? "");
   const source = new EventSource(`/api/v1/events?token=${token}`);
@@ -20,7 +23,12 @@ export function connectLive(
     indicator.className = `live live-${state}`;
   };
   show("connecting");
-  source.onopen = () => show("live");
+  let opened = false;
+  source.onopen = () => {
+    show("live");
+    if (opened) onReconnect();
+    opened = true;
+  };
   source.onerror = () => show(source.readyState === EventSource.CLOSED ? "offline" : "connecting");
   for (const type of ["campaign", "deployment"] as const) {
     source.addEventListener(type, (e) => {

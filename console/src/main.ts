@@ -101,8 +101,9 @@ async function start(): Promise<void> {
   hideError();
   nav.hidden = false;
   live?.close();
-  live = connectLive((event) => current?.onLive?.(event), liveIndicator);
-  if (!location.hash.startsWith("#/")) location.hash = "#/campaigns";
+  live = connectLive((event) => current?.onLive?.(event), liveIndicator, route);
+  // replaceState, not location.hash: a hashchange would render the view twice.
+  if (!location.hash.startsWith("#/")) history.replaceState(null, "", `${location.pathname}#/campaigns`);
   route();
 }
 
