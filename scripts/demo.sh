@@ -57,6 +57,7 @@ $bin/sim/updraft-sim "${sim[@]}" --campaign "$campaign" \
 $updraft campaign status "$campaign"
 echo
 echo "demo: admin API $UPDRAFT_SERVER/api/v1 (token in $data/admin.token), metrics $UPDRAFT_SERVER/metrics"
+echo "demo: web console $UPDRAFT_SERVER/#token=$(cat "$data/admin.token")"
 echo "demo: try: $updraft devices --product esp-at    (with UPDRAFT_SERVER and UPDRAFT_TOKEN_FILE as above)"
 if [ -t 0 ]; then
   echo "demo: the server keeps running; Ctrl-C stops it"

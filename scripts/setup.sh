@@ -20,7 +20,12 @@ packages=(
   wrk nginx
   # Cortex-M build and its emulator
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
+  # web console tests: the browser they drive headless
+  chromium chromium-driver
 )
+# Node.js builds the web console (tsc) and runs its tests; any node already on the
+# PATH will do (e.g. NodeSource's, whose nodejs conflicts with Debian's npm).
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,13 +34,21 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "setup: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The web console's tools from npm (typescript, playwright-core), at the versions
+# package-lock.json pins; again whenever the lock file is newer than node_modules.
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  echo "setup: npm ci (web console tools)"
+  npm ci --no-audit --no-fund
+  touch node_modules
+fi
 echo "setup: done"

@@ -177,6 +177,12 @@ Response list_devices(Request& request, ApiContext& ctx) {
     json j = to_json(d);
     HostResult<Deployment> open = ctx.store.open_deployment(d.id);
     j["deployment"] = open.ok() ? to_json(*open) : json(nullptr);
+    // The latest deployment in any state, so a list can show a device's last error
+    // after its campaign ended (the open one is gone by then).
+    DeploymentFilter mine;
+    mine.device = d.id;
+    HostResult<std::vector<Deployment>> all = ctx.store.deployments(mine);
+    j["last_deployment"] = all.ok() && !all->empty() ? to_json(all->back()) : json(nullptr);
     if (!state.empty() && (!open.ok() || state_name(open->state) != state)) continue;
     list.push_back(std::move(j));
   }

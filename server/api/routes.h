@@ -36,6 +36,8 @@ HostResult<DeviceId> authenticated_device(const http::Request& request, ApiConte
 void add_device_routes(http::Router& router, ApiContext& context);
 void add_enos_routes(http::Router& router, ApiContext& context);
 void add_admin_routes(http::Router& router, ApiContext& context, AdminAuth& auth);
+// The web console's static files at "/" and /console/<name> (no token needed).
+void add_console_routes(http::Router& router);
 
 // Valid ids for devices (1..64 of [A-Za-z0-9._:-]) and products/hardware (manifest rules).
 bool valid_device_id(std::string_view id);

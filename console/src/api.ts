@@ -1,0 +1,162 @@
+// The admin API (docs/api/admin.md) as the console uses it: the token, one fetch
+// wrapper that turns the API's error shape into ApiError, and the JSON types.
+
+const kTokenKey = "updraft.token";
+
+export function savedToken(): string | null {
+  return localStorage.getItem(kTokenKey);
+}
+
+export function saveToken(token: string): void {
+  localStorage.setItem(kTokenKey, token);
+}
+
+export function forgetToken(): void {
+  localStorage.removeItem(kTokenKey);
+}
+
+// An error the API answered: {"error":{"code","number","message"}} and the status.
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly number: number,
+    message: string,
+  ) {
+    super(message);
+  }
+  describe(): string {
+    return `${this.code} (${this.number}): ${this.message}`;
+  }
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${savedToken() ?? ""}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, "NETWORK", 0, `cannot reach the server: ${String(e)}`);
+  }
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok) {
+    const e = (parsed as ErrorBody | null)?.error;
+    if (e) throw new ApiError(response.status, e.code, e.number, e.message);
+    throw new ApiError(response.status, "HTTP", response.status, text || response.statusText);
+  }
+  return parsed as T;
+}
+
+interface ErrorBody {
+  error?: { code: string; number: number; message: string };
+}
+
+export interface Product {
+  id: number;
+  name: string;
+  profile: string;
+  slot_size: number;
+  sector_size: number;
+  self_registration: boolean;
+  created_at: number;
+}
+
+export interface Deployment {
+  id: number;
+  campaign: number;
+  device: string;
+  phase: number;
+  state: string;
+  progress: number;
+  error: number;
+  error_name: string;
+  error_text: string;
+  attempts: number;
+  artifact_kind: string;
+  message: string;
+  created_at: number;
+  updated_at: number;
+  finished_at: number;
+}
+
+export interface Device {
+  id: string;
+  product: number;
+  hardware: string;
+  tags: string[];
+  version: string;
+  battery: number;
+  network: string;
+  last_seen: number;
+  deployment: Deployment | null;
+  last_deployment?: Deployment | null;
+}
+
+export interface Release {
+  id: number;
+  product: string;
+  version: string;
+  security_counter: number;
+  hardware: string[];
+  size: number;
+  sha256: string;
+  notes: string;
+  created_at: number;
+}
+
+export interface PhaseSpec {
+  percent?: number;
+  count?: number;
+}
+
+export interface PhaseProgress {
+  devices: number;
+  released: number;
+  succeeded: number;
+  failed: number;
+}
+
+export interface Campaign {
+  id: number;
+  name: string;
+  product: number;
+  release: number;
+  target: { hardware: string[]; versions: string[]; tags: string[]; devices: string[] };
+  phases: PhaseSpec[];
+  success_threshold: number;
+  failure_threshold: number;
+  max_concurrent_downloads: number;
+  force: boolean;
+  state: string;
+  current_phase: number;
+  pause_reason: string;
+  created_by: string;
+  created_at: number;
+  started_at: number;
+  finished_at: number;
+  deployments?: { total: number; by_state: Record<string, number> };
+  phase_progress?: PhaseProgress[];
+}
+
+export interface AuditEvent {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  object: string;
+  details: unknown;
+}
+
+// Deployment states after which nothing more happens to the deployment.
+export const kFinalStates = ["succeeded", "failed", "rolled_back", "canceled"];
