@@ -209,8 +209,23 @@ HostResult<Deployment> UpdateService::report(const DeviceId& device, DeploymentI
   dep.updated_at = now;
   if (is_final(dep.state)) dep.finished_at = now;
   UPDRAFT_TRY(store_.update_deployment(dep));
+  if (dep.state == DeploymentState::kSucceeded) UPDRAFT_TRY(note_installed(device, dep, now));
   publish(dep);
   return dep;
+}
+
+HostResult<void> UpdateService::note_installed(const DeviceId& device, const Deployment& dep,
+                                               UnixTime now) {
+  UPDRAFT_TRY_ASSIGN(Campaign campaign, store_.campaign(dep.campaign));
+  UPDRAFT_TRY_ASSIGN(Release release, store_.release(campaign.release));
+  UPDRAFT_TRY_ASSIGN(Device stored, store_.device(device));
+  std::lock_guard lock(mutex_);
+  // Written with the check-in statuses at the next flush; a newer check-in's status wins.
+  DeviceStatusReport& status = pending_statuses_.try_emplace(device, stored.status).first->second;
+  status.version = release.version;
+  status.image_sha256 = release.sha256;
+  status.last_seen = now;
+  return {};
 }
 
 }  // namespace updraft::server

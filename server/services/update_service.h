@@ -97,6 +97,10 @@ class UpdateService {
                                                    const std::string& from_sha256);
   // A "deployment" live event with the deployment's state, progress and error.
   void publish(const Deployment& deployment);
+  // A success report means the device runs the release now: its status says so at
+  // once, not only at its next check-in (which a device may never make).
+  HostResult<void> note_installed(const DeviceId& device, const Deployment& deployment,
+                                  UnixTime now);
 
   Store& store_;
   ReleaseService& releases_;
