@@ -103,7 +103,9 @@ state_is() { [[ $(deployment "$1" | jq -r .state) == "$2" ]]; }
 # run_swupdate NAME DEVICE [extra suricatta args]: in the background, bounded.
 run_swupdate() {
   local name=$1 dev=$2; shift 2
-  timeout 60 "$SWUPDATE" -v -H updraft:1.0 -k "$WORK/cert.pem" \
+  # TMPDIR: SWUpdate's control sockets and scratch files stay in this run's
+  # directory, so parallel runs (release and asan test suites) do not meet.
+  TMPDIR="$WORK" timeout 60 "$SWUPDATE" -v -H updraft:1.0 -k "$WORK/cert.pem" \
     -u "-t gw -u $URL -i $dev -k secret-of-$dev-0123456789 -p 1 -r 1 -w 1 $*" \
     >"$WORK/swupdate-$name.log" 2>&1 &
   SW_PID=$!
