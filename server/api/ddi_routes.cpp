@@ -504,7 +504,15 @@ Response put_ddi_settings(Request& request, ApiContext& ctx, AdminAuth& auth) {
     return error_response(bad_request("hardware: required to register controllers"));
   if (s.artifact_suffix.size() > 16 || s.artifact_suffix.find('/') != std::string::npos)
     return error_response(bad_request("artifact_suffix: at most 16 bytes, no '/'"));
-  std::string token = body->value("gateway_token", std::string());
+  // Absent: keep the token; null: remove it; "generate" or 16+ characters: set it.
+  const auto given = body->find("gateway_token");
+  std::string token;
+  if (given != body->end()) {
+    if (!given->is_null() && !given->is_string())
+      return error_response(bad_request("gateway_token: a string, \"generate\" or null"));
+    if (given->is_null()) s.gateway_token_hash.clear();
+    if (given->is_string()) token = given->get<std::string>();
+  }
   if (token == "generate") {
     HostResult<std::string> secret = random_secret();
     if (!secret.ok()) return error_response(secret.error());
@@ -513,8 +521,6 @@ Response put_ddi_settings(Request& request, ApiContext& ctx, AdminAuth& auth) {
     return error_response(bad_request("gateway_token: at least 16 characters, or \"generate\""));
   }
   if (!token.empty()) s.gateway_token_hash = secret_hash(token);
-  if (body->value("gateway_token", json()).is_null() && body->contains("gateway_token"))
-    s.gateway_token_hash.clear();  // null: no gateway token any more
   if (HostResult<void> saved = ctx.store.set_setting(settings_key(product->id), to_json(s).dump());
       !saved.ok()) {
     return error_response(saved.error());

@@ -201,6 +201,11 @@ TEST_F(DdiTest, UnknownControllersRegisterOnlyWhenTheTenantAllows) {
   EXPECT_TRUE(audited);
   admin(Method::kPut, "/api/v1/products/gw/ddi", {{"auto_register", true}, {"hardware", ""}}, 400);
   admin(Method::kPut, "/api/v1/products/nope/ddi", {{"auto_register", false}}, 404);
+  admin(Method::kPut, "/api/v1/products/gw/ddi", {{"gateway_token", "short"}}, 400);
+  // null removes the gateway token: it no longer opens anything.
+  EXPECT_FALSE(admin(Method::kPut, "/api/v1/products/gw/ddi", {{"gateway_token", nullptr}})
+                   .value("gateway_token_set", true));
+  EXPECT_EQ(call(Method::kGet, "/gw/controller/v1/gw-01", "GatewayToken " + gateway_).status, 401);
 }
 
 TEST_F(DdiTest, DeploymentBaseNamesTheFullImageWithHashesAndLinks) {
