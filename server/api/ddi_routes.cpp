@@ -125,10 +125,10 @@ HostResult<Controller> controller(const Request& request, ApiContext& ctx, bool 
   return c;
 }
 
-// "http://<host>": DDI links are absolute, and clients follow them as given.
-std::string base_url(const Request& request, const Controller& c) {
+// "<scheme>://<host>/...": DDI links are absolute, and clients follow them as given.
+std::string base_url(const Request& request, const Controller& c, const std::string& scheme) {
   const std::string_view host = request.header("host");
-  return "http://" + std::string(host.empty() ? "127.0.0.1" : host) + "/" + c.product.name +
+  return scheme + "://" + std::string(host.empty() ? "127.0.0.1" : host) + "/" + c.product.name +
          "/controller/v1/" + c.device.id.value;
 }
 
@@ -192,7 +192,7 @@ std::string artifact_name(const Controller& c, const Release& release) {
   return c.product.name + "-" + release.version + c.settings.artifact_suffix;
 }
 
-Response poll(Request& request, ApiContext& ctx) {
+Response poll(Request& request, ApiContext& ctx, const std::string& scheme) {
   HostResult<Controller> c = controller(request, ctx, true);
   if (!c.ok()) return error_response(c.error());
   CheckInRequest in;
@@ -201,7 +201,7 @@ Response poll(Request& request, ApiContext& ctx) {
   if (!answer.ok()) return error_response(answer.error());
   HostResult<std::vector<Deployment>> all = deployments_of(ctx, c->device.id);
   if (!all.ok()) return error_response(all.error());
-  const std::string base = base_url(request, *c);
+  const std::string base = base_url(request, *c, scheme);
   json links = json::object();
   if (const std::optional<Deployment> cancel = pending_cancel(ctx, *all)) {
     links["cancelAction"] = link(base + "/cancelAction/" + std::to_string(cancel->id.value));
@@ -236,12 +236,12 @@ HostResult<Deployment> own_deployment(const Request& request, ApiContext& ctx, c
 
 // The deploymentBase / installedBase body for one deployment.
 HostResult<json> deployment_json(const Request& request, ApiContext& ctx, const Controller& c,
-                                 const Deployment& dep) {
+                                 const Deployment& dep, const std::string& scheme) {
   UPDRAFT_TRY_ASSIGN(Campaign campaign, ctx.store.campaign(dep.campaign));
   UPDRAFT_TRY_ASSIGN(Release release, ctx.store.release(campaign.release));
   UPDRAFT_TRY_ASSIGN(auto hashes, sha1_md5(ctx, release));
   const std::string name = artifact_name(c, release);
-  const std::string file = base_url(request, c) + "/softwaremodules/" +
+  const std::string file = base_url(request, c, scheme) + "/softwaremodules/" +
                            std::to_string(release.id.value) + "/artifacts/" + name;
   const json artifact = {
       {"filename", name},
@@ -263,7 +263,8 @@ HostResult<json> deployment_json(const Request& request, ApiContext& ctx, const 
                                          {"artifacts", json::array({artifact})}}})}}}};
 }
 
-Response deployment_base(Request& request, ApiContext& ctx, bool installed) {
+Response deployment_base(Request& request, ApiContext& ctx, bool installed,
+                         const std::string& scheme) {
   HostResult<Controller> c = controller(request, ctx, false);
   if (!c.ok()) return error_response(c.error());
   HostResult<Deployment> dep = own_deployment(request, ctx, *c, "actionId");
@@ -274,7 +275,7 @@ Response deployment_base(Request& request, ApiContext& ctx, bool installed) {
                                 "action " + std::to_string(dep->id.value) +
                                     (installed ? " was not installed" : " was not offered yet")));
   }
-  HostResult<json> out = deployment_json(request, ctx, *c, *dep);
+  HostResult<json> out = deployment_json(request, ctx, *c, *dep, scheme);
   if (!out.ok()) return error_response(out.error());
   return Response::json(200, out->dump());
 }
@@ -460,9 +461,11 @@ Response artifact(Request& request, ApiContext& ctx) {
   Response response = Response::file(ctx.deltas.image_path(release->sha256));
   response.headers["etag"] = "\"" + release->sha256 + "\"";
   response.headers["content-disposition"] = "attachment; filename=" + name;
-  ctx.metrics.downloads.fetch_add(1, std::memory_order_relaxed);
-  if (request.method == Method::kGet)
+  // A HEAD (clients checking size before resuming) moves no bytes.
+  if (request.method == Method::kGet) {
+    ctx.metrics.downloads.fetch_add(1, std::memory_order_relaxed);
     ctx.metrics.download_bytes.fetch_add(release->size, std::memory_order_relaxed);
+  }
   return response;
 }
 
@@ -533,19 +536,21 @@ Response put_ddi_settings(Request& request, ApiContext& ctx, AdminAuth& auth) {
 
 }  // namespace
 
-void add_ddi_routes(http::Router& router, ApiContext& ctx, AdminAuth& auth) {
+void add_ddi_routes(http::Router& router, ApiContext& ctx, AdminAuth& auth, std::string scheme) {
   const std::string base = kBase;
   router.add(Method::kGet, "/api/v1/products/{name}/ddi",
              guarded([&ctx, &auth](Request& r) { return get_ddi_settings(r, ctx, auth); }));
   router.add(Method::kPut, "/api/v1/products/{name}/ddi",
              guarded([&ctx, &auth](Request& r) { return put_ddi_settings(r, ctx, auth); }));
-  router.add(Method::kGet, base, guarded([&ctx](Request& r) { return poll(r, ctx); }));
-  router.add(Method::kGet, base + "/deploymentBase/{actionId}",
-             guarded([&ctx](Request& r) { return deployment_base(r, ctx, false); }));
+  router.add(Method::kGet, base,
+             guarded([&ctx, scheme](Request& r) { return poll(r, ctx, scheme); }));
+  router.add(Method::kGet, base + "/deploymentBase/{actionId}", guarded([&ctx, scheme](Request& r) {
+               return deployment_base(r, ctx, false, scheme);
+             }));
   router.add(Method::kPost, base + "/deploymentBase/{actionId}/feedback",
              guarded([&ctx](Request& r) { return deployment_feedback(r, ctx); }));
   router.add(Method::kGet, base + "/installedBase/{actionId}",
-             guarded([&ctx](Request& r) { return deployment_base(r, ctx, true); }));
+             guarded([&ctx, scheme](Request& r) { return deployment_base(r, ctx, true, scheme); }));
   router.add(Method::kGet, base + "/cancelAction/{id}",
              guarded([&ctx](Request& r) { return cancel_action(r, ctx); }));
   router.add(Method::kPost, base + "/cancelAction/{id}/feedback",

@@ -37,8 +37,9 @@ void add_device_routes(http::Router& router, ApiContext& context);
 void add_enos_routes(http::Router& router, ApiContext& context);
 void add_admin_routes(http::Router& router, ApiContext& context, AdminAuth& auth);
 // hawkBit DDI v1 (docs/api/ddi.md) and its admin settings; add after the others:
-// its "/{tenant}/..." patterns would shadow literal routes added later.
-void add_ddi_routes(http::Router& router, ApiContext& context, AdminAuth& auth);
+// its "/{tenant}/..." patterns would shadow literal routes added later. `scheme`
+// ("http" or "https") starts the absolute links DDI answers carry.
+void add_ddi_routes(http::Router& router, ApiContext& context, AdminAuth& auth, std::string scheme);
 
 // Valid ids for devices (1..64 of [A-Za-z0-9._:-]) and products/hardware (manifest rules).
 bool valid_device_id(std::string_view id);
