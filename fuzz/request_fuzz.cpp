@@ -81,6 +81,8 @@ void run(std::uint8_t which, const std::string& body) {
         check(f->details.size() <= kMaxDetails, "DDI details bounded");
         for (const std::string& line : f->details)
           check(line.size() <= kMaxDetailBytes, "DDI detail lines bounded");
+        check(ddi_deployment_message("ERROR earlier\nold", f->details).size() <= kMaxMessageBytes,
+              "DDI deployment message bounded");
       }
       break;
     }

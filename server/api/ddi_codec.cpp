@@ -119,6 +119,31 @@ HostResult<DdiSettings> ddi_settings_from_json(const json& stored) {
   return s;
 }
 
+std::string ddi_deployment_message(const std::string& previous,
+                                   const std::vector<std::string>& details) {
+  const auto is_error = [](std::string_view line) { return line.starts_with("ERROR"); };
+  std::vector<std::string> errors;
+  std::size_t start = 0;
+  while (start <= previous.size()) {
+    std::size_t end = previous.find('\n', start);
+    if (end == std::string::npos) end = previous.size();
+    const std::string line = previous.substr(start, end - start);
+    if (is_error(line)) errors.push_back(line);
+    start = end + 1;
+  }
+  for (const std::string& line : details) {
+    if (is_error(line) && std::find(errors.begin(), errors.end(), line) == errors.end())
+      errors.push_back(line);
+  }
+  std::string text;
+  const auto add = [&text](const std::string& line) { text += (text.empty() ? "" : "\n") + line; };
+  for (const std::string& line : errors) add(line);
+  for (const std::string& line : details) {
+    if (!is_error(line)) add(line);
+  }
+  return text.substr(0, kMaxMessageBytes);
+}
+
 std::string ddi_sleep(std::int64_t seconds) {
   seconds = std::max<std::int64_t>(seconds, 0);
   char text[32];

@@ -55,6 +55,15 @@ struct DdiSettings {
 nlohmann::json to_json(const DdiSettings& settings);  // with the hash: the stored form
 HostResult<DdiSettings> ddi_settings_from_json(const nlohmann::json& stored);
 
+// The deployment message after a feedback with `details`: the client's error lines
+// (those starting with "ERROR", as SWUpdate marks them) from `previous` and from
+// `details` first, then the other lines of `details`, joined by newlines and cut
+// to kMaxMessageBytes. Clients send their reason for a failure in an earlier
+// progress feedback than the one that closes it; this keeps it for the console.
+inline constexpr std::size_t kMaxMessageBytes = 500;
+std::string ddi_deployment_message(const std::string& previous,
+                                   const std::vector<std::string>& details);
+
 // Seconds as DDI's "HH:MM:SS" (hours may exceed 24; negative counts as 0).
 std::string ddi_sleep(std::int64_t seconds);
 

@@ -334,10 +334,10 @@ Response deployment_feedback(Request& request, ApiContext& ctx) {
     DeviceReport report;
     const std::optional<std::string> phase = phase_for(*feedback, dep.state, &report.error);
     report.progress = feedback->percent;
-    report.message = joined(feedback->details);
+    report.message = ddi_deployment_message(dep.message, feedback->details);
     if (!phase) {
       dep.state = DeploymentState::kCanceled;
-      dep.message = report.message.substr(0, 500);
+      dep.message = report.message;
       dep.updated_at = dep.finished_at = ctx.now();
       UPDRAFT_TRY(ctx.store.update_deployment(dep));
       // The controller canceled it itself: there is no cancel left to acknowledge.
@@ -396,7 +396,7 @@ Response cancel_feedback(Request& request, ApiContext& ctx) {
       UPDRAFT_TRY(ctx.store.set_setting(cancel_ack_key(dep.id), "acknowledged"));
     }
     if (!feedback->details.empty()) {
-      dep.message = joined(feedback->details).substr(0, 500);
+      dep.message = joined(feedback->details).substr(0, kMaxMessageBytes);
       dep.updated_at = ctx.now();
       UPDRAFT_TRY(ctx.store.update_deployment(dep));
     }

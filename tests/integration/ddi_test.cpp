@@ -301,20 +301,26 @@ TEST_F(DdiTest, FailureKeepsTheDetailsAndAnErrorNumber) {
   campaign();
   const std::string base = deployment_base_path();
   const std::int64_t id = std::stoll(base.substr(base.rfind('/') + 1));
+  // SWUpdate sends its reason in a progress feedback and closes with a summary:
+  // the error line must survive the close.
   EXPECT_EQ(ddi(Method::kPost, base + "/feedback",
-                feedback("closed", "failure", nullptr, {"HASH mismatch", "not installing"}))
+                feedback("proceeding", "none", nullptr, {"Found file", "ERROR : HASH mismatch"}))
+                .status,
+            200);
+  EXPECT_EQ(ddi(Method::kPost, base + "/feedback",
+                feedback("closed", "failure", nullptr, {"No suitable .swu image found", "bye"}))
                 .status,
             200);
   const json d = deployment(id);
   EXPECT_EQ(d.value("state", ""), "failed");
   EXPECT_EQ(d.value("error", 0), 540);
   EXPECT_EQ(d.value("error_name", ""), "AGENT_CLIENT_REPORTED_FAILURE");
-  EXPECT_EQ(d.value("message", ""), "HASH mismatch\nnot installing");
+  EXPECT_EQ(d.value("message", ""), "ERROR : HASH mismatch\nNo suitable .swu image found\nbye");
   bool audited = false;
   const json events = admin(Method::kGet, "/api/v1/audit?limit=20");
   for (const json& e : events["events"]) {
     if (e.value("action", "") == "deployment.ddi_feedback")
-      audited = e["details"].dump().find("HASH mismatch") != std::string::npos;
+      audited = e["details"].dump().find("No suitable") != std::string::npos;
   }
   EXPECT_TRUE(audited) << events.dump();
 }

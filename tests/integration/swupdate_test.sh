@@ -150,6 +150,9 @@ run_swupdate corrupt gw-corrupt
 wait_for 40 state_is "$C_BAD" failed || fail "corrupt: not failed: $(deployment "$C_BAD")"
 stop_swupdate
 [[ $(deployment "$C_BAD" | jq -r .error) == 540 ]] || fail "corrupt: error $(deployment "$C_BAD")"
+# SWUpdate's own reason reaches the deployment (console) as the feedback details.
+deployment "$C_BAD" | jq -r .message | grep -q "HASH mismatch" \
+  || fail "corrupt: SWUpdate's details are not in the deployment: $(deployment "$C_BAD")"
 [[ ! -e $WORK/installed-corrupt.bin ]] || fail "corrupt: a corrupted image was installed"
 echo "corrupt: failed with 540 in $((SECONDS - start)) s"
 echo "PASS"
