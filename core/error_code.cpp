@@ -107,6 +107,8 @@ constexpr Entry kCatalogue[] = {
      "update deferred: outside the maintenance window"},
     {ErrorCode::kAgentDeferredUser, "AGENT_DEFERRED_USER",
      "update deferred: waiting for user confirmation"},
+    {ErrorCode::kAgentClientReportedFailure, "AGENT_CLIENT_REPORTED_FAILURE",
+     "the update client reported a failure (see its details)"},
     {ErrorCode::kStoreIo, "STORE_IO", "the server's database failed"},
     {ErrorCode::kStoreNotFound, "STORE_NOT_FOUND", "no such record"},
     {ErrorCode::kStoreConflict, "STORE_CONFLICT", "a record with this key already exists"},

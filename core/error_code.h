@@ -80,6 +80,8 @@ enum class ErrorCode : std::uint16_t {
   kAgentDeferredNetwork = 531,
   kAgentDeferredWindow = 532,
   kAgentDeferredUser = 533,
+  // 54x: failures that update clients of other protocols report without a number
+  kAgentClientReportedFailure = 540,
 
   // 6xx server storage
   kStoreIo = 600,

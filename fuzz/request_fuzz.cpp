@@ -1,12 +1,14 @@
 // Fuzz target for what updraftd parses out of request bodies: the JSON object
 // check, device check-ins and reports, and campaign definitions (server/api/
-// json_codec.h). The first input byte picks the parser, the rest is the body.
-// Property, checked on every input (abort() otherwise):
+// json_codec.h); hawkBit DDI feedback and configData (server/api/ddi_codec.h). The first input byte
+// picks the parser, the rest is the body. Property, checked on every input (abort() otherwise):
 //   - only nlohmann::json's own exceptions may escape (the API's guarded() wrapper
 //     answers those 400); anything else would be a 500 or a crash;
 //   - every refusal is kApiBadRequest with a message naming the field;
 //   - an accepted campaign re-encodes to JSON that parses back to the same campaign,
-//     and an accepted check-in or report stays within the documented ranges.
+//     and an accepted check-in or report stays within the documented ranges;
+//   - accepted DDI feedback has a known execution and result, progress -1..100 and
+//     bounded details; accepted configData is bounded and applies by its mode.
 // Built as a libFuzzer binary with UPDRAFT_FUZZ, else into request_fuzz_replay,
 // which runs the seed corpus in the normal test run (see README.md).
 #include <cstddef>
@@ -15,6 +17,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "server/api/ddi_codec.h"
 #include "server/api/json_codec.h"
 
 namespace updraft::server::api {
@@ -40,7 +43,7 @@ void run(std::uint8_t which, const std::string& body) {
   HostResult<json> object = parse_object(request);
   check_refusal(object);
   if (!object.ok()) return;
-  switch (which % 3) {
+  switch (which % 5) {
     case 0: {
       HostResult<CheckInRequest> in = check_in_from_json(*object);
       check_refusal(in);
@@ -64,6 +67,41 @@ void run(std::uint8_t which, const std::string& body) {
         HostResult<Campaign> again = campaign_from_json(to_json(*c));
         check(again.ok(), "an accepted campaign re-encodes to an accepted one");
         check(to_json(*again) == to_json(*c), "the campaign round-trips through JSON");
+      }
+      break;
+    }
+    case 3: {
+      HostResult<DdiFeedback> f = ddi_feedback_from_json(*object);
+      check_refusal(f);
+      if (f.ok()) {
+        check(f->percent >= -1 && f->percent <= 100, "DDI progress in range");
+        check(f->finished == "success" || f->finished == "failure" || f->finished == "none",
+              "DDI result known");
+        check(!f->execution.empty(), "DDI execution given");
+        check(f->details.size() <= kMaxDetails, "DDI details bounded");
+        for (const std::string& line : f->details)
+          check(line.size() <= kMaxDetailBytes, "DDI detail lines bounded");
+        check(ddi_deployment_message("ERROR earlier\nold", f->details).size() <= kMaxMessageBytes,
+              "DDI deployment message bounded");
+      }
+      break;
+    }
+    case 4: {
+      HostResult<DdiConfigData> c = ddi_config_data_from_json(*object);
+      check_refusal(c);
+      if (c.ok()) {
+        check(c->data.size() <= kMaxConfigEntries, "configData bounded");
+        const std::map<std::string, std::string> before = {{"kept", "1"}};
+        const auto after = apply_config_data(before, *c);
+        for (const auto& [key, value] : c->data) {
+          const auto it = after.find(key);
+          if (c->mode == "remove") {
+            check(it == after.end(), "removed keys are gone");
+          } else {
+            check(it != after.end() && it->second == value, "merged keys hold their values");
+          }
+        }
+        if (c->mode == "replace") check(after == c->data, "replace keeps only the new data");
       }
       break;
     }

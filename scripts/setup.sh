@@ -18,6 +18,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 time
   # server benchmark peers: load generator and reference web server
   wrk nginx
+  # hawkBit DDI: the real SWUpdate client and what its test drives it with
+  swupdate cpio openssl curl jq
   # Cortex-M build and its emulator
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
   # web console tests: the browser they drive headless

@@ -122,6 +122,7 @@ int run(const Config& config) {
   api::add_enos_routes(router, context);
   api::add_admin_routes(router, context, auth);
   api::add_console_routes(router);
+  api::add_ddi_routes(router, context, auth, config.tls_cert.empty() ? "http" : "https");
 
   // Signals are taken by sigwait below, so block them before any thread starts.
   sigset_t signals;

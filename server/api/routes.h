@@ -38,6 +38,10 @@ void add_enos_routes(http::Router& router, ApiContext& context);
 void add_admin_routes(http::Router& router, ApiContext& context, AdminAuth& auth);
 // The web console's static files at "/" and /console/<name> (no token needed).
 void add_console_routes(http::Router& router);
+// hawkBit DDI v1 (docs/api/ddi.md) and its admin settings; add after the others:
+// its "/{tenant}/..." patterns would shadow literal routes added later. `scheme`
+// ("http" or "https") starts the absolute links DDI answers carry.
+void add_ddi_routes(http::Router& router, ApiContext& context, AdminAuth& auth, std::string scheme);
 
 // Valid ids for devices (1..64 of [A-Za-z0-9._:-]) and products/hardware (manifest rules).
 bool valid_device_id(std::string_view id);

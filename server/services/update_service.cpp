@@ -188,27 +188,33 @@ HostResult<DeltaCache::Artifact> UpdateService::artifact(const DeviceId& device,
 HostResult<Deployment> UpdateService::report(const DeviceId& device, DeploymentId id,
                                              const DeviceReport& report, UnixTime now) {
   metrics_.reports.fetch_add(1, std::memory_order_relaxed);
-  HostResult<Deployment> found = store_.deployment(id);
-  if (!found.ok() || found->device != device) {
-    return Error(ErrorCode::kApiNotFound,
-                 "no deployment " + std::to_string(id.value) + " for this device");
-  }
-  Deployment dep = *found;
-  if (is_final(dep.state)) {
-    return Error(ErrorCode::kApiGone, "deployment " + std::to_string(id.value) + " is already " +
-                                          std::string(state_name(dep.state)));
-  }
-  const std::optional<DeploymentState> state = state_for_phase(report.phase, report.error);
-  if (!state)
-    return Error(ErrorCode::kApiBadRequest, "phase: unknown phase \"" + report.phase + "\"");
-  dep.state = *state;
-  dep.progress = std::clamp(report.progress, 0, 100);
-  if (dep.state == DeploymentState::kSucceeded) dep.progress = 100;
-  dep.error = report.error;
-  dep.message = report.message.substr(0, 500);
-  dep.updated_at = now;
-  if (is_final(dep.state)) dep.finished_at = now;
-  UPDRAFT_TRY(store_.update_deployment(dep));
+  // Read, check and write in one transaction: two reports at once (a client that
+  // sends progress from one thread and the result from another) must not let the
+  // older one overwrite a final state.
+  Deployment dep;
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    HostResult<Deployment> found = store_.deployment(id);
+    if (!found.ok() || found->device != device) {
+      return Error(ErrorCode::kApiNotFound,
+                   "no deployment " + std::to_string(id.value) + " for this device");
+    }
+    dep = *found;
+    if (is_final(dep.state)) {
+      return Error(ErrorCode::kApiGone, "deployment " + std::to_string(id.value) + " is already " +
+                                            std::string(state_name(dep.state)));
+    }
+    const std::optional<DeploymentState> state = state_for_phase(report.phase, report.error);
+    if (!state)
+      return Error(ErrorCode::kApiBadRequest, "phase: unknown phase \"" + report.phase + "\"");
+    dep.state = *state;
+    if (report.progress >= 0) dep.progress = std::clamp(report.progress, 0, 100);
+    if (dep.state == DeploymentState::kSucceeded) dep.progress = 100;
+    dep.error = report.error;
+    dep.message = report.message.substr(0, 500);
+    dep.updated_at = now;
+    if (is_final(dep.state)) dep.finished_at = now;
+    return store_.update_deployment(dep);
+  }));
   if (dep.state == DeploymentState::kSucceeded) UPDRAFT_TRY(note_installed(device, dep, now));
   publish(dep);
   return dep;

@@ -53,7 +53,7 @@ struct CheckInAnswer {
 struct DeviceReport {
   std::string phase;  // downloading, verifying, installing, rebooting, success, failure,
                       // rolled_back, deferred
-  int progress = 0;
+  int progress = 0;   // 0..100 (clamped); negative: unknown, keep the last
   int error = 0;
   std::string running_version;
   std::string message;
