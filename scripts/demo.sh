@@ -38,6 +38,8 @@ for _ in $(seq 100); do [ -s "$data/port" ] && break; sleep 0.1; done
 port=$(cat "$data/port")
 export UPDRAFT_SERVER="http://127.0.0.1:$port" UPDRAFT_TOKEN_FILE="$data/admin.token"
 echo "demo: updraftd listening on $UPDRAFT_SERVER, data in $data"
+console="$UPDRAFT_SERVER/#token=$(cat "$data/admin.token")"
+echo "demo: open the web console to watch the campaign live: $console"
 
 $updraft product create esp-at --profile mcu-tiny --slot-size 1048576
 $updraft release upload "$v1" --product esp-at --version 1.3.0 --security-counter 1 --hardware sim-board
@@ -57,7 +59,7 @@ $bin/sim/updraft-sim "${sim[@]}" --campaign "$campaign" \
 $updraft campaign status "$campaign"
 echo
 echo "demo: admin API $UPDRAFT_SERVER/api/v1 (token in $data/admin.token), metrics $UPDRAFT_SERVER/metrics"
-echo "demo: web console $UPDRAFT_SERVER/#token=$(cat "$data/admin.token")"
+echo "demo: web console $console"
 echo "demo: try: $updraft devices --product esp-at    (with UPDRAFT_SERVER and UPDRAFT_TOKEN_FILE as above)"
 if [ -t 0 ]; then
   echo "demo: the server keeps running; Ctrl-C stops it"
