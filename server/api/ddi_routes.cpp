@@ -9,17 +9,16 @@
 //   PUT  .../configData                  GET .../installedBase/{id}
 //   GET|HEAD .../softwaremodules/{id}/artifacts/{filename}[.MD5SUM]   download
 // Auth: "TargetToken <device secret>" or "GatewayToken <product's DDI token>".
-#include <openssl/evp.h>
 
 #include <cstdio>
-#include <fstream>
 
-#include "core/host/hex.h"
+#include "crypto/host/legacy_digests.h"
 #include "server/api/api_errors.h"
 #include "server/api/ddi_codec.h"
 #include "server/api/json_codec.h"
 #include "server/api/routes.h"
 #include "server/services/credentials.h"
+#include "server/services/deployment_events.h"
 
 namespace updraft::server::api {
 namespace {
@@ -149,42 +148,18 @@ std::optional<Deployment> pending_cancel(ApiContext& ctx, const std::vector<Depl
   return all.back();
 }
 
-HostResult<std::pair<std::string, std::string>> hash_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::kIoError, "cannot open " + path);
-  EVP_MD_CTX* sha1 = EVP_MD_CTX_new();
-  EVP_MD_CTX* md5 = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(sha1, EVP_sha1(), nullptr);
-  EVP_DigestInit_ex(md5, EVP_md5(), nullptr);
-  std::vector<char> buffer(1 << 16);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto n = static_cast<std::size_t>(in.gcount());
-    EVP_DigestUpdate(sha1, buffer.data(), n);
-    EVP_DigestUpdate(md5, buffer.data(), n);
-  }
-  unsigned char d1[EVP_MAX_MD_SIZE], d2[EVP_MAX_MD_SIZE];
-  unsigned int n1 = 0, n2 = 0;
-  EVP_DigestFinal_ex(sha1, d1, &n1);
-  EVP_DigestFinal_ex(md5, d2, &n2);
-  EVP_MD_CTX_free(sha1);
-  EVP_MD_CTX_free(md5);
-  if (in.bad()) return Error(ErrorCode::kIoError, "cannot read " + path);
-  return std::pair{to_hex(std::span(reinterpret_cast<const std::byte*>(d1), n1)),
-                   to_hex(std::span(reinterpret_cast<const std::byte*>(d2), n2))};
-}
-
 // SHA-1 and MD5 of a release's image, which DDI names beside SHA-256: computed
 // once, then kept in the store's settings under the image's SHA-256.
-HostResult<std::pair<std::string, std::string>> sha1_md5(ApiContext& ctx, const Release& release) {
+HostResult<LegacyDigests> sha1_md5(ApiContext& ctx, const Release& release) {
   const std::string key = "ddi.hashes." + release.sha256;
   if (HostResult<std::string> cached = ctx.store.setting(key); cached.ok()) {
     const std::size_t space = cached->find(' ');
     if (space != std::string::npos)
-      return std::pair{cached->substr(0, space), cached->substr(space + 1)};
+      return LegacyDigests{cached->substr(0, space), cached->substr(space + 1)};
   }
-  UPDRAFT_TRY_ASSIGN(auto hashes, hash_file(ctx.deltas.image_path(release.sha256)));
-  (void)ctx.store.set_setting(key, hashes.first + " " + hashes.second);
+  UPDRAFT_TRY_ASSIGN(LegacyDigests hashes,
+                     legacy_digests_of_file(ctx.deltas.image_path(release.sha256)));
+  (void)ctx.store.set_setting(key, hashes.sha1 + " " + hashes.md5);
   return hashes;
 }
 
@@ -239,13 +214,13 @@ HostResult<json> deployment_json(const Request& request, ApiContext& ctx, const 
                                  const Deployment& dep, const std::string& scheme) {
   UPDRAFT_TRY_ASSIGN(Campaign campaign, ctx.store.campaign(dep.campaign));
   UPDRAFT_TRY_ASSIGN(Release release, ctx.store.release(campaign.release));
-  UPDRAFT_TRY_ASSIGN(auto hashes, sha1_md5(ctx, release));
+  UPDRAFT_TRY_ASSIGN(LegacyDigests hashes, sha1_md5(ctx, release));
   const std::string name = artifact_name(c, release);
   const std::string file = base_url(request, c, scheme) + "/softwaremodules/" +
                            std::to_string(release.id.value) + "/artifacts/" + name;
   const json artifact = {
       {"filename", name},
-      {"hashes", {{"sha1", hashes.first}, {"md5", hashes.second}, {"sha256", release.sha256}}},
+      {"hashes", {{"sha1", hashes.sha1}, {"md5", hashes.md5}, {"sha256", release.sha256}}},
       {"size", release.size},
       {"_links",
        {{"download", link(file)},
@@ -284,16 +259,6 @@ std::string joined(const std::vector<std::string>& lines) {
   std::string text;
   for (const std::string& line : lines) text += (text.empty() ? "" : "\n") + line;
   return text;
-}
-
-void publish(ApiContext& ctx, const Deployment& dep) {
-  ctx.events.publish("deployment", json{{"id", dep.id.value},
-                                        {"campaign", dep.campaign.value},
-                                        {"device", dep.device.value},
-                                        {"state", state_name(dep.state)},
-                                        {"progress", dep.progress},
-                                        {"error", dep.error}}
-                                       .dump());
 }
 
 // A deployment's feedback as a native report phase, given where it stands.
@@ -342,7 +307,7 @@ Response deployment_feedback(Request& request, ApiContext& ctx) {
       UPDRAFT_TRY(ctx.store.update_deployment(dep));
       // The controller canceled it itself: there is no cancel left to acknowledge.
       UPDRAFT_TRY(ctx.store.set_setting(cancel_ack_key(dep.id), "controller"));
-      publish(ctx, dep);
+      publish_deployment(ctx.events, dep);
       result = dep;
     } else {
       report.phase = *phase;
@@ -452,10 +417,10 @@ Response artifact(Request& request, ApiContext& ctx) {
   const std::string name = artifact_name(*c, *release);
   const std::string& asked = request.param("filename");
   if (asked == name + ".MD5SUM") {
-    HostResult<std::pair<std::string, std::string>> hashes = sha1_md5(ctx, *release);
+    HostResult<LegacyDigests> hashes = sha1_md5(ctx, *release);
     if (!hashes.ok()) return error_response(hashes.error());
     // The md5sum(1) line format, so `md5sum -c` checks the download.
-    return Response::text(200, hashes->second + "  " + name + "\n");
+    return Response::text(200, hashes->md5 + "  " + name + "\n");
   }
   if (asked != name) return error_response(not_found);
   Response response = Response::file(ctx.deltas.image_path(release->sha256));
