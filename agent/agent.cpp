@@ -272,7 +272,7 @@ Result<std::size_t> Agent::fetch_with_retry(std::uint32_t offset, MutableByteVie
 }
 
 Result<void> Agent::download(const UpdateTarget& target, DownloadJournal& journal) {
-  if (target.kind == ArtifactKind::kDelta) return download_delta(target, journal);
+  if (target.kind == ArtifactKind::kPatch) return download_delta(target, journal);
   return download_full(target, journal);
 }
 

@@ -67,7 +67,7 @@ manifest::ManifestSpec v2_spec(ArtifactKind kind) {
   spec.security_counter = 2;
   spec.image_size = static_cast<std::uint32_t>(v2().size());
   spec.image_hash = Sha256::digest(v2());
-  if (kind == ArtifactKind::kDelta) {
+  if (kind == ArtifactKind::kPatch) {
     spec.delta =
         manifest::DeltaInfo{Sha256::digest(v1()), static_cast<std::uint32_t>(patch_v1_v2().size()),
                             Sha256::digest(patch_v1_v2())};
@@ -118,7 +118,7 @@ class Rig {
   }
 
   const Bytes& artifact() const {
-    return scenario_.kind == ArtifactKind::kDelta ? patch_v1_v2() : v2();
+    return scenario_.kind == ArtifactKind::kPatch ? patch_v1_v2() : v2();
   }
 
   // Called once, right after the first power cut, before the device powers on again.
@@ -201,7 +201,7 @@ class Rig {
     if (journal->phase != DownloadJournal::Phase::kDownloading || !journal->has_checkpoint) {
       return testing::AssertionSuccess();
     }
-    if (journal->kind == ArtifactKind::kFull) {
+    if (journal->kind == ArtifactKind::kFullImage) {
       out = size - journal->full_offset;
       return testing::AssertionSuccess();
     }
@@ -308,16 +308,16 @@ TEST_P(PowerCutTest, EveryCutEndsOnAValidImageAndRefetchesNothingBeforeTheLastCh
 
 INSTANTIATE_TEST_SUITE_P(
     Scenarios, PowerCutTest,
-    testing::Values(Scenario{"full_image", ArtifactKind::kFull, true},
-                    Scenario{"delta", ArtifactKind::kDelta, true},
-                    Scenario{"delta_with_resume", ArtifactKind::kDelta, true, 5000},
-                    Scenario{"rollback_after_failed_health_check", ArtifactKind::kDelta, false}),
+    testing::Values(Scenario{"full_image", ArtifactKind::kFullImage, true},
+                    Scenario{"delta", ArtifactKind::kPatch, true},
+                    Scenario{"delta_with_resume", ArtifactKind::kPatch, true, 5000},
+                    Scenario{"rollback_after_failed_health_check", ArtifactKind::kPatch, false}),
     [](const testing::TestParamInfo<Scenario>& p) { return std::string(p.param.name); });
 
 // --- Faults that must leave the device on its running image, with the right number.
 
-constexpr Scenario kDelta{"delta", ArtifactKind::kDelta, true};
-constexpr Scenario kFull{"full_image", ArtifactKind::kFull, true};
+constexpr Scenario kDelta{"delta", ArtifactKind::kPatch, true};
+constexpr Scenario kFull{"full_image", ArtifactKind::kFullImage, true};
 
 // Runs one cycle that must fail with `expected`, then checks that the device did
 // not reboot, still runs v1 after a reset, and reported the failure with its
@@ -369,11 +369,11 @@ TEST(AgentFaultTest, PatchForAnotherBaseIsRefusedBeforeWriting) {
   options.profile = delta::Profile::kMcuTiny;
   Bytes other_base = test_images::firmware_like(150'000, 99);
   Bytes wrong_patch = fx::must(delta::make_patch(other_base, v2(), options));
-  manifest::ManifestSpec spec = v2_spec(ArtifactKind::kDelta);
+  manifest::ManifestSpec spec = v2_spec(ArtifactKind::kPatch);
   spec.delta->patch_size = static_cast<std::uint32_t>(wrong_patch.size());
   spec.delta->patch_hash = Sha256::digest(wrong_patch);
   CheckInAnswer answer;
-  answer.kind = ArtifactKind::kDelta;
+  answer.kind = ArtifactKind::kPatch;
   std::memcpy(answer.artifact.data(), kArtifact, sizeof kArtifact);
   answer.artifact_size = static_cast<std::uint32_t>(wrong_patch.size());
   const std::uint64_t now = rig.device().unix_seconds();
@@ -392,7 +392,7 @@ TEST(AgentFaultTest, PatchForAnotherBaseIsRefusedBeforeWriting) {
 
 TEST(AgentFaultTest, DeltaForAnotherSourceImageIsRefusedByTheManifest) {
   Rig rig(kDelta);
-  manifest::ManifestSpec spec = v2_spec(ArtifactKind::kDelta);
+  manifest::ManifestSpec spec = v2_spec(ArtifactKind::kPatch);
   spec.delta->source_hash = Sha256::digest(test_images::firmware_like(1000, 5));
   rig.offer(spec);
   expect_refused(rig, ErrorCode::kManifestSourceMismatch, "");
@@ -401,7 +401,7 @@ TEST(AgentFaultTest, DeltaForAnotherSourceImageIsRefusedByTheManifest) {
 
 TEST(AgentFaultTest, ManifestSignedByAnUnknownKeyIsRefused) {
   Rig rig(kDelta);
-  rig.offer(v2_spec(ArtifactKind::kDelta), {&fx::keys().stranger});
+  rig.offer(v2_spec(ArtifactKind::kPatch), {&fx::keys().stranger});
   expect_refused(rig, ErrorCode::kSignatureUnknownKey, "");
   EXPECT_EQ(rig.transport().bytes_served(), 0u);
 }
@@ -409,12 +409,12 @@ TEST(AgentFaultTest, ManifestSignedByAnUnknownKeyIsRefused) {
 TEST(AgentFaultTest, ManifestAlteredAfterSigningIsRefused) {
   Rig rig(kDelta);
   CheckInAnswer answer;
-  answer.kind = ArtifactKind::kDelta;
+  answer.kind = ArtifactKind::kPatch;
   std::memcpy(answer.artifact.data(), kArtifact, sizeof kArtifact);
   answer.artifact_size = static_cast<std::uint32_t>(patch_v1_v2().size());
   const std::uint64_t now = rig.device().unix_seconds();
   rig.transport().set_offer(answer, patch_v1_v2(), [now](const DeviceStatus& status) {
-    manifest::ManifestSpec spec = v2_spec(ArtifactKind::kDelta);
+    manifest::ManifestSpec spec = v2_spec(ArtifactKind::kPatch);
     spec.check_in = manifest::Freshness{now + 300, status.nonce};
     Bytes bytes = fx::sign_manifest(spec, {&fx::keys().release_a});
     bytes[12] ^= std::byte{0x01};  // inside the product name: still well-formed, no longer signed
@@ -425,7 +425,7 @@ TEST(AgentFaultTest, ManifestAlteredAfterSigningIsRefused) {
 
 TEST(AgentFaultTest, LowerSecurityCounterIsRefusedEvenWhenSigned) {
   Rig rig(kDelta);
-  manifest::ManifestSpec spec = v2_spec(ArtifactKind::kDelta);
+  manifest::ManifestSpec spec = v2_spec(ArtifactKind::kPatch);
   spec.security_counter = 0;
   rig.offer(spec);
   expect_refused(rig, ErrorCode::kManifestRollback, "");
@@ -438,7 +438,7 @@ TEST(AgentFaultTest, ArtifactCutShortByTheServerIsTruncated) {
 }
 
 TEST(AgentFaultTest, LinkDroppingEveryFewKilobytesStillFetchesEachByteOnce) {
-  Rig rig({"drops", ArtifactKind::kDelta, true, 3000});
+  Rig rig({"drops", ArtifactKind::kPatch, true, 3000});
   ASSERT_TRUE(rig.settle());
   EXPECT_TRUE(rig.runs(v2()));
   EXPECT_EQ(rig.transport().bytes_served(), patch_v1_v2().size());

@@ -28,7 +28,7 @@ void encode_journal(const DownloadJournal& j, std::span<std::byte, kJournalBytes
     std::byte encoded[kBootStateBytes];
     encode_boot_state(carrier, encoded);
     std::copy(encoded + 4, encoded + 4 + kSlotInfoBytes, body);
-  } else if (j.kind == ArtifactKind::kDelta) {
+  } else if (j.kind == ArtifactKind::kPatch) {
     std::copy(j.checkpoint.begin(), j.checkpoint.end(), body);
   } else {
     store_le32(body, j.full_offset);
@@ -59,7 +59,7 @@ Result<DownloadJournal> decode_journal(ByteView bytes) {
     std::copy(body, body + kSlotInfoBytes, encoded + 4 + kSlotInfoBytes);
     UPDRAFT_TRY_ASSIGN(BootState carrier, decode_boot_state(encoded));
     j.installed = carrier.slots[0];
-  } else if (j.kind == ArtifactKind::kDelta) {
+  } else if (j.kind == ArtifactKind::kPatch) {
     std::copy(body, body + j.checkpoint.size(), j.checkpoint.begin());
   } else {
     j.full_offset = load_le32(body);

@@ -23,7 +23,7 @@ struct DownloadJournal {
   enum class Phase : std::uint8_t { kDownloading = 1, kAwaitingTrial = 2, kIdle = 3 };
 
   Phase phase = Phase::kDownloading;
-  ArtifactKind kind = ArtifactKind::kFull;
+  ArtifactKind kind = ArtifactKind::kFullImage;
   SlotIndex target = 1;
   bool has_checkpoint = false;
   Sha256Digest update_id{};

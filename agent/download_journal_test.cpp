@@ -26,9 +26,9 @@ DownloadJournal sample(DownloadJournal::Phase phase, ArtifactKind kind) {
 
 TEST(DownloadJournalTest, RoundTripsEveryPhase) {
   for (auto [phase, kind] :
-       {std::pair{DownloadJournal::Phase::kDownloading, ArtifactKind::kDelta},
-        std::pair{DownloadJournal::Phase::kDownloading, ArtifactKind::kFull},
-        std::pair{DownloadJournal::Phase::kAwaitingTrial, ArtifactKind::kDelta}}) {
+       {std::pair{DownloadJournal::Phase::kDownloading, ArtifactKind::kPatch},
+        std::pair{DownloadJournal::Phase::kDownloading, ArtifactKind::kFullImage},
+        std::pair{DownloadJournal::Phase::kAwaitingTrial, ArtifactKind::kPatch}}) {
     const DownloadJournal j = sample(phase, kind);
     std::byte bytes[kJournalBytes];
     encode_journal(j, bytes);
@@ -41,7 +41,7 @@ TEST(DownloadJournalTest, RoundTripsEveryPhase) {
       EXPECT_EQ(back->installed.size, 12345u);
       EXPECT_EQ(back->installed.hash, j.installed.hash);
       EXPECT_STREQ(back->installed.version.data(), "2.1.0-rc.1");
-    } else if (kind == ArtifactKind::kDelta) {
+    } else if (kind == ArtifactKind::kPatch) {
       EXPECT_EQ(back->checkpoint, j.checkpoint);
     } else {
       EXPECT_EQ(back->full_offset, j.full_offset);
@@ -52,7 +52,7 @@ TEST(DownloadJournalTest, RoundTripsEveryPhase) {
 
 TEST(DownloadJournalTest, RejectsOutOfRangeFields) {
   std::byte bytes[kJournalBytes];
-  encode_journal(sample(DownloadJournal::Phase::kDownloading, ArtifactKind::kFull), bytes);
+  encode_journal(sample(DownloadJournal::Phase::kDownloading, ArtifactKind::kFullImage), bytes);
   for (std::size_t at : {0u, 1u, 2u, 3u}) {
     std::byte copy[kJournalBytes];
     std::copy(std::begin(bytes), std::end(bytes), copy);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "manifest/artifact_verifier.h"
 #include "manifest/verifier.h"
 
 namespace updraft::agent {
@@ -35,14 +36,13 @@ Result<UpdateTarget> SignedManifestChecker::check(ByteView bytes, ArtifactKind k
   UPDRAFT_TRY(manifest::verify_manifest(manifest_, root_, verifier_, device,
                                         manifest::CheckIn{context.now, context.nonce}));
   // A patch needs a manifest that describes one; a full image is named by every manifest.
-  if (kind == ArtifactKind::kDelta && !manifest_.is_delta) return ErrorCode::kArtifactKindMismatch;
+  UPDRAFT_TRY_ASSIGN(const std::uint32_t artifact_size, manifest::declared_size(manifest_, kind));
 
   UpdateTarget target;
   target.kind = kind;
   target.image_size = manifest_.image_size;
   target.image_hash = manifest_.image_hash;
-  target.artifact_size =
-      kind == ArtifactKind::kDelta ? manifest_.delta.patch_size : manifest_.image_size;
+  target.artifact_size = artifact_size;
   target.security_counter = manifest_.security_counter;
   const std::size_t n = std::min(manifest_.version_text.size(), target.version.size() - 1);
   std::memcpy(target.version.data(), manifest_.version_text.data(), n);
@@ -51,7 +51,7 @@ Result<UpdateTarget> SignedManifestChecker::check(ByteView bytes, ArtifactKind k
   id.update(target.image_hash);
   const std::byte kind_byte{static_cast<std::uint8_t>(kind)};
   id.update(ByteView(&kind_byte, 1));
-  if (kind == ArtifactKind::kDelta) id.update(manifest_.delta.patch_hash);
+  if (kind == ArtifactKind::kPatch) id.update(manifest_.delta.patch_hash);
   target.update_id = id.finish();
   return target;
 }

@@ -16,7 +16,7 @@
 namespace updraft::agent {
 
 struct UpdateTarget {
-  ArtifactKind kind = ArtifactKind::kFull;
+  ArtifactKind kind = ArtifactKind::kFullImage;
   std::uint32_t image_size = 0;
   Sha256Digest image_hash{};
   std::uint32_t artifact_size = 0;  // bytes to fetch: the patch or the full image

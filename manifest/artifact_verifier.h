@@ -14,11 +14,6 @@
 
 namespace updraft::manifest {
 
-enum class ArtifactKind : std::uint8_t {
-  kFullImage = 1,  // the image itself: image size and hash
-  kPatch = 2,      // a delta's patch: patch size and hash
-};
-
 // The size the manifest declares for the artifact of `kind`, so a downloader stops
 // asking for more at it. kArtifactKindMismatch for a patch of a manifest that
 // describes no delta.

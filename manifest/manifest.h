@@ -20,6 +20,13 @@
 
 namespace updraft::manifest {
 
+// What a device downloads for an update. The numbers are kept in the agent's
+// download journal (docs/formats/journal.md): never renumber.
+enum class ArtifactKind : std::uint8_t {
+  kFullImage = 1,  // the image itself: image size and hash
+  kPatch = 2,      // a delta's patch: patch size and hash
+};
+
 // For a delta: the exact image it applies to, and the patch a device downloads.
 struct DeltaInfo {
   Sha256Digest source_hash{};

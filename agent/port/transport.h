@@ -10,6 +10,7 @@
 
 #include "core/bytes.h"
 #include "core/result.h"
+#include "manifest/manifest.h"
 
 namespace updraft::agent {
 
@@ -35,11 +36,11 @@ struct DeviceStatus {
   std::uint64_t nonce = 0;  // fresh per check-in; the signed answer must echo it
 };
 
-enum class ArtifactKind : std::uint8_t { kFull = 1, kDelta = 2 };
+using manifest::ArtifactKind;
 
 struct CheckInAnswer {
   bool update_available = false;
-  ArtifactKind kind = ArtifactKind::kFull;
+  ArtifactKind kind = ArtifactKind::kFullImage;
   std::array<char, kMaxArtifactRef> artifact{};  // what fetch() asks for (a URL path)
   std::uint32_t artifact_size = 0;
   std::uint32_t manifest_size = 0;

@@ -164,7 +164,7 @@ class LoggedTransport final : public Transport {
     if (answer.update_available && inner_.deployment() != logged_offer_) {
       log_line("update offered: deployment %lld, %s artifact of %u bytes",
                static_cast<long long>(inner_.deployment()),
-               answer.kind == ArtifactKind::kDelta ? "delta" : "full", answer.artifact_size);
+               answer.kind == ArtifactKind::kPatch ? "delta" : "full", answer.artifact_size);
       logged_offer_ = inner_.deployment();
       const std::string text = std::to_string(inner_.deployment()) + "\n";
       if (!write_file_atomic(deployment_file_, as_bytes_view(text.data(), text.size())).ok())

@@ -137,7 +137,7 @@ Result<void> HttpTransport::check_in(const DeviceStatus& status, CheckInAnswer& 
     return ErrorCode::kCheckInRejected;
   }
   answer.update_available = true;
-  answer.kind = kind == "delta" ? ArtifactKind::kDelta : ArtifactKind::kFull;
+  answer.kind = kind == "delta" ? ArtifactKind::kPatch : ArtifactKind::kFullImage;
   std::memcpy(answer.artifact.data(), artifact.c_str(), artifact.size() + 1);
   answer.artifact_size = j.value("artifact_size", std::uint32_t{0});
   answer.manifest_size = static_cast<std::uint32_t>(manifest->size());
