@@ -25,9 +25,15 @@ packages=(
   # web console tests: the browser they drive headless
   chromium chromium-driver
 )
-# Node.js builds the web console (tsc) and runs its tests; any node already on the
-# PATH will do (e.g. NodeSource's, whose nodejs conflicts with Debian's npm).
-command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+# Node.js (20 or later, for playwright-core) builds the web console (tsc) and runs
+# its tests; any node already on the PATH will do. Some apt sources carry a nodejs
+# that bundles npm and conflicts with Debian's npm package, so npm is installed
+# separately below, only if nodejs did not bring it.
+command -v node >/dev/null || packages+=(nodejs)
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
 
 missing=()
 for p in "${packages[@]}"; do
@@ -38,11 +44,13 @@ if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
 else
   echo "setup: installing ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v npm >/dev/null; then
+  echo "setup: installing npm"
+  $SUDO apt-get install -y -qq --no-install-recommends npm
 fi
 
 # The web console's tools from npm (typescript, playwright-core), at the versions
