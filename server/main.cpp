@@ -112,9 +112,10 @@ int run(const Config& config) {
   settings.active_poll_seconds = config.active_poll_seconds;
   settings.answer_ttl_seconds = config.answer_ttl_seconds;
   UpdateService updates(store, releases, deltas, campaigns, events, metrics, settings);
+  DdiService ddi(store, updates, deltas, events);
   DeviceTokens device_tokens(*token_key);
-  api::ApiContext context{store,  *keys,   deltas,        releases,  campaigns, updates,
-                          events, metrics, device_tokens, 24 * 3600, wall_now};
+  api::ApiContext context{store, *keys,  deltas,  releases,      campaigns, updates,
+                          ddi,   events, metrics, device_tokens, 24 * 3600, wall_now};
   api::AdminAuth auth(store);
 
   http::Router router;

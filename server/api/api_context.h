@@ -8,6 +8,7 @@
 #include "server/deltas/delta_cache.h"
 #include "server/services/campaign_service.h"
 #include "server/services/credentials.h"
+#include "server/services/ddi_service.h"
 #include "server/services/event_bus.h"
 #include "server/services/metrics.h"
 #include "server/services/release_service.h"
@@ -24,6 +25,7 @@ struct ApiContext {
   ReleaseService& releases;
   CampaignService& campaigns;
   UpdateService& updates;
+  DdiService& ddi;
   EventBus& events;
   Metrics& metrics;
   const DeviceTokens& device_tokens;

@@ -89,61 +89,6 @@ HostResult<DdiConfigData> ddi_config_data_from_json(const json& body) {
   return out;
 }
 
-std::map<std::string, std::string> apply_config_data(std::map<std::string, std::string> stored,
-                                                     const DdiConfigData& update) {
-  if (update.mode == "replace") return update.data;
-  for (const auto& [key, value] : update.data) {
-    if (update.mode == "remove") {
-      stored.erase(key);
-    } else {
-      stored[key] = value;
-    }
-  }
-  return stored;
-}
-
-json to_json(const DdiSettings& s) {
-  return json{{"auto_register", s.auto_register},
-              {"hardware", s.hardware},
-              {"gateway_token_sha256", s.gateway_token_hash},
-              {"artifact_suffix", s.artifact_suffix}};
-}
-
-HostResult<DdiSettings> ddi_settings_from_json(const json& stored) {
-  if (!stored.is_object()) return Error(ErrorCode::kStoreCorrupt, "DDI settings: not an object");
-  DdiSettings s;
-  s.auto_register = stored.value("auto_register", false);
-  s.hardware = stored.value("hardware", std::string());
-  s.gateway_token_hash = stored.value("gateway_token_sha256", std::string());
-  s.artifact_suffix = stored.value("artifact_suffix", std::string(".swu"));
-  return s;
-}
-
-std::string ddi_deployment_message(const std::string& previous,
-                                   const std::vector<std::string>& details) {
-  const auto is_error = [](std::string_view line) { return line.starts_with("ERROR"); };
-  std::vector<std::string> errors;
-  std::size_t start = 0;
-  while (start <= previous.size()) {
-    std::size_t end = previous.find('\n', start);
-    if (end == std::string::npos) end = previous.size();
-    const std::string line = previous.substr(start, end - start);
-    if (is_error(line)) errors.push_back(line);
-    start = end + 1;
-  }
-  for (const std::string& line : details) {
-    if (is_error(line) && std::find(errors.begin(), errors.end(), line) == errors.end())
-      errors.push_back(line);
-  }
-  std::string text;
-  const auto add = [&text](const std::string& line) { text += (text.empty() ? "" : "\n") + line; };
-  for (const std::string& line : errors) add(line);
-  for (const std::string& line : details) {
-    if (!is_error(line)) add(line);
-  }
-  return text.substr(0, kMaxMessageBytes);
-}
-
 std::string ddi_sleep(std::int64_t seconds) {
   seconds = std::max<std::int64_t>(seconds, 0);
   char text[32];
