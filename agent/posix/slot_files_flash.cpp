@@ -9,43 +9,16 @@
 #include <vector>
 
 #include "agent/posix/nor_rules.h"
+#include "core/host/file.h"
 
 namespace updraft::agent {
 namespace {
-
-bool pread_all(int fd, std::byte* out, std::size_t n, off_t offset) {
-  while (n > 0) {
-    const ssize_t got = ::pread(fd, out, n, offset);
-    if (got <= 0) {
-      if (got < 0 && errno == EINTR) continue;
-      return false;
-    }
-    out += got;
-    n -= static_cast<std::size_t>(got);
-    offset += got;
-  }
-  return true;
-}
-
-bool pwrite_all(int fd, const std::byte* data, std::size_t n, off_t offset) {
-  while (n > 0) {
-    const ssize_t put = ::pwrite(fd, data, n, offset);
-    if (put <= 0) {
-      if (put < 0 && errno == EINTR) continue;
-      return false;
-    }
-    data += put;
-    n -= static_cast<std::size_t>(put);
-    offset += put;
-  }
-  return true;
-}
 
 bool fill_erased(int fd, std::uint64_t offset, std::uint64_t length) {
   static const std::vector<std::byte> erased(64 * 1024, std::byte{0xFF});
   while (length > 0) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(length, erased.size()));
-    if (!pwrite_all(fd, erased.data(), n, static_cast<off_t>(offset))) return false;
+    if (!write_at(fd, erased.data(), n, offset)) return false;
     offset += n;
     length -= n;
   }
@@ -151,8 +124,7 @@ Result<void> SlotFilesFlash::sync_slots() {
 Result<void> SlotFilesFlash::read(std::uint32_t offset, MutableByteView out) {
   UPDRAFT_TRY(check_read(geometry_, offset, out.size()));
   return for_each_piece(offset, out.size(), [&](const Piece& p, std::size_t done) -> Result<void> {
-    if (!pread_all(fd_[p.store], out.data() + done, p.length, static_cast<off_t>(p.offset)))
-      return ErrorCode::kFlashIo;
+    if (!read_at(fd_[p.store], out.data() + done, p.length, p.offset)) return ErrorCode::kFlashIo;
     return {};
   });
 }
@@ -163,13 +135,11 @@ Result<void> SlotFilesFlash::write(std::uint32_t offset, ByteView data) {
     const std::byte* bytes = data.data() + done;
     if (p.store == 2) {
       std::vector<std::byte> current(p.length);
-      if (!pread_all(fd_[2], current.data(), p.length, static_cast<off_t>(p.offset)))
-        return ErrorCode::kFlashIo;
+      if (!read_at(fd_[2], current.data(), p.length, p.offset)) return ErrorCode::kFlashIo;
       UPDRAFT_TRY(check_erased(geometry_, current));
       UPDRAFT_TRY(sync_slots());
     }
-    if (!pwrite_all(fd_[p.store], bytes, p.length, static_cast<off_t>(p.offset)))
-      return ErrorCode::kFlashIo;
+    if (!write_at(fd_[p.store], bytes, p.length, p.offset)) return ErrorCode::kFlashIo;
     if (p.store == 2) {
       if (::fdatasync(fd_[2]) != 0) return ErrorCode::kFlashIo;
     } else {

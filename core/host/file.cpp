@@ -1,5 +1,7 @@
 #include "core/host/file.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -8,11 +10,13 @@ namespace updraft {
 
 HostResult<std::vector<std::byte>> read_file(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Error(ErrorCode::kIoError, "cannot open " + path + ": " + std::strerror(errno));
+  if (f == nullptr)
+    return Error(ErrorCode::kIoError, "cannot open " + path + ": " + std::strerror(errno));
   std::vector<std::byte> data;
   std::byte buffer[1 << 16];
   std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) data.insert(data.end(), buffer, buffer + n);
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0)
+    data.insert(data.end(), buffer, buffer + n);
   const bool failed = std::ferror(f) != 0;
   std::fclose(f);
   if (failed) return Error(ErrorCode::kIoError, "cannot read " + path);
@@ -22,7 +26,8 @@ HostResult<std::vector<std::byte>> read_file(const std::string& path) {
 Result<void, Error> write_file_atomic(const std::string& path, ByteView data) {
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Error(ErrorCode::kIoError, "cannot create " + tmp + ": " + std::strerror(errno));
+  if (f == nullptr)
+    return Error(ErrorCode::kIoError, "cannot create " + tmp + ": " + std::strerror(errno));
   const bool wrote = std::fwrite(data.data(), 1, data.size(), f) == data.size();
   const bool closed = std::fclose(f) == 0;
   if (!wrote || !closed) {
@@ -31,9 +36,38 @@ Result<void, Error> write_file_atomic(const std::string& path, ByteView data) {
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
-    return Error(ErrorCode::kIoError, "cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
+    return Error(ErrorCode::kIoError,
+                 "cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
   }
   return {};
+}
+
+bool read_at(int fd, std::byte* out, std::size_t n, std::uint64_t offset) {
+  while (n > 0) {
+    const ssize_t got = ::pread(fd, out, n, static_cast<off_t>(offset));
+    if (got <= 0) {
+      if (got < 0 && errno == EINTR) continue;
+      return false;
+    }
+    out += got;
+    n -= static_cast<std::size_t>(got);
+    offset += static_cast<std::uint64_t>(got);
+  }
+  return true;
+}
+
+bool write_at(int fd, const std::byte* data, std::size_t n, std::uint64_t offset) {
+  while (n > 0) {
+    const ssize_t put = ::pwrite(fd, data, n, static_cast<off_t>(offset));
+    if (put <= 0) {
+      if (put < 0 && errno == EINTR) continue;
+      return false;
+    }
+    data += put;
+    n -= static_cast<std::size_t>(put);
+    offset += static_cast<std::uint64_t>(put);
+  }
+  return true;
 }
 
 }  // namespace updraft
