@@ -108,16 +108,20 @@ Response deployment_base(Request& request, ApiContext& ctx, bool installed,
   return Response::json(200, deployment_json(request, *c, *offer, scheme).dump());
 }
 
-Response deployment_feedback(Request& request, ApiContext& ctx) {
+// POST .../deploymentBase/{actionId}/feedback and .../cancelAction/{id}/feedback:
+// the same body, told apart by the path's id and what the service does with it.
+using FeedbackCall = HostResult<void> (DdiService::*)(const DdiController&, DeploymentId,
+                                                      const DdiFeedback&, UnixTime);
+Response post_feedback(Request& request, ApiContext& ctx, const char* id_name, FeedbackCall call) {
   HostResult<DdiController> c = controller(request, ctx, false);
   if (!c.ok()) return error_response(c.error());
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
   HostResult<DdiFeedback> feedback = ddi_feedback_from_json(*body);
   if (!feedback.ok()) return error_response(feedback.error());
-  HostResult<DeploymentId> id = action_id(request, "actionId");
+  HostResult<DeploymentId> id = action_id(request, id_name);
   if (!id.ok()) return error_response(id.error());
-  HostResult<void> done = ctx.ddi.feedback(*c, *id, *feedback, ctx.now());
+  HostResult<void> done = (ctx.ddi.*call)(*c, *id, *feedback, ctx.now());
   if (!done.ok()) return error_response(done.error());
   return Response::empty(200);
 }
@@ -131,20 +135,6 @@ Response cancel_action(Request& request, ApiContext& ctx) {
   if (!dep.ok()) return error_response(dep.error());
   const std::string text = std::to_string(dep->id.value);
   return Response::json(200, json{{"id", text}, {"cancelAction", {{"stopId", text}}}}.dump());
-}
-
-Response cancel_feedback(Request& request, ApiContext& ctx) {
-  HostResult<DdiController> c = controller(request, ctx, false);
-  if (!c.ok()) return error_response(c.error());
-  HostResult<json> body = parse_object(request);
-  if (!body.ok()) return error_response(body.error());
-  HostResult<DdiFeedback> feedback = ddi_feedback_from_json(*body);
-  if (!feedback.ok()) return error_response(feedback.error());
-  HostResult<DeploymentId> id = action_id(request, "id");
-  if (!id.ok()) return error_response(id.error());
-  HostResult<void> done = ctx.ddi.cancel_feedback(*c, *id, *feedback, ctx.now());
-  if (!done.ok()) return error_response(done.error());
-  return Response::empty(200);
 }
 
 Response config_data(Request& request, ApiContext& ctx) {
@@ -263,13 +253,16 @@ void add_ddi_routes(http::Router& router, ApiContext& ctx, AdminAuth& auth, std:
                return deployment_base(r, ctx, false, scheme);
              }));
   router.add(Method::kPost, base + "/deploymentBase/{actionId}/feedback",
-             guarded([&ctx](Request& r) { return deployment_feedback(r, ctx); }));
+             guarded([&ctx](Request& r) {
+               return post_feedback(r, ctx, "actionId", &DdiService::feedback);
+             }));
   router.add(Method::kGet, base + "/installedBase/{actionId}",
              guarded([&ctx, scheme](Request& r) { return deployment_base(r, ctx, true, scheme); }));
   router.add(Method::kGet, base + "/cancelAction/{id}",
              guarded([&ctx](Request& r) { return cancel_action(r, ctx); }));
-  router.add(Method::kPost, base + "/cancelAction/{id}/feedback",
-             guarded([&ctx](Request& r) { return cancel_feedback(r, ctx); }));
+  router.add(Method::kPost, base + "/cancelAction/{id}/feedback", guarded([&ctx](Request& r) {
+               return post_feedback(r, ctx, "id", &DdiService::cancel_feedback);
+             }));
   router.add(Method::kPut, base + "/configData",
              guarded([&ctx](Request& r) { return config_data(r, ctx); }));
   router.add(Method::kGet, base + "/softwaremodules/{moduleId}/artifacts/{filename}",
