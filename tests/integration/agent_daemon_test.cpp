@@ -64,70 +64,8 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-template <typename Predicate>
-bool eventually(Predicate done, int timeout_ms) {
-  for (int waited = 0; waited < timeout_ms; waited += 50) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
-// A child process in its own process group (so a kill also ends what it spawned),
-// stdout and stderr appended to `log`.
-class Child {
- public:
-  Child(std::vector<std::string> args, const std::string& log) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execvp(argv[0], argv.data());
-      std::_Exit(127);
-    }
-    ::setpgid(pid_, pid_);
-  }
-  ~Child() { end(SIGKILL); }
-  // Sends `signal` to the group and waits (bounded); returns the exit status.
-  int end(int signal) {
-    if (pid_ <= 0) return status_;
-    ::kill(-pid_, signal);
-    int status = 0;
-    for (int i = 0; i < 400; ++i) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) break;
-      if (i == 399) {
-        ::kill(-pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    ::kill(-pid_, SIGKILL);  // anything it left behind in its group
-    pid_ = -1;
-    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return status_;
-  }
-  // Waits (bounded) for the process to exit by itself.
-  int wait(int timeout_ms) {
-    int status = 0;
-    for (int waited = 0; waited < timeout_ms; waited += 25) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return end(SIGKILL);
-  }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = -1;
-};
+using testing::ChildProcess;
+using testing::eventually;
 
 class AgentDaemonTest : public ::testing::Test {
  protected:
@@ -138,9 +76,9 @@ class AgentDaemonTest : public ::testing::Test {
     mqtt_port_ = free_port();
     std::ofstream(dir_ + "/mosquitto.conf")
         << "listener " << mqtt_port_ << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
-    broker_ =
-        std::make_unique<Child>(std::vector<std::string>{MOSQUITTO, "-c", dir_ + "/mosquitto.conf"},
-                                dir_ + "/mosquitto.log");
+    broker_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{MOSQUITTO, "-c", dir_ + "/mosquitto.conf"},
+        dir_ + "/mosquitto.log");
     ASSERT_TRUE(eventually([&] { return accepts(mqtt_port_); }, 5000))
         << slurp(dir_ + "/mosquitto.log");
     server_ = std::make_unique<testing::UpdraftdProcess>(
@@ -170,7 +108,7 @@ class AgentDaemonTest : public ::testing::Test {
   // Factory state: `image` in slot A as `version`.
   void provision(const Bytes& image, const std::string& version) {
     ASSERT_TRUE(write_file_atomic(dir_ + "/factory.img", image).ok());
-    Child provision(
+    ChildProcess provision(
         {UPDRAFT_AGENT, "provision", "--image", dir_ + "/factory.img", "--version", version,
          "--security-counter", "1", "--slot-size", std::to_string(kSlotBytes), "--slot-a",
          dir_ + "/a.img", "--slot-b", dir_ + "/b.img", "--state", dir_ + "/state"},
@@ -217,7 +155,7 @@ class AgentDaemonTest : public ::testing::Test {
         "--poll-seconds", poll_seconds,
         "--mqtt",         "127.0.0.1:" + std::to_string(mqtt_port_)};
     args.insert(args.end(), extra.begin(), extra.end());
-    agent_ = std::make_unique<Child>(args, log_path());
+    agent_ = std::make_unique<ChildProcess>(args, log_path());
   }
   std::string log_path() const { return dir_ + "/agent.log"; }
   std::string log() const { return slurp(log_path()); }
@@ -271,9 +209,9 @@ class AgentDaemonTest : public ::testing::Test {
   static constexpr const char* kSecret = "gw-1-secret-0123456789abcdef";
   std::string dir_;
   std::uint16_t mqtt_port_ = 0;
-  std::unique_ptr<Child> broker_;
+  std::unique_ptr<ChildProcess> broker_;
   std::unique_ptr<testing::UpdraftdProcess> server_;
-  std::unique_ptr<Child> agent_;
+  std::unique_ptr<ChildProcess> agent_;
   std::string token_;
   Bytes v1_, v2_;
   int release_ = 0;
@@ -330,7 +268,7 @@ TEST_F(AgentDaemonTest, WithTheBrokerDownTheServerWorksAndPollingStillUpdates) {
   EXPECT_NE(slurp(dir_ + "/server/updraftd.log").find("devices poll meanwhile"), std::string::npos);
 
   // The broker returns on the same port: both sides reconnect by themselves.
-  broker_ = std::make_unique<Child>(
+  broker_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{MOSQUITTO, "-c", dir_ + "/mosquitto.conf"}, dir_ + "/mosquitto.log");
   // (The agent re-executed while the broker was down, so this is its first
   // connection; a daemon that had been connected logs "woken: mqtt reconnected".)

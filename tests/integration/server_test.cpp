@@ -60,14 +60,7 @@ std::string fresh_dir() {
   return ::mkdtemp(pattern.data());
 }
 
-template <typename Predicate>
-bool eventually(Predicate done, int timeout_ms = 8000) {
-  for (int waited = 0; waited < timeout_ms; waited += 50) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
+using testing::eventually;
 
 struct Device {
   std::string id;

@@ -2,18 +2,15 @@
 // on an ephemeral port, stopped with SIGTERM or killed with SIGKILL. Host only.
 #pragma once
 
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/integration/child_process.h"
 
 namespace updraft::testing {
 
@@ -28,19 +25,7 @@ class UpdraftdProcess {
     std::vector<std::string> args = {UPDRAFTD,      "--data",  data_dir_,   "--port", "0",
                                      "--port-file", port_file, "--tick-ms", "100"};
     args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const std::string log = data_dir_ + "/updraftd.log";
-      std::FILE* out = std::freopen(log.c_str(), "a", stdout);
-      std::FILE* err = std::freopen(log.c_str(), "a", stderr);
-      (void)out;
-      (void)err;
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      std::_Exit(127);
-    }
+    child_ = std::make_unique<ChildProcess>(std::move(args), data_dir_ + "/updraftd.log");
     for (int i = 0; i < 200 && port_ == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
       std::ifstream in(port_file);
@@ -58,29 +43,14 @@ class UpdraftdProcess {
     return token;
   }
 
-  // SIGTERM and wait (bounded); SIGKILL if it does not stop.
-  void stop() { end(SIGTERM); }
+  // SIGTERM and wait 5 s at most; SIGKILL if it does not stop.
+  void stop() { child_->end(SIGTERM, 5'000); }
   // SIGKILL: the process gets no chance to flush or close anything.
-  void kill9() { end(SIGKILL); }
+  void kill9() { child_->end(SIGKILL); }
 
  private:
-  void end(int signal) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, signal);
-    for (int i = 0; i < 200; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
   std::string data_dir_;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> child_;
   std::uint16_t port_ = 0;
 };
 
