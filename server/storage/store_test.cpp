@@ -651,7 +651,7 @@ TEST_P(StoreTest, OpenDeploymentIgnoresFinalDeploymentsAndInactiveCampaigns) {
                                          world.product.id, world.release.id, campaign_state)))
                                     .id;
     for (const DeploymentState state : kDeploymentStates) {
-      // Appended piecewise: GCC 12 at -O3 misreads "c" + std::to_string(...) as an overlapping copy.
+      // Appended piecewise: GCC 12 at -O3 takes "c" + std::to_string() for an overlapping copy.
       DeviceId device{"c"};
       device.value += std::to_string(static_cast<int>(campaign_state));
       device.value += "-d";
