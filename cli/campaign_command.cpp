@@ -22,7 +22,7 @@
 namespace updraft::cli {
 namespace {
 
-using server::http::Method;
+using net::http::Method;
 
 struct CampaignArgs {
   long long id = 0;

@@ -13,7 +13,7 @@
 namespace updraft::cli {
 namespace {
 
-using server::http::Method;
+using net::http::Method;
 
 struct DevicesArgs {
   // List filters.

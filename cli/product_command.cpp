@@ -11,7 +11,7 @@
 namespace updraft::cli {
 namespace {
 
-using server::http::Method;
+using net::http::Method;
 
 struct ProductArgs {
   std::string name;

@@ -12,9 +12,9 @@
 namespace updraft::cli {
 namespace {
 
-using server::http::ClientResponse;
-using server::http::Headers;
-using server::http::Method;
+using net::http::ClientResponse;
+using net::http::Headers;
+using net::http::Method;
 
 // CLI11's exit code for a bad command line; a missing token or bad URL is one.
 constexpr int kExitUsage = 2;
@@ -142,11 +142,11 @@ HostResult<ServerConnection> ServerConnection::open(const ServerOptions& options
   ServerConnection connection;
   UPDRAFT_TRY_ASSIGN(connection.token_, resolve_token(options));
   connection.base_path_ = std::move(url.path);
-  server::http::HttpClientOptions client_options;
+  net::http::HttpClientOptions client_options;
   client_options.timeout = timeout;
   client_options.tls = url.tls;
   connection.client_ =
-      std::make_unique<server::http::HttpClient>(url.host, url.port, client_options);
+      std::make_unique<net::http::HttpClient>(url.host, url.port, client_options);
   return connection;
 }
 

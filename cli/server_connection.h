@@ -17,7 +17,7 @@
 
 #include "core/bytes.h"
 #include "core/host/error.h"
-#include "server/http/http_client.h"
+#include "net/http/http_client.h"
 
 namespace updraft::cli {
 
@@ -53,7 +53,7 @@ class ServerConnection {
   // answer. An answer with an error status becomes that error; a transport failure
   // is kTransportFailed or kTransportTimeout.
   HostResult<json> get(const std::string& target);
-  HostResult<json> send(server::http::Method method, const std::string& target, const json& body);
+  HostResult<json> send(net::http::Method method, const std::string& target, const json& body);
   // POSTs raw bytes (a release image) as application/octet-stream.
   HostResult<json> upload(const std::string& target, ByteView bytes);
 
@@ -64,13 +64,13 @@ class ServerConnection {
       const std::function<bool(const std::string& type, const json& data)>& on_event);
 
  private:
-  HostResult<json> exchange(server::http::Method method, const std::string& target,
+  HostResult<json> exchange(net::http::Method method, const std::string& target,
                             std::string_view body, std::string_view content_type);
-  server::http::Headers auth_headers() const;
+  net::http::Headers auth_headers() const;
 
   std::string base_path_;  // the URL's path prefix, without a trailing '/'
   std::string token_;
-  std::unique_ptr<server::http::HttpClient> client_;
+  std::unique_ptr<net::http::HttpClient> client_;
 };
 
 // Percent-encodes `text` for use as a query value or a path segment.

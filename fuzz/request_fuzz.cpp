@@ -38,7 +38,7 @@ void check_refusal(const HostResult<T>& r) {
 }
 
 void run(std::uint8_t which, const std::string& body) {
-  http::Request request;
+  net::http::Request request;
   request.body = body;
   HostResult<json> object = parse_object(request);
   check_refusal(object);

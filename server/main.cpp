@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "server/api/routes.h"
-#include "server/http/http_server.h"
+#include "net/http/http_server.h"
 #include "server/services/mqtt_wake.h"
 #include "server/storage/sqlite/sqlite_store.h"
 
@@ -118,7 +118,7 @@ int run(const Config& config) {
                           ddi,   events, metrics, device_tokens, 24 * 3600, wall_now};
   api::AdminAuth auth(store);
 
-  http::Router router;
+  net::http::Router router;
   api::add_device_routes(router, context);
   api::add_enos_routes(router, context);
   api::add_admin_routes(router, context, auth);
@@ -132,14 +132,14 @@ int run(const Config& config) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  http::HttpServerOptions options;
+  net::http::HttpServerOptions options;
   options.address = config.address;
   options.port = config.port;
   options.threads = config.threads;
   options.tls_cert_path = config.tls_cert;
   options.tls_key_path = config.tls_key;
   options.max_body_bytes = std::size_t{1} << 30;  // release images
-  http::HttpServer server(options, router);
+  net::http::HttpServer server(options, router);
   if (auto started = server.start(); !started.ok()) return fail(started.error());
   const std::string scheme = config.tls_cert.empty() ? "http" : "https";
   std::printf("updraftd: listening on %s://%s:%u (data in %s)\n", scheme.c_str(),

@@ -13,14 +13,14 @@
 #include "agent/signed_manifest_checker.h"
 #include "agent/testing/sim_device.h"
 #include "crypto/host/openssl_verifier.h"
-#include "server/http/http_client.h"
+#include "net/http/http_client.h"
 
 namespace updraft::sim {
 namespace {
 
 using nlohmann::json;
-using server::http::HttpClient;
-using server::http::Method;
+using net::http::HttpClient;
+using net::http::Method;
 
 // The link's faults, on top of the real HTTP transport: dropped connections and a
 // byte flipped in transit. It also keeps the device's last report for the summary.
@@ -96,7 +96,7 @@ HostResult<void> register_devices(const FleetOptions& o, std::vector<Device>& de
                        {"hardware", o.hardware},
                        {"secret", d.secret},
                        {"tags", json::array({"sim"})}};
-    HostResult<server::http::ClientResponse> r =
+    HostResult<net::http::ClientResponse> r =
         client.request(Method::kPost, "/api/v1/devices",
                        {{"authorization", "Bearer " + o.admin_token}}, body.dump());
     if (!r.ok()) return r.error();
@@ -145,7 +145,7 @@ HostResult<FleetSummary> run_fleet(const FleetOptions& o, const std::string& tar
   const auto start = std::chrono::steady_clock::now();
   // The root a device is provisioned with, from the server it will trust.
   HttpClient client(o.host, o.port);
-  HostResult<server::http::ClientResponse> root =
+  HostResult<net::http::ClientResponse> root =
       client.request(Method::kGet, "/api/v1/trust/root");
   if (!root.ok()) return root.error();
   if (root->status != 200)

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "core/host/file.h"
-#include "server/http/http_client.h"
+#include "net/http/http_client.h"
 #include "sim/fleet_simulator.h"
 
 namespace {
@@ -26,9 +26,9 @@ std::string read_token(const std::string& path) {
 
 // The campaign's state through the admin API, or "" when it cannot be read.
 std::string campaign_state(const sim::FleetOptions& o, int campaign) {
-  server::http::HttpClient client(o.host, o.port);
-  HostResult<server::http::ClientResponse> r =
-      client.request(server::http::Method::kGet, "/api/v1/campaigns/" + std::to_string(campaign),
+  net::http::HttpClient client(o.host, o.port);
+  HostResult<net::http::ClientResponse> r =
+      client.request(net::http::Method::kGet, "/api/v1/campaigns/" + std::to_string(campaign),
                      {{"authorization", "Bearer " + o.admin_token}});
   if (!r.ok() || r->status != 200) return "";
   const nlohmann::json j = nlohmann::json::parse(r->body, nullptr, false);

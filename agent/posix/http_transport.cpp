@@ -7,13 +7,13 @@
 
 #include "core/host/hex.h"
 #include "crypto/host/base64.h"
-#include "server/http/http_client.h"
+#include "net/http/http_client.h"
 
 namespace updraft::agent {
 namespace {
 
 using nlohmann::json;
-using server::http::Method;
+using net::http::Method;
 
 const char* network_name(NetworkType network) {
   switch (network) {
@@ -39,8 +39,8 @@ std::string text_of(const std::array<char, kMaxText>& text) {
 
 namespace {
 
-server::http::HttpClientOptions client_options(std::uint32_t timeout_ms) {
-  server::http::HttpClientOptions options;
+net::http::HttpClientOptions client_options(std::uint32_t timeout_ms) {
+  net::http::HttpClientOptions options;
   options.timeout = std::chrono::milliseconds(timeout_ms);
   return options;
 }
@@ -50,9 +50,9 @@ server::http::HttpClientOptions client_options(std::uint32_t timeout_ms) {
 HttpTransport::HttpTransport(Options options)
     : options_(std::move(options)), deployment_(options_.deployment) {}
 
-server::http::HttpClient& HttpTransport::client() {
+net::http::HttpClient& HttpTransport::client() {
   if (!client_) {
-    client_ = std::make_unique<server::http::HttpClient>(options_.host, options_.port,
+    client_ = std::make_unique<net::http::HttpClient>(options_.host, options_.port,
                                                          client_options(options_.timeout_ms));
   }
   return *client_;
@@ -71,7 +71,7 @@ ErrorCode HttpTransport::fail(const Error& error) {
 Result<void> HttpTransport::authenticate() {
   const std::string body =
       json{{"device_id", options_.device_id}, {"secret", options_.secret}}.dump();
-  HostResult<server::http::ClientResponse> r =
+  HostResult<net::http::ClientResponse> r =
       client().request(Method::kPost, "/api/v1/device/token", {}, body);
   if (!r.ok()) return fail(r.error());
   if (r->status != 200) {
@@ -91,7 +91,7 @@ Result<std::pair<int, std::string>> HttpTransport::post(const std::string& targe
                                                         const std::string& body) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (token_.empty()) UPDRAFT_TRY(authenticate());
-    HostResult<server::http::ClientResponse> r =
+    HostResult<net::http::ClientResponse> r =
         client().request(Method::kPost, target, {{"authorization", "Bearer " + token_}}, body);
     if (!r.ok()) return fail(r.error());
     if (r->status == 401 && attempt == 0) {
@@ -155,7 +155,7 @@ Result<std::size_t> HttpTransport::fetch(const char* artifact, std::uint32_t off
   if (!in_window) {
     if (token_.empty()) UPDRAFT_TRY(authenticate());
     const std::uint32_t last = offset + std::max<std::uint32_t>(options_.read_ahead, 1) - 1;
-    HostResult<server::http::ClientResponse> r = client().request(
+    HostResult<net::http::ClientResponse> r = client().request(
         Method::kGet, artifact,
         {{"authorization", "Bearer " + token_},
          {"range", "bytes=" + std::to_string(offset) + "-" + std::to_string(last)}});

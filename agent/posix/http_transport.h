@@ -15,7 +15,7 @@
 #include "agent/port/transport.h"
 #include "core/host/error.h"
 
-namespace updraft::server::http {
+namespace updraft::net::http {
 class HttpClient;
 }
 
@@ -60,11 +60,11 @@ class HttpTransport final : public Transport {
   // POST with the token, re-authenticating once on 401. Returns the status and body.
   Result<std::pair<int, std::string>> post(const std::string& target, const std::string& body);
   Result<void> authenticate();
-  server::http::HttpClient& client();
+  net::http::HttpClient& client();
   ErrorCode fail(const Error& error);
 
   Options options_;
-  std::unique_ptr<server::http::HttpClient> client_;
+  std::unique_ptr<net::http::HttpClient> client_;
   std::string token_;
   std::int64_t deployment_ = 0;  // the offer reports refer to
   std::string window_artifact_;

@@ -12,9 +12,9 @@
 namespace updraft::server::api {
 namespace {
 
-using http::Method;
-using http::Request;
-using http::Response;
+using net::http::Method;
+using net::http::Request;
+using net::http::Response;
 
 Response ok_json(const json& j, int status = 200) { return Response::json(status, j.dump()); }
 
@@ -356,7 +356,7 @@ Response create_token(Request& request, ApiContext& ctx, const ApiToken& who) {
 
 }  // namespace
 
-void add_admin_routes(http::Router& router, ApiContext& ctx, AdminAuth& auth) {
+void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& auth) {
   // Wraps a handler with the role check; the handler gets the caller's token.
   auto with = [&auth](Role role, std::function<Response(Request&, const ApiToken&)> handler) {
     return guarded([&auth, role, handler = std::move(handler)](Request& r) {
@@ -480,7 +480,7 @@ void add_admin_routes(http::Router& router, ApiContext& ctx, AdminAuth& auth) {
 
   router.add(Method::kGet, "/api/v1/events", with(viewer, [&ctx](Request&, const ApiToken&) {
                Response response;
-               response.event_stream = [&ctx](std::shared_ptr<http::EventSink> sink) {
+               response.event_stream = [&ctx](std::shared_ptr<EventSink> sink) {
                  ctx.events.subscribe(std::move(sink));
                };
                return response;

@@ -53,22 +53,22 @@ std::optional<std::int64_t> parse_id(std::string_view text) {
   return id;
 }
 
-HostResult<std::int64_t> id_param(const http::Request& request, std::string_view what) {
+HostResult<std::int64_t> id_param(const net::http::Request& request, std::string_view what) {
   const std::optional<std::int64_t> id = parse_id(request.param("id"));
   if (!id) return bad_request(std::string(what) + " id: not a number");
   return *id;
 }
 
-http::Response error_response(const Error& error) {
-  return http::Response::error(http_status_for(error.code), error.code, error.message);
+net::http::Response error_response(const Error& error) {
+  return net::http::Response::error(http_status_for(error.code), error.code, error.message);
 }
 
-http::Handler guarded(http::Handler handler) {
-  return [handler = std::move(handler)](http::Request& request) -> http::Response {
+net::http::Handler guarded(net::http::Handler handler) {
+  return [handler = std::move(handler)](net::http::Request& request) -> net::http::Response {
     try {
       return handler(request);
     } catch (const nlohmann::json::exception& e) {
-      return http::Response::error(400, ErrorCode::kApiBadRequest,
+      return net::http::Response::error(400, ErrorCode::kApiBadRequest,
                                    std::string("malformed JSON body: ") + e.what());
     }
   };

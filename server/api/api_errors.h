@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "core/host/error.h"
-#include "server/http/message.h"
-#include "server/http/router.h"
+#include "net/http/message.h"
+#include "net/http/router.h"
 
 namespace updraft::server::api {
 
@@ -23,12 +23,12 @@ Error bad_request(std::string message);
 std::optional<std::int64_t> parse_id(std::string_view text);
 
 // The route's "{id}" as a positive number; kApiBadRequest naming `what` otherwise.
-HostResult<std::int64_t> id_param(const http::Request& request, std::string_view what);
+HostResult<std::int64_t> id_param(const net::http::Request& request, std::string_view what);
 
-http::Response error_response(const Error& error);
+net::http::Response error_response(const Error& error);
 
 // `handler`, with nlohmann::json's exceptions (a field of the wrong type, say)
 // answered 400 instead of escaping as 500.
-http::Handler guarded(http::Handler handler);
+net::http::Handler guarded(net::http::Handler handler);
 
 }  // namespace updraft::server::api

@@ -3,7 +3,7 @@
 
 namespace updraft::server::api {
 
-std::string bearer_token(const http::Request& request) {
+std::string bearer_token(const net::http::Request& request) {
   const std::string_view header = request.header("authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (header.size() > kBearer.size() && header.substr(0, kBearer.size()) == kBearer) {
@@ -13,7 +13,7 @@ std::string bearer_token(const http::Request& request) {
   return it != request.query.end() ? it->second : std::string();
 }
 
-HostResult<ApiToken> AdminAuth::require(const http::Request& request, Role role) {
+HostResult<ApiToken> AdminAuth::require(const net::http::Request& request, Role role) {
   const std::string token = bearer_token(request);
   if (token.empty())
     return Error(ErrorCode::kApiUnauthorized,
@@ -38,7 +38,7 @@ HostResult<ApiToken> AdminAuth::require(const http::Request& request, Role role)
   return found;
 }
 
-HostResult<DeviceId> authenticated_device(const http::Request& request, ApiContext& context) {
+HostResult<DeviceId> authenticated_device(const net::http::Request& request, ApiContext& context) {
   const std::string token = bearer_token(request);
   if (token.empty())
     return Error(ErrorCode::kApiUnauthorized, "a device token is required (Authorization: Bearer)");

@@ -11,8 +11,8 @@
 namespace updraft::server::api {
 namespace {
 
-using http::Request;
-using http::Response;
+using net::http::Request;
+using net::http::Response;
 
 const console::ConsoleAsset* find_asset(std::string_view name) {
   for (const console::ConsoleAsset& asset : console::console_assets()) {
@@ -47,9 +47,9 @@ Response serve(const Request& request, std::string_view name) {
 
 }  // namespace
 
-void add_console_routes(http::Router& router) {
-  router.add(http::Method::kGet, "/", [](Request& r) { return serve(r, "index.html"); });
-  router.add(http::Method::kGet, "/console/{file}",
+void add_console_routes(net::http::Router& router) {
+  router.add(net::http::Method::kGet, "/", [](Request& r) { return serve(r, "index.html"); });
+  router.add(net::http::Method::kGet, "/console/{file}",
              [](Request& r) { return serve(r, r.param("file")); });
 }
 

@@ -20,9 +20,9 @@
 namespace updraft::server::api {
 namespace {
 
-using http::Method;
-using http::Request;
-using http::Response;
+using net::http::Method;
+using net::http::Request;
+using net::http::Response;
 
 constexpr const char* kBase = "/{tenant}/controller/v1/{controllerId}";
 
@@ -241,7 +241,7 @@ Response put_ddi_settings(Request& request, ApiContext& ctx, AdminAuth& auth) {
 
 }  // namespace
 
-void add_ddi_routes(http::Router& router, ApiContext& ctx, AdminAuth& auth, std::string scheme) {
+void add_ddi_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& auth, std::string scheme) {
   const std::string base = kBase;
   router.add(Method::kGet, "/api/v1/products/{name}/ddi",
              guarded([&ctx, &auth](Request& r) { return get_ddi_settings(r, ctx, auth); }));

@@ -12,9 +12,9 @@
 namespace updraft::server::api {
 namespace {
 
-using http::Method;
-using http::Request;
-using http::Response;
+using net::http::Method;
+using net::http::Request;
+using net::http::Response;
 
 Response check_in(Request& request, ApiContext& ctx) {
   HostResult<DeviceId> device = authenticated_device(request, ctx);
@@ -133,7 +133,7 @@ Response self_register(Request& request, ApiContext& ctx) {
 
 }  // namespace
 
-void add_device_routes(http::Router& router, ApiContext& ctx) {
+void add_device_routes(net::http::Router& router, ApiContext& ctx) {
   router.add(Method::kPost, "/api/v1/device/register",
              guarded([&ctx](Request& r) { return self_register(r, ctx); }));
   router.add(Method::kPost, "/api/v1/device/token",

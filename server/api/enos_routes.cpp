@@ -16,9 +16,9 @@
 namespace updraft::server::api {
 namespace {
 
-using http::Method;
-using http::Request;
-using http::Response;
+using net::http::Method;
+using net::http::Request;
+using net::http::Response;
 
 Response enos_error(int status, ErrorCode code, std::string message) {
   return Response::error(status, code, message);
@@ -152,7 +152,7 @@ Response update_result(Request& request, ApiContext& ctx) {
 
 }  // namespace
 
-void add_enos_routes(http::Router& router, ApiContext& ctx) {
+void add_enos_routes(net::http::Router& router, ApiContext& ctx) {
   router.add(Method::kPost, "/checkversion",
              guarded([&ctx](Request& r) { return check_version(r, ctx); }));
   router.add(Method::kGet, "/version/{id}",

@@ -31,7 +31,7 @@ std::string_view campaign_state(CampaignState s) { return campaign_state_name(s)
 
 }  // namespace
 
-HostResult<json> parse_object(const http::Request& request) {
+HostResult<json> parse_object(const net::http::Request& request) {
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return bad_request("body: not valid JSON");
   if (!body.is_object()) return bad_request("body: must be a JSON object");

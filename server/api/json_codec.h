@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/host/error.h"
-#include "server/http/message.h"
+#include "net/http/message.h"
 #include "server/model/audit.h"
 #include "server/model/campaign.h"
 #include "server/model/fleet.h"
@@ -18,7 +18,7 @@ namespace updraft::server::api {
 using nlohmann::json;
 
 // The request body as a JSON object; kApiBadRequest when it is not one.
-HostResult<json> parse_object(const http::Request& request);
+HostResult<json> parse_object(const net::http::Request& request);
 
 json to_json(const Product& product);
 json to_json(const Device& device);

@@ -4,14 +4,14 @@
 
 namespace updraft::server {
 
-void EventBus::subscribe(std::shared_ptr<http::EventSink> sink) {
+void EventBus::subscribe(std::shared_ptr<EventSink> sink) {
   std::lock_guard lock(mutex_);
   sinks_.push_back(std::move(sink));
 }
 
 void EventBus::publish(const std::string& type, const std::string& data) {
   std::lock_guard lock(mutex_);
-  std::erase_if(sinks_, [&](const std::shared_ptr<http::EventSink>& sink) {
+  std::erase_if(sinks_, [&](const std::shared_ptr<EventSink>& sink) {
     return !sink->send(type, data);
   });
 }

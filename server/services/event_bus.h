@@ -8,20 +8,20 @@
 #include <string>
 #include <vector>
 
-#include "server/http/message.h"
+#include "core/host/event_sink.h"
 
 namespace updraft::server {
 
 class EventBus {
  public:
-  void subscribe(std::shared_ptr<http::EventSink> sink);
+  void subscribe(std::shared_ptr<EventSink> sink);
   // `data` is one JSON object on one line.
   void publish(const std::string& type, const std::string& data);
   std::size_t subscribers() const;
 
  private:
   mutable std::mutex mutex_;
-  std::vector<std::shared_ptr<http::EventSink>> sinks_;
+  std::vector<std::shared_ptr<EventSink>> sinks_;
 };
 
 }  // namespace updraft::server

@@ -11,34 +11,28 @@
 #pragma once
 
 #include <atomic>
-#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "core/host/error.h"
-#include "server/http/message.h"
-
-struct mosquitto;
+#include "core/host/event_sink.h"
+#include "net/mqtt/mqtt_client.h"
 
 namespace updraft::server {
 
-class MqttWake final : public http::EventSink {
+class MqttWake final : public EventSink {
  public:
   // Starts connecting to `endpoint` ("host:port", or "host" for 1883) in the
   // background; kInvalidArgument for a malformed endpoint.
   static HostResult<std::shared_ptr<MqttWake>> start(const std::string& endpoint);
-  ~MqttWake() override;
 
   bool send(std::string_view type, std::string_view data) override;
   bool closed() const override { return false; }
 
  private:
   MqttWake() = default;
-  static void on_connect(mosquitto* client, void* self, int rc);
-  static void on_disconnect(mosquitto* client, void* self, int rc);
 
-  mosquitto* client_ = nullptr;
-  std::string where_;
+  std::unique_ptr<net::mqtt::MqttClient> client_;
   std::atomic<bool> warned_{false};
 };
 

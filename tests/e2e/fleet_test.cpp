@@ -12,7 +12,7 @@
 
 #include "core/host/file.h"
 #include "delta/testing/test_images.h"
-#include "server/http/http_client.h"
+#include "net/http/http_client.h"
 #include "sim/fleet_simulator.h"
 #include "tests/integration/updraftd_process.h"
 
@@ -20,8 +20,8 @@ namespace updraft {
 namespace {
 
 using nlohmann::json;
-using server::http::HttpClient;
-using server::http::Method;
+using net::http::HttpClient;
+using net::http::Method;
 using Bytes = std::vector<std::byte>;
 
 // Two consecutive releases: the corpus's ESP8266 AT firmware, or generated images.
@@ -51,7 +51,7 @@ class FleetTest : public ::testing::Test {
 
   json admin(Method method, const std::string& target, const std::string& body, int status) {
     HttpClient client("127.0.0.1", server_->port());
-    HostResult<server::http::ClientResponse> r =
+    HostResult<net::http::ClientResponse> r =
         client.request(method, target, {{"authorization", "Bearer " + token_}}, body);
     EXPECT_TRUE(r.ok());
     if (!r.ok()) return json();

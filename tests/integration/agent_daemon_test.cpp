@@ -20,15 +20,15 @@
 
 #include "core/host/file.h"
 #include "delta/testing/test_images.h"
-#include "server/http/http_client.h"
+#include "net/http/http_client.h"
 #include "tests/integration/updraftd_process.h"
 
 namespace updraft {
 namespace {
 
 using nlohmann::json;
-using server::http::HttpClient;
-using server::http::Method;
+using net::http::HttpClient;
+using net::http::Method;
 using Bytes = std::vector<std::byte>;
 using Clock = std::chrono::steady_clock;
 

@@ -15,17 +15,17 @@
 
 #include "core/host/hex.h"
 #include "crypto/sha256.h"
-#include "server/http/http_client.h"
+#include "net/http/http_client.h"
 #include "tests/integration/updraftd_process.h"
 
 namespace updraft {
 namespace {
 
 using nlohmann::json;
-using server::http::ClientResponse;
-using server::http::Headers;
-using server::http::HttpClient;
-using server::http::Method;
+using net::http::ClientResponse;
+using net::http::Headers;
+using net::http::HttpClient;
+using net::http::Method;
 
 constexpr const char* kSecret = "secret-of-gw-01-0123456789";
 

@@ -27,16 +27,16 @@
 #include "manifest/host/manifest_builder.h"
 #include "manifest/host/root_builder.h"
 #include "manifest/verifier.h"
-#include "server/http/http_client.h"
+#include "net/http/http_client.h"
 #include "tests/integration/updraftd_process.h"
 
 namespace updraft {
 namespace {
 
 using nlohmann::json;
-using server::http::ClientResponse;
-using server::http::HttpClient;
-using server::http::Method;
+using net::http::ClientResponse;
+using net::http::HttpClient;
+using net::http::Method;
 using Bytes = std::vector<std::byte>;
 
 const Bytes& image_v1() {
@@ -89,7 +89,7 @@ class ServerTest : public ::testing::Test {
   }
 
   ClientResponse call(Method method, const std::string& target, const std::string& token = "",
-                      const std::string& body = "", server::http::Headers headers = {}) {
+                      const std::string& body = "", net::http::Headers headers = {}) {
     HttpClient client("127.0.0.1", server_->port());
     if (!token.empty()) headers["authorization"] = "Bearer " + token;
     HostResult<ClientResponse> r = client.request(method, target, headers, body);

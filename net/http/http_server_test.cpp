@@ -1,6 +1,6 @@
 // HttpServer and HttpClient on real loopback sockets: the server listens on port 0,
 // every wait is bounded.
-#include "server/http/http_server.h"
+#include "net/http/http_server.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -26,10 +26,10 @@
 #include <thread>
 #include <vector>
 
-#include "server/http/http_client.h"
-#include "server/http/router.h"
+#include "net/http/http_client.h"
+#include "net/http/router.h"
 
-namespace updraft::server::http {
+namespace updraft::net::http {
 namespace {
 
 using namespace std::chrono_literals;
@@ -799,4 +799,4 @@ TEST(HttpServerTest, StartFailsWhenThePortIsTakenOrTlsFilesAreMissing) {
 }
 
 }  // namespace
-}  // namespace updraft::server::http
+}  // namespace updraft::net::http

@@ -20,10 +20,10 @@
 #include <string_view>
 
 #include "core/host/error.h"
-#include "server/http/message.h"
-#include "server/http/router.h"
+#include "net/http/message.h"
+#include "net/http/router.h"
 
-namespace updraft::server::http {
+namespace updraft::net::http {
 
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
@@ -74,4 +74,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace updraft::server::http
+}  // namespace updraft::net::http

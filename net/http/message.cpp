@@ -1,9 +1,9 @@
-#include "server/http/message.h"
+#include "net/http/message.h"
 
 #include <nlohmann/json.hpp>
 #include <utility>
 
-namespace updraft::server::http {
+namespace updraft::net::http {
 namespace {
 
 int hex_value(char c) {
@@ -139,4 +139,4 @@ void parse_target(Request& request) {
   }
 }
 
-}  // namespace updraft::server::http
+}  // namespace updraft::net::http

@@ -1,11 +1,11 @@
-#include "server/http/router.h"
+#include "net/http/router.h"
 
 #include <array>
 #include <cstddef>
 #include <string_view>
 #include <utility>
 
-namespace updraft::server::http {
+namespace updraft::net::http {
 namespace {
 
 // Deeper paths than any route we declare are simply not found.
@@ -119,4 +119,4 @@ Response Router::dispatch(Request& request) const {
   return response;
 }
 
-}  // namespace updraft::server::http
+}  // namespace updraft::net::http

@@ -1,4 +1,4 @@
-#include "server/http/http_client.h"
+#include "net/http/http_client.h"
 
 #include <exception>
 #include <limits>
@@ -25,7 +25,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
-namespace updraft::server::http {
+namespace updraft::net::http {
 namespace {
 
 namespace asio = boost::asio;
@@ -320,4 +320,4 @@ HostResult<ClientResponse> HttpClient::get_stream(
   });
 }
 
-}  // namespace updraft::server::http
+}  // namespace updraft::net::http

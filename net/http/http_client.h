@@ -14,9 +14,9 @@
 #include <string_view>
 
 #include "core/host/error.h"
-#include "server/http/message.h"
+#include "net/http/message.h"
 
-namespace updraft::server::http {
+namespace updraft::net::http {
 
 struct ClientResponse {
   int status = 0;
@@ -68,4 +68,4 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace updraft::server::http
+}  // namespace updraft::net::http

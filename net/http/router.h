@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "server/http/message.h"
+#include "net/http/message.h"
 
-namespace updraft::server::http {
+namespace updraft::net::http {
 
 using Handler = std::function<Response(Request&)>;
 
@@ -33,4 +33,4 @@ class Router {
   std::vector<Route> routes_;
 };
 
-}  // namespace updraft::server::http
+}  // namespace updraft::net::http

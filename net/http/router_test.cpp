@@ -1,13 +1,13 @@
-#include "server/http/router.h"
+#include "net/http/router.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "server/http/message.h"
+#include "net/http/message.h"
 
-namespace updraft::server::http {
+namespace updraft::net::http {
 namespace {
 
 Request make_request(Method method, std::string target) {
@@ -127,4 +127,4 @@ TEST(MessageTest, HeaderLookupAndMethodNames) {
 }
 
 }  // namespace
-}  // namespace updraft::server::http
+}  // namespace updraft::net::http

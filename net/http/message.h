@@ -13,8 +13,9 @@
 #include <vector>
 
 #include "core/error_code.h"
+#include "core/host/event_sink.h"
 
-namespace updraft::server::http {
+namespace updraft::net::http {
 
 enum class Method : std::uint8_t { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
 
@@ -35,16 +36,6 @@ struct Request {
   std::string_view header(std::string_view name) const;
   // A path parameter the route declared; "" when absent.
   const std::string& param(const std::string& name) const;
-};
-
-// A server-sent-events stream: the handler keeps this (shared) and sends events
-// from any thread until closed() says the client went away.
-class EventSink {
- public:
-  virtual ~EventSink() = default;
-  // Queues one event ("event: <type>\ndata: <data>\n\n"); false once closed.
-  virtual bool send(std::string_view type, std::string_view data) = 0;
-  virtual bool closed() const = 0;
 };
 
 struct Response {
@@ -86,4 +77,4 @@ std::string percent_decode(std::string_view text, bool plus_is_space = false);
 // key keeps its first value; a key without '=' maps to "".
 void parse_target(Request& request);
 
-}  // namespace updraft::server::http
+}  // namespace updraft::net::http
