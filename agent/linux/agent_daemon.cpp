@@ -1,18 +1,13 @@
-#include "agent/posix/agent_daemon.h"
+#include "agent/linux/agent_daemon.h"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -21,14 +16,18 @@
 
 #include "agent/agent.h"
 #include "agent/boot_logic.h"
+#include "agent/linux/linux_boot_control.h"
+#include "agent/linux/log.h"
+#include "agent/linux/logged_transport.h"
+#include "agent/linux/mqtt_wake_listener.h"
+#include "agent/linux/shell_command.h"
+#include "agent/linux/stoppable_flash.h"
 #include "agent/posix/http_transport.h"
-#include "agent/posix/mqtt_wake_listener.h"
+#include "agent/posix/system_clock.h"
 #include "agent/signed_manifest_checker.h"
 #include "core/host/file.h"
 #include "crypto/host/openssl_verifier.h"
 #include "crypto/sha256.h"
-
-extern char** environ;
 
 namespace updraft::agent {
 namespace {
@@ -38,17 +37,6 @@ constexpr std::size_t kWorkspaceBytes = 4 * 1024 * 1024;
 
 std::atomic<bool> g_stop{false};
 int g_wake_fd = -1;  // eventfd: signals and MQTT end the poll wait early
-
-void log_line(const char* format, ...) __attribute__((format(printf, 1, 2)));
-void log_line(const char* format, ...) {
-  char line[512];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(line, sizeof line, format, args);
-  va_end(args);
-  std::fprintf(stderr, "updraft-agent: %s\n", line);
-  std::fflush(stderr);
-}
 
 void wake() {
   const std::uint64_t one = 1;
@@ -85,26 +73,6 @@ bool wait_for_wake(std::uint32_t seconds) {
   return true;
 }
 
-const char* slot_name(SlotIndex slot) { return slot == 0 ? "A" : "B"; }
-
-// Runs `command` with /bin/sh; returns its exit status (-1 if it did not run).
-int run_command(const std::string& command, const std::vector<std::string>& env_extra) {
-  std::vector<std::string> env_strings(env_extra);
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  std::vector<char*> envp;
-  for (std::string& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string sh = "/bin/sh", dash_c = "-c", cmd = command;
-  char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
-  pid_t pid = 0;
-  if (::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv, envp.data()) != 0) return -1;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // Points `link` at `target` atomically (a new symlink renamed over the old one).
 bool update_link(const std::string& link, const std::string& target) {
   const std::string temp = link + ".new";
@@ -113,132 +81,10 @@ bool update_link(const std::string& link, const std::string& target) {
   return ::rename(temp.c_str(), link.c_str()) == 0;
 }
 
-// The host's Flash, which turns a stop request during an update cycle into a
-// power cut at the next operation: the operation in progress finishes, and the
-// journal covers the rest. Outside a cycle (booting, confirming a trial) a stop
-// waits for the step to end, so SIGTERM alone never costs a healthy trial.
-class StoppableFlash final : public Flash {
- public:
-  explicit StoppableFlash(Flash& inner) : inner_(inner) {}
-  void arm(bool armed) { armed_ = armed; }
-  FlashGeometry geometry() const override { return inner_.geometry(); }
-  Result<void> read(std::uint32_t offset, MutableByteView out) override {
-    if (stopping()) return ErrorCode::kFlashPowerLost;
-    return inner_.read(offset, out);
-  }
-  Result<void> write(std::uint32_t offset, ByteView data) override {
-    if (stopping()) return ErrorCode::kFlashPowerLost;
-    return inner_.write(offset, data);
-  }
-  Result<void> erase(std::uint32_t offset, std::uint32_t length) override {
-    if (stopping()) return ErrorCode::kFlashPowerLost;
-    return inner_.erase(offset, length);
-  }
-
- private:
-  bool stopping() const { return armed_ && g_stop.load(); }
-
-  Flash& inner_;
-  bool armed_ = false;
-};
-
-// The HTTP transport with a log line per state change, and the offer it reports
-// on kept in a file beside the state file, so a restarted daemon reports the
-// outcome of the update it installed before the restart.
-class LoggedTransport final : public Transport {
- public:
-  LoggedTransport(HttpTransport& inner, std::string deployment_file)
-      : inner_(inner), deployment_file_(std::move(deployment_file)) {}
-
-  Result<void> check_in(const DeviceStatus& status, CheckInAnswer& answer) override {
-    Result<void> r = inner_.check_in(status, answer);
-    if (!r.ok()) {
-      log_line("check-in failed: %s (%u): %s", describe(r.error()).data(),
-               static_cast<unsigned>(r.error()), inner_.last_error().c_str());
-      return r;
-    }
-    if (!answer.update_available && logged_offer_ != 0) {
-      log_line("checked in: up to date (server asks again in %u s)", answer.poll_seconds);
-      logged_offer_ = 0;
-    }
-    if (answer.update_available && inner_.deployment() != logged_offer_) {
-      log_line("update offered: deployment %lld, %s artifact of %u bytes",
-               static_cast<long long>(inner_.deployment()),
-               answer.kind == ArtifactKind::kPatch ? "delta" : "full", answer.artifact_size);
-      logged_offer_ = inner_.deployment();
-      const std::string text = std::to_string(inner_.deployment()) + "\n";
-      if (!write_file_atomic(deployment_file_, as_bytes_view(text.data(), text.size())).ok())
-        log_line("cannot write %s", deployment_file_.c_str());
-    }
-    return r;
-  }
-  Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
-                            MutableByteView out) override {
-    if (!fetched_ && offset > 0) log_line("download resumes at byte %u (journal)", offset);
-    fetched_ = true;
-    return inner_.fetch(artifact, offset, out);
-  }
-  Result<void> report(const Report& report) override {
-    if (report.phase != last_phase_ || report.error != last_error_) {
-      log_line("%s%s%s (error %u) running %s", phase_name(report.phase),
-               report.target[0] != '\0' ? " to " : "", report.target.data(),
-               static_cast<unsigned>(report.error), report.running.data());
-      last_phase_ = report.phase;
-      last_error_ = report.error;
-    }
-    Result<void> r = inner_.report(report);
-    if (!r.ok()) log_line("report not delivered: %s", inner_.last_error().c_str());
-    return r;
-  }
-
- private:
-  HttpTransport& inner_;
-  std::string deployment_file_;
-  std::int64_t logged_offer_ = -1;
-  bool fetched_ = false;
-  Phase last_phase_{};
-  std::uint16_t last_error_ = 0xFFFF;
-};
-
-// Clock, random source and boot control of a Linux host.
-class LinuxPlatform final : public BootControl, public Clock, public Random {
- public:
-  LinuxPlatform(const DaemonOptions& options, SlotIndex slot, std::string version)
-      : options_(options), slot_(slot), version_(std::move(version)) {}
-
-  void reboot() override { reboot_requested_ = true; }
-  bool healthy() override {
-    if (options_.health_cmd.empty()) return true;
-    const std::string& image = slot_ == 0 ? options_.paths.slot_a : options_.paths.slot_b;
-    log_line("trial: running the health check: %s", options_.health_cmd.c_str());
-    const int status =
-        run_command(options_.health_cmd, {"UPDRAFT_SLOT=" + std::string(slot_name(slot_)),
-                                          "UPDRAFT_IMAGE=" + image, "UPDRAFT_VERSION=" + version_});
-    log_line("trial: health check exited %d: %s", status, status == 0 ? "healthy" : "unhealthy");
-    return status == 0;
-  }
-  std::uint64_t unix_seconds() const override {
-    return static_cast<std::uint64_t>(std::time(nullptr));
-  }
-  std::uint64_t next() override {
-    std::uint64_t value = 0;
-    if (::getrandom(&value, sizeof value, 0) != sizeof value)
-      value ^= static_cast<std::uint64_t>(std::clock());
-    return value;
-  }
-  bool reboot_requested() const { return reboot_requested_; }
-
- private:
-  const DaemonOptions& options_;
-  SlotIndex slot_;
-  std::string version_;
-  bool reboot_requested_ = false;
-};
-
 // The reboot: --on-reboot, then the same program again, which boots anew.
 int reboot_now(const DaemonOptions& options, char** argv) {
   if (!options.on_reboot.empty()) {
-    const int status = run_command(options.on_reboot, {});
+    const int status = run_shell_command(options.on_reboot, {});
     log_line("reboot: --on-reboot exited %d", status);
   }
   log_line("reboot: re-executing to boot the new state");
@@ -317,7 +163,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
     return kExitFailure;
   }
   SlotFilesFlash& slots = **opened;
-  StoppableFlash flash(slots);
+  StoppableFlash flash(slots, g_stop);
   const FlashLayout& layout = slots.layout();
 
   // The bootloader's part, at every start.
@@ -359,12 +205,15 @@ int run_daemon(const DaemonOptions& options, char** argv) {
              static_cast<unsigned>(r.error()));
     return kExitFailure;
   }
-  LinuxPlatform platform(options, decision->slot, version);
+  LinuxBootControl boot_control({options.health_cmd, options.paths.slot_a, options.paths.slot_b},
+                                decision->slot, version);
+  SystemClock clock;
+  SystemRandom random;
   AgentConfig config;
   config.backoff_seconds = std::min<std::uint32_t>(options.poll_seconds, 60);
   config.full_checkpoint_bytes = 1024 * 1024;
   std::vector<std::byte> workspace(kWorkspaceBytes);
-  Ports ports{flash, transport, platform, platform, platform, checker};
+  Ports ports{flash, transport, clock, random, boot_control, checker};
   Agent agent(ports, layout, config, workspace);
   agent.set_conditions(100, NetworkType::kEthernet);
 
@@ -388,7 +237,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   log_cycle(result);
   bool ran_cycle = false;
   while (!g_stop.load()) {
-    if (result.next == CycleResult::Next::kReboot || platform.reboot_requested()) {
+    if (result.next == CycleResult::Next::kReboot || boot_control.reboot_requested()) {
       mqtt.reset();
       http.close();  // its socket would outlive exec
       return reboot_now(options, argv);

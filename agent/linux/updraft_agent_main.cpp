@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "agent/posix/agent_daemon.h"
+#include "agent/linux/agent_daemon.h"
 
 namespace {
 

@@ -1,0 +1,51 @@
+#include "agent/linux/logged_transport.h"
+
+#include "agent/linux/log.h"
+#include "core/host/file.h"
+
+namespace updraft::agent {
+
+Result<void> LoggedTransport::check_in(const DeviceStatus& status, CheckInAnswer& answer) {
+  Result<void> r = inner_.check_in(status, answer);
+  if (!r.ok()) {
+    log_line("check-in failed: %s (%u): %s", describe(r.error()).data(),
+             static_cast<unsigned>(r.error()), inner_.last_error().c_str());
+    return r;
+  }
+  if (!answer.update_available && logged_offer_ != 0) {
+    log_line("checked in: up to date (server asks again in %u s)", answer.poll_seconds);
+    logged_offer_ = 0;
+  }
+  if (answer.update_available && inner_.deployment() != logged_offer_) {
+    log_line("update offered: deployment %lld, %s artifact of %u bytes",
+             static_cast<long long>(inner_.deployment()),
+             answer.kind == ArtifactKind::kPatch ? "delta" : "full", answer.artifact_size);
+    logged_offer_ = inner_.deployment();
+    const std::string text = std::to_string(inner_.deployment()) + "\n";
+    if (!write_file_atomic(deployment_file_, as_bytes_view(text.data(), text.size())).ok())
+      log_line("cannot write %s", deployment_file_.c_str());
+  }
+  return r;
+}
+
+Result<std::size_t> LoggedTransport::fetch(const char* artifact, std::uint32_t offset,
+                                           MutableByteView out) {
+  if (!fetched_ && offset > 0) log_line("download resumes at byte %u (journal)", offset);
+  fetched_ = true;
+  return inner_.fetch(artifact, offset, out);
+}
+
+Result<void> LoggedTransport::report(const Report& report) {
+  if (report.phase != last_phase_ || report.error != last_error_) {
+    log_line("%s%s%s (error %u) running %s", phase_name(report.phase),
+             report.target[0] != '\0' ? " to " : "", report.target.data(),
+             static_cast<unsigned>(report.error), report.running.data());
+    last_phase_ = report.phase;
+    last_error_ = report.error;
+  }
+  Result<void> r = inner_.report(report);
+  if (!r.ok()) log_line("report not delivered: %s", inner_.last_error().c_str());
+  return r;
+}
+
+}  // namespace updraft::agent
