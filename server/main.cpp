@@ -59,19 +59,12 @@ HostResult<std::string> device_token_key(Store& store) {
 }
 
 // With no admin token yet, makes one and writes it to <data>/admin.token (0600).
-HostResult<void> bootstrap_admin_token(Store& store, const std::string& data_dir) {
-  UPDRAFT_TRY_ASSIGN(std::vector<ApiToken> tokens, store.tokens());
-  if (!tokens.empty()) return {};
-  UPDRAFT_TRY_ASSIGN(std::string secret, random_secret());
-  ApiToken token;
-  token.name = "admin";
-  token.role = Role::kAdmin;
-  token.token_sha256 = secret_hash(secret);
-  token.created_at = wall_now();
-  UPDRAFT_TRY(store.create_token(token));
+HostResult<void> bootstrap_admin_token(FleetService& fleet, const std::string& data_dir) {
+  UPDRAFT_TRY_ASSIGN(std::optional<std::string> secret, fleet.bootstrap_admin_token(wall_now()));
+  if (!secret) return {};
   const std::string path = data_dir + "/admin.token";
   const mode_t old_mask = ::umask(077);
-  std::ofstream(path) << secret << "\n";
+  std::ofstream(path) << *secret << "\n";
   ::umask(old_mask);
   std::printf("updraftd: created the admin API token in %s\n", path.c_str());
   return {};
@@ -93,7 +86,9 @@ int run(const Config& config) {
   if (!keys.ok()) return fail(keys.error());
   HostResult<std::string> token_key = device_token_key(store);
   if (!token_key.ok()) return fail(token_key.error());
-  if (auto r = bootstrap_admin_token(store, config.data_dir); !r.ok()) return fail(r.error());
+  DeviceTokens device_tokens(*token_key);
+  FleetService fleet(store, device_tokens);
+  if (auto r = bootstrap_admin_token(fleet, config.data_dir); !r.ok()) return fail(r.error());
 
   const std::string images = config.data_dir + "/artifacts/images";
   DeltaCache deltas(store, DeltaCache::Options{images, config.data_dir + "/artifacts/deltas",
@@ -112,11 +107,10 @@ int run(const Config& config) {
   settings.active_poll_seconds = config.active_poll_seconds;
   settings.answer_ttl_seconds = config.answer_ttl_seconds;
   UpdateService updates(store, releases, deltas, campaigns, events, metrics, settings);
-  DdiService ddi(store, updates, deltas, events);
-  DeviceTokens device_tokens(*token_key);
-  api::ApiContext context{store, *keys,  deltas,  releases,      campaigns, updates,
-                          ddi,   events, metrics, device_tokens, 24 * 3600, wall_now};
-  api::AdminAuth auth(store);
+  DdiService ddi(store, fleet, updates, deltas, events);
+  api::ApiContext context{fleet, *keys, deltas, releases, campaigns, updates,
+                          ddi,   events, metrics, wall_now};
+  api::AdminAuth auth(fleet);
 
   net::http::Router router;
   api::add_device_routes(router, context);

@@ -3,11 +3,9 @@
 // viewer reads, operator changes the fleet, admin also manages products and tokens.
 #include <charconv>
 
-#include "manifest/manifest.h"
 #include "server/api/api_errors.h"
 #include "server/api/json_codec.h"
 #include "server/api/routes.h"
-#include "server/services/credentials.h"
 
 namespace updraft::server::api {
 namespace {
@@ -54,19 +52,8 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
-void audit(ApiContext& ctx, const ApiToken& who, const char* action, const std::string& object,
-           const json& details) {
-  AuditEvent event;
-  event.at = ctx.now();
-  event.actor = who.name;
-  event.action = action;
-  event.object = object;
-  event.details = details.dump();
-  (void)ctx.store.append_audit(event);
-}
-
 std::string product_name(ApiContext& ctx, ProductId id) {
-  HostResult<Product> p = ctx.store.product(id);
+  HostResult<Product> p = ctx.fleet.product(id);
   return p.ok() ? p->name : std::string();
 }
 
@@ -75,41 +62,17 @@ std::string product_name(ApiContext& ctx, ProductId id) {
 Response create_product(Request& request, ApiContext& ctx, const ApiToken& who) {
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
-  Product p;
-  p.name = body->value("name", std::string());
-  if (!manifest::valid_id_text(p.name, manifest::kMaxProductSize)) {
-    return error_response(bad_request("name: 1..32 printable ASCII characters without spaces"));
-  }
-  const std::string profile = body->value("profile", std::string("mcu-tiny"));
-  const delta::ProfileInfo* info = delta::find_profile(profile);
-  if (info == nullptr) return error_response(bad_request("profile: one of mcu-tiny, mcu, linux"));
-  p.profile = info->profile;
-  p.slot_size = body->value("slot_size", std::uint32_t{0});
-  p.sector_size = body->value("sector_size", std::uint32_t{4096});
-  if (p.sector_size == 0) return error_response(bad_request("sector_size: must be positive"));
-  std::string provisioning = body->value("provisioning_secret", std::string());
-  if (provisioning == "generate") {
-    HostResult<std::string> secret = random_secret();
-    if (!secret.ok()) return error_response(secret.error());
-    provisioning = *secret;
-  }
-  if (!provisioning.empty() && provisioning.size() < 16) {
-    return error_response(
-        bad_request("provisioning_secret: at least 16 characters, or \"generate\""));
-  }
-  if (!provisioning.empty()) p.provisioning_secret_hash = secret_hash(provisioning);
-  p.created_at = ctx.now();
-  HostResult<Product> created = ctx.store.create_product(p);
-  if (!created.ok()) {
-    if (created.error().code == ErrorCode::kStoreConflict) {
-      return error_response(Error(ErrorCode::kApiConflict, "product " + p.name + " exists"));
-    }
-    return error_response(created.error());
-  }
-  audit(ctx, who, "product.create", "product/" + std::to_string(created->id.value),
-        {{"name", p.name}});
-  json out = to_json(*created);
-  if (!provisioning.empty()) out["provisioning_secret"] = provisioning;  // shown once
+  ProductSpec spec;
+  spec.name = body->value("name", std::string());
+  spec.profile = body->value("profile", spec.profile);
+  spec.slot_size = body->value("slot_size", std::uint32_t{0});
+  spec.sector_size = body->value("sector_size", std::uint32_t{4096});
+  spec.provisioning_secret = body->value("provisioning_secret", std::string());
+  HostResult<NewProduct> created = ctx.fleet.create_product(spec, who.name, ctx.now());
+  if (!created.ok()) return error_response(created.error());
+  json out = to_json(created->product);
+  if (!created->provisioning_secret.empty())
+    out["provisioning_secret"] = created->provisioning_secret;  // shown once
   return ok_json(out, 201);
 }
 
@@ -118,85 +81,46 @@ Response create_product(Request& request, ApiContext& ctx, const ApiToken& who) 
 Response register_device(Request& request, ApiContext& ctx, const ApiToken& who) {
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
-  Device d;
-  d.id.value = body->value("id", std::string());
-  if (!valid_device_id(d.id.value))
-    return error_response(bad_request("id: 1..64 of [A-Za-z0-9._:-]"));
-  HostResult<Product> product = ctx.store.product_by_name(body->value("product", std::string()));
-  if (!product.ok()) return error_response(bad_request("product: no such product"));
-  d.product = product->id;
-  d.hardware = body->value("hardware", std::string());
-  if (!manifest::valid_id_text(d.hardware, manifest::kMaxHardwareIdSize)) {
-    return error_response(bad_request("hardware: 1..32 printable ASCII characters without spaces"));
-  }
-  d.tags = body->value("tags", std::vector<std::string>{});
-  std::string secret = body->value("secret", std::string());
-  if (secret.empty()) {
-    HostResult<std::string> generated = random_secret();
-    if (!generated.ok()) return error_response(generated.error());
-    secret = *generated;
-  } else if (secret.size() < 16) {
-    return error_response(
-        bad_request("secret: at least 16 characters (or leave it out to have one generated)"));
-  }
-  d.secret_hash = secret_hash(secret);
-  d.registered_at = ctx.now();
-  if (auto created = ctx.store.create_device(d); !created.ok()) {
-    if (created.error().code == ErrorCode::kStoreConflict) {
-      return error_response(
-          Error(ErrorCode::kApiConflict, "device " + d.id.value + " is registered"));
-    }
-    return error_response(created.error());
-  }
-  audit(ctx, who, "device.register", "device/" + d.id.value,
-        {{"product", product->name}, {"hardware", d.hardware}});
-  json out = to_json(d);
-  out["secret"] = secret;  // shown once
+  DeviceSpec spec;
+  spec.id.value = body->value("id", std::string());
+  spec.product = body->value("product", std::string());
+  spec.hardware = body->value("hardware", std::string());
+  spec.tags = body->value("tags", std::vector<std::string>{});
+  spec.secret = body->value("secret", std::string());
+  HostResult<NewDevice> created =
+      ctx.fleet.register_device(spec, Registrar::kOperator, who.name, ctx.now());
+  if (!created.ok()) return error_response(created.error());
+  json out = to_json(created->device);
+  out["secret"] = created->secret;  // shown once
   return ok_json(out, 201);
 }
 
 Response list_devices(Request& request, ApiContext& ctx) {
-  DeviceFilter filter;
-  if (const std::string p = query(request, "product"); !p.empty()) {
-    HostResult<Product> product = ctx.store.product_by_name(p);
-    if (!product.ok()) return ok_json({{"devices", json::array()}, {"total", 0}});
-    filter.product = product->id;
-  }
-  filter.hardware = query(request, "hardware");
-  filter.version = query(request, "version");
-  filter.tag = query(request, "tag");
-  filter.limit = query_size(request, "limit", 100, 10000);
-  filter.offset = query_size(request, "offset", 0, std::numeric_limits<std::uint32_t>::max());
-  HostResult<std::vector<Device>> devices = ctx.store.devices(filter);
-  HostResult<std::size_t> total = ctx.store.count_devices(filter);
-  if (!devices.ok()) return error_response(devices.error());
-  if (!total.ok()) return error_response(total.error());
-  const std::string state = query(request, "state");
+  DeviceQuery q;
+  q.product = query(request, "product");
+  q.filter.hardware = query(request, "hardware");
+  q.filter.version = query(request, "version");
+  q.filter.tag = query(request, "tag");
+  q.filter.limit = query_size(request, "limit", 100, 10000);
+  q.filter.offset = query_size(request, "offset", 0, std::numeric_limits<std::uint32_t>::max());
+  q.state = query(request, "state");
+  HostResult<DevicePage> page = ctx.fleet.devices(q);
+  if (!page.ok()) return error_response(page.error());
   json list = json::array();
-  for (const Device& d : *devices) {
-    json j = to_json(d);
-    HostResult<Deployment> open = ctx.store.open_deployment(d.id);
-    j["deployment"] = open.ok() ? to_json(*open) : json(nullptr);
-    // The latest deployment in any state, so a list can show a device's last error
-    // after its campaign ended (the open one is gone by then).
-    DeploymentFilter mine;
-    mine.device = d.id;
-    HostResult<std::vector<Deployment>> all = ctx.store.deployments(mine);
-    j["last_deployment"] = all.ok() && !all->empty() ? to_json(all->back()) : json(nullptr);
-    if (!state.empty() && (!open.ok() || state_name(open->state) != state)) continue;
+  for (const DeviceRow& row : page->devices) {
+    json j = to_json(row.device);
+    j["deployment"] = row.open ? to_json(*row.open) : json(nullptr);
+    j["last_deployment"] = row.latest ? to_json(*row.latest) : json(nullptr);
     list.push_back(std::move(j));
   }
-  return ok_json({{"devices", list}, {"total", *total}});
+  return ok_json({{"devices", list}, {"total", page->total}});
 }
 
-Response get_device(Request& request, ApiContext& ctx) {
-  HostResult<Device> d = ctx.store.device(DeviceId{request.param("id")});
-  if (!d.ok())
-    return error_response(Error(ErrorCode::kApiNotFound, "no device " + request.param("id")));
+Response device_view(ApiContext& ctx, const DeviceId& id) {
+  HostResult<Device> d = ctx.fleet.device(id);
+  if (!d.ok()) return error_response(d.error());
   json j = to_json(*d);
-  DeploymentFilter filter;
-  filter.device = d->id;
-  HostResult<std::vector<Deployment>> deployments = ctx.store.deployments(filter);
+  HostResult<std::vector<Deployment>> deployments = ctx.fleet.deployments_of(d->id);
   json list = json::array();
   if (deployments.ok()) {
     for (const Deployment& dep : *deployments) list.push_back(to_json(dep));
@@ -212,13 +136,9 @@ Response set_tags(Request& request, ApiContext& ctx, const ApiToken& who) {
     return error_response(bad_request("tags: a list of text"));
   const auto tags = (*body)["tags"].get<std::vector<std::string>>();
   const DeviceId id{request.param("id")};
-  if (auto r = ctx.store.set_device_tags(id, tags); !r.ok()) {
-    if (r.error().code == ErrorCode::kStoreNotFound)
-      return error_response(Error(ErrorCode::kApiNotFound, "no device " + id.value));
-    return error_response(r.error());
-  }
-  audit(ctx, who, "device.tags", "device/" + id.value, {{"tags", tags}});
-  return get_device(request, ctx);
+  HostResult<Device> updated = ctx.fleet.set_tags(id, tags, who.name, ctx.now());
+  if (!updated.ok()) return error_response(updated.error());
+  return device_view(ctx, id);
 }
 
 // --- Releases.
@@ -245,11 +165,11 @@ Response upload_release(Request& request, ApiContext& ctx, const ApiToken& who) 
 Response list_releases(Request& request, ApiContext& ctx) {
   std::optional<ProductId> product;
   if (const std::string p = query(request, "product"); !p.empty()) {
-    HostResult<Product> found = ctx.store.product_by_name(p);
+    HostResult<Product> found = ctx.fleet.product(p);
     if (!found.ok()) return ok_json({{"releases", json::array()}});
     product = found->id;
   }
-  HostResult<std::vector<Release>> releases = ctx.store.releases(product);
+  HostResult<std::vector<Release>> releases = ctx.releases.releases(product);
   if (!releases.ok()) return error_response(releases.error());
   json list = json::array();
   for (const Release& r : *releases) list.push_back(to_json(r, product_name(ctx, r.product)));
@@ -314,13 +234,13 @@ Response list_deployments(Request& request, ApiContext& ctx) {
   DeploymentFilter filter;
   filter.campaign = CampaignId{*id};
   if (const std::string s = query(request, "state"); !s.empty()) {
-    filter.state = deployment_state_from_name(s);
+    filter.state = from_name<DeploymentState>(s);
     if (!filter.state)
       return error_response(bad_request("state: unknown deployment state \"" + s + "\""));
   }
   filter.limit = query_size(request, "limit", 1000, 100000);
   filter.offset = query_size(request, "offset", 0, std::numeric_limits<std::uint32_t>::max());
-  HostResult<std::vector<Deployment>> list = ctx.store.deployments(filter);
+  HostResult<std::vector<Deployment>> list = ctx.campaigns.deployments(filter);
   if (!list.ok()) return error_response(list.error());
   json out = json::array();
   for (const Deployment& d : *list) out.push_back(to_json(d));
@@ -332,25 +252,14 @@ Response list_deployments(Request& request, ApiContext& ctx) {
 Response create_token(Request& request, ApiContext& ctx, const ApiToken& who) {
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
-  ApiToken t;
-  t.name = body->value("name", std::string());
-  if (t.name.empty() || t.name.size() > 64)
-    return error_response(bad_request("name: 1..64 characters"));
-  const std::optional<Role> role = role_from_name(body->value("role", std::string("viewer")));
-  if (!role) return error_response(bad_request("role: viewer, operator or admin"));
-  t.role = *role;
-  HostResult<std::string> secret = random_secret();
-  if (!secret.ok()) return error_response(secret.error());
-  t.token_sha256 = secret_hash(*secret);
-  t.created_at = ctx.now();
-  HostResult<ApiToken> created = ctx.store.create_token(t);
+  HostResult<NewToken> created =
+      ctx.fleet.create_token(body->value("name", std::string()),
+                             body->value("role", std::string("viewer")), who.name, ctx.now());
   if (!created.ok()) return error_response(created.error());
-  audit(ctx, who, "token.create", "token/" + std::to_string(created->id.value),
-        {{"name", t.name}, {"role", role_name(t.role)}});
-  return ok_json({{"id", created->id.value},
-                  {"name", t.name},
-                  {"role", role_name(t.role)},
-                  {"token", *secret}},
+  return ok_json({{"id", created->token.id.value},
+                  {"name", created->token.name},
+                  {"role", name_of(created->token.role)},
+                  {"token", created->secret}},
                  201);
 }
 
@@ -371,7 +280,7 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
              [](Request&) { return Response::json(200, R"({"status":"ok"})"); });
   router.add(Method::kGet, "/metrics", [&ctx](Request&) {
     HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> counts =
-        ctx.store.count_deployments(std::nullopt);
+        ctx.campaigns.deployment_counts();
     std::vector<std::pair<DeploymentState, std::size_t>> by_state;
     if (counts.ok()) by_state = *counts;
     return Response::text(200, ctx.metrics.render(ctx.deltas.stats(), by_state),
@@ -382,7 +291,7 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
                return create_product(r, ctx, w);
              }));
   router.add(Method::kGet, "/api/v1/products", with(viewer, [&ctx](Request&, const ApiToken&) {
-               HostResult<std::vector<Product>> products = ctx.store.products();
+               HostResult<std::vector<Product>> products = ctx.fleet.products();
                if (!products.ok()) return error_response(products.error());
                json list = json::array();
                for (const Product& p : *products) list.push_back(to_json(p));
@@ -395,7 +304,9 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
   router.add(Method::kGet, "/api/v1/devices",
              with(viewer, [&ctx](Request& r, const ApiToken&) { return list_devices(r, ctx); }));
   router.add(Method::kGet, "/api/v1/devices/{id}",
-             with(viewer, [&ctx](Request& r, const ApiToken&) { return get_device(r, ctx); }));
+             with(viewer, [&ctx](Request& r, const ApiToken&) {
+               return device_view(ctx, DeviceId{r.param("id")});
+             }));
   router.add(Method::kPut, "/api/v1/devices/{id}/tags",
              with(op, [&ctx](Request& r, const ApiToken& w) { return set_tags(r, ctx, w); }));
 
@@ -407,9 +318,8 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
       Method::kGet, "/api/v1/releases/{id}", with(viewer, [&ctx](Request& r, const ApiToken&) {
         HostResult<std::int64_t> id = id_param(r, "release");
         if (!id.ok()) return error_response(id.error());
-        HostResult<Release> rel = ctx.store.release(ReleaseId{*id});
-        if (!rel.ok())
-          return error_response(Error(ErrorCode::kApiNotFound, "no release " + r.param("id")));
+        HostResult<Release> rel = ctx.releases.release(ReleaseId{*id});
+        if (!rel.ok()) return error_response(rel.error());
         return ok_json(to_json(*rel, product_name(ctx, rel->product)));
       }));
 
@@ -417,7 +327,7 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
                return create_campaign(r, ctx, w);
              }));
   router.add(Method::kGet, "/api/v1/campaigns", with(viewer, [&ctx](Request&, const ApiToken&) {
-               HostResult<std::vector<Campaign>> all = ctx.store.campaigns();
+               HostResult<std::vector<Campaign>> all = ctx.campaigns.campaigns();
                if (!all.ok()) return error_response(all.error());
                json list = json::array();
                for (const Campaign& c : *all) {
@@ -445,9 +355,8 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
       Method::kGet, "/api/v1/deployments/{id}", with(viewer, [&ctx](Request& r, const ApiToken&) {
         HostResult<std::int64_t> id = id_param(r, "deployment");
         if (!id.ok()) return error_response(id.error());
-        HostResult<Deployment> d = ctx.store.deployment(DeploymentId{*id});
-        if (!d.ok())
-          return error_response(Error(ErrorCode::kApiNotFound, "no deployment " + r.param("id")));
+        HostResult<Deployment> d = ctx.campaigns.deployment(DeploymentId{*id});
+        if (!d.ok()) return error_response(d.error());
         return ok_json(to_json(*d));
       }));
 
@@ -455,7 +364,7 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
                const std::size_t limit = query_size(r, "limit", 100, 1000);
                const auto before = static_cast<std::int64_t>(
                    query_size(r, "before", 0, std::numeric_limits<std::int64_t>::max()));
-               HostResult<std::vector<AuditEvent>> events = ctx.store.audit(limit, before);
+               HostResult<std::vector<AuditEvent>> events = ctx.fleet.audit(limit, before);
                if (!events.ok()) return error_response(events.error());
                json list = json::array();
                for (const AuditEvent& e : *events) list.push_back(to_json(e));
@@ -466,13 +375,13 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
                return create_token(r, ctx, w);
              }));
   router.add(Method::kGet, "/api/v1/tokens", with(admin, [&ctx](Request&, const ApiToken&) {
-               HostResult<std::vector<ApiToken>> tokens = ctx.store.tokens();
+               HostResult<std::vector<ApiToken>> tokens = ctx.fleet.tokens();
                if (!tokens.ok()) return error_response(tokens.error());
                json list = json::array();
                for (const ApiToken& t : *tokens) {
                  list.push_back({{"id", t.id.value},
                                  {"name", t.name},
-                                 {"role", role_name(t.role)},
+                                 {"role", name_of(t.role)},
                                  {"created_at", t.created_at}});
                }
                return ok_json({{"tokens", list}});

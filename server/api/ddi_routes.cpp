@@ -29,7 +29,7 @@ constexpr const char* kBase = "/{tenant}/controller/v1/{controllerId}";
 HostResult<DdiController> controller(const Request& request, ApiContext& ctx, bool may_register) {
   const std::string& id = request.param("controllerId");
   return ctx.ddi.controller(request.header("authorization"), request.param("tenant"), DeviceId{id},
-                            may_register, valid_device_id(id), ctx.now());
+                            may_register, ctx.now());
 }
 
 // The deployment id `{param}` names.
@@ -186,9 +186,8 @@ json settings_view(const DdiSettings& s) {
 Response get_ddi_settings(Request& request, ApiContext& ctx, AdminAuth& auth) {
   if (HostResult<ApiToken> who = auth.require(request, Role::kViewer); !who.ok())
     return error_response(who.error());
-  HostResult<Product> product = ctx.store.product_by_name(request.param("name"));
-  if (!product.ok())
-    return error_response(Error(ErrorCode::kApiNotFound, "no product " + request.param("name")));
+  HostResult<Product> product = ctx.fleet.product(request.param("name"));
+  if (!product.ok()) return error_response(product.error());
   HostResult<DdiSettings> s = ctx.ddi.settings(product->id);
   if (!s.ok()) return error_response(s.error());
   return Response::json(200, settings_view(*s).dump());
@@ -197,9 +196,8 @@ Response get_ddi_settings(Request& request, ApiContext& ctx, AdminAuth& auth) {
 Response put_ddi_settings(Request& request, ApiContext& ctx, AdminAuth& auth) {
   HostResult<ApiToken> who = auth.require(request, Role::kAdmin);
   if (!who.ok()) return error_response(who.error());
-  HostResult<Product> product = ctx.store.product_by_name(request.param("name"));
-  if (!product.ok())
-    return error_response(Error(ErrorCode::kApiNotFound, "no product " + request.param("name")));
+  HostResult<Product> product = ctx.fleet.product(request.param("name"));
+  if (!product.ok()) return error_response(product.error());
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
   HostResult<DdiSettings> current = ctx.ddi.settings(product->id);
@@ -208,7 +206,8 @@ Response put_ddi_settings(Request& request, ApiContext& ctx, AdminAuth& auth) {
   s.auto_register = body->value("auto_register", s.auto_register);
   s.hardware = body->value("hardware", s.hardware);
   s.artifact_suffix = body->value("artifact_suffix", s.artifact_suffix);
-  if (s.hardware.size() > 32) return error_response(bad_request("hardware: 1..32 bytes"));
+  if (!s.hardware.empty() && !valid_hardware_id(s.hardware))
+    return error_response(bad_request("hardware: 1..32 printable ASCII characters without spaces"));
   if (s.auto_register && s.hardware.empty())
     return error_response(bad_request("hardware: required to register controllers"));
   if (s.artifact_suffix.size() > 16 || s.artifact_suffix.find('/') != std::string::npos)

@@ -7,7 +7,6 @@
 #include "server/api/api_errors.h"
 #include "server/api/json_codec.h"
 #include "server/api/routes.h"
-#include "server/services/credentials.h"
 
 namespace updraft::server::api {
 namespace {
@@ -77,58 +76,28 @@ Response report(Request& request, ApiContext& ctx) {
 Response issue_token(Request& request, ApiContext& ctx) {
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
-  const std::string id = body->value("device_id", std::string());
-  const std::string secret = body->value("secret", std::string());
-  HostResult<Device> device = ctx.store.device(DeviceId{id});
-  // One answer for unknown device and wrong secret: no probing for ids.
-  if (!device.ok() || device->secret_hash.empty() || !secret_matches(secret, device->secret_hash)) {
-    return error_response(Error(ErrorCode::kApiUnauthorized, "unknown device or wrong secret"));
-  }
-  const UnixTime expires = ctx.now() + ctx.device_token_seconds;
-  return Response::json(
-      200, json{{"token", ctx.device_tokens.issue(device->id, expires)}, {"expires_at", expires}}
-               .dump());
+  HostResult<DeviceToken> token = ctx.fleet.issue_device_token(
+      DeviceId{body->value("device_id", std::string())}, body->value("secret", std::string()),
+      ctx.now());
+  if (!token.ok()) return error_response(token.error());
+  return Response::json(200,
+                        json{{"token", token->token}, {"expires_at", token->expires_at}}.dump());
 }
 
 Response self_register(Request& request, ApiContext& ctx) {
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
-  const std::string product_name = body->value("product", std::string());
-  const std::string provisioning = body->value("provisioning_secret", std::string());
-  HostResult<Product> product = ctx.store.product_by_name(product_name);
-  if (!product.ok() || product->provisioning_secret_hash.empty() ||
-      !secret_matches(provisioning, product->provisioning_secret_hash)) {
-    return error_response(
-        Error(ErrorCode::kApiUnauthorized, "unknown product or wrong provisioning secret"));
-  }
-  Device device;
-  device.id.value = body->value("device_id", std::string());
-  device.hardware = body->value("hardware", std::string());
-  device.tags = body->value("tags", std::vector<std::string>{});
-  if (!valid_device_id(device.id.value))
-    return error_response(bad_request("device_id: 1..64 of [A-Za-z0-9._:-]"));
-  if (device.hardware.empty() || device.hardware.size() > 32)
-    return error_response(bad_request("hardware: 1..32 bytes"));
-  HostResult<std::string> secret = random_secret();
-  if (!secret.ok()) return error_response(secret.error());
-  device.product = product->id;
-  device.secret_hash = secret_hash(*secret);
-  device.registered_at = ctx.now();
-  if (auto created = ctx.store.create_device(device); !created.ok()) {
-    if (created.error().code == ErrorCode::kStoreConflict) {
-      return error_response(
-          Error(ErrorCode::kApiConflict, "device " + device.id.value + " is registered"));
-    }
-    return error_response(created.error());
-  }
-  AuditEvent event;
-  event.at = ctx.now();
-  event.actor = "device:" + device.id.value;
-  event.action = "device.self_register";
-  event.object = "device/" + device.id.value;
-  event.details = json{{"product", product_name}, {"hardware", device.hardware}}.dump();
-  (void)ctx.store.append_audit(event);
-  return Response::json(201, json{{"device_id", device.id.value}, {"secret", *secret}}.dump());
+  DeviceSpec spec;
+  spec.id.value = body->value("device_id", std::string());
+  spec.product = body->value("product", std::string());
+  spec.hardware = body->value("hardware", std::string());
+  spec.tags = body->value("tags", std::vector<std::string>{});
+  HostResult<NewDevice> created =
+      ctx.fleet.register_device(spec, Registrar::kSelf, "device:" + spec.id.value, ctx.now(),
+                                body->value("provisioning_secret", std::string()));
+  if (!created.ok()) return error_response(created.error());
+  return Response::json(
+      201, json{{"device_id", created->device.id.value}, {"secret", created->secret}}.dump());
 }
 
 }  // namespace

@@ -26,18 +26,18 @@ Response enos_error(int status, ErrorCode code, std::string message) {
 
 // Details of the deployment a device was offered: what /checkversion and /version/{id} return.
 HostResult<json> version_details(ApiContext& ctx, const DeviceId& device, DeploymentId id) {
-  HostResult<Deployment> dep = ctx.store.deployment(id);
-  if (!dep.ok() || dep->device != device)
+  HostResult<UpdateService::Offer> offer = ctx.updates.offer(device, id);
+  if (!offer.ok())
     return Error(ErrorCode::kApiNotFound, "no version " + std::to_string(id.value));
-  UPDRAFT_TRY_ASSIGN(Campaign campaign, ctx.store.campaign(dep->campaign));
-  UPDRAFT_TRY_ASSIGN(Release release, ctx.store.release(campaign.release));
+  const Deployment* dep = &offer->deployment;
+  const Release& release = offer->release;
   return json{{"id", dep->id.value},
               {"version", release.version},
               {"kind", dep->artifact_kind.empty() ? "full" : dep->artifact_kind},
               {"fileSize", release.size},
               {"sha256", release.sha256},
               {"url", "/api/v1/device/deployments/" + std::to_string(dep->id.value) + "/artifact"},
-              {"state", state_name(dep->state)}};
+              {"state", name_of(dep->state)}};
 }
 
 Response check_version(Request& request, ApiContext& ctx) {
@@ -51,7 +51,7 @@ Response check_version(Request& request, ApiContext& ctx) {
   const std::string version = body->value("version", std::string());
   if (version.empty() || version.size() > 64)
     return enos_error(400, ErrorCode::kApiBadRequest, "version: required");
-  HostResult<Device> known = ctx.store.device(*device);
+  HostResult<Device> known = ctx.fleet.device(*device);
   if (!known.ok()) return enos_error(404, ErrorCode::kApiNotFound, "unknown device");
   CheckInRequest in;
   in.status = known->status;

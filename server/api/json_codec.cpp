@@ -27,7 +27,6 @@ std::string clock_text(std::uint16_t minutes) {
   return text;
 }
 
-std::string_view campaign_state(CampaignState s) { return campaign_state_name(s); }
 
 }  // namespace
 
@@ -96,7 +95,7 @@ json to_json(const Campaign& c) {
             {"timezone", c.window.timezone}}},
           {"max_concurrent_downloads", c.max_concurrent_downloads},
           {"force", c.force},
-          {"state", campaign_state(c.state)},
+          {"state", name_of(c.state)},
           {"current_phase", c.current_phase},
           {"pause_reason", c.pause_reason},
           {"created_by", c.created_by},
@@ -110,7 +109,7 @@ json to_json(const Deployment& d) {
           {"campaign", d.campaign.value},
           {"device", d.device.value},
           {"phase", d.phase},
-          {"state", state_name(d.state)},
+          {"state", name_of(d.state)},
           {"progress", d.progress},
           {"error", d.error},
           {"error_name", d.error != 0 ? error_name(static_cast<ErrorCode>(d.error)) : ""},
@@ -133,7 +132,7 @@ json to_json(const AuditEvent& e) {
 json to_json(const CampaignProgress& p) {
   json j = to_json(p.campaign);
   json states = json::object();
-  for (const auto& [state, n] : p.by_state) states[std::string(state_name(state))] = n;
+  for (const auto& [state, n] : p.by_state) states[std::string(name_of(state))] = n;
   j["deployments"] = {{"total", p.total}, {"by_state", states}};
   json phases = json::array();
   for (const CampaignProgress::Phase& ph : p.phases) {
@@ -249,33 +248,6 @@ HostResult<Campaign> campaign_from_json(const json& body) {
   c.max_concurrent_downloads = static_cast<std::uint32_t>(max_downloads);
   c.force = body.value("force", false);
   return c;
-}
-
-std::string_view role_name(Role role) {
-  switch (role) {
-    case Role::kViewer:
-      return "viewer";
-    case Role::kOperator:
-      return "operator";
-    case Role::kAdmin:
-      return "admin";
-  }
-  return "viewer";
-}
-
-std::optional<Role> role_from_name(std::string_view name) {
-  if (name == "viewer") return Role::kViewer;
-  if (name == "operator") return Role::kOperator;
-  if (name == "admin") return Role::kAdmin;
-  return std::nullopt;
-}
-
-std::optional<DeploymentState> deployment_state_from_name(std::string_view name) {
-  for (int s = 1; s <= 10; ++s) {
-    const auto state = static_cast<DeploymentState>(s);
-    if (state_name(state) == name) return state;
-  }
-  return std::nullopt;
 }
 
 }  // namespace updraft::server::api

@@ -12,6 +12,7 @@
 #include "server/model/fleet.h"
 #include "server/services/campaign_service.h"
 #include "server/services/update_service.h"
+#include "server/model/names.h"
 
 namespace updraft::server::api {
 
@@ -35,9 +36,5 @@ HostResult<DeviceReport> report_from_json(const json& body);
 // A new campaign from its JSON (docs/api/admin.md), unvalidated beyond shapes:
 // CampaignService::create applies the rules.
 HostResult<Campaign> campaign_from_json(const json& body);
-
-std::string_view role_name(Role role);
-std::optional<Role> role_from_name(std::string_view name);
-std::optional<DeploymentState> deployment_state_from_name(std::string_view name);
 
 }  // namespace updraft::server::api

@@ -9,6 +9,8 @@
 #include "server/campaigns/phases.h"
 #include "server/campaigns/targeting.h"
 #include "server/services/deployment_events.h"
+#include "server/model/names.h"
+#include "server/services/audit_log.h"
 
 namespace updraft::server {
 namespace {
@@ -19,36 +21,16 @@ Error conflict(std::string message) { return Error(ErrorCode::kApiConflict, std:
 
 }  // namespace
 
-std::string_view campaign_state_name(CampaignState state) {
-  switch (state) {
-    case CampaignState::kDraft:
-      return "draft";
-    case CampaignState::kRunning:
-      return "running";
-    case CampaignState::kPaused:
-      return "paused";
-    case CampaignState::kCompleted:
-      return "completed";
-    case CampaignState::kAborted:
-      return "aborted";
-  }
-  return "unknown";
-}
-
 void CampaignService::audit(const std::string& actor, const char* action, const Campaign& c,
-                            const std::string& details, UnixTime now) {
-  AuditEvent event;
-  event.at = now;
-  event.actor = actor;
-  event.action = action;
-  event.object = "campaign/" + std::to_string(c.id.value);
-  event.details = details.empty() ? json{{"name", c.name}}.dump() : details;
-  (void)store_.append_audit(event);  // the change itself is committed; the log is best effort
+                            const json& details, UnixTime now) {
+  // The change itself is committed; the log is best effort.
+  (void)append_audit(store_, now, actor, action, "campaign/" + std::to_string(c.id.value),
+                     details.is_null() ? json{{"name", c.name}} : details);
 }
 
 void CampaignService::publish(const Campaign& c) {
   events_.publish("campaign", json{{"id", c.id.value},
-                                   {"state", campaign_state_name(c.state)},
+                                   {"state", name_of(c.state)},
                                    {"current_phase", c.current_phase},
                                    {"pause_reason", c.pause_reason}}
                                   .dump());
@@ -118,7 +100,7 @@ HostResult<Campaign> CampaignService::set_state(CampaignId id, CampaignState fro
   if (!c.ok()) return Error(ErrorCode::kApiNotFound, "no campaign " + std::to_string(id.value));
   if (c->state != from_a && c->state != from_b) {
     return conflict("campaign " + std::to_string(id.value) + " is " +
-                    std::string(campaign_state_name(c->state)));
+                    std::string(name_of(c->state)));
   }
   c->state = to;
   if (to == CampaignState::kRunning && c->started_at == 0) c->started_at = now;
@@ -126,7 +108,7 @@ HostResult<Campaign> CampaignService::set_state(CampaignId id, CampaignState fro
   if (to == CampaignState::kRunning) c->pause_reason.clear();
   UPDRAFT_TRY(store_.update_campaign(*c));
   generation_.fetch_add(1, std::memory_order_acq_rel);  // after the commit: see generation()
-  audit(actor, action, *c, "", now);
+  audit(actor, action, *c, json(), now);
   publish(*c);
   return c;
 }
@@ -172,7 +154,7 @@ HostResult<Campaign> CampaignService::resume(CampaignId id, std::optional<double
   if (!c.ok()) return Error(ErrorCode::kApiNotFound, "no campaign " + std::to_string(id.value));
   if (c->state != CampaignState::kPaused) {
     return conflict("campaign " + std::to_string(id.value) + " is " +
-                    std::string(campaign_state_name(c->state)));
+                    std::string(name_of(c->state)));
   }
   Campaign resumed = *c;
   resumed.state = CampaignState::kRunning;
@@ -196,7 +178,7 @@ HostResult<Campaign> CampaignService::resume(CampaignId id, std::optional<double
   UPDRAFT_TRY(store_.update_campaign(resumed));
   generation_.fetch_add(1, std::memory_order_acq_rel);
   audit(actor, "campaign.resume", resumed,
-        json{{"name", resumed.name}, {"failure_threshold", resumed.failure_threshold}}.dump(), now);
+        json{{"name", resumed.name}, {"failure_threshold", resumed.failure_threshold}}, now);
   publish(resumed);
   // Devices released before the pause may have gone back to sleep: announce them again.
   for (const Deployment& d : deployments) {
@@ -212,7 +194,7 @@ HostResult<Campaign> CampaignService::abort(CampaignId id, const std::string& ac
   if (!c.ok()) return Error(ErrorCode::kApiNotFound, "no campaign " + std::to_string(id.value));
   if (c->state == CampaignState::kCompleted || c->state == CampaignState::kAborted) {
     return conflict("campaign " + std::to_string(id.value) + " is " +
-                    std::string(campaign_state_name(c->state)));
+                    std::string(name_of(c->state)));
   }
   c->state = CampaignState::kAborted;
   c->finished_at = now;
@@ -231,7 +213,7 @@ HostResult<Campaign> CampaignService::abort(CampaignId id, const std::string& ac
     }
     return {};
   }));
-  audit(actor, "campaign.abort", *c, json{{"name", c->name}, {"canceled", canceled}}.dump(), now);
+  audit(actor, "campaign.abort", *c, json{{"name", c->name}, {"canceled", canceled}}, now);
   publish(*c);
   return c;
 }
@@ -286,13 +268,13 @@ HostResult<void> CampaignService::tick_locked(Campaign campaign, UnixTime now) {
     }));
     if (decision.advance_to) {
       audit("server", "campaign.advance", campaign,
-            json{{"name", campaign.name}, {"phase", campaign.current_phase}}.dump(), now);
+            json{{"name", campaign.name}, {"phase", campaign.current_phase}}, now);
     }
     if (decision.pause) {
       audit("server", "campaign.auto_pause", campaign,
-            json{{"name", campaign.name}, {"reason", campaign.pause_reason}}.dump(), now);
+            json{{"name", campaign.name}, {"reason", campaign.pause_reason}}, now);
     }
-    if (decision.complete) audit("server", "campaign.complete", campaign, "", now);
+    if (decision.complete) audit("server", "campaign.complete", campaign, json(), now);
     // Each released device gets its own event: the console shows it pending and
     // the MQTT wake-up tells that device to check in now.
     for (const Deployment& d : deployments) {
@@ -327,6 +309,24 @@ HostResult<CampaignProgress> CampaignService::progress(CampaignId id) {
   }
   p.by_state.assign(counts.begin(), counts.end());
   return p;
+}
+
+HostResult<std::vector<Campaign>> CampaignService::campaigns() { return store_.campaigns(); }
+
+HostResult<std::vector<Deployment>> CampaignService::deployments(const DeploymentFilter& filter) {
+  return store_.deployments(filter);
+}
+
+HostResult<Deployment> CampaignService::deployment(DeploymentId id) {
+  HostResult<Deployment> found = store_.deployment(id);
+  if (!found.ok() && found.error().code == ErrorCode::kStoreNotFound)
+    return Error(ErrorCode::kApiNotFound, "no deployment " + std::to_string(id.value));
+  return found;
+}
+
+HostResult<std::vector<std::pair<DeploymentState, std::size_t>>>
+CampaignService::deployment_counts() {
+  return store_.count_deployments(std::nullopt);
 }
 
 }  // namespace updraft::server

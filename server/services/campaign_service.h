@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -54,6 +55,12 @@ class CampaignService {
   HostResult<void> tick(std::optional<CampaignId> id, UnixTime now);
 
   HostResult<CampaignProgress> progress(CampaignId id);
+  HostResult<std::vector<Campaign>> campaigns();
+  HostResult<std::vector<Deployment>> deployments(const DeploymentFilter& filter);
+  // kApiNotFound "no deployment <id>".
+  HostResult<Deployment> deployment(DeploymentId id);
+  // Deployments of every campaign by state, for /metrics.
+  HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> deployment_counts();
 
   // Bumped after every committed change that can give a device a deployment it did
   // not have (a start or resume), so caches of "nothing to do" know to look again.
@@ -64,8 +71,9 @@ class CampaignService {
   HostResult<Campaign> set_state(CampaignId id, CampaignState from_a, CampaignState from_b,
                                  CampaignState to, const char* action, const std::string& actor,
                                  UnixTime now);
+  // `details` null: the campaign's name.
   void audit(const std::string& actor, const char* action, const Campaign& c,
-             const std::string& details, UnixTime now);
+             const nlohmann::json& details, UnixTime now);
   void publish(const Campaign& c);
 
   Store& store_;
@@ -74,7 +82,5 @@ class CampaignService {
   std::mutex mutex_;
   std::atomic<std::uint64_t> generation_{1};
 };
-
-std::string_view campaign_state_name(CampaignState state);
 
 }  // namespace updraft::server

@@ -4,6 +4,8 @@
 
 #include "server/services/credentials.h"
 #include "server/services/deployment_events.h"
+#include "server/model/names.h"
+#include "server/services/audit_log.h"
 
 namespace updraft::server {
 namespace {
@@ -111,27 +113,13 @@ HostResult<void> DdiService::set_settings(const Product& product, const DdiSetti
                                           const std::string& actor, const json& view,
                                           UnixTime now) {
   UPDRAFT_TRY(store_.set_setting(settings_key(product.id), to_json(settings).dump()));
-  (void)audit(now, actor, "product.ddi", "product/" + std::to_string(product.id.value), view);
-  return {};
-}
-
-// Callers inside a transaction propagate its failure, so a state change and its
-// audit line commit together.
-HostResult<void> DdiService::audit(UnixTime now, const std::string& actor, const char* action,
-                                   const std::string& object, const json& details) {
-  AuditEvent event;
-  event.at = now;
-  event.actor = actor;
-  event.action = action;
-  event.object = object;
-  event.details = details.dump();
-  UPDRAFT_TRY(store_.append_audit(event));
+  (void)append_audit(store_, now, actor, "product.ddi", "product/" + std::to_string(product.id.value), view);
   return {};
 }
 
 HostResult<DdiController> DdiService::controller(std::string_view authorization,
                                                  const std::string& tenant, const DeviceId& id,
-                                                 bool may_register, bool id_valid, UnixTime now) {
+                                                 bool may_register, UnixTime now) {
   constexpr std::string_view kTarget = "TargetToken ";
   constexpr std::string_view kGateway = "GatewayToken ";
   const bool target = authorization.starts_with(kTarget);
@@ -168,20 +156,13 @@ HostResult<DdiController> DdiService::controller(std::string_view authorization,
     return Error(ErrorCode::kApiNotFound,
                  "unknown controller " + id.value + " (the tenant does not register controllers)");
   }
-  if (!id_valid) return Error(ErrorCode::kApiBadRequest, "controllerId: 1..64 of [A-Za-z0-9._:-]");
-  Device fresh;
-  fresh.id = id;
-  fresh.product = c.product.id;
-  fresh.hardware = c.settings.hardware;
-  fresh.registered_at = now;
-  HostResult<void> created = store_.create_device(fresh);
-  // A parallel first poll may have registered it a moment ago: that is the same device.
-  if (!created.ok() && created.error().code != ErrorCode::kStoreConflict) return created.error();
-  if (created.ok()) {
-    (void)audit(now, "gateway:" + c.product.name, "device.ddi_register", "device/" + id.value,
-                {{"product", c.product.name}, {"hardware", fresh.hardware}});
-  }
-  UPDRAFT_TRY_ASSIGN(c.device, store_.device(id));
+  DeviceSpec spec;
+  spec.id = id;
+  spec.product = c.product.name;
+  spec.hardware = c.settings.hardware;
+  UPDRAFT_TRY_ASSIGN(NewDevice fresh, fleet_.register_device(spec, Registrar::kDdiGateway,
+                                                             "gateway:" + c.product.name, now));
+  c.device = std::move(fresh.device);
   return c;
 }
 
@@ -245,7 +226,7 @@ HostResult<void> DdiService::feedback(const DdiController& c, DeploymentId id,
     UPDRAFT_TRY_ASSIGN(Deployment dep, deployment(c, id));
     if (is_final(dep.state)) {
       return Error(ErrorCode::kApiGone, "action " + std::to_string(dep.id.value) + " is already " +
-                                            std::string(state_name(dep.state)));
+                                            std::string(name_of(dep.state)));
     }
     DeviceReport report;
     const std::optional<std::string> phase = phase_for(feedback, dep.state, &report.error);
@@ -267,11 +248,11 @@ HostResult<void> DdiService::feedback(const DdiController& c, DeploymentId id,
     }
     // Progress is not audited (a fleet would flood the log); how it ended is.
     if (!is_final(result.state) && feedback.execution != "rejected") return {};
-    return audit(now, "device:" + c.device.id.value, "deployment.ddi_feedback",
+    return append_audit(store_, now, "device:" + c.device.id.value, "deployment.ddi_feedback",
                  "deployment/" + std::to_string(result.id.value),
                  {{"execution", feedback.execution},
                   {"finished", feedback.finished},
-                  {"state", state_name(result.state)},
+                  {"state", name_of(result.state)},
                   {"error", result.error},
                   {"details", feedback.details}});
   });
@@ -306,7 +287,7 @@ HostResult<void> DdiService::cancel_feedback(const DdiController& c, DeploymentI
         feedback.execution != "rejected") {
       return {};
     }
-    return audit(now, "device:" + c.device.id.value, "deployment.ddi_cancel_feedback",
+    return append_audit(store_, now, "device:" + c.device.id.value, "deployment.ddi_cancel_feedback",
                  "deployment/" + std::to_string(dep.id.value),
                  {{"execution", feedback.execution}, {"details", feedback.details}});
   });

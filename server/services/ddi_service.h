@@ -23,6 +23,7 @@
 #include "crypto/host/legacy_digests.h"
 #include "server/deltas/delta_cache.h"
 #include "server/services/event_bus.h"
+#include "server/services/fleet_service.h"
 #include "server/services/update_service.h"
 #include "server/storage/store.h"
 
@@ -94,8 +95,9 @@ struct DdiOffer {
 
 class DdiService {
  public:
-  DdiService(Store& store, UpdateService& updates, DeltaCache& deltas, EventBus& events)
-      : store_(store), updates_(updates), deltas_(deltas), events_(events) {}
+  DdiService(Store& store, FleetService& fleet, UpdateService& updates, DeltaCache& deltas,
+             EventBus& events)
+      : store_(store), fleet_(fleet), updates_(updates), deltas_(deltas), events_(events) {}
 
   HostResult<DdiSettings> settings(ProductId product);
   // Saves `settings` and audits `view` (what the admin API shows of them).
@@ -104,12 +106,12 @@ class DdiService {
 
   // Checks `authorization` ("TargetToken <device secret>" or "GatewayToken <the
   // tenant's token>") and finds the controller. With the gateway token, an unknown
-  // controller is registered when `may_register` and the tenant allows it (404
-  // otherwise; 400 when not `id_valid`). One 401 for unknown tenant, unknown
-  // device with a target token, or a wrong token: no probing for ids.
+  // controller is registered (FleetService, with the tenant's hardware) when
+  // `may_register` and the tenant allows it (404 otherwise; 400 for an id no
+  // device may have). One 401 for unknown tenant, unknown device with a target
+  // token, or a wrong token: no probing for ids.
   HostResult<DdiController> controller(std::string_view authorization, const std::string& tenant,
-                                       const DeviceId& id, bool may_register, bool id_valid,
-                                       UnixTime now);
+                                       const DeviceId& id, bool may_register, UnixTime now);
 
   HostResult<DdiPoll> poll(const DdiController& c, UnixTime now);
   // The controller's deployment `id`; kApiNotFound when it is not.
@@ -135,11 +137,10 @@ class DdiService {
   HostResult<LegacyDigests> sha1_md5(const Release& release);
 
  private:
-  HostResult<void> audit(UnixTime now, const std::string& actor, const char* action,
-                         const std::string& object, const nlohmann::json& details);
   HostResult<std::vector<Deployment>> deployments_of(const DeviceId& device);
 
   Store& store_;
+  FleetService& fleet_;
   UpdateService& updates_;
   DeltaCache& deltas_;
   EventBus& events_;

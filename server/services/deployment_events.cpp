@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/services/metrics.h"
+#include "server/model/names.h"
 
 namespace updraft::server {
 
@@ -10,7 +11,7 @@ void publish_deployment(EventBus& events, const Deployment& dep) {
   events.publish("deployment", nlohmann::json{{"id", dep.id.value},
                                               {"campaign", dep.campaign.value},
                                               {"device", dep.device.value},
-                                              {"state", state_name(dep.state)},
+                                              {"state", name_of(dep.state)},
                                               {"progress", dep.progress},
                                               {"error", dep.error}}
                                    .dump());

@@ -1,4 +1,5 @@
 #include "server/services/metrics.h"
+#include "server/model/names.h"
 
 namespace updraft::server {
 namespace {
@@ -18,32 +19,6 @@ void counter(std::string& out, const char* name, const char* help, std::uint64_t
 }
 
 }  // namespace
-
-std::string_view state_name(DeploymentState state) {
-  switch (state) {
-    case DeploymentState::kScheduled:
-      return "scheduled";
-    case DeploymentState::kPending:
-      return "pending";
-    case DeploymentState::kDownloading:
-      return "downloading";
-    case DeploymentState::kInstalling:
-      return "installing";
-    case DeploymentState::kRebooting:
-      return "rebooting";
-    case DeploymentState::kSucceeded:
-      return "succeeded";
-    case DeploymentState::kFailed:
-      return "failed";
-    case DeploymentState::kRolledBack:
-      return "rolled_back";
-    case DeploymentState::kCanceled:
-      return "canceled";
-    case DeploymentState::kDeferred:
-      return "deferred";
-  }
-  return "unknown";
-}
 
 std::string Metrics::render(
     const DeltaCache::Stats& deltas,
@@ -70,7 +45,7 @@ std::string Metrics::render(
   out += "# HELP updraft_deployments Deployments by state.\n# TYPE updraft_deployments gauge\n";
   for (const auto& [state, count] : deployments) {
     out += "updraft_deployments{state=\"";
-    out += state_name(state);
+    out += name_of(state);
     out += "\"} " + std::to_string(count) + "\n";
   }
   return out;

@@ -26,6 +26,5 @@ struct Metrics {
                      const std::vector<std::pair<DeploymentState, std::size_t>>& deployments) const;
 };
 
-std::string_view state_name(DeploymentState state);
 
 }  // namespace updraft::server

@@ -7,6 +7,7 @@
 #include "crypto/sha256.h"
 #include "manifest/manifest.h"
 #include "manifest/semver.h"
+#include "server/services/audit_log.h"
 
 namespace updraft::server {
 namespace {
@@ -80,16 +81,24 @@ HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, ByteView
   std::filesystem::create_directories(images_dir_);
   UPDRAFT_TRY(write_file_atomic(images_dir_ + "/" + release.sha256, image));
   UPDRAFT_TRY_ASSIGN(Release stored, store_.create_release(release));
-  AuditEvent event;
-  event.at = now;
-  event.actor = actor;
-  event.action = "release.upload";
-  event.object = "release/" + std::to_string(stored.id.value);
-  event.details = "{\"product\":\"" + upload.product + "\",\"version\":\"" + upload.version +
-                  "\",\"sha256\":\"" + release.sha256 +
-                  "\",\"size\":" + std::to_string(release.size) + "}";
-  (void)store_.append_audit(event);
+  (void)append_audit(store_, now, actor, "release.upload",
+                     "release/" + std::to_string(stored.id.value),
+                     {{"product", upload.product},
+                      {"version", upload.version},
+                      {"sha256", release.sha256},
+                      {"size", release.size}});
   return stored;
+}
+
+HostResult<std::vector<Release>> ReleaseService::releases(std::optional<ProductId> product) {
+  return store_.releases(product);
+}
+
+HostResult<Release> ReleaseService::release(ReleaseId id) {
+  HostResult<Release> found = store_.release(id);
+  if (!found.ok() && found.error().code == ErrorCode::kStoreNotFound)
+    return Error(ErrorCode::kApiNotFound, "no release " + std::to_string(id.value));
+  return found;
 }
 
 HostResult<std::vector<std::byte>> ReleaseService::sign_answer(

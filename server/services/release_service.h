@@ -40,6 +40,11 @@ class ReleaseService {
   HostResult<Release> upload(const ReleaseUpload& upload, ByteView image, const std::string& actor,
                              UnixTime now);
 
+  // The product's releases (all products' with nullopt), oldest first.
+  HostResult<std::vector<Release>> releases(std::optional<ProductId> product);
+  // kApiNotFound "no release <id>".
+  HostResult<Release> release(ReleaseId id);
+
   // The check-in answer for `release` with `artifact` (a patch from `from_sha256`,
   // or the full image), valid until `expires`, echoing the device's `nonce`.
   HostResult<std::vector<std::byte>> sign_answer(const Product& product, const Release& release,

@@ -5,6 +5,7 @@
 
 #include "server/campaigns/campaign_planner.h"
 #include "server/services/deployment_events.h"
+#include "server/model/names.h"
 
 namespace updraft::server {
 namespace {
@@ -201,7 +202,7 @@ HostResult<Deployment> UpdateService::report(const DeviceId& device, DeploymentI
     dep = *found;
     if (is_final(dep.state)) {
       return Error(ErrorCode::kApiGone, "deployment " + std::to_string(id.value) + " is already " +
-                                            std::string(state_name(dep.state)));
+                                            std::string(name_of(dep.state)));
     }
     const std::optional<DeploymentState> state = state_for_phase(report.phase, report.error);
     if (!state)
@@ -232,6 +233,19 @@ HostResult<void> UpdateService::note_installed(const DeviceId& device, const Dep
   status.image_sha256 = release.sha256;
   status.last_seen = now;
   return {};
+}
+
+HostResult<UpdateService::Offer> UpdateService::offer(const DeviceId& device, DeploymentId id) {
+  HostResult<Deployment> dep = store_.deployment(id);
+  if (!dep.ok() || dep->device != device) {
+    if (!dep.ok() && dep.error().code != ErrorCode::kStoreNotFound) return dep.error();
+    return Error(ErrorCode::kApiNotFound, "no deployment " + std::to_string(id.value));
+  }
+  Offer out;
+  out.deployment = *dep;
+  UPDRAFT_TRY_ASSIGN(Campaign campaign, store_.campaign(dep->campaign));
+  UPDRAFT_TRY_ASSIGN(out.release, store_.release(campaign.release));
+  return out;
 }
 
 }  // namespace updraft::server

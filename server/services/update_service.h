@@ -80,6 +80,14 @@ class UpdateService {
   HostResult<Deployment> report(const DeviceId& device, DeploymentId deployment,
                                 const DeviceReport& report, UnixTime now);
 
+  // A deployment of the device's and the release it installs.
+  struct Offer {
+    Deployment deployment;
+    Release release;
+  };
+  // kApiNotFound unless deployment `id` is the device's.
+  HostResult<Offer> offer(const DeviceId& device, DeploymentId id);
+
   // The file a device may download for its deployment (the offered artifact);
   // kApiNotFound unless the deployment is the device's and was offered.
   HostResult<DeltaCache::Artifact> artifact(const DeviceId& device, DeploymentId deployment);

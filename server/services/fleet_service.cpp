@@ -1,0 +1,304 @@
+#include "server/services/fleet_service.h"
+
+#include "manifest/manifest.h"
+#include "server/model/names.h"
+#include "server/services/audit_log.h"
+
+namespace updraft::server {
+namespace {
+
+Error bad(std::string message) { return Error(ErrorCode::kApiBadRequest, std::move(message)); }
+
+// The field that carries a device's id in each registrar's API.
+const char* id_field(Registrar registrar) {
+  switch (registrar) {
+    case Registrar::kOperator:
+      return "id";
+    case Registrar::kSelf:
+      return "device_id";
+    case Registrar::kDdiGateway:
+      return "controllerId";
+  }
+  return "id";
+}
+
+const char* audit_action(Registrar registrar) {
+  switch (registrar) {
+    case Registrar::kOperator:
+      return "device.register";
+    case Registrar::kSelf:
+      return "device.self_register";
+    case Registrar::kDdiGateway:
+      return "device.ddi_register";
+  }
+  return "device.register";
+}
+
+}  // namespace
+
+bool valid_device_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool valid_hardware_id(std::string_view hardware) {
+  return manifest::valid_id_text(hardware, manifest::kMaxHardwareIdSize);
+}
+
+bool valid_product_name(std::string_view name) {
+  return manifest::valid_id_text(name, manifest::kMaxProductSize);
+}
+
+// --- Products.
+
+HostResult<NewProduct> FleetService::create_product(const ProductSpec& spec,
+                                                    const std::string& actor, UnixTime now) {
+  if (!valid_product_name(spec.name))
+    return bad("name: 1..32 printable ASCII characters without spaces");
+  const delta::ProfileInfo* info = delta::find_profile(spec.profile);
+  if (info == nullptr) return bad("profile: one of mcu-tiny, mcu, linux");
+  if (spec.sector_size == 0) return bad("sector_size: must be positive");
+  NewProduct out;
+  out.provisioning_secret = spec.provisioning_secret;
+  if (out.provisioning_secret == "generate") {
+    UPDRAFT_TRY_ASSIGN(out.provisioning_secret, random_secret());
+  }
+  if (!out.provisioning_secret.empty() && out.provisioning_secret.size() < 16)
+    return bad("provisioning_secret: at least 16 characters, or \"generate\"");
+
+  Product p;
+  p.name = spec.name;
+  p.profile = info->profile;
+  p.slot_size = spec.slot_size;
+  p.sector_size = spec.sector_size;
+  if (!out.provisioning_secret.empty())
+    p.provisioning_secret_hash = secret_hash(out.provisioning_secret);
+  p.created_at = now;
+  HostResult<Product> created = store_.create_product(p);
+  if (!created.ok()) {
+    if (created.error().code == ErrorCode::kStoreConflict)
+      return Error(ErrorCode::kApiConflict, "product " + p.name + " exists");
+    return created.error();
+  }
+  out.product = *created;
+  (void)append_audit(store_, now, actor, "product.create",
+                     "product/" + std::to_string(created->id.value), {{"name", p.name}});
+  return out;
+}
+
+HostResult<std::vector<Product>> FleetService::products() { return store_.products(); }
+
+HostResult<Product> FleetService::product(const std::string& name) {
+  HostResult<Product> found = store_.product_by_name(name);
+  if (!found.ok() && found.error().code == ErrorCode::kStoreNotFound)
+    return Error(ErrorCode::kApiNotFound, "no product " + name);
+  return found;
+}
+
+HostResult<Product> FleetService::product(ProductId id) {
+  HostResult<Product> found = store_.product(id);
+  if (!found.ok() && found.error().code == ErrorCode::kStoreNotFound)
+    return Error(ErrorCode::kApiNotFound, "no product " + std::to_string(id.value));
+  return found;
+}
+
+// --- Devices.
+
+HostResult<NewDevice> FleetService::register_device(const DeviceSpec& spec, Registrar registrar,
+                                                    const std::string& actor, UnixTime now,
+                                                    std::string_view provisioning_secret) {
+  HostResult<Product> product = store_.product_by_name(spec.product);
+  if (registrar == Registrar::kSelf &&
+      (!product.ok() || product->provisioning_secret_hash.empty() ||
+       !secret_matches(provisioning_secret, product->provisioning_secret_hash))) {
+    return Error(ErrorCode::kApiUnauthorized, "unknown product or wrong provisioning secret");
+  }
+  if (!product.ok()) {
+    if (product.error().code == ErrorCode::kStoreNotFound) return bad("product: no such product");
+    return product.error();
+  }
+  if (!valid_device_id(spec.id.value))
+    return bad(std::string(id_field(registrar)) + ": 1..64 of [A-Za-z0-9._:-]");
+  if (!valid_hardware_id(spec.hardware))
+    return bad("hardware: 1..32 printable ASCII characters without spaces");
+  if (spec.tags.size() > 64) return bad("tags: at most 64");
+  for (const std::string& tag : spec.tags) {
+    if (tag.empty() || tag.size() > 64) return bad("tags: each 1..64 characters");
+  }
+
+  NewDevice out;
+  out.device.id = spec.id;
+  out.device.product = product->id;
+  out.device.hardware = spec.hardware;
+  out.device.tags = spec.tags;
+  out.device.registered_at = now;
+  if (registrar != Registrar::kDdiGateway) {
+    // A self-registering device always gets a fresh secret: the provisioning
+    // secret is shared by the whole product.
+    out.secret = registrar == Registrar::kOperator ? spec.secret : std::string();
+    if (out.secret.empty()) {
+      UPDRAFT_TRY_ASSIGN(out.secret, random_secret());
+    } else if (out.secret.size() < 16) {
+      return bad("secret: at least 16 characters (or leave it out to have one generated)");
+    }
+    out.device.secret_hash = secret_hash(out.secret);
+  }
+  HostResult<void> created = store_.create_device(out.device);
+  if (!created.ok()) {
+    if (created.error().code != ErrorCode::kStoreConflict) return created.error();
+    if (registrar != Registrar::kDdiGateway)
+      return Error(ErrorCode::kApiConflict, "device " + spec.id.value + " is registered");
+    // A parallel first poll registered it a moment ago: that is the same device.
+    UPDRAFT_TRY_ASSIGN(out.device, store_.device(spec.id));
+    return out;
+  }
+  (void)append_audit(store_, now, actor, audit_action(registrar), "device/" + spec.id.value,
+                     {{"product", product->name}, {"hardware", spec.hardware}});
+  return out;
+}
+
+HostResult<Device> FleetService::device(const DeviceId& id) {
+  HostResult<Device> found = store_.device(id);
+  if (!found.ok() && found.error().code == ErrorCode::kStoreNotFound)
+    return Error(ErrorCode::kApiNotFound, "no device " + id.value);
+  return found;
+}
+
+HostResult<DevicePage> FleetService::devices(const DeviceQuery& query) {
+  DevicePage page;
+  DeviceFilter filter = query.filter;
+  if (!query.product.empty()) {
+    HostResult<Product> product = store_.product_by_name(query.product);
+    if (!product.ok()) {
+      if (product.error().code == ErrorCode::kStoreNotFound) return page;
+      return product.error();
+    }
+    filter.product = product->id;
+  }
+  UPDRAFT_TRY_ASSIGN(std::vector<Device> devices, store_.devices(filter));
+  UPDRAFT_TRY_ASSIGN(page.total, store_.count_devices(filter));
+  for (Device& d : devices) {
+    DeviceRow row;
+    HostResult<Deployment> open = store_.open_deployment(d.id);
+    if (open.ok()) row.open = *open;
+    if (!query.state.empty() && (!row.open || name_of(row.open->state) != query.state)) continue;
+    // The latest deployment in any state, so a list can show a device's last error
+    // after its campaign ended (the open one is gone by then).
+    UPDRAFT_TRY_ASSIGN(std::vector<Deployment> all, deployments_of(d.id));
+    if (!all.empty()) row.latest = all.back();
+    row.device = std::move(d);
+    page.devices.push_back(std::move(row));
+  }
+  return page;
+}
+
+HostResult<std::vector<Deployment>> FleetService::deployments_of(const DeviceId& id) {
+  DeploymentFilter filter;
+  filter.device = id;
+  return store_.deployments(filter);
+}
+
+HostResult<Device> FleetService::set_tags(const DeviceId& id, const std::vector<std::string>& tags,
+                                          const std::string& actor, UnixTime now) {
+  if (tags.size() > 64) return bad("tags: at most 64");
+  for (const std::string& tag : tags) {
+    if (tag.empty() || tag.size() > 64) return bad("tags: each 1..64 characters");
+  }
+  if (HostResult<void> r = store_.set_device_tags(id, tags); !r.ok()) {
+    if (r.error().code == ErrorCode::kStoreNotFound)
+      return Error(ErrorCode::kApiNotFound, "no device " + id.value);
+    return r.error();
+  }
+  (void)append_audit(store_, now, actor, "device.tags", "device/" + id.value, {{"tags", tags}});
+  return device(id);
+}
+
+HostResult<DeviceToken> FleetService::issue_device_token(const DeviceId& id,
+                                                         std::string_view secret, UnixTime now) {
+  HostResult<Device> found = store_.device(id);
+  // One answer for unknown device and wrong secret: no probing for ids.
+  if (!found.ok() || found->secret_hash.empty() || !secret_matches(secret, found->secret_hash))
+    return Error(ErrorCode::kApiUnauthorized, "unknown device or wrong secret");
+  DeviceToken out;
+  out.expires_at = now + device_token_seconds_;
+  out.token = device_tokens_.issue(found->id, out.expires_at);
+  return out;
+}
+
+HostResult<DeviceId> FleetService::authenticate_device(std::string_view token,
+                                                       UnixTime now) const {
+  if (token.empty())
+    return Error(ErrorCode::kApiUnauthorized, "a device token is required (Authorization: Bearer)");
+  return device_tokens_.verify(token, now);
+}
+
+// --- Admin API tokens.
+
+HostResult<NewToken> FleetService::create_token(const std::string& name, std::string_view role,
+                                                const std::string& actor, UnixTime now) {
+  if (name.empty() || name.size() > 64) return bad("name: 1..64 characters");
+  const std::optional<Role> parsed = from_name<Role>(role);
+  if (!parsed) return bad("role: viewer, operator or admin");
+  NewToken out;
+  UPDRAFT_TRY_ASSIGN(out.secret, random_secret());
+  ApiToken t;
+  t.name = name;
+  t.role = *parsed;
+  t.token_sha256 = secret_hash(out.secret);
+  t.created_at = now;
+  UPDRAFT_TRY_ASSIGN(out.token, store_.create_token(t));
+  (void)append_audit(store_, now, actor, "token.create",
+                     "token/" + std::to_string(out.token.id.value),
+                     {{"name", name}, {"role", name_of(t.role)}});
+  return out;
+}
+
+HostResult<std::vector<ApiToken>> FleetService::tokens() { return store_.tokens(); }
+
+HostResult<ApiToken> FleetService::authorize(std::string_view secret, Role role) {
+  if (secret.empty())
+    return Error(ErrorCode::kApiUnauthorized,
+                 "an admin API token is required (Authorization: Bearer)");
+  const std::string hash = secret_hash(secret);
+  std::optional<ApiToken> found;
+  {
+    std::lock_guard lock(token_cache_mutex_);
+    const auto it = token_cache_.find(hash);
+    if (it != token_cache_.end()) found = it->second;
+  }
+  if (!found) {
+    HostResult<ApiToken> stored = store_.token_by_hash(hash);
+    if (!stored.ok()) return Error(ErrorCode::kApiUnauthorized, "unknown admin API token");
+    found = *stored;
+    std::lock_guard lock(token_cache_mutex_);
+    token_cache_[hash] = *found;
+  }
+  if (static_cast<int>(found->role) < static_cast<int>(role))
+    return Error(ErrorCode::kApiForbidden, "token \"" + found->name + "\" may not do this");
+  return *found;
+}
+
+HostResult<std::vector<AuditEvent>> FleetService::audit(std::size_t limit,
+                                                        std::int64_t before_id) {
+  return store_.audit(limit, before_id);
+}
+
+HostResult<std::optional<std::string>> FleetService::bootstrap_admin_token(UnixTime now) {
+  UPDRAFT_TRY_ASSIGN(std::vector<ApiToken> existing, store_.tokens());
+  if (!existing.empty()) return std::optional<std::string>();
+  UPDRAFT_TRY_ASSIGN(std::string secret, random_secret());
+  ApiToken token;
+  token.name = "admin";
+  token.role = Role::kAdmin;
+  token.token_sha256 = secret_hash(secret);
+  token.created_at = now;
+  UPDRAFT_TRY(store_.create_token(token));
+  return std::optional<std::string>(std::move(secret));
+}
+
+}  // namespace updraft::server

@@ -1,0 +1,153 @@
+// The fleet's records and who may touch them: products, devices and API tokens.
+// Every way a device comes to exist goes through register_device() with one set
+// of rules (an operator, the device itself with its product's provisioning
+// secret, a DDI gateway), so an id or a hardware name that no manifest could
+// carry is refused at the door. Host only; thread-safe as the store is.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/host/error.h"
+#include "server/services/credentials.h"
+#include "server/storage/store.h"
+
+namespace updraft::server {
+
+// 1..64 of [A-Za-z0-9._:-]: a device id fits a URL path, an MQTT topic and a log line.
+bool valid_device_id(std::string_view id);
+// What a manifest can name (manifest/manifest.h): 1..32 printable ASCII, no spaces.
+bool valid_hardware_id(std::string_view hardware);
+bool valid_product_name(std::string_view name);
+
+struct ProductSpec {
+  std::string name;
+  std::string profile = "mcu-tiny";  // mcu-tiny, mcu or linux (delta/format/patch_format.h)
+  std::uint32_t slot_size = 0;
+  std::uint32_t sector_size = 4096;
+  // Lets devices register themselves: at least 16 characters, "generate" for a
+  // random one, or empty for none.
+  std::string provisioning_secret;
+};
+
+struct NewProduct {
+  Product product;
+  std::string provisioning_secret;  // in clear, shown once; empty when none
+};
+
+struct DeviceSpec {
+  DeviceId id;
+  std::string product;  // by name
+  std::string hardware;
+  std::vector<std::string> tags;
+  std::string secret;  // at least 16 characters; empty: one is generated
+};
+
+struct NewDevice {
+  Device device;
+  std::string secret;  // in clear, shown once; empty for DDI controllers
+};
+
+// Who registers a device, for the rules and the audit line.
+enum class Registrar : std::uint8_t {
+  kOperator,        // the admin API; actor is the token's name
+  kSelf,            // the device, with its product's provisioning secret
+  kDdiGateway,      // a hawkBit gateway token; the device authenticates by it
+};
+
+struct DeviceQuery {
+  std::string product;  // by name; "" = any
+  DeviceFilter filter;  // its product is filled from `product`
+  std::string state;    // state of the open deployment; "" = any
+};
+
+struct DeviceRow {
+  Device device;
+  std::optional<Deployment> open;    // the unfinished deployment, if any
+  std::optional<Deployment> latest;  // the newest in any state (its last error)
+};
+
+struct DevicePage {
+  std::vector<DeviceRow> devices;
+  std::size_t total = 0;
+};
+
+struct DeviceToken {
+  std::string token;
+  UnixTime expires_at = 0;
+};
+
+struct NewToken {
+  ApiToken token;
+  std::string secret;  // in clear, shown once
+};
+
+class FleetService {
+ public:
+  FleetService(Store& store, const DeviceTokens& device_tokens,
+               std::int64_t device_token_seconds = 24 * 3600)
+      : store_(store),
+        device_tokens_(device_tokens),
+        device_token_seconds_(device_token_seconds) {}
+
+  // --- Products. kApiBadRequest naming the field, kApiConflict for a taken name.
+  HostResult<NewProduct> create_product(const ProductSpec& spec, const std::string& actor,
+                                        UnixTime now);
+  HostResult<std::vector<Product>> products();
+  // kApiNotFound "no product <name>".
+  HostResult<Product> product(const std::string& name);
+  HostResult<Product> product(ProductId id);
+
+  // --- Devices.
+  // Registers `spec` by the rules above. `provisioning_secret` is checked for
+  // kSelf (kApiUnauthorized, one answer for unknown product and wrong secret).
+  // kDdiGateway registers without a secret, and a device that a parallel first
+  // poll registered a moment ago is returned as is. kApiBadRequest naming the
+  // field, kApiConflict when the id is taken.
+  HostResult<NewDevice> register_device(const DeviceSpec& spec, Registrar registrar,
+                                        const std::string& actor, UnixTime now,
+                                        std::string_view provisioning_secret = {});
+  // kApiNotFound "no device <id>".
+  HostResult<Device> device(const DeviceId& id);
+  HostResult<DevicePage> devices(const DeviceQuery& query);
+  HostResult<std::vector<Deployment>> deployments_of(const DeviceId& id);
+  HostResult<Device> set_tags(const DeviceId& id, const std::vector<std::string>& tags,
+                              const std::string& actor, UnixTime now);
+
+  // A bearer token for a device that proves its secret; one kApiUnauthorized for
+  // unknown device and wrong secret.
+  HostResult<DeviceToken> issue_device_token(const DeviceId& id, std::string_view secret,
+                                             UnixTime now);
+  // The device a bearer token names; kApiUnauthorized if forged or expired.
+  HostResult<DeviceId> authenticate_device(std::string_view token, UnixTime now) const;
+
+  // --- Admin API tokens.
+  // kApiBadRequest for a name outside 1..64 characters or an unknown role.
+  HostResult<NewToken> create_token(const std::string& name, std::string_view role,
+                                    const std::string& actor, UnixTime now);
+  HostResult<std::vector<ApiToken>> tokens();
+  // The token whose secret this is, if it has at least `role`: kApiUnauthorized
+  // for an unknown token, kApiForbidden for a lower role. Looked up once, then
+  // cached by hash.
+  HostResult<ApiToken> authorize(std::string_view secret, Role role);
+  // The audit log, newest first: at most `limit` lines with ids below `before_id`
+  // (0: from the newest).
+  HostResult<std::vector<AuditEvent>> audit(std::size_t limit, std::int64_t before_id);
+  // With no token yet: makes an admin token named "admin" and returns its secret;
+  // nullopt when tokens exist.
+  HostResult<std::optional<std::string>> bootstrap_admin_token(UnixTime now);
+
+ private:
+  Store& store_;
+  const DeviceTokens& device_tokens_;
+  std::int64_t device_token_seconds_;
+  std::mutex token_cache_mutex_;
+  std::unordered_map<std::string, ApiToken> token_cache_;
+};
+
+}  // namespace updraft::server
