@@ -35,9 +35,12 @@ Match SuffixArray::longest_match(ByteView pattern) const {
   while (hi - lo > 1) {
     const std::size_t mid = lo + (hi - lo) / 2;
     const ByteView suffix = text_.subspan(static_cast<std::size_t>(sa_[mid]));
-    const std::size_t n = std::min(suffix.size(), pattern.size());
-    const bool less = std::lexicographical_compare(suffix.begin(), suffix.begin() + static_cast<std::ptrdiff_t>(n),
-                                                   pattern.begin(), pattern.begin() + static_cast<std::ptrdiff_t>(n));
+    // Whole ranges: a suffix that is a proper prefix of `pattern` (one that runs
+    // into the end of the text) sorts before it. Comparing only the common length
+    // called them equal and sent the search the wrong way, so a pattern in a run
+    // of zeros near the end matched 2 bytes instead of all of them.
+    const bool less = std::lexicographical_compare(suffix.begin(), suffix.end(), pattern.begin(),
+                                                   pattern.end());
     if (less) {
       lo = mid;
     } else {

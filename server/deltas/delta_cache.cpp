@@ -189,12 +189,13 @@ void DeltaCache::build(const Key& key) {
                  record.error.c_str());
   }
   stats_.builds.fetch_add(1, std::memory_order_relaxed);
-  const bool indexed = store_.put_delta(record).ok();
+  (void)store_.put_delta(record);
 
   std::lock_guard lock(mutex_);
   Entry& entry = entries_[key];
-  // Without an index entry the file would be forgotten on restart: serve it now, rebuild later.
-  entry.state = indexed || record.state != DeltaState::kReady ? record.state : DeltaState::kReady;
+  // Served now even when the index write failed: the file is forgotten at the
+  // next restart, and rebuilt then.
+  entry.state = record.state;
   entry.size = record.size;
   entry.sha256 = patch_sha;
   entry.last_used = record.last_used_at;

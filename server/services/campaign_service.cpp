@@ -85,8 +85,7 @@ HostResult<Campaign> CampaignService::create(Campaign campaign, const std::strin
         json{{"name", stored.name},
              {"release", stored.release.value},
              {"devices", targeted.size()},
-             {"skipped_in_other_campaigns", busy}}
-            .dump(),
+             {"skipped_in_other_campaigns", busy}},
         now);
   publish(stored);
   return stored;

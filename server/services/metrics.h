@@ -26,5 +26,4 @@ struct Metrics {
                      const std::vector<std::pair<DeploymentState, std::size_t>>& deployments) const;
 };
 
-
 }  // namespace updraft::server

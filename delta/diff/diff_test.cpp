@@ -1,0 +1,157 @@
+// The diff engine beside its code: the suffix array's matches, the covers it
+// finds, and make_patch's round trip through the real patcher for every profile.
+#include "delta/diff/diff.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <set>
+#include <string>
+
+#include "delta/diff/cover_finder.h"
+#include "delta/diff/suffix_array.h"
+#include "delta/patch/host/apply.h"
+#include "delta/testing/test_images.h"
+
+namespace updraft::delta {
+namespace {
+
+using test_images::Bytes;
+
+bool same_bytes(ByteView text, std::uint32_t at, ByteView pattern, std::uint32_t length) {
+  return at + length <= text.size() && std::memcmp(text.data() + at, pattern.data(), length) == 0;
+}
+
+// Property: a pattern cut from the text is found whole, and the match is real.
+TEST(SuffixArrayTest, FindsEveryPatternCutFromTheText) {
+  const Bytes text = test_images::firmware_like(32 * 1024, 7);
+  HostResult<SuffixArray> index = SuffixArray::build(text);
+  ASSERT_TRUE(index.ok()) << index.error().to_string();
+  std::mt19937 rng(11);
+  for (int i = 0; i < 500; ++i) {
+    const auto length = static_cast<std::uint32_t>(1 + rng() % 200);
+    const auto at = static_cast<std::uint32_t>(rng() % (text.size() - length));
+    const ByteView pattern(text.data() + at, length);
+    const Match m = index->longest_match(pattern);
+    ASSERT_EQ(m.length, length) << "pattern at " << at;
+    ASSERT_TRUE(same_bytes(text, m.old_pos, pattern, m.length)) << "pattern at " << at;
+  }
+}
+
+TEST(SuffixArrayTest, MatchesTheLongestPrefixThatOccurs) {
+  const std::string text = "abcabdabcabe";
+  HostResult<SuffixArray> index = SuffixArray::build(as_bytes_view(text.data(), text.size()));
+  ASSERT_TRUE(index.ok());
+  const std::string pattern = "abcabz";
+  const Match m = index->longest_match(as_bytes_view(pattern.data(), pattern.size()));
+  EXPECT_EQ(m.length, 5u);
+  EXPECT_EQ(text.substr(m.old_pos, 5), "abcab");
+  const std::string absent = "zzz";
+  EXPECT_EQ(index->longest_match(as_bytes_view(absent.data(), absent.size())).length, 0u);
+}
+
+// The finding behind it: a suffix that runs into the end of the text and is a
+// proper prefix of the pattern was compared as equal, so the binary search took
+// the wrong half and a run of zeros matched 2 bytes of 69.
+TEST(SuffixArrayTest, RegressionPatternInsideARunThatEndsTheText) {
+  Bytes text = test_images::firmware_like(4096, 1);
+  text.resize(text.size() + 4096, std::byte{0});
+  HostResult<SuffixArray> index = SuffixArray::build(text);
+  ASSERT_TRUE(index.ok());
+  const Bytes zeros(300, std::byte{0});
+  const Match m = index->longest_match(zeros);
+  EXPECT_EQ(m.length, 300u);
+  EXPECT_TRUE(same_bytes(text, m.old_pos, zeros, m.length));
+}
+
+TEST(CoverFinderTest, CoversAreOrderedDisjointAndInsideBothImages) {
+  const Bytes old_image = test_images::firmware_like(64 * 1024, 3);
+  Bytes new_image = test_images::insert_blocks(old_image, 12, 300, 4);
+  new_image = test_images::spread_changes(std::move(new_image), 200, 900, 5);
+  HostResult<SuffixArray> index = SuffixArray::build(old_image);
+  ASSERT_TRUE(index.ok());
+  const std::vector<Cover> covers = find_covers(old_image, new_image, *index, {});
+  ASSERT_FALSE(covers.empty());
+  std::uint64_t covered = 0;
+  for (std::size_t i = 0; i < covers.size(); ++i) {
+    const Cover& c = covers[i];
+    ASSERT_GT(c.length, 0u);
+    ASSERT_LE(c.new_pos + c.length, new_image.size()) << "cover " << i;
+    ASSERT_LE(c.old_pos + c.length, old_image.size()) << "cover " << i;
+    if (i > 0) {
+      ASSERT_GE(c.new_pos, covers[i - 1].new_pos + covers[i - 1].length) << "cover " << i;
+    }
+    covered += c.length;
+  }
+  // Only the inserted blocks are new: nearly everything else is covered.
+  EXPECT_GT(covered, new_image.size() * 9 / 10);
+}
+
+struct Edit {
+  const char* name;
+  Bytes (*make)(const Bytes&);
+};
+
+const Edit kEdits[] = {
+    {"identical", [](const Bytes& b) { return b; }},
+    {"inserted", [](const Bytes& b) { return test_images::insert_blocks(b, 8, 500, 21); }},
+    {"deleted", [](const Bytes& b) { return test_images::delete_blocks(b, 8, 500, 22); }},
+    {"moved", [](const Bytes& b) { return test_images::move_blocks(b, 6, 23); }},
+    {"scattered", [](const Bytes& b) { return test_images::spread_changes(b, 50, 400, 24); }},
+    {"relocated",
+     [](const Bytes& b) { return test_images::relocate_pointers(b, 1024, b.size() / 2, 0x40); }},
+    {"unrelated", [](const Bytes& b) { return test_images::random_bytes(b.size(), 25); }},
+    {"empty", [](const Bytes&) { return Bytes{}; }},
+};
+
+// Property: every edit, every profile, applies back to exactly the new image.
+TEST(MakePatchTest, RoundTripsEveryEditAtEveryProfile) {
+  const Bytes old_image = test_images::firmware_like(48 * 1024, 9);
+  for (const Edit& edit : kEdits) {
+    const Bytes new_image = edit.make(old_image);
+    for (Profile profile : {Profile::kMcuTiny, Profile::kMcu, Profile::kLinux}) {
+      DiffOptions options;
+      options.profile = profile;
+      DiffStats stats;
+      HostResult<std::vector<std::byte>> patch = make_patch(old_image, new_image, options, &stats);
+      ASSERT_TRUE(patch.ok()) << edit.name << ": " << patch.error().to_string();
+      HostResult<std::vector<std::byte>> rebuilt = apply_patch(old_image, *patch);
+      ASSERT_TRUE(rebuilt.ok()) << edit.name << ": " << rebuilt.error().to_string();
+      ASSERT_EQ(*rebuilt, new_image) << edit.name << " at profile " << static_cast<int>(profile);
+      EXPECT_EQ(stats.copied_bytes + stats.literal_bytes, new_image.size()) << edit.name;
+    }
+  }
+}
+
+TEST(MakePatchTest, AnIdenticalImageCostsLittleMoreThanTheHeader) {
+  const Bytes image = test_images::firmware_like(256 * 1024, 12);
+  HostResult<std::vector<std::byte>> patch = make_patch(image, image, {});
+  ASSERT_TRUE(patch.ok());
+  EXPECT_LT(patch->size(), 512u);
+}
+
+TEST(MakePatchTest, ASmallChangeMakesASmallPatch) {
+  const Bytes old_image = test_images::firmware_like(256 * 1024, 13);
+  const Bytes new_image = test_images::spread_changes(old_image, 8000, 12000, 14);
+  HostResult<std::vector<std::byte>> patch = make_patch(old_image, new_image, {});
+  ASSERT_TRUE(patch.ok());
+  EXPECT_LT(patch->size(), new_image.size() / 20);
+}
+
+TEST(MakePatchTest, ReportsProgressThroughEveryStage) {
+  const Bytes old_image = test_images::firmware_like(64 * 1024, 15);
+  const Bytes new_image = test_images::insert_blocks(old_image, 4, 200, 16);
+  std::set<std::string> stages;
+  DiffOptions options;
+  options.progress = [&](const char* stage, std::uint64_t done, std::uint64_t total) {
+    EXPECT_LE(done, total) << stage;
+    stages.insert(stage);
+  };
+  ASSERT_TRUE(make_patch(old_image, new_image, options).ok());
+  EXPECT_EQ(stages, (std::set<std::string>{"index", "match", "encode"}));
+}
+
+}  // namespace
+}  // namespace updraft::delta

@@ -1,0 +1,190 @@
+// DeltaCache on an in-memory store and a temporary folder: one build per patch
+// however many wait for it, the full image when a patch does not pay, failures,
+// restarts and eviction.
+#include "server/deltas/delta_cache.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "core/host/file.h"
+#include "core/host/hex.h"
+#include "crypto/sha256.h"
+#include "delta/patch/host/apply.h"
+#include "delta/testing/test_images.h"
+#include "server/storage/sqlite/sqlite_store.h"
+
+namespace updraft::server {
+namespace {
+
+using test_images::Bytes;
+using namespace std::chrono_literals;
+
+class DeltaCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = std::filesystem::temp_directory_path() /
+           ("updraft-deltas-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::create_directories(dir_ / "images");
+    HostResult<std::unique_ptr<SqliteStore>> store = SqliteStore::open(":memory:");
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    v1_ = test_images::firmware_like(64 * 1024, 1);
+    v2_ = test_images::insert_blocks(v1_, 6, 400, 2);
+    v3_ = test_images::spread_changes(v2_, 300, 2000, 3);
+  }
+  void TearDown() override {
+    cache_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  DeltaCache& open_cache(std::uint64_t max_bytes = std::uint64_t{1} << 30, std::size_t workers = 1) {
+    cache_.reset();
+    cache_ = std::make_unique<DeltaCache>(
+        *store_, DeltaCache::Options{(dir_ / "images").string(), (dir_ / "deltas").string(),
+                                     workers, max_bytes});
+    return *cache_;
+  }
+
+  std::string put_image(const Bytes& image) {
+    const std::string sha = to_hex(Sha256::digest(image));
+    EXPECT_TRUE(write_file_atomic((dir_ / "images" / sha).string(), image).ok());
+    return sha;
+  }
+
+  DeltaCache::Artifact get(const std::string& from, const std::string& to,
+                           std::chrono::milliseconds wait = 60s) {
+    HostResult<DeltaCache::Artifact> a = cache_->get(from, to, delta::Profile::kMcu, wait);
+    EXPECT_TRUE(a.ok()) << a.error().to_string();
+    return a.ok() ? *a : DeltaCache::Artifact{};
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<DeltaCache> cache_;
+  Bytes v1_, v2_, v3_;
+};
+
+TEST_F(DeltaCacheTest, ManyWaitersGetOnePatchBuiltOnceThatRebuildsTheImage) {
+  DeltaCache& cache = open_cache();
+  const std::string from = put_image(v1_), to = put_image(v2_);
+  std::vector<DeltaCache::Artifact> got(8);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    threads.emplace_back([&, i] { got[i] = get(from, to); });
+  for (std::thread& t : threads) t.join();
+  for (const DeltaCache::Artifact& a : got) {
+    ASSERT_EQ(a.kind, DeltaCache::Artifact::Kind::kDelta);
+    EXPECT_EQ(a.sha256, got[0].sha256);
+  }
+  EXPECT_EQ(cache.stats().builds.load(), 1u);
+  HostResult<std::vector<std::byte>> patch = read_file(got[0].path);
+  ASSERT_TRUE(patch.ok());
+  EXPECT_EQ(patch->size(), got[0].size);
+  EXPECT_EQ(to_hex(Sha256::digest(*patch)), got[0].sha256);
+  HostResult<std::vector<std::byte>> rebuilt = delta::apply_patch(v1_, *patch);
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_EQ(*rebuilt, v2_);
+  // A late thread may already have found it ready; asked again, it is a hit.
+  const std::uint64_t hits = cache.stats().hits.load();
+  EXPECT_EQ(hits + cache.stats().misses.load(), got.size());
+  get(from, to);
+  EXPECT_EQ(cache.stats().hits.load(), hits + 1);
+}
+
+TEST_F(DeltaCacheTest, ADeviceAskingDuringTheBuildIsToldItIsBuilding) {
+  DeltaCache& cache = open_cache();
+  const std::string from = put_image(v1_), to = put_image(v2_);
+  const DeltaCache::Artifact now = get(from, to, 0ms);
+  // On a very fast machine the build may already be done; otherwise it says so.
+  if (now.kind != DeltaCache::Artifact::Kind::kDelta) {
+    EXPECT_EQ(now.kind, DeltaCache::Artifact::Kind::kBuilding);
+  }
+  EXPECT_EQ(get(from, to).kind, DeltaCache::Artifact::Kind::kDelta);
+  EXPECT_EQ(cache.stats().builds.load(), 1u);
+}
+
+TEST_F(DeltaCacheTest, APatchNoSmallerThanTheImageServesTheImage) {
+  open_cache();
+  const Bytes noise_a = test_images::random_bytes(8 * 1024, 5);
+  const Bytes noise_b = test_images::random_bytes(8 * 1024, 6);
+  const std::string from = put_image(noise_a), to = put_image(noise_b);
+  const DeltaCache::Artifact a = get(from, to);
+  EXPECT_EQ(a.kind, DeltaCache::Artifact::Kind::kFull);
+  EXPECT_EQ(a.sha256, to);
+  EXPECT_EQ(a.size, noise_b.size());
+  EXPECT_EQ(a.path, cache_->image_path(to));
+  EXPECT_EQ(store_->delta(from, to, delta::Profile::kMcu)->state, DeltaState::kNotSmaller);
+}
+
+TEST_F(DeltaCacheTest, AFailedBuildServesTheImageAndIsCounted) {
+  DeltaCache& cache = open_cache();
+  const std::string to = put_image(v2_);
+  const std::string missing(64, 'e');  // no such source image on disk
+  const DeltaCache::Artifact a = get(missing, to);
+  EXPECT_EQ(a.kind, DeltaCache::Artifact::Kind::kFull);
+  EXPECT_EQ(a.size, v2_.size());
+  EXPECT_EQ(cache.stats().failures.load(), 1u);
+  HostResult<DeltaRecord> record = store_->delta(missing, to, delta::Profile::kMcu);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->state, DeltaState::kFailed);
+  EXPECT_FALSE(record->error.empty());
+}
+
+TEST_F(DeltaCacheTest, AReadyPatchSurvivesARestartWithoutARebuild) {
+  open_cache();
+  const std::string from = put_image(v1_), to = put_image(v2_);
+  const DeltaCache::Artifact before = get(from, to);
+  ASSERT_EQ(before.kind, DeltaCache::Artifact::Kind::kDelta);
+  DeltaCache& reopened = open_cache();
+  const DeltaCache::Artifact after = get(from, to);
+  EXPECT_EQ(after.kind, DeltaCache::Artifact::Kind::kDelta);
+  EXPECT_EQ(after.sha256, before.sha256);
+  EXPECT_EQ(reopened.stats().builds.load(), 0u);
+}
+
+TEST_F(DeltaCacheTest, APatchWhoseFileIsGoneIsRebuilt) {
+  open_cache();
+  const std::string from = put_image(v1_), to = put_image(v2_);
+  const DeltaCache::Artifact before = get(from, to);
+  std::filesystem::remove(before.path);
+  DeltaCache& reopened = open_cache();
+  EXPECT_EQ(get(from, to).kind, DeltaCache::Artifact::Kind::kDelta);
+  EXPECT_EQ(reopened.stats().builds.load(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(before.path));
+}
+
+TEST_F(DeltaCacheTest, PastTheBudgetTheLeastRecentlyUsedPatchIsEvicted) {
+  const std::string a = put_image(v1_), b = put_image(v2_), c = put_image(v3_);
+  open_cache();
+  const DeltaCache::Artifact first = get(a, b);
+  ASSERT_EQ(first.kind, DeltaCache::Artifact::Kind::kDelta);
+  // A budget that holds the first patch and nothing more.
+  open_cache(first.size);
+  // Make the first patch the older one in the store's eyes.
+  HostResult<DeltaRecord> record = store_->delta(a, b, delta::Profile::kMcu);
+  ASSERT_TRUE(record.ok());
+  record->last_used_at = 1;
+  ASSERT_TRUE(store_->put_delta(*record).ok());
+  const DeltaCache::Artifact second = get(b, c);
+  ASSERT_EQ(second.kind, DeltaCache::Artifact::Kind::kDelta);
+  EXPECT_FALSE(std::filesystem::exists(first.path));
+  EXPECT_EQ(store_->delta(a, b, delta::Profile::kMcu).error().code, ErrorCode::kStoreNotFound);
+  EXPECT_TRUE(std::filesystem::exists(second.path));
+}
+
+TEST_F(DeltaCacheTest, PrebuildWarmsTheCache) {
+  DeltaCache& cache = open_cache();
+  const std::string from = put_image(v1_), to = put_image(v2_);
+  cache.prebuild(from, to, delta::Profile::kMcu);
+  EXPECT_EQ(get(from, to).kind, DeltaCache::Artifact::Kind::kDelta);
+  EXPECT_EQ(cache.stats().builds.load(), 1u);
+}
+
+}  // namespace
+}  // namespace updraft::server
