@@ -11,6 +11,7 @@ Python 3 standard library only. Needs GNU time at /usr/bin/time (scripts/setup.s
 """
 
 import argparse
+import os
 import json
 import math
 import shutil
@@ -206,7 +207,8 @@ def summarize(results, tools):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--updraft", type=Path, default=REPO / "build/release/cli/updraft")
-    ap.add_argument("--corpus", type=Path, default=REPO.parent / "shared/corpus/public")
+    ap.add_argument("--corpus", type=Path,
+                    default=Path(os.environ.get("UPDRAFT_CORPUS", REPO.parent / "shared/corpus")) / "public")
     ap.add_argument("--profiles", default=",".join(PROFILES),
                     help="comma-separated Updraft profiles (default: %(default)s)")
     ap.add_argument("--pairs", default="", help="only pairs whose name contains this")

@@ -3,6 +3,11 @@
 #   updraft_library(name [PORTABLE] SRCS ... DEPS ...)  -> target updraft_<name>, alias updraft::<name>
 #   updraft_test(file_test.cpp DEPS ...)                 -> gtest executable registered with CTest
 #   updraft_executable(name SRCS ... DEPS ...)
+#   updraft_fuzz(name SRCS ... DEPS ... INSTRUMENT lib ...)
+#       with UPDRAFT_FUZZ: a libFuzzer binary `name`, the INSTRUMENT libraries built
+#       with coverage and sanitizers; otherwise `name_replay`, which replays the seed
+#       corpus corpus/<name>/ beside the source. Either way CTest runs the corpus
+#       as `name_corpus`.
 #
 # PORTABLE libraries compile with the freestanding rules (no exceptions, no RTTI) on
 # every platform, so a slip shows up on the host build already, not only on the MCU.
@@ -40,9 +45,8 @@ function(updraft_test file)
   add_executable(${test_name} ${file})
   target_compile_options(${test_name} PRIVATE ${UPDRAFT_WARNINGS})
   target_compile_definitions(${test_name} PRIVATE
-    UPDRAFT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    UPDRAFT_CORPUS_DIR="${PROJECT_SOURCE_DIR}/../shared/corpus/public")
-  # Includes are rooted at the repository, as in the code under test (STYLE.md).
+    UPDRAFT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  # Includes are rooted at the repository, as in the code under test (docs/style.md).
   target_include_directories(${test_name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${test_name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${test_name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
@@ -53,4 +57,29 @@ function(updraft_executable name)
   add_executable(${name} ${ARG_SRCS})
   target_compile_options(${name} PRIVATE ${UPDRAFT_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+endfunction()
+
+function(updraft_fuzz name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;INSTRUMENT" ${ARGN})
+  set(corpus ${CMAKE_CURRENT_SOURCE_DIR}/corpus/${name})
+  if(UPDRAFT_FUZZ)
+    # libFuzzer steers by coverage of the code under test, so the libraries the
+    # target reaches are instrumented too; their users link the sanitizer runtimes.
+    set(sanitizers -fsanitize=address,undefined -fno-sanitize-recover=all)
+    foreach(lib ${ARG_INSTRUMENT})
+      get_property(done TARGET ${lib} PROPERTY UPDRAFT_FUZZ_INSTRUMENTED)
+      if(NOT done)
+        target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link ${sanitizers})
+        target_link_options(${lib} INTERFACE ${sanitizers})
+        set_property(TARGET ${lib} PROPERTY UPDRAFT_FUZZ_INSTRUMENTED TRUE)
+      endif()
+    endforeach()
+    updraft_executable(${name} SRCS ${ARG_SRCS} DEPS ${ARG_DEPS})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer ${sanitizers})
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    add_test(NAME ${name}_corpus COMMAND ${name} -runs=0 ${corpus})
+  else()
+    updraft_executable(${name}_replay SRCS ${ARG_SRCS} replay_main.cpp DEPS ${ARG_DEPS})
+    add_test(NAME ${name}_corpus COMMAND ${name}_replay ${corpus})
+  endif()
 endfunction()

@@ -19,7 +19,7 @@ updraft=$bin/cli/updraft
 data=$(mktemp -d /tmp/updraft-demo-XXXXXX)
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
 
-corpus=../shared/corpus/public
+corpus=${UPDRAFT_CORPUS:-../shared/corpus}/public
 if [ -f "$corpus/esp8266-at-v3.bin" ] && [ -f "$corpus/esp8266-at-v4.bin" ]; then
   v1="$corpus/esp8266-at-v3.bin"
   v2="$corpus/esp8266-at-v4.bin"

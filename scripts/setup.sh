@@ -5,9 +5,10 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git clang clang-format libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config git ccache clang clang-format libclang-rt-14-dev
+  python3
   # delta engine
-  libdivsufsort-dev libzstd-dev zstd liblzma-dev xz-utils
+  libdivsufsort-dev
   # crypto, storage, server, cli
   libssl-dev libsqlite3-dev sqlite3 libboost-dev nlohmann-json3-dev libcli11-dev
   # MQTT wake-up: client library (updraftd, updraft-agent) and the broker (tests)
@@ -15,7 +16,7 @@ packages=(
   # server: time zones for maintenance windows
   libhowardhinnant-date-dev tzdata
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 time
+  libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 zstd xz-utils time
   # server benchmark peers: load generator and reference web server
   wrk nginx
   # hawkBit DDI: the real SWUpdate client and what its test drives it with

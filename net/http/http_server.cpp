@@ -279,7 +279,7 @@ struct ServerState {
     }
   }
 
-  // The last-resort catch STYLE.md asks of every connection handler.
+  // The last-resort catch docs/style.md asks of every connection handler.
   Response dispatch(Request& request) noexcept {
     try {
       parse_target(request);

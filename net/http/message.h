@@ -59,7 +59,7 @@ struct Response {
   static Response text(int status, std::string body,
                        std::string content_type = "text/plain; charset=utf-8");
   static Response empty(int status);  // e.g. 204
-  // STYLE.md's error shape: {"error":{"code":"NAME","number":N,"message":"..."}}.
+  // The API's error shape (docs/style.md): {"error":{"code":"NAME","number":N,"message":"..."}}.
   static Response error(int status, ErrorCode code, std::string_view message);
   // Serves `path` (see file_path) with this Content-Type.
   static Response file(std::string path, std::string content_type = "application/octet-stream");

@@ -1,5 +1,5 @@
 // How the API answers a failed call: the HTTP status for each error code, and the
-// JSON error shape of STYLE.md. Also the wrapper every route runs in, which turns
+// JSON error shape of docs/style.md. Also the wrapper every route runs in, which turns
 // what a JSON library throws on a malformed body into 400 BAD_REQUEST.
 #pragma once
 

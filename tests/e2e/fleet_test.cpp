@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/host/file.h"
+#include "delta/testing/corpus.h"
 #include "delta/testing/test_images.h"
 #include "net/http/http_client.h"
 #include "sim/fleet_simulator.h"
@@ -26,10 +27,11 @@ using Bytes = std::vector<std::byte>;
 
 // Two consecutive releases: the corpus's ESP8266 AT firmware, or generated images.
 std::pair<Bytes, Bytes> releases() {
-  const std::string dir = UPDRAFT_CORPUS_DIR;
-  HostResult<Bytes> v3 = read_file(dir + "/esp8266-at-v3.bin");
-  HostResult<Bytes> v4 = read_file(dir + "/esp8266-at-v4.bin");
-  if (v3.ok() && v4.ok()) return {*v3, *v4};
+  if (const std::optional<std::string> dir = test_images::corpus_dir()) {
+    HostResult<Bytes> v3 = read_file(*dir + "/esp8266-at-v3.bin");
+    HostResult<Bytes> v4 = read_file(*dir + "/esp8266-at-v4.bin");
+    if (v3.ok() && v4.ok()) return {*v3, *v4};
+  }
   Bytes old_image = test_images::firmware_like(300'000, 3);
   return {old_image, test_images::spread_changes(old_image, 2000, 5000, 4)};
 }

@@ -1,0 +1,21 @@
+// Where the tests find the corpus of real firmware releases: the folder named by
+// the environment variable UPDRAFT_CORPUS (holding public/, public-arm/, ...),
+// else ../shared/corpus beside the repository, where the workspace keeps it.
+// Without one, tests that need it are skipped (GTEST_SKIP), never passed or
+// failed; README.md says where corpora come from. Host only.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace updraft::test_images {
+
+// The folder of corpus set `set` ("public": ESP8266, "public-arm": Cortex-M) if
+// it holds a pairs.tsv; nullopt otherwise.
+std::optional<std::string> corpus_dir(std::string_view set = "public");
+
+// Why corpus_dir() found nothing, for the skip message.
+std::string corpus_missing_reason(std::string_view set = "public");
+
+}  // namespace updraft::test_images

@@ -1,0 +1,3 @@
+// Breaks rule 2: portable code may not include a host path.
+#pragma once
+#include "core/host/file.h"
