@@ -24,7 +24,8 @@ Result<void> BootLogic::save(const BootState& state) {
 
 Result<bool> BootLogic::slot_matches(SlotIndex slot, const SlotInfo& info) {
   if (!info.valid || info.size > layout_.slot_size) return false;
-  UPDRAFT_TRY_ASSIGN(Sha256Digest digest, hash_region(flash_, layout_.slot_offset[slot], info.size));
+  UPDRAFT_TRY_ASSIGN(Sha256Digest digest,
+                     hash_region(flash_, layout_.slot_offset[slot], info.size));
   return constant_time_equal(digest, info.hash);
 }
 

@@ -15,7 +15,8 @@ constexpr std::uint32_t kCapacity = 24 * 4096;
 
 std::vector<std::byte> image(std::uint8_t seed, std::size_t size) {
   std::vector<std::byte> bytes(size);
-  for (std::size_t i = 0; i < size; ++i) bytes[i] = std::byte(static_cast<std::uint8_t>(seed * 31 + i * 7 + (i >> 9)));
+  for (std::size_t i = 0; i < size; ++i)
+    bytes[i] = std::byte(static_cast<std::uint8_t>(seed * 31 + i * 7 + (i >> 9)));
   return bytes;
 }
 
@@ -28,7 +29,8 @@ SlotInfo info_for(const std::vector<std::byte>& img, const char* version) {
   return info;
 }
 
-void write_slot(Flash& flash, const FlashLayout& layout, SlotIndex slot, const std::vector<std::byte>& img) {
+void write_slot(Flash& flash, const FlashLayout& layout, SlotIndex slot,
+                const std::vector<std::byte>& img) {
   ASSERT_TRUE(flash.erase(layout.slot_offset[slot], layout.slot_size).ok());
   std::vector<std::byte> padded = img;
   padded.resize((img.size() + 7) / 8 * 8, std::byte{0xFF});

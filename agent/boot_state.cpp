@@ -41,7 +41,8 @@ Result<BootState> decode_boot_state(ByteView bytes) {
     slot.size = load_le32(p + 1);
     std::copy(p + 5, p + 37, slot.hash.begin());
     slot.security_counter = load_le32(p + 37);
-    for (std::size_t i = 0; i < slot.version.size(); ++i) slot.version[i] = static_cast<char>(p[41 + i]);
+    for (std::size_t i = 0; i < slot.version.size(); ++i)
+      slot.version[i] = static_cast<char>(p[41 + i]);
     slot.version.back() = '\0';
     p += kSlotInfoBytes;
   }

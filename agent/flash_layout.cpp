@@ -8,7 +8,8 @@ Result<FlashLayout> plan_layout(const FlashGeometry& g, std::uint32_t image_capa
     return ErrorCode::kFlashLayoutInvalid;
   }
   FlashLayout layout;
-  const std::uint64_t slot = (std::uint64_t{image_capacity} + g.sector_size - 1) / g.sector_size * g.sector_size;
+  const std::uint64_t slot =
+      (std::uint64_t{image_capacity} + g.sector_size - 1) / g.sector_size * g.sector_size;
   const std::uint64_t end = 2 * slot + 4 * std::uint64_t{g.sector_size};
   if (end > g.size) return ErrorCode::kFlashLayoutInvalid;
   layout.slot_size = static_cast<std::uint32_t>(slot);

@@ -27,7 +27,8 @@ std::uint32_t RecordStore::slot_offset(std::uint32_t sector, std::uint32_t slot)
 }
 
 Result<RecordStore::SlotState> RecordStore::inspect(std::uint32_t sector, std::uint32_t slot,
-                                                    std::uint32_t& sequence, std::uint32_t& length) {
+                                                    std::uint32_t& sequence,
+                                                    std::uint32_t& length) {
   const std::uint32_t base = slot_offset(sector, slot);
   const std::byte erased = flash_.geometry().erased_value;
   std::byte chunk[kChunk];

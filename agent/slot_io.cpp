@@ -28,7 +28,8 @@ Result<void> SlotWriter::write(std::uint32_t offset, ByteView data) {
     if (g.write_align > sizeof tail) return ErrorCode::kFlashMisaligned;
     std::fill_n(tail, g.write_align, g.erased_value);
     std::copy(data.begin() + static_cast<std::ptrdiff_t>(aligned), data.end(), tail);
-    UPDRAFT_TRY(flash_.write(base_ + offset + static_cast<std::uint32_t>(aligned), ByteView(tail, g.write_align)));
+    UPDRAFT_TRY(flash_.write(base_ + offset + static_cast<std::uint32_t>(aligned),
+                             ByteView(tail, g.write_align)));
   }
   return {};
 }

@@ -18,13 +18,20 @@ struct UpdatePolicy {
   std::int16_t utc_offset_minutes = 0;
   bool require_user_confirmation = false;
 
-  enum class Verdict : std::uint8_t { kGo, kLowBattery, kNetworkNotAllowed, kOutsideWindow, kNeedsUser };
+  enum class Verdict : std::uint8_t {
+    kGo,
+    kLowBattery,
+    kNetworkNotAllowed,
+    kOutsideWindow,
+    kNeedsUser
+  };
 
   // `user_confirmed` is what the device's UI said; `forced` skips the user.
   Verdict evaluate(const DeviceStatus& status, std::uint64_t unix_seconds, bool forced,
                    bool user_confirmed) const {
     if (status.battery_percent < battery_floor_percent) return Verdict::kLowBattery;
-    if (allowed_networks != 0 && (allowed_networks & (1u << static_cast<unsigned>(status.network))) == 0) {
+    if (allowed_networks != 0 &&
+        (allowed_networks & (1u << static_cast<unsigned>(status.network))) == 0) {
       return Verdict::kNetworkNotAllowed;
     }
     if (window_start_minute != window_end_minute) {

@@ -18,15 +18,18 @@ constexpr std::uint64_t kMidnightUtc = 1'800'000'000 / 86400 * 86400;
 
 TEST(UpdatePolicyTest, DefaultAllowsEverything) {
   UpdatePolicy p;
-  EXPECT_EQ(p.evaluate(status(1, NetworkType::kNbIot), kMidnightUtc + 123, false, false), Verdict::kGo);
+  EXPECT_EQ(p.evaluate(status(1, NetworkType::kNbIot), kMidnightUtc + 123, false, false),
+            Verdict::kGo);
 }
 
 TEST(UpdatePolicyTest, BatteryFloorAndNetworks) {
   UpdatePolicy p;
   p.battery_floor_percent = 30;
   p.allowed_networks = 1u << static_cast<unsigned>(NetworkType::kWifi);
-  EXPECT_EQ(p.evaluate(status(29, NetworkType::kWifi), kMidnightUtc, false, false), Verdict::kLowBattery);
-  EXPECT_EQ(p.evaluate(status(30, NetworkType::kCellular), kMidnightUtc, false, false), Verdict::kNetworkNotAllowed);
+  EXPECT_EQ(p.evaluate(status(29, NetworkType::kWifi), kMidnightUtc, false, false),
+            Verdict::kLowBattery);
+  EXPECT_EQ(p.evaluate(status(30, NetworkType::kCellular), kMidnightUtc, false, false),
+            Verdict::kNetworkNotAllowed);
   EXPECT_EQ(p.evaluate(status(30, NetworkType::kWifi), kMidnightUtc, false, false), Verdict::kGo);
 }
 
@@ -34,18 +37,23 @@ TEST(UpdatePolicyTest, MaintenanceWindowWrapsMidnightAndHonoursOffset) {
   UpdatePolicy p;
   p.window_start_minute = 22 * 60;  // 22:00 - 04:00 local
   p.window_end_minute = 4 * 60;
-  p.utc_offset_minutes = 60;        // local = UTC + 1h
-  auto at_utc = [&](int hour, int minute) { return kMidnightUtc + static_cast<std::uint64_t>(hour * 3600 + minute * 60); };
-  EXPECT_EQ(p.evaluate(status(100, NetworkType::kWifi), at_utc(20, 59), false, false), Verdict::kOutsideWindow);
+  p.utc_offset_minutes = 60;  // local = UTC + 1h
+  auto at_utc = [&](int hour, int minute) {
+    return kMidnightUtc + static_cast<std::uint64_t>(hour * 3600 + minute * 60);
+  };
+  EXPECT_EQ(p.evaluate(status(100, NetworkType::kWifi), at_utc(20, 59), false, false),
+            Verdict::kOutsideWindow);
   EXPECT_EQ(p.evaluate(status(100, NetworkType::kWifi), at_utc(21, 0), false, false), Verdict::kGo);
   EXPECT_EQ(p.evaluate(status(100, NetworkType::kWifi), at_utc(2, 59), false, false), Verdict::kGo);
-  EXPECT_EQ(p.evaluate(status(100, NetworkType::kWifi), at_utc(3, 0), false, false), Verdict::kOutsideWindow);
+  EXPECT_EQ(p.evaluate(status(100, NetworkType::kWifi), at_utc(3, 0), false, false),
+            Verdict::kOutsideWindow);
 }
 
 TEST(UpdatePolicyTest, UserConfirmationUnlessForced) {
   UpdatePolicy p;
   p.require_user_confirmation = true;
-  EXPECT_EQ(p.evaluate(status(100, NetworkType::kWifi), kMidnightUtc, false, false), Verdict::kNeedsUser);
+  EXPECT_EQ(p.evaluate(status(100, NetworkType::kWifi), kMidnightUtc, false, false),
+            Verdict::kNeedsUser);
   EXPECT_EQ(p.evaluate(status(100, NetworkType::kWifi), kMidnightUtc, false, true), Verdict::kGo);
   EXPECT_EQ(p.evaluate(status(100, NetworkType::kWifi), kMidnightUtc, true, false), Verdict::kGo);
 }

@@ -36,7 +36,8 @@ int run_diff(const DiffArgs& args) {
     progress.update(stage, done, total);
   };
   delta::DiffStats stats;
-  HostResult<std::vector<std::byte>> patch = delta::make_patch(*old_image, *new_image, options, &stats);
+  HostResult<std::vector<std::byte>> patch =
+      delta::make_patch(*old_image, *new_image, options, &stats);
   if (!patch.ok()) return report_error(patch.error());
   if (auto written = write_file_atomic(args.out_path, *patch); !written.ok()) {
     return report_error(written.error());
@@ -44,11 +45,13 @@ int run_diff(const DiffArgs& args) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!args.quiet) {
-    const double ratio = new_image->empty() ? 0.0 : 100.0 * static_cast<double>(patch->size()) /
-                                                         static_cast<double>(new_image->size());
-    std::printf("%s: %zu bytes (%.2f%% of new image), profile %s, workspace %u bytes, %u ops, %.2f s\n",
-                args.out_path.c_str(), patch->size(), ratio, args.profile.c_str(),
-                delta::workspace_bytes(profile->params), stats.ops, seconds);
+    const double ratio = new_image->empty() ? 0.0
+                                            : 100.0 * static_cast<double>(patch->size()) /
+                                                  static_cast<double>(new_image->size());
+    std::printf(
+        "%s: %zu bytes (%.2f%% of new image), profile %s, workspace %u bytes, %u ops, %.2f s\n",
+        args.out_path.c_str(), patch->size(), ratio, args.profile.c_str(),
+        delta::workspace_bytes(profile->params), stats.ops, seconds);
   }
   return 0;
 }
@@ -58,8 +61,12 @@ int run_diff(const DiffArgs& args) {
 void add_diff_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<DiffArgs>();
   CLI::App* cmd = app.add_subcommand("diff", "Make a delta patch that turns OLD into NEW");
-  cmd->add_option("OLD", args->old_path, "Image the device runs now")->required()->check(CLI::ExistingFile);
-  cmd->add_option("NEW", args->new_path, "Image to update to")->required()->check(CLI::ExistingFile);
+  cmd->add_option("OLD", args->old_path, "Image the device runs now")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("NEW", args->new_path, "Image to update to")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", args->out_path, "Patch file to write")->required();
   cmd->add_option("--profile", args->profile,
                   "Device class: mcu-tiny (<= 8 KB RAM), mcu (<= 32 KB), linux")

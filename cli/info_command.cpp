@@ -1,7 +1,6 @@
 // `updraft info PATCH [--json]`: what a patch binds and what it costs a device.
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/commands.h"
@@ -54,24 +53,31 @@ int run_info(const InfoArgs& args) {
       {"frame_size", h.params.frame_size},
       {"frames", h.frame_count()},
       {"largest_frame_payload", largest_frame},
-      {"model", {{"lit_ctx_bits", h.params.lit_ctx_bits},
-                 {"diff_ctx_bits", h.params.diff_ctx_bits},
-                 {"pos_ctx_bits", h.params.pos_ctx_bits}}},
+      {"model",
+       {{"lit_ctx_bits", h.params.lit_ctx_bits},
+        {"diff_ctx_bits", h.params.diff_ctx_bits},
+        {"pos_ctx_bits", h.params.pos_ctx_bits}}},
       {"complete", complete},
   };
   if (args.json) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    const double ratio = h.new_size == 0 ? 0.0 : 100.0 * static_cast<double>(patch->size()) / h.new_size;
-    std::printf("Updraft patch v%u, profile %s\n", h.version, std::string(delta::profile_name(h.profile)).c_str());
+    const double ratio =
+        h.new_size == 0 ? 0.0 : 100.0 * static_cast<double>(patch->size()) / h.new_size;
+    std::printf("Updraft patch v%u, profile %s\n", h.version,
+                std::string(delta::profile_name(h.profile)).c_str());
     std::printf("  patch      %zu bytes (%.2f%% of new)%s\n", patch->size(), ratio,
                 complete ? "" : "  [INCOMPLETE or has trailing bytes]");
-    std::printf("  old image  %u bytes  sha256 %s\n", h.old_size, hex(h.old_hash.data(), 32).c_str());
-    std::printf("  new image  %u bytes  sha256 %s\n", h.new_size, hex(h.new_hash.data(), 32).c_str());
-    std::printf("  device RAM %u bytes of workspace (+ 376 B patcher object, < 800 B stack on Cortex-M4)\n",
-                h.workspace_bytes);
+    std::printf("  old image  %u bytes  sha256 %s\n", h.old_size,
+                hex(h.old_hash.data(), 32).c_str());
+    std::printf("  new image  %u bytes  sha256 %s\n", h.new_size,
+                hex(h.new_hash.data(), 32).c_str());
+    std::printf(
+        "  device RAM %u bytes of workspace (+ 376 B patcher object, < 800 B stack on Cortex-M4)\n",
+        h.workspace_bytes);
     std::printf("  frames     %u of %u bytes (resume points), largest payload %llu bytes\n",
-                h.frame_count(), h.params.frame_size, static_cast<unsigned long long>(largest_frame));
+                h.frame_count(), h.params.frame_size,
+                static_cast<unsigned long long>(largest_frame));
   }
   return complete ? 0 : kExitFailed;
 }

@@ -1,8 +1,8 @@
 // Shared terminal output for the CLI: errors in one format, progress on stderr.
 #pragma once
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "core/host/error.h"

@@ -36,10 +36,16 @@ int run_patch(const PatchArgs& args) {
 
 void add_patch_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<PatchArgs>();
-  CLI::App* cmd = app.add_subcommand("patch", "Apply PATCH to OLD and write the verified new image");
-  cmd->add_option("OLD", args->old_path, "Image the patch was made from")->required()->check(CLI::ExistingFile);
-  cmd->add_option("PATCH", args->patch_path, "Patch from `updraft diff`")->required()->check(CLI::ExistingFile);
-  cmd->add_option("-o,--output", args->out_path, "New image to write (only after it verifies)")->required();
+  CLI::App* cmd =
+      app.add_subcommand("patch", "Apply PATCH to OLD and write the verified new image");
+  cmd->add_option("OLD", args->old_path, "Image the patch was made from")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("PATCH", args->patch_path, "Patch from `updraft diff`")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", args->out_path, "New image to write (only after it verifies)")
+      ->required();
   cmd->add_flag("-q,--quiet", args->quiet, "Print nothing on success");
   cmd->callback([args, &exit_code] { exit_code = run_patch(*args); });
 }

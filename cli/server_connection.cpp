@@ -145,8 +145,7 @@ HostResult<ServerConnection> ServerConnection::open(const ServerOptions& options
   net::http::HttpClientOptions client_options;
   client_options.timeout = timeout;
   client_options.tls = url.tls;
-  connection.client_ =
-      std::make_unique<net::http::HttpClient>(url.host, url.port, client_options);
+  connection.client_ = std::make_unique<net::http::HttpClient>(url.host, url.port, client_options);
   return connection;
 }
 

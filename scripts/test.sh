@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds and runs every test. Usage: scripts/test.sh [preset ...]   (default: release asan)
+# Installs what the tests need (scripts/setup.sh, quick when all is there), then
+# builds and runs every test. Usage: scripts/test.sh [preset ...]   (default: release asan)
 # The asan preset runs the same tests under AddressSanitizer and UBSan.
+# UPDRAFT_SKIP_SETUP=1 skips the install step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "${UPDRAFT_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
 
 presets=("$@")
 [ ${#presets[@]} -gt 0 ] || presets=(release asan)

@@ -11,8 +11,8 @@
 #include <fstream>
 #include <thread>
 
-#include "server/api/routes.h"
 #include "net/http/http_server.h"
+#include "server/api/routes.h"
 #include "server/services/mqtt_wake.h"
 #include "server/storage/sqlite/sqlite_store.h"
 
@@ -108,8 +108,8 @@ int run(const Config& config) {
   settings.answer_ttl_seconds = config.answer_ttl_seconds;
   UpdateService updates(store, releases, deltas, campaigns, events, metrics, settings);
   DdiService ddi(store, fleet, updates, deltas, events);
-  api::ApiContext context{fleet, *keys, deltas, releases, campaigns, updates,
-                          ddi,   events, metrics, wall_now};
+  api::ApiContext context{fleet,   *keys, deltas, releases, campaigns,
+                          updates, ddi,   events, metrics,  wall_now};
   api::AdminAuth auth(fleet);
 
   net::http::Router router;

@@ -18,9 +18,9 @@
 namespace updraft::sim {
 namespace {
 
-using nlohmann::json;
 using net::http::HttpClient;
 using net::http::Method;
+using nlohmann::json;
 
 // The link's faults, on top of the real HTTP transport: dropped connections and a
 // byte flipped in transit. It also keeps the device's last report for the summary.
@@ -145,8 +145,7 @@ HostResult<FleetSummary> run_fleet(const FleetOptions& o, const std::string& tar
   const auto start = std::chrono::steady_clock::now();
   // The root a device is provisioned with, from the server it will trust.
   HttpClient client(o.host, o.port);
-  HostResult<net::http::ClientResponse> root =
-      client.request(Method::kGet, "/api/v1/trust/root");
+  HostResult<net::http::ClientResponse> root = client.request(Method::kGet, "/api/v1/trust/root");
   if (!root.ok()) return root.error();
   if (root->status != 200)
     return Error(ErrorCode::kCheckInRejected,

@@ -15,7 +15,8 @@ class FileFlash final : public Flash {
  public:
   // Opens `path`, creating it fully erased if it does not exist; an existing file
   // must have exactly geometry.size bytes.
-  static HostResult<std::unique_ptr<FileFlash>> open(const std::string& path, FlashGeometry geometry);
+  static HostResult<std::unique_ptr<FileFlash>> open(const std::string& path,
+                                                     FlashGeometry geometry);
   ~FileFlash();
   FileFlash(const FileFlash&) = delete;
   FileFlash& operator=(const FileFlash&) = delete;

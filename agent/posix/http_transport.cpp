@@ -12,8 +12,8 @@
 namespace updraft::agent {
 namespace {
 
-using nlohmann::json;
 using net::http::Method;
+using nlohmann::json;
 
 const char* network_name(NetworkType network) {
   switch (network) {
@@ -53,7 +53,7 @@ HttpTransport::HttpTransport(Options options)
 net::http::HttpClient& HttpTransport::client() {
   if (!client_) {
     client_ = std::make_unique<net::http::HttpClient>(options_.host, options_.port,
-                                                         client_options(options_.timeout_ms));
+                                                      client_options(options_.timeout_ms));
   }
   return *client_;
 }

@@ -15,13 +15,16 @@ inline Result<void> check_read(const FlashGeometry& g, std::uint32_t offset, std
 
 inline Result<void> check_write(const FlashGeometry& g, std::uint32_t offset, std::size_t length) {
   UPDRAFT_TRY(check_read(g, offset, length));
-  if (offset % g.write_align != 0 || length % g.write_align != 0) return ErrorCode::kFlashMisaligned;
+  if (offset % g.write_align != 0 || length % g.write_align != 0)
+    return ErrorCode::kFlashMisaligned;
   return {};
 }
 
-inline Result<void> check_erase(const FlashGeometry& g, std::uint32_t offset, std::uint32_t length) {
+inline Result<void> check_erase(const FlashGeometry& g, std::uint32_t offset,
+                                std::uint32_t length) {
   UPDRAFT_TRY(check_read(g, offset, length));
-  if (offset % g.sector_size != 0 || length % g.sector_size != 0) return ErrorCode::kFlashMisaligned;
+  if (offset % g.sector_size != 0 || length % g.sector_size != 0)
+    return ErrorCode::kFlashMisaligned;
   return {};
 }
 

@@ -6,7 +6,8 @@
 namespace updraft::agent {
 
 SimDevice::SimDevice(const Options& options, Transport& transport, ManifestChecker& checker,
-                     const std::vector<std::byte>& image, const char* version, std::uint32_t security_counter)
+                     const std::vector<std::byte>& image, const char* version,
+                     std::uint32_t security_counter)
     : options_(options),
       transport_(transport),
       checker_(checker),

@@ -25,7 +25,8 @@ class SimDevice final : public BootControl, public Clock, public Random {
 
   // Flash holds `image` in slot 0, provisioned as `version` with `security_counter`.
   SimDevice(const Options& options, Transport& transport, ManifestChecker& checker,
-            const std::vector<std::byte>& image, const char* version, std::uint32_t security_counter);
+            const std::vector<std::byte>& image, const char* version,
+            std::uint32_t security_counter);
 
   // A reset: the boot logic picks a slot, the agent starts on it (on_boot).
   // Returns the boot logic's error if nothing bootable remains (a bricked device).

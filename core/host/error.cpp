@@ -3,8 +3,8 @@
 namespace updraft {
 
 std::string Error::to_string() const {
-  return std::string(error_name(code)) + " (" + std::to_string(error_number(code)) + "): " +
-         message;
+  return std::string(error_name(code)) + " (" + std::to_string(error_number(code)) +
+         "): " + message;
 }
 
 }  // namespace updraft

@@ -77,7 +77,8 @@ std::vector<Cover> find_covers(ByteView old_image, ByteView new_image, const Suf
 
     // Close the previous alignment: its forward extent, the new match's backward
     // extent, and where they meet if they overlap.
-    std::uint32_t len_forward = extend_forward(old_image, new_image, last_scan, last_old, scan - last_scan);
+    std::uint32_t len_forward =
+        extend_forward(old_image, new_image, last_scan, last_old, scan - last_scan);
     std::uint32_t len_back = 0;
     if (scan < new_size) {
       len_back = extend_backward(old_image, new_image, scan, match.old_pos, scan - last_scan);

@@ -113,7 +113,8 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
       old_pos += h.seek;
       std::uint32_t pos = op.new_pos;
       for (std::uint32_t k = 0; k < op.copy_len; ++k, ++pos, ++old_pos) {
-        const auto old_byte = std::to_integer<std::uint8_t>(old_image[static_cast<std::size_t>(old_pos)]);
+        const auto old_byte =
+            std::to_integer<std::uint8_t>(old_image[static_cast<std::size_t>(old_pos)]);
         const auto new_byte = std::to_integer<std::uint8_t>(new_image[pos]);
         model.code_diff(rc, pos, old_byte, static_cast<std::uint8_t>(new_byte - old_byte));
       }

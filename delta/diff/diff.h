@@ -27,6 +27,7 @@ struct DiffStats {
 
 // Fails with kPatchInputTooLarge beyond the format's 2 GiB limit.
 HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_image,
-                                              const DiffOptions& options, DiffStats* stats = nullptr);
+                                              const DiffOptions& options,
+                                              DiffStats* stats = nullptr);
 
 }  // namespace updraft::delta

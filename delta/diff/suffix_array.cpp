@@ -9,7 +9,8 @@ namespace {
 
 std::uint32_t common_prefix(ByteView a, ByteView b) {
   const std::size_t n = std::min(a.size(), b.size());
-  const auto diverge = std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin());
+  const auto diverge =
+      std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin());
   return static_cast<std::uint32_t>(diverge.first - a.begin());
 }
 
@@ -19,9 +20,8 @@ HostResult<SuffixArray> SuffixArray::build(ByteView text) {
   SuffixArray result;
   result.text_ = text;
   result.sa_.resize(text.size());
-  if (!text.empty() &&
-      divsufsort(reinterpret_cast<const sauchar_t*>(text.data()), result.sa_.data(),
-                 static_cast<saidx_t>(text.size())) != 0) {
+  if (!text.empty() && divsufsort(reinterpret_cast<const sauchar_t*>(text.data()),
+                                  result.sa_.data(), static_cast<saidx_t>(text.size())) != 0) {
     return Error(ErrorCode::kInternal, "divsufsort failed");
   }
   return result;
@@ -39,8 +39,8 @@ Match SuffixArray::longest_match(ByteView pattern) const {
     // into the end of the text) sorts before it. Comparing only the common length
     // called them equal and sent the search the wrong way, so a pattern in a run
     // of zeros near the end matched 2 bytes instead of all of them.
-    const bool less = std::lexicographical_compare(suffix.begin(), suffix.end(), pattern.begin(),
-                                                   pattern.end());
+    const bool less =
+        std::lexicographical_compare(suffix.begin(), suffix.end(), pattern.begin(), pattern.end());
     if (less) {
       lo = mid;
     } else {

@@ -80,11 +80,10 @@ Result<PatchHeader> decode_header(std::span<const std::byte, kHeaderSize> bytes)
   h.new_size = load_le32(p + 24);
   std::copy(p + 28, p + 60, h.old_hash.begin());
   std::copy(p + 60, p + kHeaderSize - 4, h.new_hash.begin());
-  const bool params_ok = h.params.lit_ctx_bits <= kMaxLitCtxBits &&
-                         h.params.diff_ctx_bits <= kMaxDiffCtxBits &&
-                         h.params.pos_ctx_bits <= kMaxPosCtxBits &&
-                         h.params.frame_size >= kMinFrameSize &&
-                         h.params.frame_size % kOutputBufferBytes == 0;
+  const bool params_ok =
+      h.params.lit_ctx_bits <= kMaxLitCtxBits && h.params.diff_ctx_bits <= kMaxDiffCtxBits &&
+      h.params.pos_ctx_bits <= kMaxPosCtxBits && h.params.frame_size >= kMinFrameSize &&
+      h.params.frame_size % kOutputBufferBytes == 0;
   if (load_le16(p + 10) != 0 || !params_ok || h.old_size > kMaxImageSize ||
       h.new_size > kMaxImageSize || h.workspace_bytes != workspace_bytes(h.params)) {
     return ErrorCode::kPatchCorrupt;

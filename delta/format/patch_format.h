@@ -22,7 +22,8 @@ inline constexpr std::array<std::byte, 4> kMagic = {std::byte{'U'}, std::byte{'P
                                                     std::byte{'P'}};
 inline constexpr std::uint8_t kFormatVersion = 1;
 inline constexpr std::uint8_t kCodecContextRange = 1;  // the only codec of version 1
-inline constexpr std::size_t kHeaderSize = 4 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 4 + 4 + 4 + 4 + 32 + 32 + 4;
+inline constexpr std::size_t kHeaderSize =
+    4 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 4 + 4 + 4 + 4 + 32 + 32 + 4;
 inline constexpr std::size_t kFrameHeaderSize = 4 + 4;
 
 // Limits that keep every decoded value inside 32-bit arithmetic on the device.

@@ -58,8 +58,9 @@ Result<Patcher::FeedResult> Patcher::feed_inner(ByteView in) {
           result.consumed = pos;
           return result;
         }
-        UPDRAFT_TRY_ASSIGN(PatchHeader header,
-                           decode_header(std::span<const std::byte, kHeaderSize>(in_, kHeaderSize)));
+        UPDRAFT_TRY_ASSIGN(
+            PatchHeader header,
+            decode_header(std::span<const std::byte, kHeaderSize>(in_, kHeaderSize)));
         UPDRAFT_TRY(accept_header(header));
         in_begin_ = in_end_ = 0;
         checkpoint_patch_offset_ = patch_offset_;
@@ -294,7 +295,8 @@ Result<void> Patcher::resume(std::span<const std::byte, kCheckpointSize> cp) {
       load_le32(p + kCheckpointSize - 4) != crc32(ByteView(p, kCheckpointSize - 4))) {
     return fail(ErrorCode::kPatchBadCheckpoint);
   }
-  Result<PatchHeader> header = decode_header(std::span<const std::byte, kHeaderSize>(p + 8, kHeaderSize));
+  Result<PatchHeader> header =
+      decode_header(std::span<const std::byte, kHeaderSize>(p + 8, kHeaderSize));
   if (!header.ok()) return fail(ErrorCode::kPatchBadCheckpoint);
   if (workspace_.size() < kHeaderSize) return fail(ErrorCode::kPatchWorkspaceTooSmall);
   Result<void> accepted = accept_header(*header);
@@ -307,8 +309,9 @@ Result<void> Patcher::resume(std::span<const std::byte, kCheckpointSize> cp) {
   for (std::size_t i = 0; i < 8; ++i) hs.h[i] = load_le32(p + 16 + 4 * i);
   hs.length = load_le64(p + 48);
   const std::uint64_t new_pos = std::uint64_t{frame_index_} * header_.params.frame_size;
-  if (frame_index_ >= header_.frame_count() || hs.length != new_pos || patch_offset_ < kHeaderSize ||
-      old_pos_ < -std::int64_t{kMaxImageSize} || old_pos_ > std::int64_t{kMaxImageSize} * 2) {
+  if (frame_index_ >= header_.frame_count() || hs.length != new_pos ||
+      patch_offset_ < kHeaderSize || old_pos_ < -std::int64_t{kMaxImageSize} ||
+      old_pos_ > std::int64_t{kMaxImageSize} * 2) {
     return fail(ErrorCode::kPatchBadCheckpoint);
   }
   new_hash_ = Sha256::restore(hs);

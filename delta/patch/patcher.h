@@ -105,8 +105,8 @@ class Patcher {
   std::uint32_t patch_offset_ = 0;
   std::uint32_t checkpoint_patch_offset_ = 0;
   std::uint32_t frame_index_ = 0;
-  std::uint32_t frame_left_ = 0;       // new bytes still to produce in this frame
-  std::uint32_t payload_unread_ = 0;   // payload bytes not yet taken into in_
+  std::uint32_t frame_left_ = 0;      // new bytes still to produce in this frame
+  std::uint32_t payload_unread_ = 0;  // payload bytes not yet taken into in_
   std::uint32_t payload_size_ = 0;
   std::uint32_t payload_crc_expected_ = 0;
   std::uint32_t payload_crc_ = 0;

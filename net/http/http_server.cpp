@@ -1,5 +1,4 @@
 #include "net/http/http_server.h"
-#include "net/http/ranges.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -27,6 +26,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "net/http/ranges.h"
 
 // Boost 1.74's awaitable.hpp uses std::exchange and relies on <utility> above.
 #include <boost/asio/co_spawn.hpp>

@@ -22,8 +22,8 @@ HostResult<MqttOptions> parse_endpoint(std::string_view endpoint, std::string_vi
     options.port = static_cast<std::uint16_t>(port);
   }
   if (options.host.empty()) {
-    return Error(ErrorCode::kInvalidArgument, std::string(flag) + ": expected host:port, got \"" +
-                                                  std::string(endpoint) + "\"");
+    return Error(ErrorCode::kInvalidArgument,
+                 std::string(flag) + ": expected host:port, got \"" + std::string(endpoint) + "\"");
   }
   return options;
 }

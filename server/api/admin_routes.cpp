@@ -314,14 +314,14 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
              with(op, [&ctx](Request& r, const ApiToken& w) { return upload_release(r, ctx, w); }));
   router.add(Method::kGet, "/api/v1/releases",
              with(viewer, [&ctx](Request& r, const ApiToken&) { return list_releases(r, ctx); }));
-  router.add(
-      Method::kGet, "/api/v1/releases/{id}", with(viewer, [&ctx](Request& r, const ApiToken&) {
-        HostResult<std::int64_t> id = id_param(r, "release");
-        if (!id.ok()) return error_response(id.error());
-        HostResult<Release> rel = ctx.releases.release(ReleaseId{*id});
-        if (!rel.ok()) return error_response(rel.error());
-        return ok_json(to_json(*rel, product_name(ctx, rel->product)));
-      }));
+  router.add(Method::kGet, "/api/v1/releases/{id}",
+             with(viewer, [&ctx](Request& r, const ApiToken&) {
+               HostResult<std::int64_t> id = id_param(r, "release");
+               if (!id.ok()) return error_response(id.error());
+               HostResult<Release> rel = ctx.releases.release(ReleaseId{*id});
+               if (!rel.ok()) return error_response(rel.error());
+               return ok_json(to_json(*rel, product_name(ctx, rel->product)));
+             }));
 
   router.add(Method::kPost, "/api/v1/campaigns", with(op, [&ctx](Request& r, const ApiToken& w) {
                return create_campaign(r, ctx, w);
@@ -351,14 +351,14 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
   router.add(
       Method::kGet, "/api/v1/campaigns/{id}/deployments",
       with(viewer, [&ctx](Request& r, const ApiToken&) { return list_deployments(r, ctx); }));
-  router.add(
-      Method::kGet, "/api/v1/deployments/{id}", with(viewer, [&ctx](Request& r, const ApiToken&) {
-        HostResult<std::int64_t> id = id_param(r, "deployment");
-        if (!id.ok()) return error_response(id.error());
-        HostResult<Deployment> d = ctx.campaigns.deployment(DeploymentId{*id});
-        if (!d.ok()) return error_response(d.error());
-        return ok_json(to_json(*d));
-      }));
+  router.add(Method::kGet, "/api/v1/deployments/{id}",
+             with(viewer, [&ctx](Request& r, const ApiToken&) {
+               HostResult<std::int64_t> id = id_param(r, "deployment");
+               if (!id.ok()) return error_response(id.error());
+               HostResult<Deployment> d = ctx.campaigns.deployment(DeploymentId{*id});
+               if (!d.ok()) return error_response(d.error());
+               return ok_json(to_json(*d));
+             }));
 
   router.add(Method::kGet, "/api/v1/audit", with(viewer, [&ctx](Request& r, const ApiToken&) {
                const std::size_t limit = query_size(r, "limit", 100, 1000);

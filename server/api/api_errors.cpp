@@ -69,7 +69,7 @@ net::http::Handler guarded(net::http::Handler handler) {
       return handler(request);
     } catch (const nlohmann::json::exception& e) {
       return net::http::Response::error(400, ErrorCode::kApiBadRequest,
-                                   std::string("malformed JSON body: ") + e.what());
+                                        std::string("malformed JSON body: ") + e.what());
     }
   };
 }

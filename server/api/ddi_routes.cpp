@@ -240,7 +240,8 @@ Response put_ddi_settings(Request& request, ApiContext& ctx, AdminAuth& auth) {
 
 }  // namespace
 
-void add_ddi_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& auth, std::string scheme) {
+void add_ddi_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& auth,
+                    std::string scheme) {
   const std::string base = kBase;
   router.add(Method::kGet, "/api/v1/products/{name}/ddi",
              guarded([&ctx, &auth](Request& r) { return get_ddi_settings(r, ctx, auth); }));

@@ -76,9 +76,9 @@ Response report(Request& request, ApiContext& ctx) {
 Response issue_token(Request& request, ApiContext& ctx) {
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
-  HostResult<DeviceToken> token = ctx.fleet.issue_device_token(
-      DeviceId{body->value("device_id", std::string())}, body->value("secret", std::string()),
-      ctx.now());
+  HostResult<DeviceToken> token =
+      ctx.fleet.issue_device_token(DeviceId{body->value("device_id", std::string())},
+                                   body->value("secret", std::string()), ctx.now());
   if (!token.ok()) return error_response(token.error());
   return Response::json(200,
                         json{{"token", token->token}, {"expires_at", token->expires_at}}.dump());

@@ -27,8 +27,7 @@ Response enos_error(int status, ErrorCode code, std::string message) {
 // Details of the deployment a device was offered: what /checkversion and /version/{id} return.
 HostResult<json> version_details(ApiContext& ctx, const DeviceId& device, DeploymentId id) {
   HostResult<UpdateService::Offer> offer = ctx.updates.offer(device, id);
-  if (!offer.ok())
-    return Error(ErrorCode::kApiNotFound, "no version " + std::to_string(id.value));
+  if (!offer.ok()) return Error(ErrorCode::kApiNotFound, "no version " + std::to_string(id.value));
   const Deployment* dep = &offer->deployment;
   const Release& release = offer->release;
   return json{{"id", dep->id.value},

@@ -27,7 +27,6 @@ std::string clock_text(std::uint16_t minutes) {
   return text;
 }
 
-
 }  // namespace
 
 HostResult<json> parse_object(const net::http::Request& request) {

@@ -10,9 +10,9 @@
 #include "server/model/audit.h"
 #include "server/model/campaign.h"
 #include "server/model/fleet.h"
+#include "server/model/names.h"
 #include "server/services/campaign_service.h"
 #include "server/services/update_service.h"
-#include "server/model/names.h"
 
 namespace updraft::server::api {
 

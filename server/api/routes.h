@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "server/api/api_context.h"
 #include "net/http/message.h"
 #include "net/http/router.h"
+#include "server/api/api_context.h"
 
 namespace updraft::server::api {
 
@@ -29,7 +29,6 @@ class AdminAuth {
   FleetService& fleet_;
 };
 
-
 // The device a request's bearer token names; kApiUnauthorized otherwise.
 HostResult<DeviceId> authenticated_device(const net::http::Request& request, ApiContext& context);
 
@@ -41,6 +40,7 @@ void add_console_routes(net::http::Router& router);
 // hawkBit DDI v1 (docs/api/ddi.md) and its admin settings; add after the others:
 // its "/{tenant}/..." patterns would shadow literal routes added later. `scheme`
 // ("http" or "https") starts the absolute links DDI answers carry.
-void add_ddi_routes(net::http::Router& router, ApiContext& context, AdminAuth& auth, std::string scheme);
+void add_ddi_routes(net::http::Router& router, ApiContext& context, AdminAuth& auth,
+                    std::string scheme);
 
 }  // namespace updraft::server::api

@@ -43,7 +43,8 @@ class DeltaCacheTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  DeltaCache& open_cache(std::uint64_t max_bytes = std::uint64_t{1} << 30, std::size_t workers = 1) {
+  DeltaCache& open_cache(std::uint64_t max_bytes = std::uint64_t{1} << 30,
+                         std::size_t workers = 1) {
     cache_.reset();
     cache_ = std::make_unique<DeltaCache>(
         *store_, DeltaCache::Options{(dir_ / "images").string(), (dir_ / "deltas").string(),

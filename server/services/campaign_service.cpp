@@ -8,9 +8,9 @@
 #include "server/campaigns/campaign_validation.h"
 #include "server/campaigns/phases.h"
 #include "server/campaigns/targeting.h"
-#include "server/services/deployment_events.h"
 #include "server/model/names.h"
 #include "server/services/audit_log.h"
+#include "server/services/deployment_events.h"
 
 namespace updraft::server {
 namespace {

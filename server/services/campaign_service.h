@@ -6,8 +6,8 @@
 #pragma once
 
 #include <atomic>
-#include <nlohmann/json.hpp>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 

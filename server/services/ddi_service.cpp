@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "server/services/credentials.h"
-#include "server/services/deployment_events.h"
 #include "server/model/names.h"
 #include "server/services/audit_log.h"
+#include "server/services/credentials.h"
+#include "server/services/deployment_events.h"
 
 namespace updraft::server {
 namespace {
@@ -113,7 +113,8 @@ HostResult<void> DdiService::set_settings(const Product& product, const DdiSetti
                                           const std::string& actor, const json& view,
                                           UnixTime now) {
   UPDRAFT_TRY(store_.set_setting(settings_key(product.id), to_json(settings).dump()));
-  (void)append_audit(store_, now, actor, "product.ddi", "product/" + std::to_string(product.id.value), view);
+  (void)append_audit(store_, now, actor, "product.ddi",
+                     "product/" + std::to_string(product.id.value), view);
   return {};
 }
 
@@ -249,12 +250,12 @@ HostResult<void> DdiService::feedback(const DdiController& c, DeploymentId id,
     // Progress is not audited (a fleet would flood the log); how it ended is.
     if (!is_final(result.state) && feedback.execution != "rejected") return {};
     return append_audit(store_, now, "device:" + c.device.id.value, "deployment.ddi_feedback",
-                 "deployment/" + std::to_string(result.id.value),
-                 {{"execution", feedback.execution},
-                  {"finished", feedback.finished},
-                  {"state", name_of(result.state)},
-                  {"error", result.error},
-                  {"details", feedback.details}});
+                        "deployment/" + std::to_string(result.id.value),
+                        {{"execution", feedback.execution},
+                         {"finished", feedback.finished},
+                         {"state", name_of(result.state)},
+                         {"error", result.error},
+                         {"details", feedback.details}});
   });
 }
 
@@ -287,9 +288,10 @@ HostResult<void> DdiService::cancel_feedback(const DdiController& c, DeploymentI
         feedback.execution != "rejected") {
       return {};
     }
-    return append_audit(store_, now, "device:" + c.device.id.value, "deployment.ddi_cancel_feedback",
-                 "deployment/" + std::to_string(dep.id.value),
-                 {{"execution", feedback.execution}, {"details", feedback.details}});
+    return append_audit(store_, now, "device:" + c.device.id.value,
+                        "deployment.ddi_cancel_feedback",
+                        "deployment/" + std::to_string(dep.id.value),
+                        {{"execution", feedback.execution}, {"details", feedback.details}});
   });
 }
 

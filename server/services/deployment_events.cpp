@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/services/metrics.h"
 #include "server/model/names.h"
+#include "server/services/metrics.h"
 
 namespace updraft::server {
 

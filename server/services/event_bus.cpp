@@ -11,9 +11,8 @@ void EventBus::subscribe(std::shared_ptr<EventSink> sink) {
 
 void EventBus::publish(const std::string& type, const std::string& data) {
   std::lock_guard lock(mutex_);
-  std::erase_if(sinks_, [&](const std::shared_ptr<EventSink>& sink) {
-    return !sink->send(type, data);
-  });
+  std::erase_if(sinks_,
+                [&](const std::shared_ptr<EventSink>& sink) { return !sink->send(type, data); });
 }
 
 std::size_t EventBus::subscribers() const {

@@ -230,8 +230,7 @@ HostResult<DeviceToken> FleetService::issue_device_token(const DeviceId& id,
   return out;
 }
 
-HostResult<DeviceId> FleetService::authenticate_device(std::string_view token,
-                                                       UnixTime now) const {
+HostResult<DeviceId> FleetService::authenticate_device(std::string_view token, UnixTime now) const {
   if (token.empty())
     return Error(ErrorCode::kApiUnauthorized, "a device token is required (Authorization: Bearer)");
   return device_tokens_.verify(token, now);
@@ -283,8 +282,7 @@ HostResult<ApiToken> FleetService::authorize(std::string_view secret, Role role)
   return *found;
 }
 
-HostResult<std::vector<AuditEvent>> FleetService::audit(std::size_t limit,
-                                                        std::int64_t before_id) {
+HostResult<std::vector<AuditEvent>> FleetService::audit(std::size_t limit, std::int64_t before_id) {
   return store_.audit(limit, before_id);
 }
 

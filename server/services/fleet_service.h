@@ -55,9 +55,9 @@ struct NewDevice {
 
 // Who registers a device, for the rules and the audit line.
 enum class Registrar : std::uint8_t {
-  kOperator,        // the admin API; actor is the token's name
-  kSelf,            // the device, with its product's provisioning secret
-  kDdiGateway,      // a hawkBit gateway token; the device authenticates by it
+  kOperator,    // the admin API; actor is the token's name
+  kSelf,        // the device, with its product's provisioning secret
+  kDdiGateway,  // a hawkBit gateway token; the device authenticates by it
 };
 
 struct DeviceQuery {
@@ -91,9 +91,7 @@ class FleetService {
  public:
   FleetService(Store& store, const DeviceTokens& device_tokens,
                std::int64_t device_token_seconds = 24 * 3600)
-      : store_(store),
-        device_tokens_(device_tokens),
-        device_token_seconds_(device_token_seconds) {}
+      : store_(store), device_tokens_(device_tokens), device_token_seconds_(device_token_seconds) {}
 
   // --- Products. kApiBadRequest naming the field, kApiConflict for a taken name.
   HostResult<NewProduct> create_product(const ProductSpec& spec, const std::string& actor,

@@ -115,7 +115,8 @@ TEST_F(FleetServiceTest, EveryRegistrarRefusesAnIdNoPathOrTopicCanCarry) {
 TEST_F(FleetServiceTest, SelfRegistrationNeedsTheProvisioningSecretAndAnswersOneWay) {
   add_product("meter", "mcu-tiny", "provisioning-secret-1");
   add_product("closed");  // no provisioning secret: only operators register
-  HostResult<NewDevice> wrong = register_as(Registrar::kSelf, "dev-1", "board-a", "nope-nope-nope-nope");
+  HostResult<NewDevice> wrong =
+      register_as(Registrar::kSelf, "dev-1", "board-a", "nope-nope-nope-nope");
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().code, ErrorCode::kApiUnauthorized);
   DeviceSpec elsewhere;

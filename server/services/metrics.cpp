@@ -1,4 +1,5 @@
 #include "server/services/metrics.h"
+
 #include "server/model/names.h"
 
 namespace updraft::server {

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "server/campaigns/campaign_planner.h"
-#include "server/services/deployment_events.h"
 #include "server/model/names.h"
+#include "server/services/deployment_events.h"
 
 namespace updraft::server {
 namespace {

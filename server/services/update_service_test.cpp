@@ -197,8 +197,7 @@ TEST_F(UpdateServiceTest, ADeviceCannotReportOnAnothersDeployment) {
   const DeploymentId id = check_in("dev-1", "1.0.0", v1_).deployment;
   DeviceReport r;
   r.phase = "success";
-  EXPECT_EQ(updates_->report(DeviceId{"dev-2"}, id, r, now_).error().code,
-            ErrorCode::kApiNotFound);
+  EXPECT_EQ(updates_->report(DeviceId{"dev-2"}, id, r, now_).error().code, ErrorCode::kApiNotFound);
   EXPECT_EQ(deployment(id).state, DeploymentState::kPending);
 }
 

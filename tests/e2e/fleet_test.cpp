@@ -20,9 +20,9 @@
 namespace updraft {
 namespace {
 
-using nlohmann::json;
 using net::http::HttpClient;
 using net::http::Method;
+using nlohmann::json;
 using Bytes = std::vector<std::byte>;
 
 // Two consecutive releases: the corpus's ESP8266 AT firmware, or generated images.

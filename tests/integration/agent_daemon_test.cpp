@@ -26,9 +26,9 @@
 namespace updraft {
 namespace {
 
-using nlohmann::json;
 using net::http::HttpClient;
 using net::http::Method;
+using nlohmann::json;
 using Bytes = std::vector<std::byte>;
 using Clock = std::chrono::steady_clock;
 

@@ -21,11 +21,11 @@
 namespace updraft {
 namespace {
 
-using nlohmann::json;
 using net::http::ClientResponse;
 using net::http::Headers;
 using net::http::HttpClient;
 using net::http::Method;
+using nlohmann::json;
 
 constexpr const char* kSecret = "secret-of-gw-01-0123456789";
 

@@ -33,10 +33,10 @@
 namespace updraft {
 namespace {
 
-using nlohmann::json;
 using net::http::ClientResponse;
 using net::http::HttpClient;
 using net::http::Method;
+using nlohmann::json;
 using Bytes = std::vector<std::byte>;
 
 const Bytes& image_v1() {

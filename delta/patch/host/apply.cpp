@@ -24,8 +24,8 @@ HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patc
     if (patch.size() < kHeaderSize) {
       return Error(ErrorCode::kPatchTruncated, "patch is shorter than its header");
     }
-    UPDRAFT_TRY_ASSIGN(PatchHeader header,
-                       decode_header(std::span<const std::byte, kHeaderSize>(patch.data(), kHeaderSize)));
+    UPDRAFT_TRY_ASSIGN(PatchHeader header, decode_header(std::span<const std::byte, kHeaderSize>(
+                                               patch.data(), kHeaderSize)));
     workspace_size = header.workspace_bytes + 1;  // +1 covers a misaligned vector start
   }
   std::vector<std::byte> workspace(workspace_size);

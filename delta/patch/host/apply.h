@@ -34,8 +34,8 @@ class VectorImageWriter final : public ImageWriter {
 };
 
 struct ApplyOptions {
-  std::size_t chunk_size = 64 * 1024;       // feed granularity
-  std::size_t workspace_bytes = 0;          // 0: what the header asks for
+  std::size_t chunk_size = 64 * 1024;  // feed granularity
+  std::size_t workspace_bytes = 0;     // 0: what the header asks for
 };
 
 // Applies a whole patch held in memory; the result is verified against the header.

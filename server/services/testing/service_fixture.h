@@ -60,8 +60,7 @@ class ServiceFixture : public ::testing::Test {
   Product add_product(const std::string& name, const std::string& profile = "mcu-tiny",
                       const std::string& provisioning_secret = "");
   NewDevice add_device(const std::string& id, const std::string& product,
-                       const std::string& hardware = "board-a",
-                       std::vector<std::string> tags = {});
+                       const std::string& hardware = "board-a", std::vector<std::string> tags = {});
   Release upload(const std::string& product, const std::string& version, std::uint32_t counter,
                  const Bytes& image, std::vector<std::string> hardware = {"board-a"});
   // A campaign of `release` over the product's devices, one phase of 100 %, started.
