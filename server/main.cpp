@@ -101,12 +101,13 @@ int run(const Config& config) {
   }
   Metrics metrics;
   ReleaseService releases(store, *keys, images);
-  CampaignService campaigns(store, events, deltas);
+  StatusQueue statuses(store);
+  CampaignService campaigns(store, statuses, events, deltas);
   UpdateSettings settings;
   settings.poll_seconds = config.poll_seconds;
   settings.active_poll_seconds = config.active_poll_seconds;
   settings.answer_ttl_seconds = config.answer_ttl_seconds;
-  UpdateService updates(store, releases, deltas, campaigns, events, metrics, settings);
+  UpdateService updates(store, releases, deltas, campaigns, statuses, events, metrics, settings);
   DdiService ddi(store, fleet, updates, deltas, events);
   api::ApiContext context{fleet,   *keys, deltas, releases, campaigns,
                           updates, ddi,   events, metrics,  wall_now};
@@ -145,7 +146,7 @@ int run(const Config& config) {
   std::atomic<bool> running{true};
   std::thread scheduler([&] {
     while (running.load()) {
-      if (auto r = updates.flush_statuses(); !r.ok()) {
+      if (auto r = statuses.flush(); !r.ok()) {
         std::fprintf(stderr, "updraftd: device statuses: %s\n", r.error().to_string().c_str());
       }
       if (auto r = campaigns.tick(std::nullopt, wall_now()); !r.ok()) {
@@ -163,7 +164,7 @@ int run(const Config& config) {
   server.stop(std::chrono::seconds(5));
   running = false;
   scheduler.join();
-  (void)updates.flush_statuses();
+  (void)statuses.flush();
   return 0;
 }
 

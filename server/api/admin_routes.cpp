@@ -183,9 +183,6 @@ Response create_campaign(Request& request, ApiContext& ctx, const ApiToken& who)
   if (!body.ok()) return error_response(body.error());
   HostResult<Campaign> c = campaign_from_json(*body);
   if (!c.ok()) return error_response(c.error());
-  // Target by what devices said at their latest check-in.
-  if (auto flushed = ctx.updates.flush_statuses(); !flushed.ok())
-    return error_response(flushed.error());
   HostResult<Campaign> created = ctx.campaigns.create(*c, who.name, ctx.now());
   if (!created.ok()) return error_response(created.error());
   HostResult<CampaignProgress> progress = ctx.campaigns.progress(created->id);
@@ -207,9 +204,6 @@ Response campaign_action(Request& request, ApiContext& ctx, const ApiToken& who,
   const UnixTime now = ctx.now();
   HostResult<Campaign> r = Error(ErrorCode::kApiNotFound, "no such action");
   if (action == "start") {
-    // Warm deltas for the images devices said they run at their latest check-in.
-    if (auto flushed = ctx.updates.flush_statuses(); !flushed.ok())
-      return error_response(flushed.error());
     r = ctx.campaigns.start(cid, who.name, now);
   }
   if (action == "pause") r = ctx.campaigns.pause(cid, who.name, now);

@@ -38,6 +38,7 @@ void CampaignService::publish(const Campaign& c) {
 
 HostResult<Campaign> CampaignService::create(Campaign campaign, const std::string& actor,
                                              UnixTime now) {
+  UPDRAFT_TRY(statuses_.flush());
   std::lock_guard lock(mutex_);
   campaign.state = CampaignState::kDraft;
   campaign.current_phase = 0;
@@ -113,6 +114,7 @@ HostResult<Campaign> CampaignService::set_state(CampaignId id, CampaignState fro
 }
 
 HostResult<Campaign> CampaignService::start(CampaignId id, const std::string& actor, UnixTime now) {
+  UPDRAFT_TRY(statuses_.flush());
   std::lock_guard lock(mutex_);
   UPDRAFT_TRY_ASSIGN(Campaign c, set_state(id, CampaignState::kDraft, CampaignState::kDraft,
                                            CampaignState::kRunning, "campaign.start", actor, now));

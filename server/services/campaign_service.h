@@ -14,6 +14,7 @@
 #include "core/host/error.h"
 #include "server/deltas/delta_cache.h"
 #include "server/services/event_bus.h"
+#include "server/services/status_queue.h"
 #include "server/storage/store.h"
 
 namespace updraft::server {
@@ -34,14 +35,16 @@ struct CampaignProgress {
 
 class CampaignService {
  public:
-  CampaignService(Store& store, EventBus& events, DeltaCache& deltas)
-      : store_(store), events_(events), deltas_(deltas) {}
+  CampaignService(Store& store, StatusQueue& statuses, EventBus& events, DeltaCache& deltas)
+      : store_(store), statuses_(statuses), events_(events), deltas_(deltas) {}
 
-  // Validates, selects the product's devices the target matches (devices already in
-  // another unfinished campaign are left out, and counted in the audit), assigns
-  // phases by device id, stores the campaign (draft) and its deployments.
+  // Flushes the queued device statuses, so targeting sees what devices said at
+  // their latest check-in. Validates, selects the product's devices the target matches (devices
+  // already in another unfinished campaign are left out, and counted in the audit), assigns phases
+  // by device id, stores the campaign (draft) and its deployments.
   HostResult<Campaign> create(Campaign campaign, const std::string& actor, UnixTime now);
 
+  // Flushes the statuses too: the start warms deltas for the images devices run.
   HostResult<Campaign> start(CampaignId id, const std::string& actor, UnixTime now);
   HostResult<Campaign> pause(CampaignId id, const std::string& actor, UnixTime now);
   // A campaign that paused itself for failures would pause again at once: the
@@ -77,6 +80,7 @@ class CampaignService {
   void publish(const Campaign& c);
 
   Store& store_;
+  StatusQueue& statuses_;
   EventBus& events_;
   DeltaCache& deltas_;
   std::mutex mutex_;

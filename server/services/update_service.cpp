@@ -60,9 +60,9 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
   answer.reason = "no update";
   // Read before the store: a campaign that starts after this read bumps it.
   const std::uint64_t generation = campaigns_.generation();
+  statuses_.put(id, status);
   {
     std::lock_guard lock(mutex_);
-    pending_statuses_[id] = status;
     const auto idle = idle_.find(id);
     if (idle != idle_.end() && idle->second == generation) return answer;
   }
@@ -147,23 +147,6 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
   return answer;
 }
 
-HostResult<void> UpdateService::flush_statuses() {
-  std::unordered_map<DeviceId, DeviceStatusReport> batch;
-  {
-    std::lock_guard lock(mutex_);
-    batch.swap(pending_statuses_);
-  }
-  if (batch.empty()) return {};
-  return store_.transaction([&]() -> HostResult<void> {
-    for (const auto& [id, status] : batch) {
-      HostResult<void> r = store_.record_status(id, status);
-      // A device deleted since its check-in has nowhere to keep a status.
-      if (!r.ok() && r.error().code != ErrorCode::kStoreNotFound) return r;
-    }
-    return {};
-  });
-}
-
 HostResult<DeltaCache::Artifact> UpdateService::artifact(const DeviceId& device, DeploymentId id) {
   const Error not_found(ErrorCode::kApiNotFound,
                         "no artifact for deployment " + std::to_string(id.value));
@@ -226,12 +209,12 @@ HostResult<void> UpdateService::note_installed(const DeviceId& device, const Dep
   UPDRAFT_TRY_ASSIGN(Campaign campaign, store_.campaign(dep.campaign));
   UPDRAFT_TRY_ASSIGN(Release release, store_.release(campaign.release));
   UPDRAFT_TRY_ASSIGN(Device stored, store_.device(device));
-  std::lock_guard lock(mutex_);
   // Written with the check-in statuses at the next flush; a newer check-in's status wins.
-  DeviceStatusReport& status = pending_statuses_.try_emplace(device, stored.status).first->second;
-  status.version = release.version;
-  status.image_sha256 = release.sha256;
-  status.last_seen = now;
+  statuses_.update(device, stored.status, [&](DeviceStatusReport& status) {
+    status.version = release.version;
+    status.image_sha256 = release.sha256;
+    status.last_seen = now;
+  });
   return {};
 }
 

@@ -19,6 +19,7 @@
 #include "server/services/event_bus.h"
 #include "server/services/metrics.h"
 #include "server/services/release_service.h"
+#include "server/services/status_queue.h"
 #include "server/storage/store.h"
 
 namespace updraft::server {
@@ -62,12 +63,13 @@ struct DeviceReport {
 class UpdateService {
  public:
   UpdateService(Store& store, ReleaseService& releases, DeltaCache& deltas,
-                const CampaignService& campaigns, EventBus& events, Metrics& metrics,
-                UpdateSettings settings)
+                const CampaignService& campaigns, StatusQueue& statuses, EventBus& events,
+                Metrics& metrics, UpdateSettings settings)
       : store_(store),
         releases_(releases),
         deltas_(deltas),
         campaigns_(campaigns),
+        statuses_(statuses),
         events_(events),
         metrics_(metrics),
         settings_(settings) {}
@@ -94,12 +96,6 @@ class UpdateService {
 
   const UpdateSettings& settings() const { return settings_; }
 
-  // Writes the statuses check-ins reported since the last flush, in one
-  // transaction. Check-ins do not write them one by one: a fleet's check-ins
-  // would each cost a commit. The scheduler flushes every tick, and campaign
-  // creation first, so targeting by version sees what devices said.
-  HostResult<void> flush_statuses();
-
  private:
   HostResult<DeltaCache::Artifact> choose_artifact(const Product& product, const Release& release,
                                                    const std::string& from_sha256);
@@ -114,12 +110,12 @@ class UpdateService {
   ReleaseService& releases_;
   DeltaCache& deltas_;
   const CampaignService& campaigns_;
+  StatusQueue& statuses_;
   EventBus& events_;
   Metrics& metrics_;
   UpdateSettings settings_;
 
   std::mutex mutex_;
-  std::unordered_map<DeviceId, DeviceStatusReport> pending_statuses_;
   // Devices known to have no deployment, with the campaign generation that was
   // current when the store said so: the hot path of a fleet costs no query.
   std::unordered_map<DeviceId, std::uint64_t> idle_;

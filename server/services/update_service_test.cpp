@@ -205,10 +205,10 @@ TEST_F(UpdateServiceTest, SuccessSetsTheDevicesVersionWithoutAnotherCheckIn) {
   add_device("dev-1", "meter");
   start_campaign(r2_);
   const DeploymentId id = check_in("dev-1", "1.0.0", v1_).deployment;
-  ASSERT_TRUE(updates_->flush_statuses().ok());
+  ASSERT_TRUE(statuses_->flush().ok());
   EXPECT_EQ(fleet_->device(DeviceId{"dev-1"})->status.version, "1.0.0");
   EXPECT_EQ(report("dev-1", id, "success").state, DeploymentState::kSucceeded);
-  ASSERT_TRUE(updates_->flush_statuses().ok());
+  ASSERT_TRUE(statuses_->flush().ok());
   const Device d = *fleet_->device(DeviceId{"dev-1"});
   EXPECT_EQ(d.status.version, "2.0.0");
   EXPECT_EQ(d.status.image_sha256, r2_.sha256);
@@ -223,6 +223,21 @@ TEST_F(UpdateServiceTest, ACheckInWithTheNewImageCountsAsSuccessWhenTheReportWas
   EXPECT_FALSE(after.update);
   EXPECT_EQ(after.reason, "up to date");
   EXPECT_EQ(deployment(id).state, DeploymentState::kSucceeded);
+}
+
+TEST_F(UpdateServiceTest, ACampaignTargetsByTheVersionDevicesJustReported) {
+  add_device("dev-1", "meter");
+  add_device("dev-2", "meter");
+  check_in("dev-1", "1.0.0", v1_);  // queued, not yet written
+  check_in("dev-2", "0.9.0", test_images::random_bytes(100, 1));
+  Campaign spec;
+  spec.target.versions = {"1.0.0"};
+  const Campaign c = start_campaign(r2_, spec);
+  HostResult<CampaignProgress> progress = campaigns_->progress(c.id);
+  ASSERT_TRUE(progress.ok());
+  EXPECT_EQ(progress->total, 1u);
+  EXPECT_TRUE(check_in("dev-1", "1.0.0", v1_).update);
+  EXPECT_FALSE(check_in("dev-2", "0.9.0", test_images::random_bytes(100, 1)).update);
 }
 
 TEST_F(UpdateServiceTest, ADeviceIdleBeforeACampaignStartsIsOfferedOnceItDoes) {

@@ -48,6 +48,7 @@ void ServiceFixture::TearDown() {
   updates_.reset();
   campaigns_.reset();
   releases_.reset();
+  statuses_.reset();
   fleet_.reset();
   deltas_.reset();
   store_.reset();
@@ -59,6 +60,7 @@ void ServiceFixture::build(UpdateSettings settings, DeltaCache::Options delta_op
   updates_.reset();
   campaigns_.reset();
   releases_.reset();
+  statuses_.reset();
   fleet_.reset();
   deltas_.reset();
   store_.reset();
@@ -70,9 +72,10 @@ void ServiceFixture::build(UpdateSettings settings, DeltaCache::Options delta_op
   deltas_ = std::make_unique<DeltaCache>(*store_, delta_options);
   fleet_ = std::make_unique<FleetService>(*store_, *device_tokens_);
   releases_ = std::make_unique<ReleaseService>(*store_, *keys_, delta_options.images_dir);
-  campaigns_ = std::make_unique<CampaignService>(*store_, events_, *deltas_);
-  updates_ = std::make_unique<UpdateService>(*store_, *releases_, *deltas_, *campaigns_, events_,
-                                             metrics_, settings);
+  statuses_ = std::make_unique<StatusQueue>(*store_);
+  campaigns_ = std::make_unique<CampaignService>(*store_, *statuses_, events_, *deltas_);
+  updates_ = std::make_unique<UpdateService>(*store_, *releases_, *deltas_, *campaigns_, *statuses_,
+                                             events_, metrics_, settings);
   ddi_ = std::make_unique<DdiService>(*store_, *fleet_, *updates_, *deltas_, events_);
 }
 

@@ -84,6 +84,7 @@ class ServiceFixture : public ::testing::Test {
   Metrics metrics_;
   // Declared in dependency order: destroyed in reverse, the cache's workers last.
   std::unique_ptr<DeltaCache> deltas_;
+  std::unique_ptr<StatusQueue> statuses_;
   std::unique_ptr<FleetService> fleet_;
   std::unique_ptr<ReleaseService> releases_;
   std::unique_ptr<CampaignService> campaigns_;
