@@ -44,18 +44,12 @@ void ServiceFixture::SetUp() {
 }
 
 void ServiceFixture::TearDown() {
-  ddi_.reset();
-  updates_.reset();
-  campaigns_.reset();
-  releases_.reset();
-  statuses_.reset();
-  fleet_.reset();
-  deltas_.reset();
-  store_.reset();
+  destroy();
   std::filesystem::remove_all(dir_);
 }
 
-void ServiceFixture::build(UpdateSettings settings, DeltaCache::Options delta_options) {
+void ServiceFixture::destroy() {
+  // Users before what they use; the delta cache joins its workers before the store goes.
   ddi_.reset();
   updates_.reset();
   campaigns_.reset();
@@ -64,6 +58,10 @@ void ServiceFixture::build(UpdateSettings settings, DeltaCache::Options delta_op
   fleet_.reset();
   deltas_.reset();
   store_.reset();
+}
+
+void ServiceFixture::build(UpdateSettings settings, DeltaCache::Options delta_options) {
+  destroy();
   HostResult<std::unique_ptr<SqliteStore>> store = SqliteStore::open(":memory:");
   ASSERT_TRUE(store.ok()) << store.error().to_string();
   store_ = std::move(*store);

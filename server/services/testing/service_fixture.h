@@ -54,8 +54,10 @@ class ServiceFixture : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  // Builds the services; tests that need other settings call it again first thing.
+  // Builds the services on a new store; tests that need other settings call it
+  // again first thing.
   void build(UpdateSettings settings = {}, DeltaCache::Options delta_options = {});
+  void destroy();
 
   Product add_product(const std::string& name, const std::string& profile = "mcu-tiny",
                       const std::string& provisioning_secret = "");
