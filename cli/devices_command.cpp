@@ -1,5 +1,6 @@
-// `updraft devices [filters]`, `updraft devices register ID ...` and
-// `updraft devices tag ID TAG...`: the fleet as the update server sees it.
+// `updraft devices [filters]`, `updraft devices register ID ...`,
+// `updraft devices tag ID TAG...` and `updraft devices serial ID SERIAL`: the
+// fleet as the update server sees it.
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -21,7 +22,7 @@ struct DevicesArgs {
   std::size_t limit = 100;
   bool json_output = false;
   // register and tag.
-  std::string id, secret;
+  std::string id, secret, serial;
   std::vector<std::string> tags;
 };
 
@@ -85,11 +86,13 @@ HostResult<void> register_device(ServerConnection& server, const DevicesArgs& ar
   json body = {
       {"id", args.id}, {"product", args.product}, {"hardware", args.hardware}, {"tags", args.tags}};
   if (!args.secret.empty()) body["secret"] = args.secret;
+  if (!args.serial.empty()) body["serial"] = args.serial;
   UPDRAFT_TRY_ASSIGN(const json device, server.send(Method::kPost, "/api/v1/devices", body));
-  std::printf("registered device %s: product %s, hardware %s, tags %s\n",
+  std::printf("registered device %s: product %s, hardware %s, tags %s%s%s\n",
               device.at("id").get<std::string>().c_str(), args.product.c_str(),
               device.at("hardware").get<std::string>().c_str(),
-              join(device.value("tags", std::vector<std::string>{})).c_str());
+              join(device.value("tags", std::vector<std::string>{})).c_str(),
+              args.serial.empty() ? "" : ", serial ", args.serial.c_str());
   std::printf("secret: %s\n  (shown once: the device authenticates with it)\n",
               device.at("secret").get<std::string>().c_str());
   return {};
@@ -101,6 +104,16 @@ HostResult<void> tag_device(ServerConnection& server, const DevicesArgs& args) {
                                  {{"tags", args.tags}}));
   std::printf("device %s: tags %s\n", device.at("id").get<std::string>().c_str(),
               join(device.value("tags", std::vector<std::string>{})).c_str());
+  return {};
+}
+
+HostResult<void> set_serial(ServerConnection& server, const DevicesArgs& args) {
+  UPDRAFT_TRY_ASSIGN(const json device,
+                     server.send(Method::kPut, "/api/v1/devices/" + url_encode(args.id) + "/serial",
+                                 {{"serial", args.serial}}));
+  const std::string serial = device.value("serial", std::string());
+  std::printf("device %s: serial %s\n", device.at("id").get<std::string>().c_str(),
+              serial.empty() ? "(none)" : serial.c_str());
   return {};
 }
 
@@ -137,6 +150,8 @@ void add_devices_command(CLI::App& app, int& exit_code) {
   reg->add_option("--tag", args->tags, "A tag for targeting campaigns; repeat for more");
   reg->add_option("--secret", args->secret,
                   "The device's secret (>= 16 characters); default: a random one is generated");
+  reg->add_option("--serial", args->serial,
+                  "The device's serial number; EnOS sub-devices prove themselves with it");
   reg->callback([args, server = add_server_options(*reg), &exit_code] {
     exit_code =
         run_with_server(*server, [&](ServerConnection& s) { return register_device(s, *args); });
@@ -147,6 +162,14 @@ void add_devices_command(CLI::App& app, int& exit_code) {
   tag->add_option("TAG", args->tags, "The device's tags from now on")->required();
   tag->callback([args, server = add_server_options(*tag), &exit_code] {
     exit_code = run_with_server(*server, [&](ServerConnection& s) { return tag_device(s, *args); });
+  });
+
+  CLI::App* serial =
+      cmd->add_subcommand("serial", "Set a device's serial number (\"\" removes it)");
+  serial->add_option("ID", args->id, "Device id")->required();
+  serial->add_option("SERIAL", args->serial, "1..64 printable characters, no spaces")->required();
+  serial->callback([args, server = add_server_options(*serial), &exit_code] {
+    exit_code = run_with_server(*server, [&](ServerConnection& s) { return set_serial(s, *args); });
   });
 }
 

@@ -1,7 +1,9 @@
-// `updraft product create NAME --profile P` and `updraft product list`: the
-// products the update server knows (creating one needs an admin token).
+// `updraft product create NAME --profile P`, `updraft product list` and
+// `updraft product enos NAME [settings]`: the products the update server knows
+// (creating one and changing its settings needs an admin token).
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
@@ -18,6 +20,11 @@ struct ProductArgs {
   std::string profile;
   std::uint32_t slot_size = 0;
   std::string provisioning_secret;
+  // EnOS settings (docs/api/enos.md); unset options keep their value.
+  std::optional<std::string> sign_method, download_base, hardware;
+  std::optional<bool> allow_delta, auto_register;
+  std::optional<std::uint32_t> max_concurrent;
+  std::optional<std::int64_t> timeout;
 };
 
 HostResult<void> create_product(ServerConnection& server, const ProductArgs& args) {
@@ -46,6 +53,37 @@ HostResult<void> list_products(ServerConnection& server) {
                     time_ago(p.value("created_at", std::int64_t{0}))});
   }
   print_table({"ID", "NAME", "PROFILE", "SLOT SIZE", "SELF-REGISTRATION", "CREATED"}, rows);
+  return {};
+}
+
+HostResult<void> enos_settings(ServerConnection& server, const ProductArgs& args) {
+  const std::string target = "/api/v1/products/" + url_encode(args.name) + "/enos";
+  json changes = json::object();
+  if (args.sign_method) changes["sign_method"] = *args.sign_method;
+  if (args.download_base) changes["download_base"] = *args.download_base;
+  if (args.hardware) changes["hardware"] = *args.hardware;
+  if (args.allow_delta) changes["allow_delta"] = *args.allow_delta;
+  if (args.auto_register) changes["auto_register"] = *args.auto_register;
+  if (args.max_concurrent) changes["max_concurrent"] = *args.max_concurrent;
+  if (args.timeout) changes["upgrade_timeout_seconds"] = *args.timeout;
+  json settings;
+  if (changes.empty()) {
+    UPDRAFT_TRY_ASSIGN(settings, server.get(target));
+  } else {
+    UPDRAFT_TRY_ASSIGN(settings, server.send(Method::kPut, target, changes));
+  }
+  std::printf("product %s, EnOS sub-devices:\n", args.name.c_str());
+  std::printf("  sign method        %s\n", settings.value("sign_method", "").c_str());
+  const std::string base = settings.value("download_base", "");
+  std::printf("  download URLs      %s/version/<id>\n", base.c_str());
+  std::printf("  deltas             %s\n", settings.value("allow_delta", false) ? "yes" : "no");
+  std::printf("  self-registration  %s\n",
+              settings.value("auto_register", false)
+                  ? ("yes, hardware " + settings.value("hardware", std::string())).c_str()
+                  : "no");
+  std::printf("  at once            %u upgrades, a slot freed after %lld s without news\n",
+              settings.value("max_concurrent", 0u),
+              static_cast<long long>(settings.value("upgrade_timeout_seconds", 0)));
   return {};
 }
 
@@ -79,6 +117,27 @@ void add_product_command(CLI::App& app, int& exit_code) {
   create->callback([args, server = add_server_options(*create), &exit_code] {
     exit_code =
         run_with_server(*server, [&](ServerConnection& s) { return create_product(s, *args); });
+  });
+
+  CLI::App* enos = group->add_subcommand(
+      "enos", "Show or change how EnOS sub-devices of a product update (docs/api/enos.md)");
+  enos->add_option("NAME", args->name, "Product name")->required();
+  enos->add_option("--sign-method", args->sign_method, "Digest in 'sign': MD5 or SHA256")
+      ->check(CLI::IsMember({"MD5", "SHA256"}));
+  enos->add_option("--download-base", args->download_base,
+                   "Absolute prefix for downloadurl, e.g. http://10.0.0.2:5055 ('' for relative)");
+  enos->add_option("--allow-delta", args->allow_delta,
+                   "true: serve a delta from the reported version when one exists");
+  enos->add_option("--auto-register", args->auto_register,
+                   "true: unknown assetIds with a serial number register themselves");
+  enos->add_option("--hardware", args->hardware, "Hardware id self-registered sub-devices get");
+  enos->add_option("--max-concurrent", args->max_concurrent,
+                   "Upgrades at the same time (the EnOS edge's 5)");
+  enos->add_option("--upgrade-timeout", args->timeout,
+                   "Seconds without news after which an upgrade frees its slot");
+  enos->callback([args, server = add_server_options(*enos), &exit_code] {
+    exit_code =
+        run_with_server(*server, [&](ServerConnection& s) { return enos_settings(s, *args); });
   });
 
   CLI::App* list = group->add_subcommand("list", "List the products: id, name, profile, slot size");

@@ -16,7 +16,7 @@ namespace updraft::cli {
 namespace {
 
 struct ReleaseArgs {
-  std::string image_path, product, version, notes;
+  std::string image_path, product, version, notes, enos_version;
   std::uint32_t security_counter = 0;
   std::vector<std::string> hardware;
   bool allow_downgrade = false;
@@ -31,6 +31,7 @@ HostResult<void> upload_release(ServerConnection& server, const ReleaseArgs& arg
                        "&hardware=" + url_encode(join(args.hardware));
   if (args.allow_downgrade) target += "&allow_downgrade=true";
   if (!args.notes.empty()) target += "&notes=" + url_encode(args.notes);
+  if (!args.enos_version.empty()) target += "&enos_version=" + url_encode(args.enos_version);
   UPDRAFT_TRY_ASSIGN(const json release, server.upload(target, image));
   std::printf("release %lld: %s %s for %s, security counter %u\n",
               release.at("id").get<long long>(), release.at("product").get<std::string>().c_str(),
@@ -104,6 +105,9 @@ void add_release_command(CLI::App& app, int& exit_code) {
       "--allow-downgrade", args->allow_downgrade,
       "Let devices on a newer version install this one (the security counter still applies)");
   upload->add_option("--notes", args->notes, "Release notes");
+  upload->add_option("--enos-version", args->enos_version,
+                     "The version EnOS sub-devices report for this image, e.g. v2.0.0.1 "
+                     "(docs/api/enos.md); default: --version");
   upload->callback([args, server = add_server_options(*upload), &exit_code] {
     exit_code = run_upload(*server, *args);
   });

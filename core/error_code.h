@@ -82,6 +82,7 @@ enum class ErrorCode : std::uint16_t {
   kAgentDeferredUser = 533,
   // 54x: failures that update clients of other protocols report without a number
   kAgentClientReportedFailure = 540,
+  kAgentClientDownloadFailed = 541,
 
   // 6xx server storage
   kStoreIo = 600,

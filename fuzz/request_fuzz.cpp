@@ -1,14 +1,16 @@
 // Fuzz target for what updraftd parses out of request bodies: the JSON object
 // check, device check-ins and reports, and campaign definitions (server/api/
-// json_codec.h); hawkBit DDI feedback and configData (server/api/ddi_codec.h). The first input byte
-// picks the parser, the rest is the body. Property, checked on every input (abort() otherwise):
+// json_codec.h); hawkBit DDI feedback and configData (server/api/ddi_codec.h); the
+// EnOS sub-device bodies (server/api/enos_codec.h). The first input byte picks the
+// parser, the rest is the body. Property, checked on every input (abort() otherwise):
 //   - only nlohmann::json's own exceptions may escape (the API's guarded() wrapper
 //     answers those 400); anything else would be a 500 or a crash;
 //   - every refusal is kApiBadRequest with a message naming the field;
 //   - an accepted campaign re-encodes to JSON that parses back to the same campaign,
 //     and an accepted check-in or report stays within the documented ranges;
 //   - accepted DDI feedback has a known execution and result, progress -1..100 and
-//     bounded details; accepted configData is bounded and applies by its mode.
+//     bounded details; accepted configData is bounded and applies by its mode;
+//   - accepted EnOS fields are bounded in length, and their numbers in range.
 // Built as a libFuzzer binary with UPDRAFT_FUZZ, else into request_fuzz_replay,
 // which runs the seed corpus in the normal test run (see README.md).
 #include <cstddef>
@@ -18,6 +20,7 @@
 #include <string>
 
 #include "server/api/ddi_codec.h"
+#include "server/api/enos_codec.h"
 #include "server/api/json_codec.h"
 
 namespace updraft::server::api {
@@ -43,7 +46,7 @@ void run(std::uint8_t which, const std::string& body) {
   HostResult<json> object = parse_object(request);
   check_refusal(object);
   if (!object.ok()) return;
-  switch (which % 5) {
+  switch (which % 9) {
     case 0: {
       HostResult<CheckInRequest> in = check_in_from_json(*object);
       check_refusal(in);
@@ -102,6 +105,41 @@ void run(std::uint8_t which, const std::string& body) {
           }
         }
         if (c->mode == "replace") check(after == c->data, "replace keeps only the new data");
+      }
+      break;
+    }
+    case 5: {
+      HostResult<EnosIdentity> who = enos_identity_from_json(*object);
+      check_refusal(who);
+      if (who.ok()) {
+        check(who->asset_id.size() <= 64, "assetId bounded");
+        check(!who->serial || who->serial->size() <= 64, "serialNum bounded");
+        check(!who->token_device, "a body never names a token's device");
+      }
+      break;
+    }
+    case 6: {
+      HostResult<std::string> version = enos_version_from_json(*object);
+      check_refusal(version);
+      break;
+    }
+    case 7: {
+      HostResult<EnosDownloadResult> r = enos_download_result_from_json(*object);
+      check_refusal(r);
+      if (r.ok()) {
+        check(r->code >= -1'000'000 && r->code <= 1'000'000, "code in range");
+        check(r->message.size() <= 500, "message bounded");
+      }
+      break;
+    }
+    case 8: {
+      HostResult<EnosUpdateResult> r = enos_update_result_from_json(*object);
+      check_refusal(r);
+      if (r.ok()) {
+        check(r->flag >= -1'000'000 && r->flag <= 1'000'000, "flag in range");
+        check(r->process >= -1'000'000 && r->process <= 1'000'000, "process in range");
+        check(r->desc.size() <= 400 && r->errcode.size() <= 64 && r->version.size() <= 64,
+              "texts bounded");
       }
       break;
     }

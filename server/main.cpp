@@ -4,12 +4,15 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "net/http/http_server.h"
 #include "server/api/routes.h"
@@ -34,8 +37,22 @@ struct Config {
   unsigned delta_workers = 1;
   std::uint64_t delta_cache_mb = 1024;
   unsigned tick_ms = 1000;
-  std::string mqtt;  // host:port of a broker for device wake-ups; empty: none
+  std::string mqtt;                      // host:port of a broker for device wake-ups; empty: none
+  std::vector<std::string> enos_listen;  // ADDR:PORT listeners with the EnOS routes only
 };
+
+// "ADDR:PORT" (ADDR may be empty for 127.0.0.1); false if malformed.
+bool parse_listen(const std::string& text, std::string& address, std::uint16_t& port) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  address = colon == 0 ? "127.0.0.1" : text.substr(0, colon);
+  unsigned value = 0;
+  const std::string digits = text.substr(colon + 1);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size() || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
 
 UnixTime wall_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -108,9 +125,11 @@ int run(const Config& config) {
   settings.active_poll_seconds = config.active_poll_seconds;
   settings.answer_ttl_seconds = config.answer_ttl_seconds;
   UpdateService updates(store, releases, deltas, campaigns, statuses, events, metrics, settings);
-  DdiService ddi(store, fleet, updates, deltas, events);
-  api::ApiContext context{fleet,   *keys, deltas, releases, campaigns,
-                          updates, ddi,   events, metrics,  wall_now};
+  ArtifactDigests digests(store);
+  DdiService ddi(store, fleet, updates, deltas, digests, events);
+  EnosService enos(store, fleet, updates, digests, device_tokens);
+  api::ApiContext context{fleet, *keys, deltas, releases, campaigns, updates,
+                          ddi,   enos,  events, metrics,  wall_now};
   api::AdminAuth auth(fleet);
 
   net::http::Router router;
@@ -142,6 +161,40 @@ int run(const Config& config) {
   std::fflush(stdout);
   if (!config.port_file.empty()) std::ofstream(config.port_file) << server.port() << "\n";
 
+  // EnOS sub-devices expect the edge's own ports (5055, and 5050 for download
+  // results): extra listeners with the EnOS routes only. An unknown path there
+  // answers in EnOS's error shape, as the document's example does.
+  net::http::Router enos_router;
+  api::add_enos_routes(enos_router, context);
+  const auto enos_handler = [&enos_router](net::http::Request& request) {
+    net::http::Response response = enos_router.dispatch(request);
+    if (response.status == 404 || response.status == 405) {
+      if (response.body.find("\"httpstatus\"") == std::string::npos) {
+        response = net::http::Response::json(response.status == 405 ? 400 : 404,
+                                             std::string(R"({"httpstatus":)") +
+                                                 (response.status == 405 ? "400" : "404") +
+                                                 R"(,"message":"unsupported url"})");
+      }
+    }
+    return response;
+  };
+  std::vector<std::unique_ptr<net::http::HttpServer>> enos_servers;
+  for (const std::string& listen : config.enos_listen) {
+    net::http::HttpServerOptions enos_options = options;
+    enos_options.threads = 1;
+    enos_options.max_body_bytes = 64 * 1024;  // the EnOS bodies are a few hundred bytes
+    if (!parse_listen(listen, enos_options.address, enos_options.port)) {
+      return fail(Error(ErrorCode::kInvalidArgument,
+                        "--enos-listen: expected ADDR:PORT, got \"" + listen + "\""));
+    }
+    auto enos_server = std::make_unique<net::http::HttpServer>(enos_options, enos_handler);
+    if (auto started = enos_server->start(); !started.ok()) return fail(started.error());
+    std::printf("updraftd: EnOS sub-device endpoints on %s://%s:%u\n", scheme.c_str(),
+                enos_options.address.c_str(), enos_server->port());
+    enos_servers.push_back(std::move(enos_server));
+  }
+  std::fflush(stdout);
+
   // The campaign scheduler: releases phases, advances, pauses and completes.
   std::atomic<bool> running{true};
   std::thread scheduler([&] {
@@ -162,6 +215,7 @@ int run(const Config& config) {
   sigwait(&signals, &signal);
   std::printf("updraftd: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
   server.stop(std::chrono::seconds(5));
+  for (auto& s : enos_servers) s->stop(std::chrono::seconds(1));
   running = false;
   scheduler.join();
   (void)statuses.flush();
@@ -197,6 +251,9 @@ int main(int argc, char** argv) {
   app.add_option("--tick-ms", config.tick_ms, "campaign scheduler interval")->capture_default_str();
   app.add_option("--mqtt", config.mqtt,
                  "MQTT broker host:port: wake devices on updraft/devices/<id>/wake");
+  app.add_option("--enos-listen", config.enos_listen,
+                 "ADDR:PORT serving the EnOS sub-device endpoints only, e.g. 0.0.0.0:5055 "
+                 "(repeatable; the main port serves them too)");
   CLI11_PARSE(app, argc, argv);
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     std::fprintf(stderr, "updraftd: --tls-cert and --tls-key go together\n");

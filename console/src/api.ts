@@ -94,6 +94,7 @@ export interface Device {
   id: string;
   product: number;
   hardware: string;
+  serial: string;
   tags: string[];
   version: string;
   battery: number;

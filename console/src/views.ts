@@ -87,7 +87,7 @@ export function devicesView(): View {
     clear(
       body,
       table(
-        ["Device", "Product", "Hardware", "Tags", "Version", "State", "Progress", "Last error", "Last seen"],
+        ["Device", "Product", "Hardware", "Tags", "Version", "State", "Progress", "Last error", "Last seen", "Serial"],
         devices.map((d) => {
           const dep = deviceStatus(d);
           return row(
@@ -101,6 +101,7 @@ export function devicesView(): View {
             dep && !["succeeded", "canceled"].includes(dep.state) ? `${dep.progress}%` : "",
             dep && dep.error ? errorCell(dep.error, dep.error_name, dep.error_text) : "",
             time(d.last_seen),
+            serialCell(d, load),
           );
         }),
         "devices-table",
@@ -130,6 +131,24 @@ export function devicesView(): View {
     })
     .catch(reportError);
   return { root };
+}
+
+// A device's serial number (EnOS sub-devices prove themselves with it) and a
+// button that sets it.
+function serialCell(d: Device, reload: () => Promise<void>): HTMLElement {
+  const edit = async () => {
+    const serial = window.prompt(`Serial number of ${d.id} (empty removes it)`, d.serial);
+    if (serial === null) return;
+    await api("PUT", `/devices/${encodeURIComponent(d.id)}/serial`, { serial: serial.trim() });
+    await reload();
+  };
+  return h(
+    "span",
+    {},
+    h("span", { "data-testid": `serial-${d.id}` }, d.serial || "—"),
+    " ",
+    h("button", { class: "link", "data-testid": `serial-edit-${d.id}`, onclick: () => void edit().catch(reportError) }, "edit"),
+  );
 }
 
 export function errorCell(number: number, name: string, text: string): HTMLElement {

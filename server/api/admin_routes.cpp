@@ -86,6 +86,7 @@ Response register_device(Request& request, ApiContext& ctx, const ApiToken& who)
   spec.product = body->value("product", std::string());
   spec.hardware = body->value("hardware", std::string());
   spec.tags = body->value("tags", std::vector<std::string>{});
+  spec.serial = body->value("serial", std::string());
   spec.secret = body->value("secret", std::string());
   HostResult<NewDevice> created =
       ctx.fleet.register_device(spec, Registrar::kOperator, who.name, ctx.now());
@@ -141,6 +142,35 @@ Response set_tags(Request& request, ApiContext& ctx, const ApiToken& who) {
   return device_view(ctx, id);
 }
 
+Response set_serial(Request& request, ApiContext& ctx, const ApiToken& who) {
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  if (!body->contains("serial") || !(*body)["serial"].is_string())
+    return error_response(bad_request("serial: text (\"\" removes it)"));
+  const DeviceId id{request.param("id")};
+  HostResult<Device> updated =
+      ctx.fleet.set_serial(id, (*body)["serial"].get<std::string>(), who.name, ctx.now());
+  if (!updated.ok()) return error_response(updated.error());
+  return device_view(ctx, id);
+}
+
+// --- A product's EnOS settings (docs/api/enos.md).
+
+Response enos_settings(Request& request, ApiContext& ctx, const ApiToken* who) {
+  HostResult<Product> product = ctx.fleet.product(request.param("name"));
+  if (!product.ok()) return error_response(product.error());
+  HostResult<EnosSettings> current = ctx.enos.settings(product->id);
+  if (!current.ok()) return error_response(current.error());
+  if (who == nullptr) return ok_json(to_json(*current));
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  HostResult<EnosSettings> updated = enos_settings_from_json(*body, *current);
+  if (!updated.ok()) return error_response(updated.error());
+  if (auto r = ctx.enos.set_settings(*product, *updated, who->name, ctx.now()); !r.ok())
+    return error_response(r.error());
+  return ok_json(to_json(*updated));
+}
+
 // --- Releases.
 
 Response upload_release(Request& request, ApiContext& ctx, const ApiToken& who) {
@@ -150,6 +180,7 @@ Response upload_release(Request& request, ApiContext& ctx, const ApiToken& who) 
   up.hardware = split_list(query(request, "hardware"));
   up.allow_downgrade = query(request, "allow_downgrade") == "true";
   up.notes = query(request, "notes");
+  up.enos_version = query(request, "enos_version");
   const std::string counter = query(request, "security_counter");
   const auto [end, ec] =
       std::from_chars(counter.data(), counter.data() + counter.size(), up.security_counter);
@@ -303,6 +334,14 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
              }));
   router.add(Method::kPut, "/api/v1/devices/{id}/tags",
              with(op, [&ctx](Request& r, const ApiToken& w) { return set_tags(r, ctx, w); }));
+  router.add(Method::kPut, "/api/v1/devices/{id}/serial",
+             with(op, [&ctx](Request& r, const ApiToken& w) { return set_serial(r, ctx, w); }));
+  router.add(
+      Method::kGet, "/api/v1/products/{name}/enos",
+      with(viewer, [&ctx](Request& r, const ApiToken&) { return enos_settings(r, ctx, nullptr); }));
+  router.add(
+      Method::kPut, "/api/v1/products/{name}/enos",
+      with(admin, [&ctx](Request& r, const ApiToken& w) { return enos_settings(r, ctx, &w); }));
 
   router.add(Method::kPost, "/api/v1/releases",
              with(op, [&ctx](Request& r, const ApiToken& w) { return upload_release(r, ctx, w); }));

@@ -8,6 +8,7 @@
 #include "server/deltas/delta_cache.h"
 #include "server/services/campaign_service.h"
 #include "server/services/ddi_service.h"
+#include "server/services/enos_service.h"
 #include "server/services/event_bus.h"
 #include "server/services/fleet_service.h"
 #include "server/services/metrics.h"
@@ -25,6 +26,7 @@ struct ApiContext {
   CampaignService& campaigns;
   UpdateService& updates;
   DdiService& ddi;
+  EnosService& enos;
   EventBus& events;
   Metrics& metrics;
   std::function<UnixTime()> now;  // the server's clock; tests may pin it

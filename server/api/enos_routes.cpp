@@ -1,15 +1,13 @@
-// EnOS-compatible device endpoints (docs/api/enos.md), for devices built against
-// that protocol: check for a version, read a version's details, report the
-// download result and the update result. Authenticated like the native device API
-// (a device token); each maps onto the same check-in and deployment reports.
-//   POST /checkversion            200 {"hasNewVersion":..}, 400, 404, 500
-//   GET  /version/{id}            200 details, 404
-//   POST /downloadresult/{id}     204, 400, 404, 406
-//   POST /updateresult            204; flag 0 updating (process 0-100), 1 success, 2 failure
-//   (errcode)
-#include <charconv>
-
+// EnOS Edge sub-device endpoints, field for field as the EnOS document has them
+// (docs/api/enos.md); the rules are EnosService's. Answers use EnOS's shapes:
+// errors are exactly {"httpstatus":N,"message":"..."} with N one of 400, 404,
+// 406, 500, and a success without a body is 204.
+//   POST /checkversion             {"assetId","version","serialNum"}
+//   GET  /version/{id}             the firmware bytes (Range, HEAD)
+//   POST /downloadresult/{id}      {"assetId","code","message"}
+//   POST /updateresult             {"assetId","version","desc","flag","process","errcode"}
 #include "server/api/api_errors.h"
+#include "server/api/enos_codec.h"
 #include "server/api/json_codec.h"
 #include "server/api/routes.h"
 
@@ -20,146 +18,144 @@ using net::http::Method;
 using net::http::Request;
 using net::http::Response;
 
-Response enos_error(int status, ErrorCode code, std::string message) {
-  return Response::error(status, code, message);
+// The four statuses the document allows for errors.
+int enos_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kApiBadRequest:
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kApiNotFound:
+    case ErrorCode::kApiUnauthorized:
+    case ErrorCode::kApiForbidden:
+    case ErrorCode::kStoreNotFound:
+      return 404;
+    case ErrorCode::kApiNotAcceptable:
+    case ErrorCode::kApiGone:
+    case ErrorCode::kApiConflict:
+      return 406;
+    default:
+      return 500;
+  }
 }
 
-// Details of the deployment a device was offered: what /checkversion and /version/{id} return.
-HostResult<json> version_details(ApiContext& ctx, const DeviceId& device, DeploymentId id) {
-  HostResult<UpdateService::Offer> offer = ctx.updates.offer(device, id);
-  if (!offer.ok()) return Error(ErrorCode::kApiNotFound, "no version " + std::to_string(id.value));
-  const Deployment* dep = &offer->deployment;
-  const Release& release = offer->release;
-  return json{{"id", dep->id.value},
-              {"version", release.version},
-              {"kind", dep->artifact_kind.empty() ? "full" : dep->artifact_kind},
-              {"fileSize", release.size},
-              {"sha256", release.sha256},
-              {"url", "/api/v1/device/deployments/" + std::to_string(dep->id.value) + "/artifact"},
-              {"state", name_of(dep->state)}};
+Response enos_error(const Error& error) {
+  const int status = enos_status(error.code);
+  // Client text may not be UTF-8: replace rather than throw.
+  return Response::json(status, json{{"httpstatus", status}, {"message", error.message}}.dump(
+                                    -1, ' ', false, json::error_handler_t::replace));
+}
+
+// `handler` with whatever a malformed body throws answered in EnOS's shape.
+net::http::Handler enos_guarded(net::http::Handler handler) {
+  return [handler = std::move(handler)](Request& request) -> Response {
+    try {
+      return handler(request);
+    } catch (const nlohmann::json::exception& e) {
+      return enos_error(bad_request(std::string("malformed body: ") + e.what()));
+    }
+  };
+}
+
+HostResult<json> enos_body(const Request& request) {
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return bad_request("body: not valid JSON");
+  if (!body.is_object()) return bad_request("body: must be a JSON object");
+  return body;
+}
+
+// Who a request says it is: the body's assetId and serialNum, and a bearer token
+// if one came. A token that does not verify is refused like a wrong serial.
+HostResult<EnosIdentity> identity(const Request& request, const json& body, ApiContext& ctx) {
+  UPDRAFT_TRY_ASSIGN(EnosIdentity who, enos_identity_from_json(body));
+  if (!bearer_token(request).empty()) {
+    HostResult<DeviceId> device = authenticated_device(request, ctx);
+    if (!device.ok()) return Error(ErrorCode::kApiNotFound, "unknown assetId or serialNum");
+    who.token_device = *device;
+  }
+  return who;
 }
 
 Response check_version(Request& request, ApiContext& ctx) {
-  HostResult<DeviceId> device = authenticated_device(request, ctx);
-  if (!device.ok()) return error_response(device.error());
-  HostResult<json> body = parse_object(request);
-  if (!body.ok()) return error_response(body.error());
-  const std::string device_id = body->value("deviceId", device->value);
-  if (device_id != device->value)
-    return enos_error(404, ErrorCode::kApiNotFound, "deviceId does not match the token");
-  const std::string version = body->value("version", std::string());
-  if (version.empty() || version.size() > 64)
-    return enos_error(400, ErrorCode::kApiBadRequest, "version: required");
-  HostResult<Device> known = ctx.fleet.device(*device);
-  if (!known.ok()) return enos_error(404, ErrorCode::kApiNotFound, "unknown device");
-  CheckInRequest in;
-  in.status = known->status;
-  in.status.version = version;
-  in.status.image_sha256 = body->value("sha256", known->status.image_sha256);
-  HostResult<CheckInAnswer> answer = ctx.updates.check_in(*device, in, ctx.now());
-  if (!answer.ok()) return error_response(answer.error());
-  if (!answer->update) {
-    return Response::json(200, json{{"hasNewVersion", false},
-                                    {"pollSeconds", answer->poll_seconds},
-                                    {"reason", answer->reason}}
-                                   .dump());
-  }
-  HostResult<json> details = version_details(ctx, *device, answer->deployment);
-  if (!details.ok()) return error_response(details.error());
-  json out = *details;
-  out["hasNewVersion"] = true;
-  out["fileSize"] = answer->artifact_size;
-  out["sha256"] = answer->artifact_sha256;
-  out["pollSeconds"] = answer->poll_seconds;
-  return Response::json(200, out.dump());
+  HostResult<json> body = enos_body(request);
+  if (!body.ok()) return enos_error(body.error());
+  HostResult<EnosIdentity> who = identity(request, *body, ctx);
+  if (!who.ok()) return enos_error(who.error());
+  HostResult<std::string> version = enos_version_from_json(*body);
+  if (!version.ok()) return enos_error(version.error());
+  HostResult<EnosCheck> check = ctx.enos.check_version(*who, *version, ctx.now());
+  if (!check.ok()) return enos_error(check.error());
+  // In the document's order: the fields are what matters, but a person comparing
+  // the two reads them more easily so.
+  nlohmann::ordered_json out = {
+      {"assetId", check->asset_id},        {"version", check->version},
+      {"code", check->update ? 1 : 0},     {"desc", check->update ? "has update" : "no update"},
+      {"signMethod", check->sign_method},  {"sign", check->sign},
+      {"downloadurl", check->download_url}};
+  return Response::json(200,
+                        out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
 Response get_version(Request& request, ApiContext& ctx) {
-  HostResult<DeviceId> device = authenticated_device(request, ctx);
-  if (!device.ok()) return error_response(device.error());
-  const std::optional<std::int64_t> id = parse_id(request.param("id"));
-  if (!id) return enos_error(404, ErrorCode::kApiNotFound, "no such version");
-  HostResult<json> details = version_details(ctx, *device, DeploymentId{*id});
-  if (!details.ok()) return error_response(details.error());
-  return Response::json(200, details->dump());
-}
-
-// Maps an EnOS result onto a device report; 406 when the deployment is over.
-Response apply_report(ApiContext& ctx, const DeviceId& device, std::int64_t id,
-                      const DeviceReport& report) {
-  HostResult<Deployment> r = ctx.updates.report(device, DeploymentId{id}, report, ctx.now());
-  if (!r.ok()) {
-    if (r.error().code == ErrorCode::kApiGone)
-      return enos_error(406, ErrorCode::kApiNotAcceptable, r.error().message);
-    return error_response(r.error());
+  // A device identity is optional here: ?assetId=..&serialNum=.. or a bearer token.
+  std::optional<EnosIdentity> who;
+  if (request.query.contains("assetId") || !bearer_token(request).empty()) {
+    json fields = json::object();
+    for (const char* name : {"assetId", "serialNum"}) {
+      if (const auto it = request.query.find(name); it != request.query.end())
+        fields[name] = it->second;
+    }
+    HostResult<EnosIdentity> parsed = identity(request, fields, ctx);
+    if (!parsed.ok()) return enos_error(parsed.error());
+    who = std::move(*parsed);
   }
-  return Response::empty(204);
+  HostResult<EnosFile> file = ctx.enos.version_file(request.param("id"), who ? &*who : nullptr,
+                                                    request.method == Method::kHead, ctx.now());
+  if (!file.ok()) return enos_error(file.error());
+  Response response;
+  response.file_path = file->path;
+  response.headers["content-type"] = "application/octet-stream";
+  response.headers["etag"] = "\"" + file->sha256 + "\"";
+  if (request.method != Method::kHead)
+    ctx.metrics.download_bytes.fetch_add(file->size, std::memory_order_relaxed);
+  return response;
 }
 
 Response download_result(Request& request, ApiContext& ctx) {
-  HostResult<DeviceId> device = authenticated_device(request, ctx);
-  if (!device.ok()) return error_response(device.error());
-  const std::optional<std::int64_t> id = parse_id(request.param("id"));
-  if (!id) return enos_error(404, ErrorCode::kApiNotFound, "no such version");
-  HostResult<json> body = parse_object(request);
-  if (!body.ok()) return error_response(body.error());
-  if (!body->contains("flag") || !(*body)["flag"].is_number_integer()) {
-    return enos_error(400, ErrorCode::kApiBadRequest, "flag: 0 (downloaded) or 1 (failed)");
-  }
-  const int flag = (*body)["flag"].get<int>();
-  if (flag != 0 && flag != 1)
-    return enos_error(400, ErrorCode::kApiBadRequest, "flag: 0 (downloaded) or 1 (failed)");
-  DeviceReport report;
-  report.phase = flag == 0 ? "installing" : "failure";
-  report.progress = flag == 0 ? 100 : 0;
-  report.error =
-      flag == 0
-          ? 0
-          : body->value("errcode", static_cast<int>(error_number(ErrorCode::kArtifactTruncated)));
-  return apply_report(ctx, *device, *id, report);
+  HostResult<json> body = enos_body(request);
+  if (!body.ok()) return enos_error(body.error());
+  HostResult<EnosIdentity> who = identity(request, *body, ctx);
+  if (!who.ok()) return enos_error(who.error());
+  HostResult<EnosDownloadResult> result = enos_download_result_from_json(*body);
+  if (!result.ok()) return enos_error(result.error());
+  HostResult<void> done =
+      ctx.enos.download_result(request.param("id"), *who, result->code, result->message, ctx.now());
+  if (!done.ok()) return enos_error(done.error());
+  return Response::empty(204);
 }
 
 Response update_result(Request& request, ApiContext& ctx) {
-  HostResult<DeviceId> device = authenticated_device(request, ctx);
-  if (!device.ok()) return error_response(device.error());
-  HostResult<json> body = parse_object(request);
-  if (!body.ok()) return error_response(body.error());
-  const json& b = *body;
-  if (!b.contains("id") || !b["id"].is_number_integer())
-    return enos_error(400, ErrorCode::kApiBadRequest, "id: required");
-  if (!b.contains("flag") || !b["flag"].is_number_integer()) {
-    return enos_error(400, ErrorCode::kApiBadRequest,
-                      "flag: 0 (updating), 1 (success) or 2 (failure)");
-  }
-  const int flag = b["flag"].get<int>();
-  const int process = b.value("process", 0);
-  if (flag < 0 || flag > 2)
-    return enos_error(400, ErrorCode::kApiBadRequest,
-                      "flag: 0 (updating), 1 (success) or 2 (failure)");
-  if (process < 0 || process > 100)
-    return enos_error(400, ErrorCode::kApiBadRequest, "process: 0..100");
-  DeviceReport report;
-  report.phase = flag == 0 ? "installing" : flag == 1 ? "success" : "failure";
-  report.progress = flag == 1 ? 100 : process;
-  report.error =
-      flag == 2 ? b.value("errcode", static_cast<int>(error_number(ErrorCode::kAgentTrialFailed)))
-                : 0;
-  if (flag == 2 && report.error == 0)
-    report.error = static_cast<int>(error_number(ErrorCode::kAgentTrialFailed));
-  return apply_report(ctx, *device, b["id"].get<std::int64_t>(), report);
+  HostResult<json> body = enos_body(request);
+  if (!body.ok()) return enos_error(body.error());
+  HostResult<EnosIdentity> who = identity(request, *body, ctx);
+  if (!who.ok()) return enos_error(who.error());
+  HostResult<EnosUpdateResult> r = enos_update_result_from_json(*body);
+  if (!r.ok()) return enos_error(r.error());
+  HostResult<void> done = ctx.enos.update_result(*who, *r, ctx.now());
+  if (!done.ok()) return enos_error(done.error());
+  return Response::empty(204);
 }
 
 }  // namespace
 
 void add_enos_routes(net::http::Router& router, ApiContext& ctx) {
   router.add(Method::kPost, "/checkversion",
-             guarded([&ctx](Request& r) { return check_version(r, ctx); }));
+             enos_guarded([&ctx](Request& r) { return check_version(r, ctx); }));
   router.add(Method::kGet, "/version/{id}",
-             guarded([&ctx](Request& r) { return get_version(r, ctx); }));
+             enos_guarded([&ctx](Request& r) { return get_version(r, ctx); }));
   router.add(Method::kPost, "/downloadresult/{id}",
-             guarded([&ctx](Request& r) { return download_result(r, ctx); }));
+             enos_guarded([&ctx](Request& r) { return download_result(r, ctx); }));
   router.add(Method::kPost, "/updateresult",
-             guarded([&ctx](Request& r) { return update_result(r, ctx); }));
+             enos_guarded([&ctx](Request& r) { return update_result(r, ctx); }));
 }
 
 }  // namespace updraft::server::api

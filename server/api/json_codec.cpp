@@ -50,6 +50,7 @@ json to_json(const Device& d) {
   return {{"id", d.id.value},
           {"product", d.product.value},
           {"hardware", d.hardware},
+          {"serial", d.serial},
           {"tags", d.tags},
           {"version", d.status.version},
           {"image_sha256", d.status.image_sha256},
@@ -61,11 +62,17 @@ json to_json(const Device& d) {
 }
 
 json to_json(const Release& r, const std::string& product_name) {
-  return {{"id", r.id.value},       {"product", product_name},
-          {"version", r.version},   {"security_counter", r.security_counter},
-          {"hardware", r.hardware}, {"allow_downgrade", r.allow_downgrade},
-          {"size", r.size},         {"sha256", r.sha256},
-          {"notes", r.notes},       {"created_at", r.created_at}};
+  return {{"id", r.id.value},
+          {"product", product_name},
+          {"version", r.version},
+          {"security_counter", r.security_counter},
+          {"hardware", r.hardware},
+          {"allow_downgrade", r.allow_downgrade},
+          {"size", r.size},
+          {"sha256", r.sha256},
+          {"notes", r.notes},
+          {"enos_version", r.enos_version},
+          {"created_at", r.created_at}};
 }
 
 json to_json(const Campaign& c) {
@@ -115,6 +122,7 @@ json to_json(const Deployment& d) {
           {"error_text", d.error != 0 ? describe(static_cast<ErrorCode>(d.error)) : ""},
           {"attempts", d.attempts},
           {"artifact_kind", d.artifact_kind},
+          {"channel", d.channel},
           {"message", d.message},
           {"created_at", d.created_at},
           {"updated_at", d.updated_at},

@@ -98,6 +98,7 @@ struct Deployment {
   std::string artifact_kind;  // "delta" or "full" once offered
   std::string from_sha256;    // the image the device ran when offered
   std::string message;        // free text from the last report
+  std::string channel;        // the protocol it was offered over: "" native, "ddi", "enos"
   UnixTime created_at = 0;
   UnixTime updated_at = 0;
   UnixTime finished_at = 0;

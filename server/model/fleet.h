@@ -41,6 +41,8 @@ struct Device {
   DeviceId id;
   ProductId product;
   std::string hardware;  // the hardware id manifests list, e.g. "board-rev-b"
+  std::string serial;    // serial number, e.g. "1234-5678-90aa"; EnOS sub-devices prove
+                         // themselves with it (docs/api/enos.md); "" for none
   std::vector<std::string> tags;
   std::string secret_hash;  // SHA-256 (hex) of the per-device secret
   DeviceStatusReport status;
@@ -57,6 +59,9 @@ struct Release {
   std::uint64_t size = 0;
   std::string sha256;  // hex; the image lives at <data>/artifacts/images/<sha256>
   std::string notes;
+  // What devices that report free-text versions call it (EnOS, e.g. "v2.0.0.1");
+  // "" when they use `version`.
+  std::string enos_version;
   UnixTime created_at = 0;
 };
 

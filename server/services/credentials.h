@@ -31,9 +31,11 @@ class DeviceTokens {
   // The device the token names; kApiUnauthorized if forged, malformed or expired.
   HostResult<DeviceId> verify(std::string_view token, UnixTime now) const;
 
- private:
+  // HMAC-SHA256 of `payload` under the key, as hex. Also what makes ids that
+  // cannot be guessed (EnOS version ids); give each use its own payload prefix.
   std::string mac(std::string_view payload) const;
 
+ private:
   std::string key_;
 };
 

@@ -178,6 +178,7 @@ HostResult<DdiPoll> DdiService::poll(const DdiController& c, UnixTime now) {
   DdiPoll out;
   CheckInRequest in;
   in.status = c.device.status;
+  in.channel = "ddi";
   UPDRAFT_TRY_ASSIGN(out.answer, updates_.check_in(c.device.id, in, now));
   UPDRAFT_TRY_ASSIGN(std::vector<Deployment> all, deployments_of(c.device.id));
   // The cancel is pending while the latest deployment is canceled and unacknowledged.
@@ -329,16 +330,7 @@ std::string DdiService::artifact_name(const DdiController& c, const Release& rel
 }
 
 HostResult<LegacyDigests> DdiService::sha1_md5(const Release& release) {
-  const std::string key = "ddi.hashes." + release.sha256;
-  if (HostResult<std::string> cached = store_.setting(key); cached.ok()) {
-    const std::size_t space = cached->find(' ');
-    if (space != std::string::npos)
-      return LegacyDigests{cached->substr(0, space), cached->substr(space + 1)};
-  }
-  UPDRAFT_TRY_ASSIGN(LegacyDigests hashes,
-                     legacy_digests_of_file(deltas_.image_path(release.sha256)));
-  (void)store_.set_setting(key, hashes.sha1 + " " + hashes.md5);
-  return hashes;
+  return digests_.of(deltas_.image_path(release.sha256), release.sha256);
 }
 
 }  // namespace updraft::server

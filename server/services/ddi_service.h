@@ -22,6 +22,7 @@
 #include "core/host/error.h"
 #include "crypto/host/legacy_digests.h"
 #include "server/deltas/delta_cache.h"
+#include "server/services/artifact_digests.h"
 #include "server/services/event_bus.h"
 #include "server/services/fleet_service.h"
 #include "server/services/update_service.h"
@@ -96,8 +97,13 @@ struct DdiOffer {
 class DdiService {
  public:
   DdiService(Store& store, FleetService& fleet, UpdateService& updates, DeltaCache& deltas,
-             EventBus& events)
-      : store_(store), fleet_(fleet), updates_(updates), deltas_(deltas), events_(events) {}
+             ArtifactDigests& digests, EventBus& events)
+      : store_(store),
+        fleet_(fleet),
+        updates_(updates),
+        deltas_(deltas),
+        digests_(digests),
+        events_(events) {}
 
   HostResult<DdiSettings> settings(ProductId product);
   // Saves `settings` and audits `view` (what the admin API shows of them).
@@ -132,8 +138,7 @@ class DdiService {
   // The release `module` if a campaign gave it to the controller (kApiNotFound otherwise).
   HostResult<Release> assigned_release(const DdiController& c, std::optional<std::int64_t> module);
   std::string artifact_name(const DdiController& c, const Release& release) const;
-  // SHA-1 and MD5 of a release's image, which DDI names beside SHA-256: computed
-  // once, then kept in the store's settings under the image's SHA-256.
+  // SHA-1 and MD5 of a release's image, which DDI names beside SHA-256.
   HostResult<LegacyDigests> sha1_md5(const Release& release);
 
  private:
@@ -143,6 +148,7 @@ class DdiService {
   FleetService& fleet_;
   UpdateService& updates_;
   DeltaCache& deltas_;
+  ArtifactDigests& digests_;
   EventBus& events_;
 };
 

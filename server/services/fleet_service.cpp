@@ -18,6 +18,8 @@ const char* id_field(Registrar registrar) {
       return "device_id";
     case Registrar::kDdiGateway:
       return "controllerId";
+    case Registrar::kEnos:
+      return "assetId";
   }
   return "id";
 }
@@ -30,6 +32,8 @@ const char* audit_action(Registrar registrar) {
       return "device.self_register";
     case Registrar::kDdiGateway:
       return "device.ddi_register";
+    case Registrar::kEnos:
+      return "device.enos_register";
   }
   return "device.register";
 }
@@ -53,6 +57,8 @@ bool valid_hardware_id(std::string_view hardware) {
 bool valid_product_name(std::string_view name) {
   return manifest::valid_id_text(name, manifest::kMaxProductSize);
 }
+
+bool valid_serial(std::string_view serial) { return manifest::valid_id_text(serial, 64); }
 
 // --- Products.
 
@@ -126,6 +132,8 @@ HostResult<NewDevice> FleetService::register_device(const DeviceSpec& spec, Regi
     return bad(std::string(id_field(registrar)) + ": 1..64 of [A-Za-z0-9._:-]");
   if (!valid_hardware_id(spec.hardware))
     return bad("hardware: 1..32 printable ASCII characters without spaces");
+  if (!spec.serial.empty() && !valid_serial(spec.serial))
+    return bad("serial: 1..64 printable ASCII characters without spaces");
   if (spec.tags.size() > 64) return bad("tags: at most 64");
   for (const std::string& tag : spec.tags) {
     if (tag.empty() || tag.size() > 64) return bad("tags: each 1..64 characters");
@@ -136,8 +144,12 @@ HostResult<NewDevice> FleetService::register_device(const DeviceSpec& spec, Regi
   out.device.product = product->id;
   out.device.hardware = spec.hardware;
   out.device.tags = spec.tags;
+  out.device.serial = spec.serial;
   out.device.registered_at = now;
-  if (registrar != Registrar::kDdiGateway) {
+  const bool proves_with_secret =
+      registrar == Registrar::kOperator || registrar == Registrar::kSelf;
+  if (registrar == Registrar::kEnos && spec.serial.empty()) return bad("serialNum: required");
+  if (proves_with_secret) {
     // A self-registering device always gets a fresh secret: the provisioning
     // secret is shared by the whole product.
     out.secret = registrar == Registrar::kOperator ? spec.secret : std::string();
@@ -151,7 +163,12 @@ HostResult<NewDevice> FleetService::register_device(const DeviceSpec& spec, Regi
   HostResult<void> created = store_.create_device(out.device);
   if (!created.ok()) {
     if (created.error().code != ErrorCode::kStoreConflict) return created.error();
-    if (registrar != Registrar::kDdiGateway)
+    if (!spec.serial.empty()) {
+      HostResult<std::optional<Device>> holder = device_by_serial(spec.serial);
+      if (holder.ok() && *holder && (*holder)->id != spec.id)
+        return Error(ErrorCode::kApiConflict, "serial " + spec.serial + " is another device's");
+    }
+    if (proves_with_secret)
       return Error(ErrorCode::kApiConflict, "device " + spec.id.value + " is registered");
     // A parallel first poll registered it a moment ago: that is the same device.
     UPDRAFT_TRY_ASSIGN(out.device, store_.device(spec.id));
@@ -167,6 +184,16 @@ HostResult<Device> FleetService::device(const DeviceId& id) {
   if (!found.ok() && found.error().code == ErrorCode::kStoreNotFound)
     return Error(ErrorCode::kApiNotFound, "no device " + id.value);
   return found;
+}
+
+HostResult<std::optional<Device>> FleetService::device_by_serial(const std::string& serial) {
+  if (serial.empty()) return std::optional<Device>();
+  DeviceFilter filter;
+  filter.serial = serial;
+  filter.limit = 1;
+  UPDRAFT_TRY_ASSIGN(std::vector<Device> found, store_.devices(filter));
+  if (found.empty()) return std::optional<Device>();
+  return std::optional<Device>(std::move(found.front()));
 }
 
 HostResult<DevicePage> FleetService::devices(const DeviceQuery& query) {
@@ -215,6 +242,22 @@ HostResult<Device> FleetService::set_tags(const DeviceId& id, const std::vector<
     return r.error();
   }
   (void)append_audit(store_, now, actor, "device.tags", "device/" + id.value, {{"tags", tags}});
+  return device(id);
+}
+
+HostResult<Device> FleetService::set_serial(const DeviceId& id, const std::string& serial,
+                                            const std::string& actor, UnixTime now) {
+  if (!serial.empty() && !valid_serial(serial))
+    return bad("serial: 1..64 printable ASCII characters without spaces");
+  if (HostResult<void> r = store_.set_device_serial(id, serial); !r.ok()) {
+    if (r.error().code == ErrorCode::kStoreNotFound)
+      return Error(ErrorCode::kApiNotFound, "no device " + id.value);
+    if (r.error().code == ErrorCode::kStoreConflict)
+      return Error(ErrorCode::kApiConflict, "serial " + serial + " is another device's");
+    return r.error();
+  }
+  (void)append_audit(store_, now, actor, "device.serial", "device/" + id.value,
+                     {{"serial", serial}});
   return device(id);
 }
 

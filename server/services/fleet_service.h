@@ -24,6 +24,8 @@ bool valid_device_id(std::string_view id);
 // What a manifest can name (manifest/manifest.h): 1..32 printable ASCII, no spaces.
 bool valid_hardware_id(std::string_view hardware);
 bool valid_product_name(std::string_view name);
+// A serial number: 1..64 printable ASCII characters without spaces.
+bool valid_serial(std::string_view serial);
 
 struct ProductSpec {
   std::string name;
@@ -45,6 +47,7 @@ struct DeviceSpec {
   std::string product;  // by name
   std::string hardware;
   std::vector<std::string> tags;
+  std::string serial;  // "" for none
   std::string secret;  // at least 16 characters; empty: one is generated
 };
 
@@ -58,6 +61,7 @@ enum class Registrar : std::uint8_t {
   kOperator,    // the admin API; actor is the token's name
   kSelf,        // the device, with its product's provisioning secret
   kDdiGateway,  // a hawkBit gateway token; the device authenticates by it
+  kEnos,        // an EnOS sub-device's first check, with its serial number
 };
 
 struct DeviceQuery {
@@ -104,18 +108,23 @@ class FleetService {
   // --- Devices.
   // Registers `spec` by the rules above. `provisioning_secret` is checked for
   // kSelf (kApiUnauthorized, one answer for unknown product and wrong secret).
-  // kDdiGateway registers without a secret, and a device that a parallel first
-  // poll registered a moment ago is returned as is. kApiBadRequest naming the
-  // field, kApiConflict when the id is taken.
+  // kDdiGateway and kEnos register without a secret (kEnos needs a serial), and
+  // a device that a parallel first poll registered a moment ago is returned as
+  // is. kApiBadRequest naming the field, kApiConflict when the id is taken.
   HostResult<NewDevice> register_device(const DeviceSpec& spec, Registrar registrar,
                                         const std::string& actor, UnixTime now,
                                         std::string_view provisioning_secret = {});
   // kApiNotFound "no device <id>".
   HostResult<Device> device(const DeviceId& id);
+  // The device with this serial number, or nullopt.
+  HostResult<std::optional<Device>> device_by_serial(const std::string& serial);
   HostResult<DevicePage> devices(const DeviceQuery& query);
   HostResult<std::vector<Deployment>> deployments_of(const DeviceId& id);
   HostResult<Device> set_tags(const DeviceId& id, const std::vector<std::string>& tags,
                               const std::string& actor, UnixTime now);
+  // "" removes it.
+  HostResult<Device> set_serial(const DeviceId& id, const std::string& serial,
+                                const std::string& actor, UnixTime now);
 
   // A bearer token for a device that proves its secret; one kApiUnauthorized for
   // unknown device and wrong secret.

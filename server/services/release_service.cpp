@@ -42,6 +42,8 @@ HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, ByteView
                  "\" must be 1..32 printable ASCII characters without spaces");
     }
   }
+  if (!upload.enos_version.empty() && !manifest::valid_id_text(upload.enos_version, 64))
+    return bad("enos_version: 1..64 printable ASCII characters without spaces");
   if (image.empty()) return bad("image: empty");
   if (image.size() > 0xFFFFFFFFu) return bad("image: larger than 4 GiB");
   if (product->slot_size != 0 && image.size() > product->slot_size) {
@@ -77,6 +79,7 @@ HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, ByteView
   release.size = image.size();
   release.sha256 = to_hex(Sha256::digest(image));
   release.notes = upload.notes;
+  release.enos_version = upload.enos_version;
   release.created_at = now;
   std::filesystem::create_directories(images_dir_);
   UPDRAFT_TRY(write_file_atomic(images_dir_ + "/" + release.sha256, image));

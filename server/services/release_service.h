@@ -21,6 +21,7 @@ struct ReleaseUpload {
   std::vector<std::string> hardware;
   bool allow_downgrade = false;
   std::string notes;
+  std::string enos_version;  // free text EnOS devices report, e.g. "v2.0.0.1"; "" for none
 };
 
 // What a device is told to install at one check-in.

@@ -50,6 +50,12 @@ HostResult<DeltaCache::Artifact> UpdateService::choose_artifact(const Product& p
   return full;
 }
 
+void UpdateService::record_status(const DeviceId& device, DeviceStatusReport status, UnixTime now) {
+  metrics_.check_ins.fetch_add(1, std::memory_order_relaxed);
+  status.last_seen = now;
+  statuses_.put(device, status);
+}
+
 HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const CheckInRequest& request,
                                                   UnixTime now) {
   metrics_.check_ins.fetch_add(1, std::memory_order_relaxed);
@@ -118,8 +124,9 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
     return answer;
   }
 
-  UPDRAFT_TRY_ASSIGN(DeltaCache::Artifact artifact,
-                     choose_artifact(product, release, status.image_sha256));
+  UPDRAFT_TRY_ASSIGN(
+      DeltaCache::Artifact artifact,
+      choose_artifact(product, release, request.full_image_only ? "" : status.image_sha256));
   if (artifact.kind == DeltaCache::Artifact::Kind::kBuilding) {
     answer.poll_seconds = 5;
     answer.reason = "preparing the delta";
@@ -132,6 +139,7 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
   if (dep.state == DeploymentState::kPending || dep.state == DeploymentState::kDeferred)
     ++dep.attempts;
   dep.artifact_kind = is_delta ? "delta" : "full";
+  dep.channel = request.channel;
   dep.from_sha256 = status.image_sha256;
   dep.updated_at = now;
   UPDRAFT_TRY(store_.update_deployment(dep));

@@ -34,6 +34,8 @@ struct UpdateSettings {
 struct CheckInRequest {
   DeviceStatusReport status;  // last_seen is set by the service
   std::uint64_t nonce = 0;
+  std::string channel;  // the protocol asking: "" native, "ddi", "enos" (Deployment::channel)
+  bool full_image_only = false;  // a client that cannot apply patches
 };
 
 struct CheckInAnswer {
@@ -76,6 +78,9 @@ class UpdateService {
 
   HostResult<CheckInAnswer> check_in(const DeviceId& device, const CheckInRequest& request,
                                      UnixTime now);
+  // A check-in that is answered "no update" before it reaches the rules (a
+  // protocol's own limit): the status is kept all the same.
+  void record_status(const DeviceId& device, DeviceStatusReport status, UnixTime now);
 
   // kApiNotFound for another device's deployment, kApiGone once it is final,
   // kApiBadRequest for an unknown phase.

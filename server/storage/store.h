@@ -3,7 +3,7 @@
 // PostgreSQL can implement the same interface and must pass store_test.cpp.
 //
 // Errors: kStoreNotFound for a missing record, kStoreConflict for a duplicate key
-// (product name, device id, release version per product), kStoreIo / kStoreBusy /
+// (product name, device id, device serial, release version per product), kStoreIo / kStoreBusy /
 // kStoreCorrupt for the database itself, each with a message naming the record.
 // Threads: every method may be called from any thread; the implementation serializes.
 // Durability: a method that returned ok has committed; a crash of the process
@@ -28,6 +28,7 @@ struct DeviceFilter {
   std::string hardware;  // "" = any
   std::string version;   // running version, "" = any
   std::string tag;       // carries this tag, "" = any
+  std::string serial;    // has this serial number, "" = any
   std::size_t limit = 1000;
   std::size_t offset = 0;  // ordered by device id
 };
@@ -64,6 +65,7 @@ class Store {
                                            const std::vector<std::string>& tags) = 0;
   virtual HostResult<void> set_device_secret(const DeviceId& id,
                                              const std::string& secret_hash) = 0;
+  virtual HostResult<void> set_device_serial(const DeviceId& id, const std::string& serial) = 0;
   // What the device said at check-in (version, image, slot, battery, network, time).
   virtual HostResult<void> record_status(const DeviceId& id, const DeviceStatusReport& status) = 0;
 
@@ -101,6 +103,11 @@ class Store {
   // Deployments per state, for one campaign or (nullopt) all.
   virtual HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> count_deployments(
       std::optional<CampaignId> campaign) = 0;
+  // Deployments of `product`'s campaigns in flight over `channel`: offered (an
+  // artifact kind is set) and pending, downloading, installing or rebooting, and
+  // updated at or after `since`.
+  virtual HostResult<std::size_t> count_in_flight(ProductId product, const std::string& channel,
+                                                  UnixTime since) = 0;
 
   // Audit log, newest first; `before_id` 0 = from the newest.
   virtual HostResult<AuditEvent> append_audit(const AuditEvent& event) = 0;

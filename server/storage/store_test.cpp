@@ -35,12 +35,12 @@ auto fields(const DeviceStatusReport& v) {
   return std::tie(a, b, c, d, e, f);
 }
 auto fields(const Device& v) {
-  const auto& [a, b, c, d, e, f, g] = v;
-  return std::tie(a, b, c, d, e, f, g);
+  const auto& [a, b, c, d, e, f, g, h] = v;
+  return std::tie(a, b, c, d, e, f, g, h);
 }
 auto fields(const Release& v) {
-  const auto& [a, b, c, d, e, f, g, h, i, j] = v;
-  return std::tie(a, b, c, d, e, f, g, h, i, j);
+  const auto& [a, b, c, d, e, f, g, h, i, j, k] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j, k);
 }
 auto fields(const DeltaRecord& v) {
   const auto& [a, b, c, d, e, f, g, h, i] = v;
@@ -63,8 +63,8 @@ auto fields(const Campaign& v) {
   return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r);
 }
 auto fields(const Deployment& v) {
-  const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n] = v;
-  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n);
+  const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o);
 }
 auto fields(const AuditEvent& v) {
   const auto& [a, b, c, d, e, f] = v;
@@ -135,6 +135,7 @@ Device sample_device(ProductId product, const std::string& id) {
   device.id = DeviceId{id};
   device.product = product;
   device.hardware = "board-rev-b";
+  device.serial = "1234-5678-" + id;
   device.tags = {"beta", "lab"};
   device.secret_hash = "ab" + id;
   device.status.version = "1.0.0";
@@ -157,6 +158,7 @@ Release sample_release(ProductId product, const std::string& version) {
   release.size = (std::uint64_t{1} << 40) + 3;
   release.sha256 = "22bb" + version;
   release.notes = "fixes \"quotes\" and 'apostrophes'";
+  release.enos_version = "v" + version + ".1";
   release.created_at = 1'700'000'004;
   return release;
 }
@@ -195,6 +197,7 @@ Deployment sample_deployment(CampaignId campaign, const DeviceId& device, Deploy
   deployment.artifact_kind = "delta";
   deployment.from_sha256 = "11aa";
   deployment.message = "resumed at frame 12";
+  deployment.channel = "enos";
   deployment.created_at = 1'700'000'008;
   deployment.updated_at = 1'700'000'009;
   deployment.finished_at = 1'700'000'010;
@@ -363,6 +366,8 @@ TEST_P(StoreTest, DeviceRoundTripsEveryField) {
   ASSERT_TRUE(ok(store().set_device_tags(expected.id, expected.tags)));
   expected.secret_hash = "cd";
   ASSERT_TRUE(ok(store().set_device_secret(expected.id, expected.secret_hash)));
+  expected.serial = "SN-0002";
+  ASSERT_TRUE(ok(store().set_device_serial(expected.id, expected.serial)));
   expected.status = {"1.1.0", "33cc", 0, -1, "", 1'700'000'100};
   ASSERT_TRUE(ok(store().record_status(expected.id, expected.status)));
   EXPECT_EQ(must(store().device(expected.id)), expected);
@@ -381,6 +386,23 @@ TEST_P(StoreTest, RejectsDuplicateDeviceId) {
   EXPECT_EQ(code_of(duplicate), ErrorCode::kStoreConflict);
   EXPECT_NE(duplicate.error().message.find("d-1"), std::string::npos) << duplicate.error().message;
   EXPECT_EQ(must(store().device(DeviceId{"d-1"})).hardware, "board-rev-b");
+}
+
+TEST_P(StoreTest, ASerialNumberNamesOneDevice) {
+  const ProductId product = must(store().create_product(sample_product("thermostat"))).id;
+  Device first = sample_device(product, "d-1");
+  first.serial = "SN-1";
+  must(store().create_device(first));
+  Device second = sample_device(product, "d-2");
+  second.serial = "SN-1";
+  EXPECT_EQ(code_of(store().create_device(second)), ErrorCode::kStoreConflict);
+  second.serial = "SN-2";
+  must(store().create_device(second));
+  EXPECT_EQ(code_of(store().set_device_serial(second.id, "SN-1")), ErrorCode::kStoreConflict);
+  // Devices without a serial do not collide.
+  ASSERT_TRUE(ok(store().set_device_serial(first.id, "")));
+  ASSERT_TRUE(ok(store().set_device_serial(second.id, "")));
+  EXPECT_EQ(must(store().device(second.id)).serial, "");
 }
 
 TEST_P(StoreTest, ReleaseRoundTripsEveryField) {
@@ -479,6 +501,7 @@ TEST_P(StoreTest, DeploymentRoundTripsEveryField) {
   expected.artifact_kind = "full";
   expected.from_sha256 = "44dd";
   expected.message = "hash mismatch";
+  expected.channel = "ddi";
   expected.created_at = 1;
   expected.updated_at = 2;
   expected.finished_at = 3;
@@ -503,6 +526,7 @@ TEST_P(StoreTest, ReportsMissingRecordsAsNotFound) {
   EXPECT_EQ(code_of(store().set_device_tags(ghost, {})), kNotFound);
   EXPECT_EQ(code_of(store().set_device_tags(ghost, {"lab"})), kNotFound);
   EXPECT_EQ(code_of(store().set_device_secret(ghost, "ab")), kNotFound);
+  EXPECT_EQ(code_of(store().set_device_serial(ghost, "SN")), kNotFound);
   EXPECT_EQ(code_of(store().record_status(ghost, {})), kNotFound);
 
   EXPECT_EQ(code_of(store().release(ReleaseId{999})), kNotFound);
@@ -568,6 +592,9 @@ TEST_P(StoreTest, FiltersAndPagesDevicesInIdOrder) {
   expect_devices(device_filter({}, "", "", "beta"), Ids{"a2", "b1"});
   expect_devices(device_filter({}, "", "", "none"), Ids{});
   expect_devices(device_filter(p1, "rev-b", "1.0", "lab"), Ids{"a2"});
+  DeviceFilter by_serial;
+  by_serial.serial = "1234-5678-a3";
+  expect_devices(by_serial, Ids{"a3"});
 
   EXPECT_EQ(ids_of(must(store().devices(paged(DeviceFilter{}, 2, 0)))), (Ids{"a1", "a2"}));
   EXPECT_EQ(ids_of(must(store().devices(paged(DeviceFilter{}, 2, 2)))), (Ids{"a3", "b1"}));
@@ -640,6 +667,30 @@ TEST_P(StoreTest, CountsDeploymentsPerStateOfOneCampaignOrAll) {
                                           {DeploymentState::kSucceeded, 1},
                                           {DeploymentState::kFailed, 1}}));
   EXPECT_EQ(counts(CampaignId{999}), Counts{});
+}
+
+TEST_P(StoreTest, CountsDeploymentsInFlightPerProductChannelAndAge) {
+  const World world = populate();  // d-1: pending, offered ("delta"), channel enos
+  const CampaignId c1 = world.campaign.id;
+  for (const char* id : {"d-2", "d-3", "d-4", "d-5", "d-6"}) {
+    must(store().create_device(sample_device(world.product.id, id)));
+  }
+  std::vector<Deployment> batch = {
+      sample_deployment(c1, DeviceId{"d-2"}, DeploymentState::kInstalling),
+      sample_deployment(c1, DeviceId{"d-3"}, DeploymentState::kSucceeded),  // final
+      sample_deployment(c1, DeviceId{"d-4"}, DeploymentState::kDownloading),
+      sample_deployment(c1, DeviceId{"d-5"}, DeploymentState::kPending),
+      sample_deployment(c1, DeviceId{"d-6"}, DeploymentState::kRebooting),
+  };
+  batch[2].channel = "";                // native: not counted for enos
+  batch[3].artifact_kind = "";          // released, not offered yet
+  batch[4].updated_at = 1'600'000'000;  // stale
+  must(store().create_deployments(batch));
+  const ProductId product = world.product.id;
+  EXPECT_EQ(must(store().count_in_flight(product, "enos", 1'700'000'000)), 2u);  // d-1, d-2
+  EXPECT_EQ(must(store().count_in_flight(product, "enos", 0)), 3u);              // and d-6
+  EXPECT_EQ(must(store().count_in_flight(product, "", 0)), 1u);                  // d-4
+  EXPECT_EQ(must(store().count_in_flight(ProductId{999}, "enos", 0)), 0u);
 }
 
 TEST_P(StoreTest, OpenDeploymentIgnoresFinalDeploymentsAndInactiveCampaigns) {

@@ -286,6 +286,16 @@ async function run(t, exposePage) {
   assert.equal(await manualRow.getByTestId("error-number").textContent(),
     "202 HASH_MISMATCH — SHA-256 does not match");
 
+  // A serial number is set from the devices view (EnOS sub-devices prove themselves with it).
+  page.once("dialog", (dialog) => dialog.accept("SN-0042"));
+  await page.getByTestId("serial-edit-c-manual").click();
+  await until("the serial shows", 10_000, async () =>
+    (await page.getByTestId("serial-c-manual").textContent()) === "SN-0042");
+  const stored = await (await fetch(`${base}/api/v1/devices/c-manual`, {
+    headers: { authorization: `Bearer ${token}` },
+  })).json();
+  assert.equal(stored.serial, "SN-0042");
+
   assert.deepEqual(pageErrors, [], "no script errors on the page");
 
   // A clean stop with the browser's event stream still open (and, in the asan

@@ -444,71 +444,6 @@ TEST_F(ServerTest, DevicesSeeOnlyTheirOwnDeploymentsAndRolesLimitOperators) {
   EXPECT_EQ(call(Method::kGet, "/api/v1/devices").status, 401);
 }
 
-TEST_F(ServerTest, EnosEndpointsAnswerWithTheirShapesAndStatusCodes) {
-  std::vector<Device> devices = fleet(1);
-  const Device& d = devices[0];
-  const int id =
-      admin(Method::kPost, "/api/v1/campaigns", {{"name", "e"}, {"release", release_v2_}}, 201)
-          .at("id");
-
-  ClientResponse r = call(Method::kPost, "/checkversion", d.token,
-                          json{{"deviceId", d.id}, {"version", "1.0.0"}}.dump());
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(json::parse(r.body).at("hasNewVersion"), false);
-
-  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
-  r = call(Method::kPost, "/checkversion", d.token,
-           json{{"deviceId", d.id}, {"version", "1.0.0"}}.dump());
-  ASSERT_EQ(r.status, 200) << r.body;
-  const json found = json::parse(r.body);
-  EXPECT_EQ(found.at("hasNewVersion"), true);
-  EXPECT_EQ(found.at("version"), "2.0.0");
-  for (const char* field : {"id", "fileSize", "sha256", "url", "kind"})
-    EXPECT_TRUE(found.contains(field)) << field;
-  const int version_id = found.at("id");
-
-  r = call(Method::kGet, "/version/" + std::to_string(version_id), d.token);
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(json::parse(r.body).at("version"), "2.0.0");
-  EXPECT_EQ(call(Method::kGet, "/version/999", d.token).status, 404);
-
-  EXPECT_EQ(call(Method::kPost, "/checkversion", d.token, "{not json").status, 400);
-  EXPECT_EQ(call(Method::kPost, "/checkversion", d.token, R"({"deviceId":"dev-00"})").status, 400);
-  EXPECT_EQ(
-      call(Method::kPost, "/checkversion", d.token, R"({"deviceId":"other","version":"1"})").status,
-      404);
-  EXPECT_EQ(
-      call(Method::kPost, "/downloadresult/" + std::to_string(version_id), d.token, R"({"flag":7})")
-          .status,
-      400);
-  EXPECT_EQ(
-      call(Method::kPost, "/downloadresult/" + std::to_string(version_id), d.token, R"({"flag":0})")
-          .status,
-      204);
-  EXPECT_EQ(call(Method::kPost, "/downloadresult/999", d.token, R"({"flag":0})").status, 404);
-  EXPECT_EQ(call(Method::kPost, "/updateresult", d.token,
-                 json{{"id", version_id}, {"flag", 0}, {"process", 101}}.dump())
-                .status,
-            400);
-  EXPECT_EQ(call(Method::kPost, "/updateresult", d.token,
-                 json{{"id", version_id}, {"flag", 0}, {"process", 60}}.dump())
-                .status,
-            204);
-  EXPECT_EQ(admin(Method::kGet, "/api/v1/deployments/" + std::to_string(version_id)).at("progress"),
-            60);
-  EXPECT_EQ(
-      call(Method::kPost, "/updateresult", d.token, json{{"id", version_id}, {"flag", 1}}.dump())
-          .status,
-      204);
-  EXPECT_EQ(admin(Method::kGet, "/api/v1/deployments/" + std::to_string(version_id)).at("state"),
-            "succeeded");
-  // Finished: no more results accepted.
-  EXPECT_EQ(call(Method::kPost, "/updateresult", d.token,
-                 json{{"id", version_id}, {"flag", 2}, {"errcode", 103}}.dump())
-                .status,
-            406);
-}
-
 TEST_F(ServerTest, KillNineMidCampaignLosesNoAcknowledgedReport) {
   std::vector<Device> devices = fleet(6);
   const int id =
@@ -597,8 +532,13 @@ TEST_F(ServerTest, MalformedRequestsGetFourHundredsAndTheServerCarriesOn) {
       EXPECT_LT(r.status, 500) << target << " <- " << body.substr(0, 40) << ": " << r.body;
       if (r.status >= 400 && !r.body.empty()) {
         const json error = json::parse(r.body, nullptr, false);
-        EXPECT_TRUE(error.contains("error") && error["error"].contains("number"))
-            << target << ": " << r.body;
+        // EnOS's endpoints answer in EnOS's shape (docs/api/enos.md), the rest in ours.
+        if (target == "/checkversion" || target == "/updateresult") {
+          EXPECT_EQ(error.value("httpstatus", 0), r.status) << target << ": " << r.body;
+        } else {
+          EXPECT_TRUE(error.contains("error") && error["error"].contains("number"))
+              << target << ": " << r.body;
+        }
       }
     }
   }

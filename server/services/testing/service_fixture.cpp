@@ -50,7 +50,9 @@ void ServiceFixture::TearDown() {
 
 void ServiceFixture::destroy() {
   // Users before what they use; the delta cache joins its workers before the store goes.
+  enos_.reset();
   ddi_.reset();
+  digests_.reset();
   updates_.reset();
   campaigns_.reset();
   releases_.reset();
@@ -74,7 +76,9 @@ void ServiceFixture::build(UpdateSettings settings, DeltaCache::Options delta_op
   campaigns_ = std::make_unique<CampaignService>(*store_, *statuses_, events_, *deltas_);
   updates_ = std::make_unique<UpdateService>(*store_, *releases_, *deltas_, *campaigns_, *statuses_,
                                              events_, metrics_, settings);
-  ddi_ = std::make_unique<DdiService>(*store_, *fleet_, *updates_, *deltas_, events_);
+  digests_ = std::make_unique<ArtifactDigests>(*store_);
+  ddi_ = std::make_unique<DdiService>(*store_, *fleet_, *updates_, *deltas_, *digests_, events_);
+  enos_ = std::make_unique<EnosService>(*store_, *fleet_, *updates_, *digests_, *device_tokens_);
 }
 
 Product ServiceFixture::add_product(const std::string& name, const std::string& profile,
@@ -102,8 +106,9 @@ NewDevice ServiceFixture::add_device(const std::string& id, const std::string& p
 
 Release ServiceFixture::upload(const std::string& product, const std::string& version,
                                std::uint32_t counter, const Bytes& image,
-                               std::vector<std::string> hardware) {
+                               std::vector<std::string> hardware, const std::string& enos_version) {
   ReleaseUpload up;
+  up.enos_version = enos_version;
   up.product = product;
   up.version = version;
   up.security_counter = counter;

@@ -17,6 +17,7 @@
 #include "server/services/campaign_service.h"
 #include "server/services/credentials.h"
 #include "server/services/ddi_service.h"
+#include "server/services/enos_service.h"
 #include "server/services/event_bus.h"
 #include "server/services/fleet_service.h"
 #include "server/services/metrics.h"
@@ -64,7 +65,8 @@ class ServiceFixture : public ::testing::Test {
   NewDevice add_device(const std::string& id, const std::string& product,
                        const std::string& hardware = "board-a", std::vector<std::string> tags = {});
   Release upload(const std::string& product, const std::string& version, std::uint32_t counter,
-                 const Bytes& image, std::vector<std::string> hardware = {"board-a"});
+                 const Bytes& image, std::vector<std::string> hardware = {"board-a"},
+                 const std::string& enos_version = "");
   // A campaign of `release` over the product's devices, one phase of 100 %, started.
   Campaign start_campaign(const Release& release, Campaign spec = {});
   // A check-in as the device makes it, running `image` as `version`.
@@ -91,7 +93,9 @@ class ServiceFixture : public ::testing::Test {
   std::unique_ptr<ReleaseService> releases_;
   std::unique_ptr<CampaignService> campaigns_;
   std::unique_ptr<UpdateService> updates_;
+  std::unique_ptr<ArtifactDigests> digests_;
   std::unique_ptr<DdiService> ddi_;
+  std::unique_ptr<EnosService> enos_;
 };
 
 }  // namespace updraft::server::testing

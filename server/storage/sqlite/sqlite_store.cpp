@@ -148,7 +148,7 @@ void bind_product(Statement& s, const Product& product) {
 
 constexpr char kSelectDevice[] =
     "SELECT id, product_id, hardware, secret_hash, version, image_sha256, slot, battery_percent, "
-    "network, last_seen, registered_at FROM devices";
+    "network, last_seen, registered_at, serial FROM devices";
 
 // Everything but the tags, which live in their own table.
 HostResult<Device> read_device(const Statement& s) {
@@ -164,17 +164,19 @@ HostResult<Device> read_device(const Statement& s) {
   device.status.network = s.column<std::string>(8);
   device.status.last_seen = s.column<UnixTime>(9);
   device.registered_at = s.column<UnixTime>(10);
+  device.serial = s.column<std::string>(11);
   return device;
 }
 
-// Parameter numbers are fixed per field, so one statement text per combination
-// of filters is prepared once and cached.
+// Parameter numbers are fixed per field (?1..?5; paging takes ?6 and ?7), so one
+// statement text per combination of filters is prepared once and cached.
 std::string device_where(const DeviceFilter& filter) {
   std::string where = " WHERE 1";
   if (filter.product) where += " AND product_id = ?1";
   if (!filter.hardware.empty()) where += " AND hardware = ?2";
   if (!filter.version.empty()) where += " AND version = ?3";
   if (!filter.tag.empty()) where += " AND id IN (SELECT device_id FROM device_tags WHERE tag = ?4)";
+  if (!filter.serial.empty()) where += " AND serial = ?5";
   return where;
 }
 
@@ -183,11 +185,12 @@ void bind_device_filter(Statement& s, const DeviceFilter& filter) {
   if (!filter.hardware.empty()) s.bind(2, filter.hardware);
   if (!filter.version.empty()) s.bind(3, filter.version);
   if (!filter.tag.empty()) s.bind(4, filter.tag);
+  if (!filter.serial.empty()) s.bind(5, filter.serial);
 }
 
 constexpr char kSelectRelease[] =
     "SELECT id, product_id, version, security_counter, hardware, allow_downgrade, size, sha256, "
-    "notes, created_at FROM releases";
+    "notes, created_at, enos_version FROM releases";
 
 HostResult<Release> read_release(const Statement& s) {
   Release release;
@@ -200,6 +203,7 @@ HostResult<Release> read_release(const Statement& s) {
   release.sha256 = s.column<std::string>(7);
   release.notes = s.column<std::string>(8);
   release.created_at = s.column<UnixTime>(9);
+  release.enos_version = s.column<std::string>(10);
   UPDRAFT_TRY_ASSIGN(release.hardware, with_json(ErrorCode::kStoreCorrupt, [&] {
                        return Json::parse(s.column<std::string>(4)).get<std::vector<std::string>>();
                      }));
@@ -290,7 +294,7 @@ HostResult<void> bind_campaign(Statement& s, const Campaign& campaign) {
 
 constexpr char kSelectDeployment[] =
     "SELECT id, campaign_id, device_id, phase, state, progress, error, attempts, artifact_kind, "
-    "from_sha256, message, created_at, updated_at, finished_at FROM deployments";
+    "from_sha256, message, created_at, updated_at, finished_at, channel FROM deployments";
 
 HostResult<Deployment> read_deployment(const Statement& s) {
   Deployment deployment;
@@ -308,6 +312,7 @@ HostResult<Deployment> read_deployment(const Statement& s) {
   deployment.created_at = s.column<UnixTime>(11);
   deployment.updated_at = s.column<UnixTime>(12);
   deployment.finished_at = s.column<UnixTime>(13);
+  deployment.channel = s.column<std::string>(14);
   return deployment;
 }
 
@@ -324,7 +329,8 @@ void bind_deployment(Statement& s, const Deployment& deployment) {
       .bind(10, deployment.message)
       .bind(11, deployment.created_at)
       .bind(12, deployment.updated_at)
-      .bind(13, deployment.finished_at);
+      .bind(13, deployment.finished_at)
+      .bind(14, deployment.channel);
 }
 
 // ?1 campaign, ?2 device, ?3 state; fixed as for devices.
@@ -531,8 +537,8 @@ HostResult<void> SqliteStore::create_device(const Device& device) {
       UPDRAFT_TRY_ASSIGN(Statement s,
                          db_.prepare("INSERT INTO devices (id, product_id, hardware, secret_hash, "
                                      "version, image_sha256, slot, battery_percent, network, "
-                                     "last_seen, registered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                                     "?7, ?8, ?9, ?10, ?11)"));
+                                     "last_seen, registered_at, serial) VALUES (?1, ?2, ?3, ?4, "
+                                     "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
       s.bind(1, device.id.value)
           .bind(2, device.product.value)
           .bind(3, device.hardware)
@@ -543,7 +549,8 @@ HostResult<void> SqliteStore::create_device(const Device& device) {
           .bind(8, device.status.battery_percent)
           .bind(9, device.status.network)
           .bind(10, device.status.last_seen)
-          .bind(11, device.registered_at);
+          .bind(11, device.registered_at)
+          .bind(12, device.serial);
       UPDRAFT_TRY(s.run());
       return set_device_tags(device.id, device.tags);
     });
@@ -565,9 +572,9 @@ HostResult<std::vector<Device>> SqliteStore::devices(const DeviceFilter& filter)
   std::lock_guard lock(mutex_);
   return about("devices", [&]() -> HostResult<std::vector<Device>> {
     UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(std::string(kSelectDevice) + device_where(filter) +
-                                                " ORDER BY id LIMIT ?5 OFFSET ?6"));
+                                                " ORDER BY id LIMIT ?6 OFFSET ?7"));
     bind_device_filter(s, filter);
-    s.bind(5, sql_count(filter.limit)).bind(6, sql_count(filter.offset));
+    s.bind(6, sql_count(filter.limit)).bind(7, sql_count(filter.offset));
     return read_devices(s);
   });
 }
@@ -618,6 +625,16 @@ HostResult<void> SqliteStore::set_device_secret(const DeviceId& id,
   });
 }
 
+HostResult<void> SqliteStore::set_device_serial(const DeviceId& id, const std::string& serial) {
+  std::lock_guard lock(mutex_);
+  return about("serial of device " + quoted(id.value), [&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("UPDATE devices SET serial = ?2 WHERE id = ?1"));
+    UPDRAFT_TRY(s.bind(1, id.value).bind(2, serial).run());
+    if (db_.changes() == 0) return not_found();
+    return {};
+  });
+}
+
 HostResult<void> SqliteStore::record_status(const DeviceId& id, const DeviceStatusReport& status) {
   std::lock_guard lock(mutex_);
   return about("status of device " + quoted(id.value), [&]() -> HostResult<void> {
@@ -650,8 +667,9 @@ HostResult<Release> SqliteStore::create_release(const Release& release) {
                            }));
         UPDRAFT_TRY_ASSIGN(
             Statement s, db_.prepare("INSERT INTO releases (product_id, version, security_counter, "
-                                     "hardware, allow_downgrade, size, sha256, notes, created_at) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                                     "hardware, allow_downgrade, size, sha256, notes, created_at, "
+                                     "enos_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                                     "?10)"));
         s.bind(1, release.product.value)
             .bind(2, release.version)
             .bind(3, release.security_counter)
@@ -660,7 +678,8 @@ HostResult<Release> SqliteStore::create_release(const Release& release) {
             .bind(6, release.size)
             .bind(7, release.sha256)
             .bind(8, release.notes)
-            .bind(9, release.created_at);
+            .bind(9, release.created_at)
+            .bind(10, release.enos_version);
         UPDRAFT_TRY(s.run());
         Release stored = release;
         stored.id.value = db_.last_insert_rowid();
@@ -831,11 +850,11 @@ HostResult<void> SqliteStore::create_deployments(std::vector<Deployment>& deploy
   std::vector<std::int64_t> ids;
   ids.reserve(deployments.size());
   const auto insert = [&](const Deployment& deployment) -> HostResult<void> {
-    UPDRAFT_TRY_ASSIGN(Statement s,
-                       db_.prepare("INSERT INTO deployments (campaign_id, device_id, phase, state, "
-                                   "progress, error, attempts, artifact_kind, from_sha256, "
-                                   "message, created_at, updated_at, finished_at) VALUES (?1, ?2, "
-                                   "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
+    UPDRAFT_TRY_ASSIGN(
+        Statement s, db_.prepare("INSERT INTO deployments (campaign_id, device_id, phase, state, "
+                                 "progress, error, attempts, artifact_kind, from_sha256, "
+                                 "message, created_at, updated_at, finished_at, channel) VALUES "
+                                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
     bind_deployment(s, deployment);
     UPDRAFT_TRY(s.run());
     ids.push_back(db_.last_insert_rowid());
@@ -863,9 +882,9 @@ HostResult<void> SqliteStore::update_deployment(const Deployment& deployment) {
         db_.prepare("UPDATE deployments SET campaign_id = ?1, device_id = ?2, phase = ?3, "
                     "state = ?4, progress = ?5, error = ?6, attempts = ?7, artifact_kind = ?8, "
                     "from_sha256 = ?9, message = ?10, created_at = ?11, updated_at = ?12, "
-                    "finished_at = ?13 WHERE id = ?14"));
+                    "finished_at = ?13, channel = ?14 WHERE id = ?15"));
     bind_deployment(s, deployment);
-    UPDRAFT_TRY(s.bind(14, deployment.id.value).run());
+    UPDRAFT_TRY(s.bind(15, deployment.id.value).run());
     if (db_.changes() == 0) return not_found();
     return {};
   });
@@ -928,6 +947,28 @@ HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> SqliteStore::co
     if (campaign) s.bind(1, campaign->value);
     return all(s, [](const Statement& row) -> HostResult<Count> {
       return Count{row.column<DeploymentState>(0), row.column<std::size_t>(1)};
+    });
+  });
+}
+
+HostResult<std::size_t> SqliteStore::count_in_flight(ProductId product, const std::string& channel,
+                                                     UnixTime since) {
+  std::lock_guard lock(mutex_);
+  return about("deployments in flight", [&]() -> HostResult<std::size_t> {
+    UPDRAFT_TRY_ASSIGN(
+        Statement s,
+        db_.prepare("SELECT COUNT(*) FROM deployments d JOIN campaigns c ON c.id = d.campaign_id "
+                    "WHERE c.product_id = ?1 AND d.channel = ?2 AND d.artifact_kind != '' "
+                    "AND d.state IN (?3, ?4, ?5, ?6) AND d.updated_at >= ?7"));
+    s.bind(1, product.value)
+        .bind(2, channel)
+        .bind(3, DeploymentState::kPending)
+        .bind(4, DeploymentState::kDownloading)
+        .bind(5, DeploymentState::kInstalling)
+        .bind(6, DeploymentState::kRebooting)
+        .bind(7, since);
+    return one(s, [](const Statement& row) -> HostResult<std::size_t> {
+      return row.column<std::size_t>(0);
     });
   });
 }

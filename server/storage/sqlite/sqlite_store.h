@@ -44,6 +44,7 @@ class SqliteStore final : public Store {
   HostResult<void> set_device_tags(const DeviceId& id,
                                    const std::vector<std::string>& tags) override;
   HostResult<void> set_device_secret(const DeviceId& id, const std::string& secret_hash) override;
+  HostResult<void> set_device_serial(const DeviceId& id, const std::string& serial) override;
   HostResult<void> record_status(const DeviceId& id, const DeviceStatusReport& status) override;
 
   HostResult<Release> create_release(const Release& release) override;
@@ -71,6 +72,8 @@ class SqliteStore final : public Store {
   HostResult<Deployment> open_deployment(const DeviceId& device) override;
   HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> count_deployments(
       std::optional<CampaignId> campaign) override;
+  HostResult<std::size_t> count_in_flight(ProductId product, const std::string& channel,
+                                          UnixTime since) override;
 
   HostResult<AuditEvent> append_audit(const AuditEvent& event) override;
   HostResult<std::vector<AuditEvent>> audit(std::size_t limit, std::int64_t before_id) override;
