@@ -202,8 +202,10 @@ CycleResult Agent::run_cycle() {
     journal.update_id = target.update_id;
     return finish_install(target, journal, poll);
   }
-  const bool resumable = *has_journal && journal.phase == DownloadJournal::Phase::kDownloading &&
-                         journal.kind == answer_.kind && journal.target == target_slot &&
+  const bool in_progress = journal.phase == DownloadJournal::Phase::kDownloading ||
+                           journal.phase == DownloadJournal::Phase::kApplying;
+  const bool resumable = *has_journal && in_progress && journal.kind == answer_.kind &&
+                         journal.target == target_slot &&
                          same_hash(journal.update_id, target.update_id);
   if (!resumable) {
     journal = DownloadJournal{};
@@ -224,8 +226,9 @@ CycleResult Agent::run_cycle() {
   report(Phase::kDownloading, ErrorCode::kOk, 0, target.version.data());
   if (auto r = download(target, journal); !r.ok()) {
     const ErrorCode error = r.error();
-    const bool retry_later =
-        error == ErrorCode::kTransportRetriesExhausted || error == ErrorCode::kFlashPowerLost;
+    const bool retry_later = error == ErrorCode::kTransportRetriesExhausted ||
+                             error == ErrorCode::kFlashPowerLost ||
+                             (error == ErrorCode::kHashMismatch && journal.staged);
     if (!retry_later) {
       // The artifact itself is bad: start from zero next time (the server may offer a full image).
       DownloadJournal idle;
@@ -272,11 +275,33 @@ Result<std::size_t> Agent::fetch_with_retry(std::uint32_t offset, MutableByteVie
 }
 
 Result<void> Agent::download(const UpdateTarget& target, DownloadJournal& journal) {
-  if (target.kind == ArtifactKind::kPatch) return download_delta(target, journal);
-  return download_full(target, journal);
+  if (target.kind == ArtifactKind::kFullImage) return download_full(target, journal);
+  if (journal.staged || stages(target)) return download_staged(target, journal);
+  return download_delta(target, journal);
+}
+
+bool Agent::stages(const UpdateTarget& target) const {
+  return ports_.transport.block_size() != 0 && layout_.staging_size >= target.artifact_size;
+}
+
+// Errors a bad byte in transit causes: fetching the frame again may cure them.
+bool Agent::is_data_error(ErrorCode error) {
+  return error == ErrorCode::kPatchCorrupt || error == ErrorCode::kPatchFrameChecksum ||
+         error == ErrorCode::kPatchHeaderChecksum || error == ErrorCode::kPatchBadMagic ||
+         error == ErrorCode::kPatchOutputMismatch;
 }
 
 Result<void> Agent::download_delta(const UpdateTarget& target, DownloadJournal& journal) {
+  // A frame that arrives damaged is fetched again from the last checkpoint; three
+  // damaged tries in a row end the cycle like a dead link, journal kept.
+  for (std::uint8_t damaged = 0;;) {
+    Result<void> r = stream_delta(target, journal);
+    if (r.ok() || !is_data_error(r.error())) return r;
+    if (++damaged >= config_.max_attempts) return ErrorCode::kTransportRetriesExhausted;
+  }
+}
+
+Result<void> Agent::stream_delta(const UpdateTarget& target, DownloadJournal& journal) {
   const SlotInfo& running = state_.slots[running_slot_];
   SlotReader reader(ports_.flash, layout_.slot_offset[running_slot_], running.size);
   SlotWriter writer(ports_.flash, layout_.slot_offset[journal.target], layout_.slot_size);
@@ -286,63 +311,139 @@ Result<void> Agent::download_delta(const UpdateTarget& target, DownloadJournal& 
     if (!patcher.resume(journal.checkpoint).ok()) {
       // An unusable checkpoint only costs the download so far: start over, once.
       journal.has_checkpoint = false;
-      return download_delta(target, journal);
+      return stream_delta(target, journal);
     }
     offset = patcher.checkpoint_patch_offset();
     writer.restart_at(patcher.new_offset());
   }
 
-  const std::uint32_t sector = ports_.flash.geometry().sector_size;
   std::uint8_t attempts = 0;
   while (!patcher.done()) {
     if (offset >= target.artifact_size) return ErrorCode::kPatchTruncated;
     const std::uint32_t want = std::min<std::uint32_t>(kBufferBytes, target.artifact_size - offset);
     UPDRAFT_TRY_ASSIGN(std::size_t got,
                        fetch_with_retry(offset, MutableByteView(buffer_.data(), want), attempts));
-    std::size_t pos = 0;
-    while (pos < got && !patcher.done()) {
-      UPDRAFT_TRY_ASSIGN(delta::Patcher::FeedResult fed,
-                         patcher.feed(ByteView(buffer_.data() + pos, got - pos)));
-      pos += fed.consumed;
-      if (fed.checkpoint) {
-        // Resuming restarts at a frame; it must start on a sector, which is erased first.
-        if (patcher.header().params.frame_size % sector != 0) return ErrorCode::kAgentFrameMisfit;
-        if (patcher.header().new_size != target.image_size) return ErrorCode::kHashMismatch;
-        journal.has_checkpoint = true;
-        patcher.save_checkpoint(journal.checkpoint);
-        UPDRAFT_TRY(save_journal(journal));
-      }
-    }
-    if (pos < got) return ErrorCode::kPatchTrailingData;
+    UPDRAFT_TRY(feed(patcher, ByteView(buffer_.data(), got), target, journal));
     offset += static_cast<std::uint32_t>(got);
-    const auto percent =
-        static_cast<std::uint8_t>(std::uint64_t{offset} * 100 / target.artifact_size);
-    if (percent >= last_percent_ + 10) {
-      last_percent_ = percent;
-      report(Phase::kDownloading, ErrorCode::kOk, percent, target.version.data());
-    }
+    progress(offset, target.artifact_size, target);
   }
   return patcher.finish();
 }
 
+Result<void> Agent::feed(delta::Patcher& patcher, ByteView bytes, const UpdateTarget& target,
+                         DownloadJournal& journal) {
+  const std::uint32_t sector = ports_.flash.geometry().sector_size;
+  std::size_t pos = 0;
+  while (pos < bytes.size() && !patcher.done()) {
+    UPDRAFT_TRY_ASSIGN(delta::Patcher::FeedResult fed, patcher.feed(bytes.subspan(pos)));
+    pos += fed.consumed;
+    if (fed.checkpoint) {
+      // Resuming restarts at a frame; it must start on a sector, which is erased first.
+      if (patcher.header().params.frame_size % sector != 0) return ErrorCode::kAgentFrameMisfit;
+      if (patcher.header().new_size != target.image_size) return ErrorCode::kHashMismatch;
+      journal.has_checkpoint = true;
+      patcher.save_checkpoint(journal.checkpoint);
+      UPDRAFT_TRY(save_journal(journal));
+    }
+  }
+  if (pos < bytes.size()) return ErrorCode::kPatchTrailingData;
+  return {};
+}
+
+void Agent::progress(std::uint32_t done, std::uint32_t total, const UpdateTarget& target) {
+  const auto percent = static_cast<std::uint8_t>(std::uint64_t{done} * 100 / total);
+  if (percent >= last_percent_ + 10) {
+    last_percent_ = percent;
+    report(Phase::kDownloading, ErrorCode::kOk, percent, target.version.data());
+  }
+}
+
 Result<void> Agent::download_full(const UpdateTarget& target, DownloadJournal& journal) {
   if (target.artifact_size != target.image_size) return ErrorCode::kManifestMalformed;
-  const FlashGeometry g = ports_.flash.geometry();
-  const std::uint32_t interval =
-      std::max(config_.full_checkpoint_bytes, g.sector_size) / g.sector_size * g.sector_size;
-  SlotWriter writer(ports_.flash, layout_.slot_offset[journal.target], layout_.slot_size);
-  Sha256 hash;
-  std::uint32_t offset = 0;
-  if (journal.has_checkpoint && journal.full_offset % interval == 0 &&
-      journal.full_offset <= target.image_size) {
-    offset = journal.full_offset;
-    hash = Sha256::restore(journal.full_hash);
+  // install() checks the slot's SHA-256 against the manifest, reading flash.
+  return fetch_to_flash(layout_.slot_offset[journal.target], layout_.slot_size, target, journal);
+}
+
+Result<void> Agent::download_staged(const UpdateTarget& target, DownloadJournal& journal) {
+  if (layout_.staging_size < target.artifact_size) return ErrorCode::kAgentImageTooLarge;
+  if (journal.phase != DownloadJournal::Phase::kApplying) {
+    journal.staged = true;
+    UPDRAFT_TRY(fetch_to_flash(layout_.staging_offset, layout_.staging_size, target, journal));
+    // The paper's "total checksum": the whole patch, as the manifest names it.
+    UPDRAFT_TRY_ASSIGN(Sha256Digest staged,
+                       hash_region(ports_.flash, layout_.staging_offset, target.artifact_size));
+    if (!same_hash(staged, target.artifact_hash)) {
+      // Every block passed its CRC, so the server's file itself differs: start over.
+      journal.has_checkpoint = false;
+      journal.full_offset = 0;
+      (void)save_journal(journal);
+      return ErrorCode::kHashMismatch;
+    }
+    journal.phase = DownloadJournal::Phase::kApplying;
+    journal.has_checkpoint = false;
+    UPDRAFT_TRY(save_journal(journal));
   }
-  writer.restart_at(offset);
+  return apply_staged(target, journal);
+}
+
+Result<void> Agent::apply_staged(const UpdateTarget& target, DownloadJournal& journal) {
+  const SlotInfo& running = state_.slots[running_slot_];
+  SlotReader reader(ports_.flash, layout_.slot_offset[running_slot_], running.size);
+  SlotWriter writer(ports_.flash, layout_.slot_offset[journal.target], layout_.slot_size);
+  delta::Patcher patcher(reader, writer, workspace_);
+  std::uint32_t offset = 0;
+  if (journal.has_checkpoint && patcher.resume(journal.checkpoint).ok()) {
+    offset = patcher.checkpoint_patch_offset();
+    writer.restart_at(patcher.new_offset());
+  } else {
+    journal.has_checkpoint = false;
+  }
+  while (!patcher.done()) {
+    if (offset >= target.artifact_size) return ErrorCode::kPatchTruncated;
+    const std::uint32_t n = std::min<std::uint32_t>(kBufferBytes, target.artifact_size - offset);
+    UPDRAFT_TRY(
+        ports_.flash.read(layout_.staging_offset + offset, MutableByteView(buffer_.data(), n)));
+    UPDRAFT_TRY(feed(patcher, ByteView(buffer_.data(), n), target, journal));
+    offset += n;
+  }
+  return patcher.finish();
+}
+
+Result<void> Agent::fetch_to_flash(std::uint32_t base, std::uint32_t capacity,
+                                   const UpdateTarget& target, DownloadJournal& journal) {
+  const FlashGeometry g = ports_.flash.geometry();
+  const std::uint32_t block = ports_.transport.block_size();
+  // With blocks, every block is journaled; a stream journals every
+  // full_checkpoint_bytes, in whole sectors, to spare the journal's flash.
+  const std::uint32_t interval =
+      block != 0
+          ? block
+          : std::max(config_.full_checkpoint_bytes, g.sector_size) / g.sector_size * g.sector_size;
+  const std::uint32_t chunk = std::min<std::uint32_t>(kBufferBytes, interval);
+  if (interval % g.write_align != 0 || chunk % g.write_align != 0)
+    return ErrorCode::kFlashMisaligned;
+  SlotWriter writer(ports_.flash, base, capacity);
+  std::uint32_t offset = 0;
+  if (journal.has_checkpoint && journal.full_offset <= target.artifact_size &&
+      journal.full_offset % interval == 0) {
+    offset = journal.full_offset;
+    // Inside a sector, keep what is before the resume point if the rest of the
+    // sector is still erased (the cut came between two blocks); otherwise the
+    // cut hit a write there, and the sector is fetched again from its start.
+    const std::uint32_t sector_end = (offset + g.sector_size - 1) / g.sector_size * g.sector_size;
+    UPDRAFT_TRY_ASSIGN(bool clean, region_erased(ports_.flash, base + offset, sector_end - offset));
+    if (offset % g.sector_size != 0 && clean) {
+      writer.continue_at(offset, g.sector_size);
+    } else {
+      offset = offset / g.sector_size * g.sector_size;
+      writer.restart_at(offset);
+    }
+  } else {
+    writer.restart_at(0);
+  }
   std::uint8_t attempts = 0;
-  // buffer_ is filled completely before each write, so writes stay aligned.
-  while (offset < target.image_size) {
-    const std::uint32_t want = std::min<std::uint32_t>(kBufferBytes, target.image_size - offset);
+  while (offset < target.artifact_size) {
+    const std::uint32_t want = std::min(chunk, target.artifact_size - offset);
     std::uint32_t filled = 0;
     while (filled < want) {
       UPDRAFT_TRY_ASSIGN(
@@ -351,22 +452,16 @@ Result<void> Agent::download_full(const UpdateTarget& target, DownloadJournal& j
                            attempts));
       filled += static_cast<std::uint32_t>(got);
     }
+    // buffer_ is filled completely before each write, so writes stay aligned.
     UPDRAFT_TRY(writer.write(offset, ByteView(buffer_.data(), want)));
-    hash.update(ByteView(buffer_.data(), want));
     offset += want;
-    if (offset % interval == 0 && offset < target.image_size) {
+    if (offset % interval == 0 && offset < target.artifact_size) {
       journal.has_checkpoint = true;
       journal.full_offset = offset;
-      journal.full_hash = hash.save();
       UPDRAFT_TRY(save_journal(journal));
     }
-    const auto percent = static_cast<std::uint8_t>(std::uint64_t{offset} * 100 / target.image_size);
-    if (percent >= last_percent_ + 10) {
-      last_percent_ = percent;
-      report(Phase::kDownloading, ErrorCode::kOk, percent, target.version.data());
-    }
+    progress(offset, target.artifact_size, target);
   }
-  if (!same_hash(hash.finish(), target.image_hash)) return ErrorCode::kHashMismatch;
   return {};
 }
 

@@ -29,6 +29,7 @@
 #include "agent/record_store.h"
 #include "agent/update_policy.h"
 #include "agent/update_target.h"
+#include "delta/patch/patcher.h"
 
 namespace updraft::agent {
 
@@ -85,8 +86,24 @@ class Agent {
  private:
   Result<void> load_state();
   Result<void> download(const UpdateTarget& target, DownloadJournal& journal);
+  // A patch streamed into the patcher, frame by frame (HTTP): damaged frames
+  // are fetched again from the last checkpoint, up to max_attempts in a row.
   Result<void> download_delta(const UpdateTarget& target, DownloadJournal& journal);
+  Result<void> stream_delta(const UpdateTarget& target, DownloadJournal& journal);
+  // A patch fetched block by block into the staging area, checked whole, then
+  // applied from flash (a block transport with room to stage).
+  Result<void> download_staged(const UpdateTarget& target, DownloadJournal& journal);
+  Result<void> apply_staged(const UpdateTarget& target, DownloadJournal& journal);
   Result<void> download_full(const UpdateTarget& target, DownloadJournal& journal);
+  // Fetches the artifact into flash at `base`, journaling the bytes written at
+  // every block (or every full_checkpoint_bytes of a stream) and resuming there.
+  Result<void> fetch_to_flash(std::uint32_t base, std::uint32_t capacity,
+                              const UpdateTarget& target, DownloadJournal& journal);
+  Result<void> feed(delta::Patcher& patcher, ByteView bytes, const UpdateTarget& target,
+                    DownloadJournal& journal);
+  void progress(std::uint32_t done, std::uint32_t total, const UpdateTarget& target);
+  bool stages(const UpdateTarget& target) const;
+  static bool is_data_error(ErrorCode error);
   Result<std::size_t> fetch_with_retry(std::uint32_t offset, MutableByteView out,
                                        std::uint8_t& attempts);
   Result<void> install(const UpdateTarget& target, DownloadJournal& journal);

@@ -80,7 +80,10 @@ struct Scenario {
   ArtifactKind kind;
   bool healthy;                  // false: v2 fails its health check and rolls back
   std::uint32_t drop_every = 0;  // the link drops after every this many bytes
+  std::uint32_t block_size = 0;  // a block transport (CoAP) with a staging area
 };
+
+constexpr std::uint32_t kStagingCapacity = 12 * 4096;
 
 // The scenario's name in test listings, rather than its bytes.
 void PrintTo(const Scenario& scenario, std::ostream* os) { *os << scenario.name; }
@@ -95,6 +98,8 @@ class Rig {
     options.image_capacity = kCapacity;
     options.config.full_checkpoint_bytes = 16 * 1024;
     options.config.policy = policy;
+    if (scenario.block_size != 0) options.staging_capacity = kStagingCapacity;
+    transport_.set_block_size(scenario.block_size);
     device_ = std::make_unique<SimDevice>(options, transport_, checker_, v1(), "1.0.0", 1);
     device_->set_healthy(scenario.healthy);
     transport_.faults().drop_every = scenario.drop_every;
@@ -197,12 +202,25 @@ class Rig {
     if (!journal.ok())
       return testing::AssertionFailure() << "journal corrupt: " << error_name(journal.error());
     out = size;
-    if (journal->phase == DownloadJournal::Phase::kAwaitingTrial) out = 0;
+    if (journal->phase == DownloadJournal::Phase::kAwaitingTrial ||
+        journal->phase == DownloadJournal::Phase::kApplying) {
+      out = 0;  // installed, or the whole patch is in the staging area
+    }
     if (journal->phase != DownloadJournal::Phase::kDownloading || !journal->has_checkpoint) {
       return testing::AssertionSuccess();
     }
-    if (journal->kind == ArtifactKind::kFullImage) {
-      out = size - journal->full_offset;
+    if (journal->kind == ArtifactKind::kFullImage || journal->staged) {
+      // Bytes in flash: the device goes on after them, or from their sector's
+      // start when the cut hit a write past them in that sector.
+      const std::uint32_t sector = kGeometry.sector_size;
+      const std::uint32_t base = journal->staged ? device_->layout().staging_offset
+                                                 : device_->layout().slot_offset[journal->target];
+      std::uint32_t resume = journal->full_offset;
+      const std::uint32_t sector_end = (resume + sector - 1) / sector * sector;
+      Result<bool> clean = region_erased(device_->raw_flash(), base + resume, sector_end - resume);
+      if (!clean.ok()) return testing::AssertionFailure() << "flash unreadable";
+      if (!*clean) resume = resume / sector * sector;
+      out = size - resume;
       return testing::AssertionSuccess();
     }
     // The resume point of a delta is inside the patcher's checkpoint.
@@ -276,6 +294,9 @@ class PowerCutTest : public testing::TestWithParam<Scenario> {
 };
 
 TEST_P(PowerCutTest, EveryCutEndsOnAValidImageAndRefetchesNothingBeforeTheLastCheckpoint) {
+  if (GetParam().block_size != 0 && GetParam().kind == ArtifactKind::kPatch) {
+    ASSERT_LE(patch_v1_v2().size(), kStagingCapacity) << "the scenario must stage the patch";
+  }
   Rig clean(GetParam());
   ASSERT_TRUE(finish(clean));
   ASSERT_NO_FATAL_FAILURE(expect_final_state(clean));
@@ -311,6 +332,8 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(Scenario{"full_image", ArtifactKind::kFullImage, true},
                     Scenario{"delta", ArtifactKind::kPatch, true},
                     Scenario{"delta_with_resume", ArtifactKind::kPatch, true, 5000},
+                    Scenario{"full_image_in_blocks", ArtifactKind::kFullImage, true, 0, 1024},
+                    Scenario{"delta_staged_in_blocks", ArtifactKind::kPatch, true, 0, 1024},
                     Scenario{"rollback_after_failed_health_check", ArtifactKind::kPatch, false}),
     [](const testing::TestParamInfo<Scenario>& p) { return std::string(p.param.name); });
 
@@ -340,19 +363,34 @@ void expect_refused(Rig& rig, ErrorCode expected, const char* target = "2.0.0") 
   EXPECT_FALSE(rig.device().booted()->trial);
 }
 
-TEST(AgentFaultTest, CorruptedPatchBytesAreRefusedByTheDecoderOrTheFrameChecksum) {
+TEST(AgentFaultTest, APatchByteDamagedInTransitIsFetchedAgainFromTheLastCheckpoint) {
   // Where the flipped byte lands decides which check sees it first: the decoder
-  // (an op that cannot be) or the frame's CRC at its end. Both are final.
-  const std::pair<std::size_t, ErrorCode> cases[] = {
-      {patch_v1_v2().size() / 2, ErrorCode::kPatchCorrupt},
-      {patch_v1_v2().size() - 3, ErrorCode::kPatchFrameChecksum},
-  };
-  for (const auto& [at, expected] : cases) {
+  // (an op that cannot be) or the frame's CRC at its end. Either way the frame is
+  // fetched again and the update completes; one bad byte no longer costs the
+  // deployment.
+  for (const std::size_t at : {patch_v1_v2().size() / 2, patch_v1_v2().size() - 3}) {
     SCOPED_TRACE("corrupt byte at " + std::to_string(at));
     Rig rig(kDelta);
     rig.transport().faults().corrupt_at = static_cast<std::int64_t>(at);
-    expect_refused(rig, expected);
+    rig.transport().faults().corrupt_times = 1;
+    ASSERT_TRUE(rig.settle());
+    EXPECT_TRUE(rig.runs(v2()));
+    ASSERT_NE(rig.last_outcome(), nullptr);
+    EXPECT_EQ(rig.last_outcome()->phase, Phase::kSuccess);
+    EXPECT_GT(rig.transport().bytes_served(), patch_v1_v2().size()) << "the frame came twice";
   }
+}
+
+TEST(AgentFaultTest, APatchDamagedAtTheSourceStopsTheCycleAfterThreeTriesKeepingTheJournal) {
+  Rig rig(kDelta);
+  rig.transport().faults().corrupt_at = static_cast<std::int64_t>(patch_v1_v2().size() - 3);
+  expect_refused(rig, ErrorCode::kTransportRetriesExhausted);
+  // The next cycle resumes from the last checkpoint rather than from zero.
+  rig.transport().faults().corrupt_at = -1;
+  const std::uint64_t before = rig.transport().bytes_served();
+  ASSERT_TRUE(rig.settle());
+  EXPECT_TRUE(rig.runs(v2()));
+  EXPECT_LT(rig.transport().bytes_served() - before, patch_v1_v2().size());
 }
 
 TEST(AgentFaultTest, CorruptedFullImageByteIsRefusedByTheImageHash) {

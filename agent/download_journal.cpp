@@ -10,6 +10,13 @@ namespace {
 
 constexpr std::uint8_t kJournalVersion = 1;
 
+// A streamed delta and an applying staged patch keep a patcher checkpoint; a full
+// image and a staged patch still downloading keep how many bytes are in flash.
+bool uses_checkpoint(const DownloadJournal& j) {
+  return j.kind == ArtifactKind::kPatch &&
+         (!j.staged || j.phase == DownloadJournal::Phase::kApplying);
+}
+
 }  // namespace
 
 void encode_journal(const DownloadJournal& j, std::span<std::byte, kJournalBytes> out) {
@@ -20,6 +27,7 @@ void encode_journal(const DownloadJournal& j, std::span<std::byte, kJournalBytes
   p[2] = std::byte{static_cast<std::uint8_t>(j.kind)};
   p[3] = std::byte{j.target};
   p[4] = std::byte{static_cast<std::uint8_t>(j.has_checkpoint ? 1 : 0)};
+  p[5] = std::byte{static_cast<std::uint8_t>(j.staged ? 1 : 0)};
   std::copy(j.update_id.begin(), j.update_id.end(), p + 8);
   std::byte* body = p + 40;
   if (j.phase == DownloadJournal::Phase::kAwaitingTrial) {
@@ -28,12 +36,12 @@ void encode_journal(const DownloadJournal& j, std::span<std::byte, kJournalBytes
     std::byte encoded[kBootStateBytes];
     encode_boot_state(carrier, encoded);
     std::copy(encoded + 4, encoded + 4 + kSlotInfoBytes, body);
-  } else if (j.kind == ArtifactKind::kPatch) {
+  } else if (uses_checkpoint(j)) {
     std::copy(j.checkpoint.begin(), j.checkpoint.end(), body);
   } else {
+    // Bytes 4..43 held a SHA-256 state before images were checked in flash
+    // instead; they stay zero.
     store_le32(body, j.full_offset);
-    for (std::size_t i = 0; i < 8; ++i) store_le32(body + 4 + 4 * i, j.full_hash.h[i]);
-    store_le64(body + 36, j.full_hash.length);
   }
 }
 
@@ -44,13 +52,16 @@ Result<DownloadJournal> decode_journal(ByteView bytes) {
   const auto phase = std::to_integer<std::uint8_t>(p[1]);
   const auto kind = std::to_integer<std::uint8_t>(p[2]);
   j.target = std::to_integer<std::uint8_t>(p[3]);
-  if (std::to_integer<std::uint8_t>(p[0]) != kJournalVersion || phase < 1 || phase > 3 ||
+  if (std::to_integer<std::uint8_t>(p[0]) != kJournalVersion || phase < 1 || phase > 4 ||
       kind < 1 || kind > 2 || j.target > 1) {
     return ErrorCode::kJournalCorrupt;
   }
   j.phase = static_cast<DownloadJournal::Phase>(phase);
   j.kind = static_cast<ArtifactKind>(kind);
   j.has_checkpoint = std::to_integer<std::uint8_t>(p[4]) == 1;
+  j.staged = std::to_integer<std::uint8_t>(p[5]) == 1;
+  if (j.phase == DownloadJournal::Phase::kApplying && (!j.staged || j.kind != ArtifactKind::kPatch))
+    return ErrorCode::kJournalCorrupt;
   std::copy(p + 8, p + 40, j.update_id.begin());
   const std::byte* body = p + 40;
   if (j.phase == DownloadJournal::Phase::kAwaitingTrial) {
@@ -59,15 +70,10 @@ Result<DownloadJournal> decode_journal(ByteView bytes) {
     std::copy(body, body + kSlotInfoBytes, encoded + 4 + kSlotInfoBytes);
     UPDRAFT_TRY_ASSIGN(BootState carrier, decode_boot_state(encoded));
     j.installed = carrier.slots[0];
-  } else if (j.kind == ArtifactKind::kPatch) {
+  } else if (uses_checkpoint(j)) {
     std::copy(body, body + j.checkpoint.size(), j.checkpoint.begin());
   } else {
     j.full_offset = load_le32(body);
-    for (std::size_t i = 0; i < 8; ++i) j.full_hash.h[i] = load_le32(body + 4 + 4 * i);
-    j.full_hash.length = load_le64(body + 36);
-    if (j.full_hash.length != j.full_offset || j.full_offset % Sha256::kBlockSize != 0) {
-      return ErrorCode::kJournalCorrupt;
-    }
   }
   return j;
 }

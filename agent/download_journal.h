@@ -2,7 +2,9 @@
 // power cut (portable). One record, kept in a RecordStore — docs/formats/journal.md.
 //
 //   kDownloading:    the update (its id), its target slot, and the resume
-//                    point: a patcher checkpoint, or a full image's offset + hash state
+//                    point: a patcher checkpoint, or the bytes already in flash (a
+//                    full image in its slot, or a patch in the staging area)
+//   kApplying:       a staged patch is whole and checked; the patcher's checkpoint
 //   kAwaitingTrial:  the image is installed and verified; the slot info it was
 //                    scheduled with, to tell success from rollback after the reboot
 //   kIdle:           nothing in progress (written instead of erasing, so that
@@ -20,18 +22,23 @@
 namespace updraft::agent {
 
 struct DownloadJournal {
-  enum class Phase : std::uint8_t { kDownloading = 1, kAwaitingTrial = 2, kIdle = 3 };
+  enum class Phase : std::uint8_t {
+    kDownloading = 1,
+    kAwaitingTrial = 2,
+    kIdle = 3,
+    kApplying = 4
+  };
 
   Phase phase = Phase::kDownloading;
   ArtifactKind kind = ArtifactKind::kFullImage;
   SlotIndex target = 1;
   bool has_checkpoint = false;
+  bool staged = false;  // a patch downloaded into the staging area before it is applied
   Sha256Digest update_id{};
-  // kDownloading, delta:
+  // kDownloading of a streamed delta, kApplying: the patcher's checkpoint.
   std::array<std::byte, delta::Patcher::kCheckpointSize> checkpoint{};
-  // kDownloading, full image: bytes written and hashed so far.
+  // kDownloading of a full image or a staged patch: bytes already in flash.
   std::uint32_t full_offset = 0;
-  Sha256::State full_hash{};
   // kAwaitingTrial:
   SlotInfo installed{};
 };

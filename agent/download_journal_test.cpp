@@ -13,9 +13,7 @@ DownloadJournal sample(DownloadJournal::Phase phase, ArtifactKind kind) {
   j.has_checkpoint = true;
   for (std::size_t i = 0; i < j.update_id.size(); ++i) j.update_id[i] = std::byte(i * 3);
   for (std::size_t i = 0; i < j.checkpoint.size(); ++i) j.checkpoint[i] = std::byte(i * 7);
-  j.full_offset = 64 * 100;
-  j.full_hash.length = 64 * 100;
-  j.full_hash.h = {1, 2, 3, 4, 5, 6, 7, 8};
+  j.full_offset = 1024 * 100;
   j.installed.valid = true;
   j.installed.size = 12345;
   j.installed.hash[3] = std::byte{9};
@@ -25,11 +23,19 @@ DownloadJournal sample(DownloadJournal::Phase phase, ArtifactKind kind) {
 }
 
 TEST(DownloadJournalTest, RoundTripsEveryPhase) {
-  for (auto [phase, kind] :
-       {std::pair{DownloadJournal::Phase::kDownloading, ArtifactKind::kPatch},
-        std::pair{DownloadJournal::Phase::kDownloading, ArtifactKind::kFullImage},
-        std::pair{DownloadJournal::Phase::kAwaitingTrial, ArtifactKind::kPatch}}) {
-    const DownloadJournal j = sample(phase, kind);
+  struct Case {
+    DownloadJournal::Phase phase;
+    ArtifactKind kind;
+    bool staged;
+  };
+  for (auto [phase, kind, staged] :
+       {Case{DownloadJournal::Phase::kDownloading, ArtifactKind::kPatch, false},
+        Case{DownloadJournal::Phase::kDownloading, ArtifactKind::kPatch, true},
+        Case{DownloadJournal::Phase::kApplying, ArtifactKind::kPatch, true},
+        Case{DownloadJournal::Phase::kDownloading, ArtifactKind::kFullImage, false},
+        Case{DownloadJournal::Phase::kAwaitingTrial, ArtifactKind::kPatch, false}}) {
+    DownloadJournal j = sample(phase, kind);
+    j.staged = staged;
     std::byte bytes[kJournalBytes];
     encode_journal(j, bytes);
     Result<DownloadJournal> back = decode_journal(bytes);
@@ -37,15 +43,16 @@ TEST(DownloadJournalTest, RoundTripsEveryPhase) {
     EXPECT_EQ(back->phase, phase);
     EXPECT_EQ(back->kind, kind);
     EXPECT_EQ(back->update_id, j.update_id);
+    EXPECT_EQ(back->staged, staged);
     if (phase == DownloadJournal::Phase::kAwaitingTrial) {
       EXPECT_EQ(back->installed.size, 12345u);
       EXPECT_EQ(back->installed.hash, j.installed.hash);
       EXPECT_STREQ(back->installed.version.data(), "2.1.0-rc.1");
-    } else if (kind == ArtifactKind::kPatch) {
+    } else if (kind == ArtifactKind::kPatch &&
+               (!staged || phase == DownloadJournal::Phase::kApplying)) {
       EXPECT_EQ(back->checkpoint, j.checkpoint);
     } else {
       EXPECT_EQ(back->full_offset, j.full_offset);
-      EXPECT_EQ(back->full_hash.h, j.full_hash.h);
     }
   }
 }
@@ -60,6 +67,9 @@ TEST(DownloadJournalTest, RejectsOutOfRangeFields) {
     EXPECT_EQ(decode_journal(copy).error(), ErrorCode::kJournalCorrupt) << at;
   }
   EXPECT_EQ(decode_journal(ByteView(bytes, 10)).error(), ErrorCode::kJournalCorrupt);
+  // Only a staged patch is ever applied from flash.
+  encode_journal(sample(DownloadJournal::Phase::kApplying, ArtifactKind::kPatch), bytes);
+  EXPECT_EQ(decode_journal(bytes).error(), ErrorCode::kJournalCorrupt);
 }
 
 }  // namespace

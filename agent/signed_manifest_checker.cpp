@@ -43,6 +43,8 @@ Result<UpdateTarget> SignedManifestChecker::check(ByteView bytes, ArtifactKind k
   target.image_size = manifest_.image_size;
   target.image_hash = manifest_.image_hash;
   target.artifact_size = artifact_size;
+  target.artifact_hash =
+      kind == ArtifactKind::kPatch ? manifest_.delta.patch_hash : manifest_.image_hash;
   target.security_counter = manifest_.security_counter;
   const std::size_t n = std::min(manifest_.version_text.size(), target.version.size() - 1);
   std::memcpy(target.version.data(), manifest_.version_text.data(), n);

@@ -34,6 +34,20 @@ Result<void> SlotWriter::write(std::uint32_t offset, ByteView data) {
   return {};
 }
 
+Result<bool> region_erased(Flash& flash, std::uint32_t offset, std::uint32_t size) {
+  const std::byte erased = flash.geometry().erased_value;
+  std::byte chunk[64];
+  for (std::uint32_t pos = 0; pos < size;) {
+    const std::uint32_t n = std::min<std::uint32_t>(sizeof chunk, size - pos);
+    UPDRAFT_TRY(flash.read(offset + pos, MutableByteView(chunk, n)));
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (chunk[i] != erased) return false;
+    }
+    pos += n;
+  }
+  return true;
+}
+
 Result<Sha256Digest> hash_region(Flash& flash, std::uint32_t offset, std::uint32_t size) {
   Sha256 hash;
   std::byte chunk[256];

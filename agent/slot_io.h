@@ -37,6 +37,11 @@ class SlotWriter final : public delta::ImageWriter {
   // Everything from `offset` on is considered unerased (start or resume point,
   // a multiple of the sector size).
   void restart_at(std::uint32_t offset) { erased_until_ = offset; }
+  // Continues at `offset` inside a sector whose bytes from `offset` on are known
+  // to be erased: the bytes before it in that sector are kept.
+  void continue_at(std::uint32_t offset, std::uint32_t sector_size) {
+    erased_until_ = (offset + sector_size - 1) / sector_size * sector_size;
+  }
 
   Result<void> write(std::uint32_t offset, ByteView data) override;
 
@@ -50,5 +55,8 @@ class SlotWriter final : public delta::ImageWriter {
 // SHA-256 of the first `size` bytes of a region: what the boot logic and the
 // agent's verify step compare with the manifest.
 Result<Sha256Digest> hash_region(Flash& flash, std::uint32_t offset, std::uint32_t size);
+
+// True when every byte of [offset, offset + size) reads as the erased value.
+Result<bool> region_erased(Flash& flash, std::uint32_t offset, std::uint32_t size);
 
 }  // namespace updraft::agent

@@ -20,6 +20,7 @@ struct UpdateTarget {
   std::uint32_t image_size = 0;
   Sha256Digest image_hash{};
   std::uint32_t artifact_size = 0;  // bytes to fetch: the patch or the full image
+  Sha256Digest artifact_hash{};     // their SHA-256 (the image's, for a full image)
   std::uint32_t security_counter = 0;
   std::array<char, kMaxText> version{};
   // Identifies this update in the journal, so a resumed download continues only the

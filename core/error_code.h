@@ -50,6 +50,7 @@ enum class ErrorCode : std::uint16_t {
   kRootRotationInvalid = 218,
   kRootVersionRollback = 219,
   kRootExpired = 220,
+  kCryptoWorkspaceTooSmall = 221,
 
   // 3xx flash
   kFlashOutOfRange = 300,
@@ -65,6 +66,8 @@ enum class ErrorCode : std::uint16_t {
   kArtifactTruncated = 402,
   kTransportRetriesExhausted = 403,
   kCheckInRejected = 404,
+  kTransportMalformed = 405,     // a message from the server that does not parse
+  kTransportBlockCorrupt = 406,  // a block whose number or checksum is wrong
 
   // 5xx agent and boot
   kJournalEmpty = 500,

@@ -101,6 +101,11 @@ class Transport {
   virtual Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
                                     MutableByteView out) = 0;
   virtual Result<void> report(const Report& report) = 0;
+  // The unit the transport fetches in (CoAP's block size), or 0 for a stream
+  // (HTTP ranges). With blocks, the agent journals every block, so a power cut
+  // or a lost link resumes at the next missing one; a patch is then staged in
+  // flash whole before it is applied, when the layout has room.
+  virtual std::uint32_t block_size() const { return 0; }
 
  protected:
   ~Transport() = default;

@@ -47,6 +47,7 @@ Result<std::size_t> ScriptedTransport::fetch(const char* artifact, std::uint32_t
     end = std::min<std::size_t>(end, static_cast<std::size_t>(faults_.truncate_at));
   if (offset >= end) return std::size_t{0};
   std::size_t n = std::min(out.size(), end - offset);
+  if (block_size_ != 0) n = std::min<std::size_t>(n, block_size_ - offset % block_size_);
   if (faults_.down_after >= 0) {
     n = std::min<std::size_t>(
         n, static_cast<std::size_t>(faults_.down_after - static_cast<std::int64_t>(bytes_served_)));
@@ -60,8 +61,10 @@ Result<std::size_t> ScriptedTransport::fetch(const char* artifact, std::uint32_t
     since_drop_ += static_cast<std::uint32_t>(n);
   }
   std::memcpy(out.data(), artifact_.data() + offset, n);
-  if (faults_.corrupt_at >= offset && faults_.corrupt_at < static_cast<std::int64_t>(offset + n)) {
+  if (faults_.corrupt_at >= offset && faults_.corrupt_at < static_cast<std::int64_t>(offset + n) &&
+      faults_.corrupt_times != 0) {
     out[static_cast<std::size_t>(faults_.corrupt_at - offset)] ^= std::byte{0x5A};
+    if (faults_.corrupt_times > 0) --faults_.corrupt_times;
   }
   bytes_served_ += n;
   return n;

@@ -16,7 +16,8 @@ class ScriptedTransport final : public Transport {
  public:
   struct Faults {
     std::uint32_t drop_every = 0;   // fail the fetch after this many bytes since the last drop
-    std::int64_t corrupt_at = -1;   // flip a byte of the artifact at this offset
+    std::int64_t corrupt_at = -1;   // flip a byte of the artifact at this offset...
+    int corrupt_times = -1;         // ...in this many fetches (-1: in every one)
     std::int64_t truncate_at = -1;  // the artifact ends here (server-side truncation)
     bool link_down = false;         // every call fails
     std::int64_t down_after = -1;   // the link dies once this many artifact bytes were served
@@ -34,6 +35,9 @@ class ScriptedTransport final : public Transport {
                  Signer signer = nullptr);
   bool offering() const { return offer_; }
   Faults& faults() { return faults_; }
+  // Serves the artifact in blocks of this size, as CoAP does (0: a stream).
+  void set_block_size(std::uint32_t size) { block_size_ = size; }
+  std::uint32_t block_size() const override { return block_size_; }
 
   Result<void> check_in(const DeviceStatus& status, CheckInAnswer& answer) override;
   Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
@@ -51,6 +55,7 @@ class ScriptedTransport final : public Transport {
   std::vector<std::byte> artifact_;
   Signer signer_;
   Faults faults_;
+  std::uint32_t block_size_ = 0;
   std::uint32_t since_drop_ = 0;
   std::uint64_t bytes_served_ = 0;
   int check_ins_ = 0;

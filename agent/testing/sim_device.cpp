@@ -13,7 +13,8 @@ SimDevice::SimDevice(const Options& options, Transport& transport, ManifestCheck
       checker_(checker),
       memory_(options.geometry),
       fault_(memory_),
-      layout_(plan_layout(options.geometry, options.image_capacity).value()),
+      layout_(
+          plan_layout(options.geometry, options.image_capacity, options.staging_capacity).value()),
       workspace_(options.workspace_bytes) {
   // Factory programming: not part of any power-cut scenario, so straight to memory.
   std::vector<std::byte>& raw = memory_.raw();

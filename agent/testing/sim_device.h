@@ -21,6 +21,7 @@ class SimDevice final : public BootControl, public Clock, public Random {
     std::uint32_t image_capacity = 0;
     AgentConfig config{};
     std::size_t workspace_bytes = 8 * 1024;
+    std::uint32_t staging_capacity = 0;  // a staging area for patches fetched in blocks
   };
 
   // Flash holds `image` in slot 0, provisioned as `version` with `security_counter`.
