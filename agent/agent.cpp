@@ -157,7 +157,11 @@ CycleResult Agent::run_cycle() {
   status.network = network_;
   status.nonce = ports_.random.next();
 
-  answer_ = CheckInAnswer{};
+  // Reset in place: `answer_ = CheckInAnswer{}` builds a 1.2 KB temporary on the
+  // stack, more than a small device can spare. A transport that succeeds fills
+  // the whole answer anyway.
+  answer_.update_available = false;
+  answer_.manifest_size = 0;
   if (auto r = ports_.transport.check_in(status, answer_); !r.ok()) {
     return CycleResult{CycleResult::Next::kSleep, config_.backoff_seconds, r.error(), false};
   }

@@ -1,5 +1,7 @@
 # Toolchain for the Cortex-M4 build (preset `cortex-m4`): arm-none-eabi-gcc with
-# newlib-nano, freestanding C++ (no exceptions, no RTTI), sized for flash.
+# newlib-nano, freestanding C++ (no exceptions, no RTTI), sized for flash. Another
+# core's toolchain file sets UPDRAFT_ARM_CPU and UPDRAFT_ARM_CPU_FLAGS, then includes
+# this one (arm-none-eabi-cortex-m0.cmake).
 #
 # Float ABI: soft. The portable code has no floating point, so the FPU would buy
 # nothing, and soft-float objects run on every Cortex-M4, with or without an FPU
@@ -15,7 +17,10 @@ set(CMAKE_ASM_COMPILER arm-none-eabi-gcc)
 # Compiler checks cannot link a program without our startup code and linker script.
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
-set(UPDRAFT_ARM_CPU_FLAGS "-mcpu=cortex-m4 -mthumb -mfloat-abi=soft")
+if(NOT DEFINED UPDRAFT_ARM_CPU)
+  set(UPDRAFT_ARM_CPU cortex-m4)
+  set(UPDRAFT_ARM_CPU_FLAGS "-mcpu=cortex-m4 -mthumb -mfloat-abi=soft")
+endif()
 # Sections per function and per object let --gc-sections drop whatever is unused.
 set(UPDRAFT_ARM_C_FLAGS "${UPDRAFT_ARM_CPU_FLAGS} -Os -g -ffunction-sections -fdata-sections")
 

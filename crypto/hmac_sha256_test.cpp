@@ -24,9 +24,9 @@ TEST(HmacSha256Test, MatchesRfc4231) {
   EXPECT_EQ(to_hex(HmacSha256::mac(text("Jefe"), text("what do ya want for nothing?"))),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   const std::vector<std::byte> key6(131, std::byte{0xaa});
-  EXPECT_EQ(to_hex(HmacSha256::mac(
-                key6, text("Test Using Larger Than Block-Size Key - Hash Key First"))),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(
+      to_hex(HmacSha256::mac(key6, text("Test Using Larger Than Block-Size Key - Hash Key First"))),
+      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
 // Property: equal to OpenSSL's for random keys and messages, fed in any pieces.

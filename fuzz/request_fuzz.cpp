@@ -1,8 +1,10 @@
 // Fuzz target for what updraftd parses out of request bodies: the JSON object
 // check, device check-ins and reports, and campaign definitions (server/api/
 // json_codec.h); hawkBit DDI feedback and configData (server/api/ddi_codec.h); the
-// EnOS sub-device bodies (server/api/enos_codec.h). The first input byte picks the
-// parser, the rest is the body. Property, checked on every input (abort() otherwise):
+// EnOS sub-device bodies (server/api/enos_codec.h); the binary CoAP payloads and
+// artifact references (server/api/coap_codec.h, server/services/opaque_ids.h). The
+// first input byte picks the parser (modulo 13), the rest is the body. Property,
+// checked on every input (abort() otherwise):
 //   - only nlohmann::json's own exceptions may escape (the API's guarded() wrapper
 //     answers those 400); anything else would be a 500 or a crash;
 //   - every refusal is kApiBadRequest with a message naming the field;
@@ -10,18 +12,25 @@
 //     and an accepted check-in or report stays within the documented ranges;
 //   - accepted DDI feedback has a known execution and result, progress -1..100 and
 //     bounded details; accepted configData is bounded and applies by its mode;
-//   - accepted EnOS fields are bounded in length, and their numbers in range.
+//   - accepted EnOS fields are bounded in length, and their numbers in range;
+//   - an accepted CoAP check-in, report or check-in answer encodes back to exactly
+//     the input, with every field in its documented range; sealed under a key it
+//     verifies under that key and no other;
+//   - a CoAP artifact reference is accepted only as the exact text OpaqueIds made.
 // Built as a libFuzzer binary with UPDRAFT_FUZZ, else into request_fuzz_replay,
 // which runs the seed corpus in the normal test run (see README.md).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "server/api/coap_codec.h"
 #include "server/api/ddi_codec.h"
 #include "server/api/enos_codec.h"
 #include "server/api/json_codec.h"
+#include "server/services/opaque_ids.h"
 
 namespace updraft::server::api {
 namespace {
@@ -40,13 +49,95 @@ void check_refusal(const HostResult<T>& r) {
   check(!r.error().message.empty(), "a refusal says why");
 }
 
+constexpr int kParsers = 13;  // 0..8 JSON bodies, 9..12 CoAP
+
+const std::string kKey = std::string(64, 'a');  // a device key: 64 hex characters
+const std::string kOtherKey = std::string(64, 'b');
+
+bool same_bytes(const std::vector<std::byte>& encoded, const std::string& body) {
+  return encoded.size() == body.size() &&
+         std::equal(encoded.begin(), encoded.end(),
+                    reinterpret_cast<const std::byte*>(body.data()));
+}
+
+void check_sender(const CoapSender& sender, std::size_t size) {
+  check(!sender.device.value.empty() && sender.device.value.size() <= kCoapMaxDeviceId,
+        "CoAP device id bounded");
+  check(sender.mac_covers + 1 + (sender.mac ? kCoapMacSize : 0) == size,
+        "the MAC covers everything before its length");
+}
+
+// A decoded check-in or report, sealed under kKey: it verifies under kKey only.
+template <typename T, typename Encode, typename Decode>
+void check_sealing(const T& decoded, Encode encode, Decode decode) {
+  const std::vector<std::byte> sealed = encode(decoded, kKey);
+  const HostResult<T> again = decode(sealed);
+  check(again.ok(), "a sealed payload decodes");
+  check(coap_mac_matches(sealed, again->sender, kKey), "a sealed payload verifies");
+  check(!coap_mac_matches(sealed, again->sender, kOtherKey), "only under its own key");
+}
+
+void run_coap(int parser, const std::string& body) {
+  const ByteView bytes(reinterpret_cast<const std::byte*>(body.data()), body.size());
+  switch (parser) {
+    case 9: {
+      HostResult<CoapCheckIn> in = coap_check_in_from_bytes(bytes);
+      check_refusal(in);
+      if (!in.ok()) break;
+      check(same_bytes(coap_check_in_to_bytes(*in), body), "a CoAP check-in round-trips");
+      check_sender(in->sender, body.size());
+      const DeviceStatusReport& s = in->request.status;
+      check(s.version.size() <= kCoapMaxVersion, "CoAP version bounded");
+      check(s.slot == 0 || s.slot == 1, "CoAP slot 0 or 1");
+      check(s.battery_percent >= -1 && s.battery_percent <= 100, "CoAP battery in range");
+      check(s.image_sha256.size() == 64, "CoAP image hash is 32 bytes");
+      check_sealing(
+          *in,
+          [](const CoapCheckIn& c, std::string_view k) { return coap_check_in_to_bytes(c, k); },
+          coap_check_in_from_bytes);
+      break;
+    }
+    case 10: {
+      HostResult<CoapReport> r = coap_report_from_bytes(bytes);
+      check_refusal(r);
+      if (!r.ok()) break;
+      check(same_bytes(coap_report_to_bytes(*r), body), "a CoAP report round-trips");
+      check_sender(r->sender, body.size());
+      check(state_for_phase(r->report.phase, r->report.error).has_value(), "CoAP phase known");
+      check(r->report.progress >= -1 && r->report.progress <= 100, "CoAP progress in range");
+      check(r->report.running_version.size() <= kCoapMaxVersion, "CoAP version bounded");
+      check_sealing(
+          *r, [](const CoapReport& c, std::string_view k) { return coap_report_to_bytes(c, k); },
+          coap_report_from_bytes);
+      break;
+    }
+    case 11: {
+      HostResult<CoapCheckInAnswer> a = coap_answer_from_bytes(bytes);
+      check_refusal(a);
+      if (!a.ok()) break;
+      HostResult<std::vector<std::byte>> again = coap_answer_to_bytes(*a);
+      check(again.ok() && same_bytes(*again, body), "a CoAP check-in answer round-trips");
+      check(a->manifest.size() <= kCoapMaxManifest, "CoAP manifest bounded");
+      break;
+    }
+    case 12: {
+      static const OpaqueIds refs(DeviceTokens(kKey), "coap-artifact");
+      const std::optional<DeploymentId> id = refs.parse(body);
+      if (id) check(id->value > 0 && refs.make(*id) == body, "a reference is what make() wrote");
+      break;
+    }
+  }
+}
+
 void run(std::uint8_t which, const std::string& body) {
+  const int parser = which % kParsers;
+  if (parser >= 9) return run_coap(parser, body);
   net::http::Request request;
   request.body = body;
   HostResult<json> object = parse_object(request);
   check_refusal(object);
   if (!object.ok()) return;
-  switch (which % 9) {
+  switch (parser) {
     case 0: {
       HostResult<CheckInRequest> in = check_in_from_json(*object);
       check_refusal(in);

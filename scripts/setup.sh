@@ -13,6 +13,8 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3 libboost-dev nlohmann-json3-dev libcli11-dev
   # MQTT wake-up: client library (updraftd, updraft-agent) and the broker (tests)
   libmosquitto-dev mosquitto
+  # CoAP device API: libcoap (updraftd, tests) and its coap-client-openssl (tests)
+  libcoap3-dev libcoap3-bin
   # server: time zones for maintenance windows
   libhowardhinnant-date-dev tzdata
   # tests and benchmarks
@@ -23,6 +25,8 @@ packages=(
   swupdate cpio openssl curl jq
   # Cortex-M build and its emulator
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
+  # device crypto: `apt-get source` unpacks mbedTLS's source package with dpkg-source
+  dpkg-dev debian-archive-keyring
   # web console tests: the browser they drive headless
   chromium chromium-driver
 )
@@ -52,6 +56,44 @@ fi
 if ! command -v npm >/dev/null; then
   echo "setup: installing npm"
   $SUDO apt-get install -y -qq --no-install-recommends npm
+fi
+
+# mbedTLS, the device's ECDSA P-256 (crypto/mbedtls/), is compiled from Debian's source
+# package with our own configuration, so its source is fetched, never copied into the
+# repository. It goes to $UPDRAFT_DEPS_DIR/mbedtls-2.28.3 (default
+# /var/cache/updraft/mbedtls-2.28.3), where crypto/mbedtls/CMakeLists.txt looks for it
+# (its cache variable UPDRAFT_MBEDTLS_DIR overrides that). Skipped when it is there.
+deps_dir=${UPDRAFT_DEPS_DIR:-/var/cache/updraft}
+mbedtls_dir=$deps_dir/mbedtls-2.28.3
+if [ -f "$mbedtls_dir/library/ecdsa.c" ]; then
+  echo "setup: mbedTLS source present in $mbedtls_dir"
+else
+  echo "setup: fetching mbedTLS 2.28.3 (Debian source package) into $mbedtls_dir"
+  src_list=/etc/apt/sources.list.d/updraft-src.sources
+  if [ ! -f "$src_list" ]; then
+    $SUDO tee "$src_list" >/dev/null <<'SOURCES'
+# Debian source packages, for `apt-get source` in Updraft's scripts/setup.sh.
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  fi
+  apt-cache showsrc mbedtls 2>/dev/null | grep -q '^Version: 2\.28\.3-' || $SUDO apt-get update -qq
+  $SUDO mkdir -p "$deps_dir"
+  # Unpack beside the target and rename, so an interrupted run leaves no half tree.
+  work=$($SUDO mktemp -d "$deps_dir/.fetch.XXXXXX")
+  # As root, apt warns that it downloads unsandboxed; it still checks every file
+  # against the hashes in the signed Sources index.
+  $SUDO sh -c 'cd "$1" && apt-get source -qq mbedtls' _ "$work" 2>&1 | grep -v 'unsandboxed as root' || true
+  if [ ! -f "$work/mbedtls-2.28.3/library/ecdsa.c" ]; then
+    echo "setup: apt-get source mbedtls did not unpack mbedtls-2.28.3 (is the deb-src entry in $src_list?)" >&2
+    $SUDO rm -rf "$work"
+    exit 1
+  fi
+  $SUDO mv "$work/mbedtls-2.28.3" "$mbedtls_dir"
+  $SUDO rm -rf "$work"
 fi
 
 # The web console's tools from npm (typescript, playwright-core), at the versions

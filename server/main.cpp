@@ -12,9 +12,12 @@
 #include <fstream>
 #include <memory>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "net/coap/coap_server.h"
 #include "net/http/http_server.h"
+#include "server/api/coap_routes.h"
 #include "server/api/routes.h"
 #include "server/services/mqtt_wake.h"
 #include "server/storage/sqlite/sqlite_store.h"
@@ -37,8 +40,11 @@ struct Config {
   unsigned delta_workers = 1;
   std::uint64_t delta_cache_mb = 1024;
   unsigned tick_ms = 1000;
-  std::string mqtt;                      // host:port of a broker for device wake-ups; empty: none
-  std::vector<std::string> enos_listen;  // ADDR:PORT listeners with the EnOS routes only
+  std::string mqtt;                       // host:port of a broker for device wake-ups; empty: none
+  std::string key_algorithm = "ed25519";  // of the keys made when <data>/keys is new
+  std::vector<std::string> enos_listen;   // ADDR:PORT listeners with the EnOS routes only
+  std::string coap_listen;                // ADDR:PORT for CoAP over UDP; empty: none
+  std::string coaps_listen;               // ADDR:PORT for CoAP over DTLS (PSK); empty: none
 };
 
 // "ADDR:PORT" (ADDR may be empty for 127.0.0.1); false if malformed.
@@ -99,7 +105,11 @@ int run(const Config& config) {
       SqliteStore::open(config.data_dir + "/updraft.db");
   if (!opened.ok()) return fail(opened.error());
   Store& store = **opened;
-  HostResult<ServerKeys> keys = ServerKeys::load_or_create(config.data_dir + "/keys");
+  const SignatureAlgorithm key_algorithm = config.key_algorithm == "ecdsa-p256"
+                                               ? SignatureAlgorithm::kEcdsaP256Sha256
+                                               : SignatureAlgorithm::kEd25519;
+  HostResult<ServerKeys> keys =
+      ServerKeys::load_or_create(config.data_dir + "/keys", key_algorithm);
   if (!keys.ok()) return fail(keys.error());
   HostResult<std::string> token_key = device_token_key(store);
   if (!token_key.ok()) return fail(token_key.error());
@@ -195,6 +205,39 @@ int run(const Config& config) {
   }
   std::fflush(stdout);
 
+  // The CoAP device API (docs/formats/coap.md) for devices on NB-IoT and the like:
+  // one server with a plain UDP endpoint, a DTLS-PSK endpoint, or both.
+  std::unique_ptr<net::coap::CoapServer> coap;
+  if (!config.coap_listen.empty() || !config.coaps_listen.empty()) {
+    net::coap::CoapServerOptions coap_options;
+    for (const auto& [flag, text, endpoint] :
+         {std::tuple{"--coap-listen", &config.coap_listen, &coap_options.udp},
+          std::tuple{"--coaps-listen", &config.coaps_listen, &coap_options.dtls}}) {
+      if (text->empty()) continue;
+      endpoint->emplace();
+      if (!parse_listen(*text, (*endpoint)->address, (*endpoint)->port)) {
+        return fail(Error(ErrorCode::kInvalidArgument,
+                          std::string(flag) + ": expected ADDR:PORT, got \"" + *text + "\""));
+      }
+    }
+    const std::optional<net::coap::Endpoint> udp = coap_options.udp, dtls = coap_options.dtls;
+    coap_options.psk = [&context](std::string_view identity) {
+      return api::coap_psk_key(context, identity);
+    };
+    coap_options.log = [](std::string_view line) {
+      std::fprintf(stderr, "updraftd: CoAP: %.*s\n", static_cast<int>(line.size()), line.data());
+    };
+    coap = std::make_unique<net::coap::CoapServer>(std::move(coap_options));
+    api::add_coap_routes(*coap, context, device_tokens);
+    if (auto started = coap->start(); !started.ok()) return fail(started.error());
+    if (udp)
+      std::printf("updraftd: CoAP on coap://%s:%u\n", udp->address.c_str(), coap->udp_port());
+    if (dtls) {
+      std::printf("updraftd: CoAP on coaps://%s:%u\n", dtls->address.c_str(), coap->dtls_port());
+    }
+    std::fflush(stdout);
+  }
+
   // The campaign scheduler: releases phases, advances, pauses and completes.
   std::atomic<bool> running{true};
   std::thread scheduler([&] {
@@ -216,6 +259,7 @@ int run(const Config& config) {
   std::printf("updraftd: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
   server.stop(std::chrono::seconds(5));
   for (auto& s : enos_servers) s->stop(std::chrono::seconds(1));
+  if (coap) coap->stop();
   running = false;
   scheduler.join();
   (void)statuses.flush();
@@ -251,9 +295,20 @@ int main(int argc, char** argv) {
   app.add_option("--tick-ms", config.tick_ms, "campaign scheduler interval")->capture_default_str();
   app.add_option("--mqtt", config.mqtt,
                  "MQTT broker host:port: wake devices on updraft/devices/<id>/wake");
+  app.add_option("--key-algorithm", config.key_algorithm,
+                 "algorithm of the root and release keys made on first start: ed25519, or "
+                 "ecdsa-p256 for devices that verify with mbedTLS; existing keys are kept")
+      ->check(CLI::IsMember({"ed25519", "ecdsa-p256"}))
+      ->capture_default_str();
   app.add_option("--enos-listen", config.enos_listen,
                  "ADDR:PORT serving the EnOS sub-device endpoints only, e.g. 0.0.0.0:5055 "
                  "(repeatable; the main port serves them too)");
+  app.add_option("--coap-listen", config.coap_listen,
+                 "ADDR:PORT for the CoAP device API over UDP, e.g. 0.0.0.0:5683 "
+                 "(docs/formats/coap.md; check-ins and reports carry a MAC)");
+  app.add_option("--coaps-listen", config.coaps_listen,
+                 "ADDR:PORT for the CoAP device API over DTLS with pre-shared keys, e.g. "
+                 "0.0.0.0:5684 (identity: the device id)");
   CLI11_PARSE(app, argc, argv);
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     std::fprintf(stderr, "updraftd: --tls-cert and --tls-key go together\n");

@@ -9,10 +9,14 @@
 #include <random>
 #include <thread>
 
+#include "agent/coap/coap_transport.h"
 #include "agent/posix/http_transport.h"
+#include "agent/posix/udp_datagram.h"
 #include "agent/signed_manifest_checker.h"
 #include "agent/testing/sim_device.h"
+#include "core/host/hex.h"
 #include "crypto/host/openssl_verifier.h"
+#include "crypto/sha256.h"
 #include "net/http/http_client.h"
 
 namespace updraft::sim {
@@ -22,24 +26,41 @@ using net::http::HttpClient;
 using net::http::Method;
 using nlohmann::json;
 
-// The link's faults, on top of the real HTTP transport: dropped connections and a
-// byte flipped in transit. It also keeps the device's last report for the summary.
+// The link's faults on HTTP, on top of the real transport: dropped connections
+// and a byte flipped in transit. (On CoAP, LossyDatagram does it per datagram.)
+// It also keeps the device's last report, its artifact bytes and its check-in
+// latencies for the summary.
 class FaultyLink final : public agent::Transport {
  public:
-  FaultyLink(agent::HttpTransport& inner, std::uint64_t seed, double drop_rate, bool corrupt_once)
-      : inner_(inner), rng_(seed), drop_rate_(drop_rate), corrupt_pending_(corrupt_once) {}
+  FaultyLink(agent::Transport& inner, agent::HttpTransport* http, std::uint64_t seed,
+             double drop_rate, bool corrupt_once)
+      : inner_(inner),
+        http_(http),
+        rng_(seed),
+        drop_rate_(drop_rate),
+        corrupt_pending_(corrupt_once) {}
 
   Result<void> check_in(const agent::DeviceStatus& status, agent::CheckInAnswer& answer) override {
-    return inner_.check_in(status, answer);
+    const auto start = std::chrono::steady_clock::now();
+    Result<void> r = inner_.check_in(status, answer);
+    if (r.ok()) {
+      check_in_micros_.push_back(
+          static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                         std::chrono::steady_clock::now() - start)
+                                         .count()));
+    }
+    return r;
   }
   Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
                             MutableByteView out) override {
-    if (drop_rate_ > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < drop_rate_) {
-      inner_.close();
+    if (http_ != nullptr && drop_rate_ > 0 &&
+        std::uniform_real_distribution<double>(0, 1)(rng_) < drop_rate_) {
+      http_->close();
       return ErrorCode::kTransportFailed;
     }
     Result<std::size_t> got = inner_.fetch(artifact, offset, out);
-    if (got.ok() && *got > 0 && corrupt_pending_) {
+    if (got.ok()) bytes_ += *got;
+    if (http_ != nullptr && got.ok() && *got > 0 && corrupt_pending_) {
       corrupt_pending_ = false;
       out[rng_() % *got] ^= std::byte{0x20};
     }
@@ -50,24 +71,77 @@ class FaultyLink final : public agent::Transport {
     has_report_ = true;
     return inner_.report(report);
   }
+  std::uint32_t block_size() const override { return inner_.block_size(); }
 
   bool has_report() const { return has_report_; }
   const agent::Report& last_report() const { return last_; }
+  std::uint64_t bytes() const { return bytes_; }
+  const std::vector<std::uint32_t>& check_in_micros() const { return check_in_micros_; }
+  // Between cycles a battery device sleeps: no idle connection is kept.
+  void sleep() {
+    if (http_ != nullptr) http_->close();
+  }
 
  private:
-  agent::HttpTransport& inner_;
+  agent::Transport& inner_;
+  agent::HttpTransport* http_;  // null on CoAP
   std::mt19937_64 rng_;
   double drop_rate_;
   bool corrupt_pending_;
   agent::Report last_{};
   bool has_report_ = false;
+  std::uint64_t bytes_ = 0;
+  std::vector<std::uint32_t> check_in_micros_;
+};
+
+// A lossy radio link for CoAP devices: each datagram, either way, is lost at
+// `drop_rate`; the device's first datagram in after `corrupt_once` is set has a
+// bit flipped (the block's CRC catches it).
+class LossyDatagram final : public agent::Datagram {
+ public:
+  LossyDatagram(std::unique_ptr<agent::UdpDatagram> inner, std::uint64_t seed, double drop_rate,
+                bool corrupt_once)
+      : inner_(std::move(inner)),
+        rng_(seed),
+        drop_rate_(drop_rate),
+        corrupt_pending_(corrupt_once) {}
+
+  Result<void> send(ByteView datagram) override {
+    if (lost()) return {};
+    return inner_->send(datagram);
+  }
+  Result<std::size_t> receive(MutableByteView out, std::uint32_t timeout_ms) override {
+    while (true) {
+      Result<std::size_t> got = inner_->receive(out, timeout_ms);
+      if (!got.ok() || !lost()) {
+        if (got.ok() && *got > 8 && corrupt_pending_) {
+          corrupt_pending_ = false;
+          out[*got - 1 - rng_() % (*got / 2)] ^= std::byte{0x04};
+        }
+        return got;
+      }
+    }
+  }
+
+ private:
+  bool lost() {
+    return drop_rate_ > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < drop_rate_;
+  }
+
+  std::unique_ptr<agent::UdpDatagram> inner_;
+  std::mt19937_64 rng_;
+  double drop_rate_;
+  bool corrupt_pending_;
 };
 
 // One simulated device and everything it owns.
 struct Device {
   std::string id;
   std::string secret;
+  std::string coap_key;  // hex SHA-256 of the secret: the CoAP MAC key
   std::unique_ptr<agent::HttpTransport> http;
+  std::unique_ptr<LossyDatagram> udp;
+  std::unique_ptr<agent::CoapTransport> coap;
   std::unique_ptr<FaultyLink> link;
   std::unique_ptr<agent::SignedManifestChecker> checker;
   std::unique_ptr<agent::SimDevice> sim;
@@ -79,12 +153,13 @@ struct Device {
   int charging_rounds = 0;
 };
 
-agent::FlashGeometry geometry_for(std::size_t image_size) {
+// Room for the image to grow by half in the next release, and (for devices that
+// fetch in blocks) to stage a patch of up to half an image.
+agent::FlashGeometry geometry_for(std::size_t image_size, std::uint32_t staging) {
   const std::uint32_t sector = 4096;
-  // Room for the image to grow by half in the next release.
   const auto slot =
       static_cast<std::uint32_t>((image_size + image_size / 2 + sector - 1) / sector * sector);
-  return agent::FlashGeometry{2 * slot + 4 * sector, sector, 8, std::byte{0xFF}};
+  return agent::FlashGeometry{2 * slot + staging + 4 * sector, sector, 8, std::byte{0xFF}};
 }
 
 // Registers `count` devices through the admin API; an existing id is reused.
@@ -125,7 +200,7 @@ void step(Device& d, const FleetOptions& o) {
     }
     d.need_boot = !d.sim->flash().powered() || booted->next == agent::CycleResult::Next::kReboot;
     if (booted->error == ErrorCode::kAgentTrialFailed) d.rolled_back = true;
-    d.http->close();
+    d.link->sleep();
     return;
   }
   if (d.low_battery && ++d.charging_rounds > 20) {
@@ -134,7 +209,7 @@ void step(Device& d, const FleetOptions& o) {
   }
   const agent::CycleResult cycle = d.sim->cycle();
   d.need_boot = !d.sim->flash().powered() || cycle.next == agent::CycleResult::Next::kReboot;
-  d.http->close();  // sleep between cycles, as a battery device does
+  d.link->sleep();
 }
 
 }  // namespace
@@ -162,25 +237,45 @@ HostResult<FleetSummary> run_fleet(const FleetOptions& o, const std::string& tar
     std::snprintf(id, sizeof id, "%s%05zu", o.id_prefix.c_str(), i);
     devices[i].id = id;
     devices[i].secret = std::string("sim-secret-") + id + "-0123456789";
+    devices[i].coap_key =
+        to_hex(Sha256::digest(as_bytes_view(devices[i].secret.data(), devices[i].secret.size())));
     devices[i].rng.seed(seeds());
   }
   UPDRAFT_TRY(register_devices(o, devices));
 
+  const bool coap = o.coap_port != 0;
+  const auto staging =
+      coap ? static_cast<std::uint32_t>((o.image.size() / 2 + 4095) / 4096 * 4096) : 0u;
   agent::SimDevice::Options sim_options;
-  sim_options.geometry = geometry_for(o.image.size());
-  sim_options.image_capacity = (sim_options.geometry.size - 4 * 4096) / 2;
+  sim_options.geometry = geometry_for(o.image.size(), staging);
+  sim_options.image_capacity = (sim_options.geometry.size - staging - 4 * 4096) / 2;
+  sim_options.staging_capacity = staging;
   sim_options.config.policy.battery_floor_percent = 20;
   sim_options.config.backoff_seconds = 1;
   for (Device& d : devices) {
-    agent::HttpTransport::Options t;
-    t.host = o.host;
-    t.port = o.port;
-    t.device_id = d.id;
-    t.secret = d.secret;
-    d.http = std::make_unique<agent::HttpTransport>(t);
     const bool corrupt =
         o.corrupt_rate > 0 && std::uniform_real_distribution<double>(0, 1)(d.rng) < o.corrupt_rate;
-    d.link = std::make_unique<FaultyLink>(*d.http, d.rng(), o.drop_rate, corrupt);
+    if (coap) {
+      UPDRAFT_TRY_ASSIGN(std::unique_ptr<agent::UdpDatagram> socket,
+                         agent::UdpDatagram::open(o.host, o.coap_port));
+      d.udp = std::make_unique<LossyDatagram>(std::move(socket), d.rng(), o.drop_rate, corrupt);
+      agent::CoapOptions c;
+      c.device_id = d.id.c_str();
+      c.mac_key = as_bytes_view(d.coap_key.data(), d.coap_key.size());
+      c.block_size = o.coap_block;
+      c.timeout_ms = 1000;
+      d.coap =
+          std::make_unique<agent::CoapTransport>(*d.udp, c, static_cast<std::uint16_t>(d.rng()));
+      d.link = std::make_unique<FaultyLink>(*d.coap, nullptr, d.rng(), 0.0, false);
+    } else {
+      agent::HttpTransport::Options t;
+      t.host = o.host;
+      t.port = o.port;
+      t.device_id = d.id;
+      t.secret = d.secret;
+      d.http = std::make_unique<agent::HttpTransport>(t);
+      d.link = std::make_unique<FaultyLink>(*d.http, d.http.get(), d.rng(), o.drop_rate, corrupt);
+    }
     d.checker =
         std::make_unique<agent::SignedManifestChecker>(root_bytes, verifier, o.product, o.hardware);
     if (auto r = d.checker->init(); !r.ok())
@@ -201,7 +296,8 @@ HostResult<FleetSummary> run_fleet(const FleetOptions& o, const std::string& tar
       out.id = d.id;
       out.bricked = d.bricked;
       out.rolled_back = d.rolled_back;
-      out.bytes = d.http->bytes_received();
+      // HTTP: every body byte received (read-ahead included); CoAP: artifact bytes.
+      out.bytes = d.http ? d.http->bytes_received() : d.link->bytes();
       if (d.link->has_report()) {
         out.last_phase = agent::phase_name(d.link->last_report().phase);
         out.last_error = d.link->last_report().error;
@@ -224,8 +320,8 @@ HostResult<FleetSummary> run_fleet(const FleetOptions& o, const std::string& tar
         std::chrono::steady_clock::now() - start);
     std::vector<std::uint32_t> latencies;
     for (const Device& d : devices) {
-      latencies.insert(latencies.end(), d.http->check_in_micros().begin(),
-                       d.http->check_in_micros().end());
+      latencies.insert(latencies.end(), d.link->check_in_micros().begin(),
+                       d.link->check_in_micros().end());
     }
     s.check_ins = latencies.size();
     if (!latencies.empty()) {

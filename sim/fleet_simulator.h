@@ -1,8 +1,9 @@
 // Many real device agents against a real updraftd: each simulated device has its
 // own NOR flash in memory, the real boot logic, the real agent with the real
-// manifest checks, and an HTTP transport to the server. Faults on demand: power
-// cuts at random flash operations, dropped connections, corrupted bytes, devices
-// offline for a while, low battery. Host only.
+// manifest checks, and a real link to the server: HTTP, or CoAP over UDP with the
+// same block client a microcontroller runs. Faults on demand: power cuts at
+// random flash operations, dropped connections (or datagrams), corrupted bytes,
+// devices offline for a while, low battery. Host only.
 #pragma once
 
 #include <chrono>
@@ -18,7 +19,11 @@ namespace updraft::sim {
 
 struct FleetOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;
+  std::uint16_t port = 8080;  // HTTP: registration, and the devices' link unless CoAP
+  // CoAP (docs/formats/coap.md): devices check in and download over UDP to this
+  // port (0: they use HTTP), in blocks of coap_block bytes, with a staging area.
+  std::uint16_t coap_port = 0;
+  std::uint32_t coap_block = 1024;
   std::string admin_token;  // registers the devices
   std::string product;
   std::string hardware = "sim-board";
@@ -31,7 +36,7 @@ struct FleetOptions {
   std::uint64_t seed = 1;
   // Faults, as probabilities.
   double power_cut_rate = 0.0;    // per device step: power fails within its next flash operations
-  double drop_rate = 0.0;         // per artifact request: the connection drops
+  double drop_rate = 0.0;         // per artifact request (HTTP) or datagram (CoAP): lost
   double corrupt_rate = 0.0;      // per device: one downloaded byte arrives flipped, once
   double offline_rate = 0.0;      // per device step: the device stays offline this round
   double low_battery_rate = 0.0;  // per device: starts below the battery floor, charges later

@@ -63,6 +63,16 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--campaign", campaign, "stop once this campaign is completed, paused or aborted");
   app.add_option("--devices,-n", o.devices, "number of devices")->capture_default_str();
+  std::string transport = "http";
+  app.add_option("--transport", transport,
+                 "how devices reach the server: http, or coap (docs/formats/coap.md)")
+      ->check(CLI::IsMember({"http", "coap"}))
+      ->capture_default_str();
+  app.add_option("--coap-port", o.coap_port,
+                 "with --transport coap: updraftd's --coap-listen port");
+  app.add_option("--coap-block", o.coap_block, "with --transport coap: block size, 64..1024")
+      ->check(CLI::IsMember({64, 128, 256, 512, 1024}))
+      ->capture_default_str();
   app.add_option("--id-prefix", o.id_prefix, "device ids are <prefix><number>")
       ->capture_default_str();
   app.add_option("--threads", o.threads, "threads stepping devices")->capture_default_str();
@@ -81,6 +91,10 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet,-q", quiet, "no live line per round");
   app.add_option("--json", json_out, "write the outcome per device to this file");
   CLI11_PARSE(app, argc, argv);
+  if ((transport == "coap") != (o.coap_port != 0)) {
+    std::fprintf(stderr, "updraft-sim: --transport coap goes with --coap-port\n");
+    return 2;
+  }
 
   const std::size_t colon = server.rfind(':');
   if (colon == std::string::npos) {

@@ -28,8 +28,8 @@ TEST(CoapMessageTest, EncodesTheHeaderOptionsAndPayloadAsTheRfcLaysThemOut) {
   ASSERT_TRUE(w.header(Type::kConfirmable, kGet, 0x7d34, bytes({0x20})).ok());
   ASSERT_TRUE(w.option(kUriPath, text("temperature")).ok());
   ASSERT_TRUE(w.payload(text("hi")).ok());
-  const Bytes expected = bytes({0x41, 0x01, 0x7d, 0x34, 0x20, 0xbb, 't', 'e', 'm', 'p', 'e', 'r',
-                                'a', 't', 'u', 'r', 'e', 0xff, 'h', 'i'});
+  const Bytes expected = bytes({0x41, 0x01, 0x7d, 0x34, 0x20, 0xbb, 't', 'e',  'm', 'p',
+                                'e',  'r',  'a',  't',  'u',  'r',  'e', 0xff, 'h', 'i'});
   EXPECT_EQ(Bytes(w.bytes().begin(), w.bytes().end()), expected);
 }
 
@@ -37,9 +37,9 @@ TEST(CoapMessageTest, UsesExtendedDeltasAndLengthsForLargeNumbers) {
   std::array<std::byte, 600> buffer{};
   MessageWriter w(buffer);
   ASSERT_TRUE(w.header(Type::kNonConfirmable, kContent, 1, {}).ok());
-  ASSERT_TRUE(w.option_uint(kBlock2, 0x1234).ok());                 // delta 23: 13 + 10
-  const Bytes long_value(300, std::byte{7});                         // length 300: 269 + 31
-  ASSERT_TRUE(w.option(kBlockCrc32, long_value).ok());               // delta 64981: 269 + ...
+  ASSERT_TRUE(w.option_uint(kBlock2, 0x1234).ok());     // delta 23: 13 + 10
+  const Bytes long_value(300, std::byte{7});            // length 300: 269 + 31
+  ASSERT_TRUE(w.option(kBlockCrc32, long_value).ok());  // delta 64981: 269 + ...
   Result<Message> m = parse(w.bytes());
   ASSERT_TRUE(m.ok());
   ByteView value;

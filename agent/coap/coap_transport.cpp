@@ -206,8 +206,8 @@ Result<void> CoapTransport::check_in(const DeviceStatus& status, CheckInAnswer& 
   p.mac(options_.mac_key);
   if (!p.ok()) return ErrorCode::kTransportMalformed;
 
-  UPDRAFT_TRY_ASSIGN(Message m, exchange(coap::kPost, "c", nullptr, nullptr, p.view(),
-                                         options_.max_attempts));
+  UPDRAFT_TRY_ASSIGN(Message m,
+                     exchange(coap::kPost, "c", nullptr, nullptr, p.view(), options_.max_attempts));
   if (response_class(m) != 2) return ErrorCode::kCheckInRejected;
   PayloadReader r(m.payload);
   std::uint8_t format = 0, flags = 0, kind = 0, ref_length = 0;
@@ -216,7 +216,13 @@ Result<void> CoapTransport::check_in(const DeviceStatus& status, CheckInAnswer& 
       !r.u32(poll)) {
     return ErrorCode::kTransportMalformed;
   }
-  answer = CheckInAnswer{};
+  // Field by field: `answer = CheckInAnswer{}` builds a 1.2 KB temporary on the
+  // stack. The arrays are meaningful only up to artifact's NUL and manifest_size.
+  answer.update_available = false;
+  answer.kind = ArtifactKind::kFullImage;
+  answer.artifact[0] = '\0';
+  answer.artifact_size = 0;
+  answer.manifest_size = 0;
   answer.poll_seconds = poll;
   answer.force = (flags & 0x02) != 0;
   if ((flags & 0x01) == 0) return r.done() ? Result<void>{} : ErrorCode::kTransportMalformed;
@@ -301,10 +307,10 @@ Result<void> CoapTransport::report(const Report& report) {
   p.text(report.running.data(), report.running.size() - 1);
   p.mac(options_.mac_key);
   if (!p.ok()) return ErrorCode::kTransportMalformed;
-  UPDRAFT_TRY_ASSIGN(Message m, exchange(coap::kPost, "r", nullptr, nullptr, p.view(),
-                                         options_.max_attempts));
-  // 4.10: the deployment is already final, nothing left to tell.
-  if (response_class(m) == 2 || m.code == coap::code(4, 10)) return {};
+  UPDRAFT_TRY_ASSIGN(Message m,
+                     exchange(coap::kPost, "r", nullptr, nullptr, p.view(), options_.max_attempts));
+  // 4.09 Conflict: the deployment is already final, nothing left to tell.
+  if (response_class(m) == 2 || m.code == coap::code(4, 9)) return {};
   return ErrorCode::kCheckInRejected;
 }
 

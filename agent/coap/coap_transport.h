@@ -58,6 +58,9 @@ class CoapTransport final : public Transport {
   Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
                             MutableByteView out) override;
   Result<void> report(const Report& report) override;
+  // The block size in use (the server may lower it on the first block), so the
+  // agent journals every block and stages patches (agent/agent.h).
+  std::uint32_t block_size() const override { return 16u << szx_; }
 
   // The deployment the last check-in offered (0: none; reports then name the
   // device's open deployment).
@@ -70,8 +73,7 @@ class CoapTransport final : public Transport {
   // piggybacked or separate response, retransmitting up to `attempts` times.
   // On success `response` views rx_.
   Result<coap::Message> exchange(std::uint8_t code, const char* path, const char* ref,
-                                 const coap::Block* block, ByteView payload,
-                                 std::uint8_t attempts);
+                                 const coap::Block* block, ByteView payload, std::uint8_t attempts);
   Result<coap::Message> await(std::uint16_t message_id, std::uint8_t token);
   void acknowledge(const coap::Message& response);
 

@@ -73,6 +73,7 @@ class FakeLink final : public Datagram {
   bool wrong_block_number_ = false;
   bool send_stale_first_ = false;
   bool offer_update_ = true;
+  bool deployment_final_ = false;  // reports answered 4.09 Conflict
   std::uint8_t max_szx_ = 6;
   Bytes mac_key_;
   int sent_ = 0;
@@ -86,12 +87,13 @@ class FakeLink final : public Datagram {
     std::string out;
     // Walk Uri-Path options by re-encoding is overkill: the client sends one or two.
     ByteView v;
-    if (coap::find_option(m, coap::kUriPath, v)) out.assign(reinterpret_cast<const char*>(v.data()), v.size());
+    if (coap::find_option(m, coap::kUriPath, v))
+      out.assign(reinterpret_cast<const char*>(v.data()), v.size());
     return out;
   }
 
-  Bytes respond(const Message& m, std::uint8_t code_value, const std::function<void(coap::MessageWriter&)>& options,
-                ByteView payload) {
+  Bytes respond(const Message& m, std::uint8_t code_value,
+                const std::function<void(coap::MessageWriter&)>& options, ByteView payload) {
     std::array<std::byte, 2048> buffer{};
     coap::MessageWriter w(buffer);
     EXPECT_TRUE(w.header(coap::Type::kAck, code_value, m.message_id, m.token).ok());
@@ -136,7 +138,8 @@ class FakeLink final : public Datagram {
     }
     if (p == "r") {
       report_payloads_.emplace_back(m.payload.begin(), m.payload.end());
-      return respond(m, mac_ok(m.payload) ? coap::kChanged : coap::code(4, 1), nullptr, {});
+      if (!mac_ok(m.payload)) return respond(m, coap::code(4, 1), nullptr, {});
+      return respond(m, deployment_final_ ? coap::code(4, 9) : coap::kChanged, nullptr, {});
     }
     if (p == "a") {
       ByteView v;
@@ -192,7 +195,8 @@ class CoapTransportTest : public ::testing::Test {
     Bytes out;
     std::array<std::byte, 512> chunk{};
     while (out.size() < size) {
-      UPDRAFT_TRY_ASSIGN(std::size_t n, t.fetch(ref, static_cast<std::uint32_t>(out.size()), chunk));
+      UPDRAFT_TRY_ASSIGN(std::size_t n,
+                         t.fetch(ref, static_cast<std::uint32_t>(out.size()), chunk));
       if (n == 0) break;
       out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
     }
@@ -292,6 +296,29 @@ TEST_F(CoapTransportTest, AServerThatAllowsSmallerBlocksIsFollowed) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(*got, link_.artifact_);
   EXPECT_EQ(link_.blocks_served_, (5000 + 127) / 128);
+}
+
+TEST_F(CoapTransportTest, ItTellsTheAgentItsBlockSizeSoEveryBlockIsJournaled) {
+  // Through the port, as the agent asks: 0 would mean a stream (no staging, a
+  // journal record only every 32 KiB).
+  CoapTransport t = make(256);
+  const Transport& port = t;
+  EXPECT_EQ(port.block_size(), 256u);
+  link_.max_szx_ = 3;  // 128 bytes
+  CoapTransport limited = make(1024);
+  std::array<std::byte, 512> chunk{};
+  ASSERT_TRUE(limited.fetch("42123456", 0, chunk).ok());
+  EXPECT_EQ(static_cast<const Transport&>(limited).block_size(), 128u);
+}
+
+TEST_F(CoapTransportTest, AReportOnAFinishedDeploymentHasNothingLeftToTell) {
+  // docs/formats/coap.md: 4.09 Conflict. A rolled-back meter repeats its rollback
+  // after the revert, when the first report already closed the deployment.
+  link_.deployment_final_ = true;
+  CoapTransport t = make();
+  Report r;
+  r.phase = Phase::kRolledBack;
+  EXPECT_TRUE(t.report(r).ok());
 }
 
 TEST_F(CoapTransportTest, AStaleAnswerToAnotherRequestIsIgnored) {

@@ -16,6 +16,7 @@
 
 #include "agent/agent.h"
 #include "agent/boot_logic.h"
+#include "agent/coap/coap_transport.h"
 #include "agent/linux/linux_boot_control.h"
 #include "agent/linux/log.h"
 #include "agent/linux/logged_transport.h"
@@ -24,8 +25,10 @@
 #include "agent/linux/stoppable_flash.h"
 #include "agent/posix/http_transport.h"
 #include "agent/posix/system_clock.h"
+#include "agent/posix/udp_datagram.h"
 #include "agent/signed_manifest_checker.h"
 #include "core/host/file.h"
+#include "core/host/hex.h"
 #include "crypto/host/openssl_verifier.h"
 #include "crypto/sha256.h"
 
@@ -186,18 +189,58 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   }
 
   const std::string deployment_file = options.paths.state + ".deployment";
-  HttpTransport::Options t;
-  t.host = options.server_host;
-  t.port = options.server_port;
-  t.device_id = options.device_id;
-  t.secret = options.secret;
-  t.read_ahead = 256 * 1024;
+  std::int64_t deployment = 0;
   {
     std::ifstream in(deployment_file);
-    in >> t.deployment;
+    in >> deployment;
   }
-  HttpTransport http(t);
-  LoggedTransport transport(http, deployment_file);
+  std::unique_ptr<HttpTransport> http;
+  std::unique_ptr<UdpDatagram> udp;
+  std::unique_ptr<CoapTransport> coap;
+  const std::string coap_key =
+      to_hex(Sha256::digest(as_bytes_view(options.secret.data(), options.secret.size())));
+  std::unique_ptr<LoggedTransport> logged;
+  if (options.coap_port != 0) {
+    HostResult<std::unique_ptr<UdpDatagram>> socket =
+        UdpDatagram::open(options.coap_host, options.coap_port);
+    if (!socket.ok()) {
+      log_line("coap: %s", socket.error().to_string().c_str());
+      return kExitFailure;
+    }
+    udp = std::move(*socket);
+    CoapOptions c;
+    c.device_id = options.device_id.c_str();
+    c.mac_key = as_bytes_view(coap_key.data(), coap_key.size());
+    c.timeout_ms = 3000;
+    SystemRandom seed;
+    coap = std::make_unique<CoapTransport>(*udp, c, static_cast<std::uint16_t>(seed.next()));
+    coap->set_deployment(static_cast<std::uint32_t>(deployment));
+    CoapTransport* c_ptr = coap.get();
+    logged = std::make_unique<LoggedTransport>(
+        LoggedTransport::Inner{*coap,
+                               [c_ptr] { return static_cast<std::int64_t>(c_ptr->deployment()); },
+                               [c_ptr] {
+                                 const CoapCounters& n = c_ptr->counters();
+                                 return "coap: " + std::to_string(n.timeouts) + " timeouts, " +
+                                        std::to_string(n.bad_blocks) + " bad blocks so far";
+                               }},
+        deployment_file);
+  } else {
+    HttpTransport::Options t;
+    t.host = options.server_host;
+    t.port = options.server_port;
+    t.device_id = options.device_id;
+    t.secret = options.secret;
+    t.read_ahead = 256 * 1024;
+    t.deployment = deployment;
+    http = std::make_unique<HttpTransport>(t);
+    HttpTransport* h = http.get();
+    logged = std::make_unique<LoggedTransport>(
+        LoggedTransport::Inner{*http, [h] { return h->deployment(); },
+                               [h] { return h->last_error(); }},
+        deployment_file);
+  }
+  LoggedTransport& transport = *logged;
   OpenSslVerifier verifier;
   SignedManifestChecker checker(*root, verifier, options.product, options.hardware);
   if (auto r = checker.init(); !r.ok()) {
@@ -239,12 +282,13 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   while (!g_stop.load()) {
     if (result.next == CycleResult::Next::kReboot || boot_control.reboot_requested()) {
       mqtt.reset();
-      http.close();  // its socket would outlive exec
+      if (http) http->close();  // its socket would outlive exec
+      udp.reset();
       return reboot_now(options, argv);
     }
     if (ran_cycle && options.once) break;
     if (ran_cycle) {
-      http.close();  // no idle connection held through the sleep
+      if (http) http->close();  // no idle connection held through the sleep
       const std::uint32_t sleep = std::min(result.sleep_seconds, options.poll_seconds);
       if (sleep > 0) wait_for_wake(sleep);
       if (g_stop.load()) break;

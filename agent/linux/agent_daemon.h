@@ -50,7 +50,11 @@ struct DaemonOptions {
   std::string health_cmd;             // judges a trial boot: exit 0 = healthy
   std::string current_link;           // symlink kept pointing at the running slot
   std::string on_reboot;              // run before the daemon re-executes itself
-  std::string mqtt_host;              // empty: no MQTT, polling only
+  // CoAP (docs/formats/coap.md) to updraftd's --coap-listen instead of HTTP;
+  // port 0: HTTP.
+  std::string coap_host;
+  std::uint16_t coap_port = 0;
+  std::string mqtt_host;  // empty: no MQTT, polling only
   std::uint16_t mqtt_port = 1883;
   bool once = false;  // boot, one cycle (and the reboot it asks for), then exit
 };

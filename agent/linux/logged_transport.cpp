@@ -6,7 +6,7 @@
 namespace updraft::agent {
 
 Result<void> LoggedTransport::check_in(const DeviceStatus& status, CheckInAnswer& answer) {
-  Result<void> r = inner_.check_in(status, answer);
+  Result<void> r = inner_.transport.check_in(status, answer);
   if (!r.ok()) {
     log_line("check-in failed: %s (%u): %s", describe(r.error()).data(),
              static_cast<unsigned>(r.error()), inner_.last_error().c_str());
@@ -32,7 +32,7 @@ Result<std::size_t> LoggedTransport::fetch(const char* artifact, std::uint32_t o
                                            MutableByteView out) {
   if (!fetched_ && offset > 0) log_line("download resumes at byte %u (journal)", offset);
   fetched_ = true;
-  return inner_.fetch(artifact, offset, out);
+  return inner_.transport.fetch(artifact, offset, out);
 }
 
 Result<void> LoggedTransport::report(const Report& report) {
@@ -43,7 +43,7 @@ Result<void> LoggedTransport::report(const Report& report) {
     last_phase_ = report.phase;
     last_error_ = report.error;
   }
-  Result<void> r = inner_.report(report);
+  Result<void> r = inner_.transport.report(report);
   if (!r.ok()) log_line("report not delivered: %s", inner_.last_error().c_str());
   return r;
 }

@@ -75,6 +75,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--current-link", d.current_link, "symlink kept at the running slot");
   run_cmd->add_option("--on-reboot", d.on_reboot, "command run before the daemon re-executes");
   run_cmd->add_option("--mqtt", mqtt, "MQTT broker host:port: wake on updraft/devices/<id>/wake");
+  std::string coap;
+  run_cmd->add_option("--coap", coap,
+                      "updraftd's CoAP port as host:port (its --coap-listen): check in and "
+                      "download over CoAP instead of HTTP");
   run_cmd->add_flag("--once", d.once, "boot, one check-in cycle (and its reboot), then exit");
 
   CLI11_PARSE(app, argc, argv);
@@ -91,6 +95,10 @@ int main(int argc, char** argv) {
     if (!parse_endpoint(server, d.server_host, d.server_port)) {
       std::fprintf(stderr, "updraft-agent: --server: expected host:port, got \"%s\"\n",
                    server.c_str());
+      return kExitUsage;
+    }
+    if (!coap.empty() && !parse_endpoint(coap, d.coap_host, d.coap_port)) {
+      std::fprintf(stderr, "updraft-agent: --coap: expected host:port, got \"%s\"\n", coap.c_str());
       return kExitUsage;
     }
     if (!mqtt.empty() && !parse_endpoint(mqtt, d.mqtt_host, d.mqtt_port)) {

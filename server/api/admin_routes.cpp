@@ -6,6 +6,7 @@
 #include "server/api/api_errors.h"
 #include "server/api/json_codec.h"
 #include "server/api/routes.h"
+#include "server/services/json_fields.h"
 
 namespace updraft::server::api {
 namespace {
@@ -65,8 +66,13 @@ Response create_product(Request& request, ApiContext& ctx, const ApiToken& who) 
   ProductSpec spec;
   spec.name = body->value("name", std::string());
   spec.profile = body->value("profile", spec.profile);
-  spec.slot_size = body->value("slot_size", std::uint32_t{0});
-  spec.sector_size = body->value("sector_size", std::uint32_t{4096});
+  HostResult<std::int64_t> slot_size = integer_field(*body, "slot_size", 0, 0, 0xFFFFFFFF);
+  if (!slot_size.ok()) return error_response(slot_size.error());
+  HostResult<std::int64_t> sector_size =
+      integer_field(*body, "sector_size", 4096, 1, 16 * 1024 * 1024);
+  if (!sector_size.ok()) return error_response(sector_size.error());
+  spec.slot_size = static_cast<std::uint32_t>(*slot_size);
+  spec.sector_size = static_cast<std::uint32_t>(*sector_size);
   spec.provisioning_secret = body->value("provisioning_secret", std::string());
   HostResult<NewProduct> created = ctx.fleet.create_product(spec, who.name, ctx.now());
   if (!created.ok()) return error_response(created.error());

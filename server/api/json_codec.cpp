@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "server/api/api_errors.h"
+#include "server/services/json_fields.h"
 #include "server/services/metrics.h"
 
 namespace updraft::server::api {
@@ -158,16 +159,15 @@ HostResult<CheckInRequest> check_in_from_json(const json& body) {
   CheckInRequest in;
   in.status.version = body.value("version", std::string());
   in.status.image_sha256 = body.value("image_sha256", std::string());
-  in.status.slot = body.value("slot", 0);
-  in.status.battery_percent = body.value("battery", -1);
+  UPDRAFT_TRY_ASSIGN(const std::int64_t slot, integer_field(body, "slot", 0, 0, 1));
+  UPDRAFT_TRY_ASSIGN(const std::int64_t battery, integer_field(body, "battery", -1, -1, 100));
+  in.status.slot = static_cast<int>(slot);
+  in.status.battery_percent = static_cast<int>(battery);
   in.status.network = body.value("network", std::string());
   if (in.status.version.size() > 64 || in.status.image_sha256.size() > 64 ||
       in.status.network.size() > 16) {
     return bad_request("version, image_sha256 or network: too long");
   }
-  if (in.status.slot < 0 || in.status.slot > 1) return bad_request("slot: 0 or 1");
-  if (in.status.battery_percent < -1 || in.status.battery_percent > 100)
-    return bad_request("battery: 0..100");
   if (body.contains("nonce")) {
     if (!body["nonce"].is_string()) return bad_request("nonce: 16 hex digits as a string");
     const std::string text = body["nonce"].get<std::string>();
@@ -183,12 +183,12 @@ HostResult<DeviceReport> report_from_json(const json& body) {
   DeviceReport r;
   if (!body.contains("phase") || !body["phase"].is_string()) return bad_request("phase: required");
   r.phase = body.value("phase", std::string());
-  r.progress = body.value("progress", 0);
-  r.error = body.value("error", 0);
+  UPDRAFT_TRY_ASSIGN(const std::int64_t progress, integer_field(body, "progress", 0, 0, 100));
+  UPDRAFT_TRY_ASSIGN(const std::int64_t error, integer_field(body, "error", 0, 0, 65535));
+  r.progress = static_cast<int>(progress);
+  r.error = static_cast<int>(error);
   r.running_version = body.value("running_version", std::string());
   r.message = body.value("message", std::string());
-  if (r.progress < 0 || r.progress > 100) return bad_request("progress: 0..100");
-  if (r.error < 0 || r.error > 65535) return bad_request("error: an error number");
   if (!state_for_phase(r.phase, r.error))
     return bad_request("phase: unknown phase \"" + r.phase.substr(0, 32) + "\"");
   return r;
@@ -220,12 +220,14 @@ HostResult<Campaign> campaign_from_json(const json& body) {
       const json& p = phases[i];
       PhaseSpec spec;
       const std::string field = "phases[" + std::to_string(i) + "]";
-      if (p.is_object() && p.contains("percent") && p["percent"].is_number_unsigned()) {
+      if (p.is_object() && p.contains("percent")) {
         spec.kind = PhaseSpec::Kind::kPercent;
-        spec.amount = p["percent"].get<std::uint32_t>();
-      } else if (p.is_object() && p.contains("count") && p["count"].is_number_unsigned()) {
+        UPDRAFT_TRY_ASSIGN(const std::int64_t percent, integer_field(p, "percent", 0, 1, 100));
+        spec.amount = static_cast<std::uint32_t>(percent);
+      } else if (p.is_object() && p.contains("count")) {
         spec.kind = PhaseSpec::Kind::kCount;
-        spec.amount = p["count"].get<std::uint32_t>();
+        UPDRAFT_TRY_ASSIGN(const std::int64_t count, integer_field(p, "count", 0, 1, 100'000'000));
+        spec.amount = static_cast<std::uint32_t>(count);
       } else {
         return bad_request(field + ": give {\"percent\": N} or {\"count\": N}");
       }
@@ -234,11 +236,10 @@ HostResult<Campaign> campaign_from_json(const json& body) {
   } else {
     c.phases = {PhaseSpec{}};  // everyone at once
   }
-  c.success_threshold = body.value("success_threshold", c.success_threshold);
-  c.failure_threshold = body.value("failure_threshold", c.failure_threshold);
-  if (!std::isfinite(c.success_threshold) || !std::isfinite(c.failure_threshold)) {
-    return bad_request("thresholds: must be numbers in [0, 1]");
-  }
+  UPDRAFT_TRY_ASSIGN(c.success_threshold,
+                     number_field(body, "success_threshold", c.success_threshold, 0, 1));
+  UPDRAFT_TRY_ASSIGN(c.failure_threshold,
+                     number_field(body, "failure_threshold", c.failure_threshold, 0, 1));
   if (body.contains("window")) {
     const json& w = body["window"];
     if (!w.is_object()) return bad_request("window: must be an object");
@@ -249,9 +250,8 @@ HostResult<Campaign> campaign_from_json(const json& body) {
     c.window.end_minute = *end;
     c.window.timezone = w.value("timezone", std::string("UTC"));
   }
-  const std::int64_t max_downloads = body.value("max_concurrent_downloads", std::int64_t{0});
-  if (max_downloads < 0 || max_downloads > 100'000'000)
-    return bad_request("max_concurrent_downloads: 0 (no limit) or more");
+  UPDRAFT_TRY_ASSIGN(const std::int64_t max_downloads,
+                     integer_field(body, "max_concurrent_downloads", 0, 0, 100'000'000));
   c.max_concurrent_downloads = static_cast<std::uint32_t>(max_downloads);
   c.force = body.value("force", false);
   return c;

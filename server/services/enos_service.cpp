@@ -1,8 +1,7 @@
 #include "server/services/enos_service.h"
 
-#include <charconv>
-
 #include "server/services/audit_log.h"
+#include "server/services/json_fields.h"
 
 namespace updraft::server {
 namespace {
@@ -10,7 +9,6 @@ namespace {
 using nlohmann::json;
 
 constexpr char kChannel[] = "enos";
-constexpr std::uint64_t kMacModulus = 1'000'000;  // six digits of MAC after the id
 
 Error bad(std::string message) { return Error(ErrorCode::kApiBadRequest, std::move(message)); }
 Error not_found(std::string message) { return Error(ErrorCode::kApiNotFound, std::move(message)); }
@@ -23,10 +21,9 @@ std::string settings_key(ProductId product) {
 }
 
 bool in_flight(const Deployment& d, UnixTime since) {
-  const bool active = d.state == DeploymentState::kPending ||
-                      d.state == DeploymentState::kDownloading ||
-                      d.state == DeploymentState::kInstalling ||
-                      d.state == DeploymentState::kRebooting;
+  const bool active =
+      d.state == DeploymentState::kPending || d.state == DeploymentState::kDownloading ||
+      d.state == DeploymentState::kInstalling || d.state == DeploymentState::kRebooting;
   return active && !d.artifact_kind.empty() && d.channel == kChannel && d.updated_at >= since;
 }
 
@@ -49,10 +46,12 @@ HostResult<EnosSettings> enos_settings_from_json(const json& j, EnosSettings s) 
   s.allow_delta = j.value("allow_delta", s.allow_delta);
   s.auto_register = j.value("auto_register", s.auto_register);
   s.hardware = j.value("hardware", s.hardware);
-  const std::int64_t max = j.value("max_concurrent", std::int64_t{s.max_concurrent});
-  const std::int64_t timeout = j.value("upgrade_timeout_seconds", s.upgrade_timeout_seconds);
-  if (s.sign_method != "MD5" && s.sign_method != "SHA256")
-    return bad("sign_method: MD5 or SHA256");
+  UPDRAFT_TRY_ASSIGN(const std::int64_t max,
+                     integer_field(j, "max_concurrent", s.max_concurrent, 1, 10'000));
+  UPDRAFT_TRY_ASSIGN(
+      const std::int64_t timeout,
+      integer_field(j, "upgrade_timeout_seconds", s.upgrade_timeout_seconds, 60, 7 * 24 * 3600));
+  if (s.sign_method != "MD5" && s.sign_method != "SHA256") return bad("sign_method: MD5 or SHA256");
   if (!s.download_base.empty() && !s.download_base.starts_with("http://") &&
       !s.download_base.starts_with("https://")) {
     return bad("download_base: empty, or an http:// or https:// URL");
@@ -62,9 +61,6 @@ HostResult<EnosSettings> enos_settings_from_json(const json& j, EnosSettings s) 
     return bad("hardware: 1..32 printable ASCII characters without spaces");
   if (s.auto_register && s.hardware.empty())
     return bad("hardware: required to register sub-devices");
-  if (max < 1 || max > 10'000) return bad("max_concurrent: 1..10000");
-  if (timeout < 60 || timeout > 7 * 24 * 3600)
-    return bad("upgrade_timeout_seconds: 60..604800");
   s.max_concurrent = static_cast<std::uint32_t>(max);
   s.upgrade_timeout_seconds = timeout;
   return s;
@@ -76,9 +72,9 @@ HostResult<EnosSettings> EnosService::settings(ProductId product) {
     if (text.error().code == ErrorCode::kStoreNotFound) return EnosSettings{};
     return text.error();
   }
-  HostResult<EnosSettings> parsed =
-      enos_settings_from_json(json::parse(*text, nullptr, false));
-  if (!parsed.ok()) return Error(ErrorCode::kStoreCorrupt, "EnOS settings: " + parsed.error().message);
+  HostResult<EnosSettings> parsed = enos_settings_from_json(json::parse(*text, nullptr, false));
+  if (!parsed.ok())
+    return Error(ErrorCode::kStoreCorrupt, "EnOS settings: " + parsed.error().message);
   return parsed;
 }
 
@@ -86,33 +82,22 @@ HostResult<void> EnosService::set_settings(const Product& product, const EnosSet
                                            const std::string& actor, UnixTime now) {
   const json j = to_json(settings);
   UPDRAFT_TRY(store_.set_setting(settings_key(product.id), j.dump()));
-  (void)append_audit(store_, now, actor, "product.enos", "product/" + std::to_string(product.id.value),
-                     j);
+  (void)append_audit(store_, now, actor, "product.enos",
+                     "product/" + std::to_string(product.id.value), j);
   return {};
 }
 
 std::string EnosService::version_id(DeploymentId deployment) const {
-  const std::string mac = keys_.mac("enos-version:" + std::to_string(deployment.value));
-  // The MAC's first 48 bits, reduced to six decimal digits.
-  const std::uint64_t check = std::stoull(mac.substr(0, 12), nullptr, 16) % kMacModulus;
-  std::string digits = std::to_string(check);
-  digits.insert(0, 6 - digits.size(), '0');
-  return std::to_string(deployment.value) + digits;
+  return version_ids_.make(deployment);
 }
 
 std::optional<DeploymentId> EnosService::deployment_of(std::string_view version_id) const {
-  if (version_id.size() < 7 || version_id.size() > 25) return std::nullopt;
-  std::int64_t id = 0;
-  const std::string_view head = version_id.substr(0, version_id.size() - 6);
-  const auto [end, ec] = std::from_chars(head.data(), head.data() + head.size(), id);
-  if (ec != std::errc() || end != head.data() + head.size() || id <= 0) return std::nullopt;
-  if (this->version_id(DeploymentId{id}) != version_id) return std::nullopt;
-  return DeploymentId{id};
+  return version_ids_.parse(version_id);
 }
 
 Error EnosService::refuse(const EnosIdentity& who, const std::string& why, UnixTime now) {
-  (void)append_audit(store_, now, "enos:" + who.asset_id, "enos.refused",
-                     "device/" + who.asset_id, {{"reason", why}});
+  (void)append_audit(store_, now, "enos:" + who.asset_id, "enos.refused", "device/" + who.asset_id,
+                     {{"reason", why}});
   // One answer for every refusal: it must not tell which ids exist.
   return not_found("unknown assetId or serialNum");
 }
@@ -234,8 +219,8 @@ HostResult<Deployment> EnosService::deployment_for(std::string_view version_id,
   return offer->deployment;
 }
 
-HostResult<EnosFile> EnosService::version_file(std::string_view version_id,
-                                               const EnosIdentity* who, bool head, UnixTime now) {
+HostResult<EnosFile> EnosService::version_file(std::string_view version_id, const EnosIdentity* who,
+                                               bool head, UnixTime now) {
   const std::optional<DeploymentId> id = deployment_of(version_id);
   const Error unknown = not_found("no version " + std::string(version_id));
   if (!id) return unknown;

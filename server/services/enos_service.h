@@ -31,6 +31,7 @@
 #include "server/services/artifact_digests.h"
 #include "server/services/credentials.h"
 #include "server/services/fleet_service.h"
+#include "server/services/opaque_ids.h"
 #include "server/services/update_service.h"
 #include "server/storage/store.h"
 
@@ -89,9 +90,13 @@ struct EnosUpdateResult {
 
 class EnosService {
  public:
-  EnosService(Store& store, FleetService& fleet, UpdateService& updates,
-              ArtifactDigests& digests, const DeviceTokens& keys)
-      : store_(store), fleet_(fleet), updates_(updates), digests_(digests), keys_(keys) {}
+  EnosService(Store& store, FleetService& fleet, UpdateService& updates, ArtifactDigests& digests,
+              const DeviceTokens& keys)
+      : store_(store),
+        fleet_(fleet),
+        updates_(updates),
+        digests_(digests),
+        version_ids_(keys, "enos-version") {}
 
   HostResult<EnosSettings> settings(ProductId product);
   // Saves `settings` and audits the change.
@@ -108,12 +113,12 @@ class EnosService {
                                       UnixTime now);
   // The file version id `version_id` names. With `who`, kApiNotFound unless it is
   // that device's. A GET (not `head`) of an offered deployment marks it downloading.
-  HostResult<EnosFile> version_file(std::string_view version_id, const EnosIdentity* who,
-                                    bool head, UnixTime now);
+  HostResult<EnosFile> version_file(std::string_view version_id, const EnosIdentity* who, bool head,
+                                    UnixTime now);
   // code 1: downloaded (installing); code 0: failed with `message` (541).
   // kApiNotAcceptable once the deployment is finished.
-  HostResult<void> download_result(std::string_view version_id, const EnosIdentity& who,
-                                   int code, const std::string& message, UnixTime now);
+  HostResult<void> download_result(std::string_view version_id, const EnosIdentity& who, int code,
+                                   const std::string& message, UnixTime now);
   // flag 0: failed (540, errcode and desc kept); flag 1: in progress; flag 2:
   // succeeded, only with process 100 and the target version (kApiNotAcceptable
   // otherwise, recording nothing); any other flag kApiBadRequest.
@@ -121,7 +126,7 @@ class EnosService {
                                  UnixTime now);
 
   // The opaque, unguessable number /version/{id} uses for a deployment: its id
-  // followed by six digits of a MAC, so ids cannot be walked.
+  // followed by six digits of a MAC, so ids cannot be walked (OpaqueIds).
   std::string version_id(DeploymentId deployment) const;
   std::optional<DeploymentId> deployment_of(std::string_view version_id) const;
 
@@ -137,7 +142,7 @@ class EnosService {
   FleetService& fleet_;
   UpdateService& updates_;
   ArtifactDigests& digests_;
-  const DeviceTokens& keys_;
+  OpaqueIds version_ids_;
   std::mutex offer_mutex_;  // the limit check and the offer, as one step
 };
 

@@ -43,12 +43,16 @@ class EnosServiceTest : public ServiceFixture {
     EXPECT_TRUE(c.ok()) << c.error().to_string();
     return c.ok() ? *c : EnosCheck{};
   }
-  std::string id_of(const EnosCheck& c) { return c.download_url.substr(c.download_url.rfind('/') + 1); }
+  std::string id_of(const EnosCheck& c) {
+    return c.download_url.substr(c.download_url.rfind('/') + 1);
+  }
   Deployment deployment_of(const EnosCheck& c) {
     return deployment(*enos_->deployment_of(id_of(c)));
   }
   EnosSettings settings() { return *enos_->settings(product_.id); }
-  void save(const EnosSettings& s) { ASSERT_TRUE(enos_->set_settings(product_, s, "admin", now_).ok()); }
+  void save(const EnosSettings& s) {
+    ASSERT_TRUE(enos_->set_settings(product_, s, "admin", now_).ok());
+  }
   std::size_t refusals() {
     const HostResult<std::vector<AuditEvent>> audit = fleet_->audit(1000, 0);
     EXPECT_TRUE(audit.ok());
@@ -65,8 +69,8 @@ class EnosServiceTest : public ServiceFixture {
 };
 
 TEST_F(EnosServiceTest, VersionIdsRoundTripAndCannotBeWalked) {
-  for (std::int64_t id : {std::int64_t{1}, std::int64_t{7}, std::int64_t{1234567},
-                          std::int64_t{9'000'000'000}}) {
+  for (std::int64_t id :
+       {std::int64_t{1}, std::int64_t{7}, std::int64_t{1234567}, std::int64_t{9'000'000'000}}) {
     const std::string text = enos_->version_id(DeploymentId{id});
     EXPECT_EQ(text.size(), std::to_string(id).size() + 6);
     EXPECT_EQ(enos_->deployment_of(text), DeploymentId{id});
@@ -103,8 +107,8 @@ TEST_F(EnosServiceTest, AnEmptyAssetIdIsResolvedByTheSerialNumber) {
 TEST_F(EnosServiceTest, IdentityFailuresAllLookTheSameAndAreAudited) {
   add_sub_device("dev-1");
   add_device("bare", "meter");  // no serial registered
-  const std::vector<EnosIdentity> refused = {
-      who("dev-1", "SN-wrong"), who("ghost"), who("bare", "SN-bare"), who("", "SN-nobody")};
+  const std::vector<EnosIdentity> refused = {who("dev-1", "SN-wrong"), who("ghost"),
+                                             who("bare", "SN-bare"), who("", "SN-nobody")};
   std::string message;
   for (const EnosIdentity& w : refused) {
     HostResult<EnosCheck> c = enos_->check_version(w, "1.0.0", now_);
@@ -223,7 +227,9 @@ TEST_F(EnosServiceTest, DownloadResultsMoveTheDeploymentOrFailItWithTheMessage) 
   add_sub_device("dev-2");
   start_campaign(r2_);
   const EnosCheck one = check("dev-1"), two = check("dev-2");
-  ASSERT_TRUE(enos_->download_result(id_of(one), who("dev-1", std::nullopt), 1, "download success", now_).ok());
+  ASSERT_TRUE(
+      enos_->download_result(id_of(one), who("dev-1", std::nullopt), 1, "download success", now_)
+          .ok());
   EXPECT_EQ(deployment_of(one).state, DeploymentState::kInstalling);
   // Another device's version id is unknown to this one.
   EXPECT_EQ(enos_->download_result(id_of(two), who("dev-1"), 1, "", now_).error().code,
@@ -265,8 +271,9 @@ TEST_F(EnosServiceTest, AFailureKeepsTheDevicesErrorCodeAndDescription) {
   add_sub_device("dev-1");
   start_campaign(r2_);
   const EnosCheck c = check("dev-1");
-  ASSERT_TRUE(enos_->update_result(who("dev-1", std::nullopt),
-                                   EnosUpdateResult{"v1.0.0.3", "during upgrade", 0, 0, "E42"}, now_)
+  ASSERT_TRUE(enos_
+                  ->update_result(who("dev-1", std::nullopt),
+                                  EnosUpdateResult{"v1.0.0.3", "during upgrade", 0, 0, "E42"}, now_)
                   .ok());
   const Deployment d = deployment_of(c);
   EXPECT_EQ(d.state, DeploymentState::kFailed);

@@ -12,12 +12,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-HostResult<void> create_keys(const std::string& dir) {
+HostResult<void> create_keys(const std::string& dir, SignatureAlgorithm algorithm) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Error(ErrorCode::kIoError, "cannot create " + dir + ": " + ec.message());
-  UPDRAFT_TRY_ASSIGN(SigningKey root_key, SigningKey::generate(SignatureAlgorithm::kEd25519));
-  UPDRAFT_TRY_ASSIGN(SigningKey release_key, SigningKey::generate(SignatureAlgorithm::kEd25519));
+  // Root and release key alike: a device that can check one can check the other.
+  UPDRAFT_TRY_ASSIGN(SigningKey root_key, SigningKey::generate(algorithm));
+  UPDRAFT_TRY_ASSIGN(SigningKey release_key, SigningKey::generate(algorithm));
   manifest::RootSpec spec;
   spec.version = 1;
   spec.root_keys = {root_key.public_key()};
@@ -31,10 +32,11 @@ HostResult<void> create_keys(const std::string& dir) {
 
 }  // namespace
 
-HostResult<ServerKeys> ServerKeys::load_or_create(const std::string& dir) {
+HostResult<ServerKeys> ServerKeys::load_or_create(const std::string& dir,
+                                                  SignatureAlgorithm algorithm) {
   const bool has_release = fs::exists(dir + "/release.key");
   const bool has_root = fs::exists(dir + "/root.bin");
-  if (!has_release && !has_root) UPDRAFT_TRY(create_keys(dir));
+  if (!has_release && !has_root) UPDRAFT_TRY(create_keys(dir, algorithm));
   ServerKeys keys;
   UPDRAFT_TRY_ASSIGN(keys.release_key_, load_signing_key(dir + "/release.key"));
   UPDRAFT_TRY_ASSIGN(keys.root_, read_file(dir + "/root.bin"));

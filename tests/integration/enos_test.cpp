@@ -115,9 +115,9 @@ class EnosTest : public ::testing::Test {
     ASSERT_TRUE(server_->started()) << "see " << dir_ << "/updraftd.log";
     admin_token_ = server_->admin_token();
     admin(Method::kPost, "/api/v1/products", {{"name", "meter"}, {"profile", "mcu-tiny"}}, 201);
-    for (const auto& [id, serial] : {std::pair<const char*, const char*>{"ZR3c5CfFSO",
-                                                                         "1234-5678-90aa"},
-                                     {"999999", "SN-999999"}}) {
+    for (const auto& [id, serial] :
+         {std::pair<const char*, const char*>{"ZR3c5CfFSO", "1234-5678-90aa"},
+          {"999999", "SN-999999"}}) {
       admin(Method::kPost, "/api/v1/devices",
             {{"id", id}, {"product", "meter"}, {"hardware", "board-a"}, {"serial", serial}}, 201);
     }
@@ -154,9 +154,9 @@ class EnosTest : public ::testing::Test {
     return json::parse(r.body).value("id", std::int64_t{0});
   }
   void start_campaign() {
-    const json c = admin(Method::kPost, "/api/v1/campaigns",
-                         {{"name", "enos"}, {"release", release_}, {"phases", {{{"percent", 100}}}}},
-                         201);
+    const json c =
+        admin(Method::kPost, "/api/v1/campaigns",
+              {{"name", "enos"}, {"release", release_}, {"phases", {{{"percent", 100}}}}}, 201);
     admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(c.value("id", 0)) + "/start");
   }
   // Posts `body` to /checkversion until it answers code 1 (the campaign releases
@@ -262,8 +262,8 @@ TEST_F(EnosTest, DownloadResultsAreNoContentAndAFinishedDeploymentIsNotAcceptabl
 
 TEST_F(EnosTest, UpdateResultsShowProgressAndOnlyARealSuccessCounts) {
   start_campaign();
-  const json answer = check_until_update(
-      R"({"assetId":"999999","version":"v1.0.0.3","serialNum":"SN-999999"})");
+  const json answer =
+      check_until_update(R"({"assetId":"999999","version":"v1.0.0.3","serialNum":"SN-999999"})");
   EXPECT_EQ(answer.value("version", ""), "v2.0.0.1");
   const std::string url = answer.value("downloadurl", "");
   EXPECT_EQ(call(Method::kGet, url).status, 200);
@@ -280,12 +280,14 @@ TEST_F(EnosTest, UpdateResultsShowProgressAndOnlyARealSuccessCounts) {
   EXPECT_EQ(deployment_of("999999").value("progress", 0), 60);
   // Flag 2 without process 100 and the target version is not a success.
   expect_enos_error(
-      call(Method::kPost, "/updateresult",
-           R"({"assetId":"999999","version":"v2.0.0.1","desc":"","flag":2,"process":90,"errcode":0})"),
+      call(
+          Method::kPost, "/updateresult",
+          R"({"assetId":"999999","version":"v2.0.0.1","desc":"","flag":2,"process":90,"errcode":0})"),
       406);
   expect_enos_error(
-      call(Method::kPost, "/updateresult",
-           R"({"assetId":"999999","version":"v1.0.0.3","desc":"","flag":2,"process":100,"errcode":0})"),
+      call(
+          Method::kPost, "/updateresult",
+          R"({"assetId":"999999","version":"v1.0.0.3","desc":"","flag":2,"process":100,"errcode":0})"),
       406);
   EXPECT_EQ(deployment_of("999999").value("state", ""), "installing");
   r = call(Method::kPost, "/updateresult", kUpgradeSuccess);
@@ -303,10 +305,11 @@ TEST_F(EnosTest, TheDocumentsFailureBodyFailsTheDeploymentKeepingErrcodeAndDesc)
   EXPECT_EQ(d.value("error", 0), 540);
   EXPECT_EQ(d.value("message", ""), "errcode 0: during upgrade");
   // errcode may be text too.
-  EXPECT_EQ(call(Method::kPost, "/updateresult",
-                 R"({"assetId":"999999","version":"v1","desc":"x","flag":0,"process":0,"errcode":"E7"})")
-                .status,
-            406);
+  EXPECT_EQ(
+      call(Method::kPost, "/updateresult",
+           R"({"assetId":"999999","version":"v1","desc":"x","flag":0,"process":0,"errcode":"E7"})")
+          .status,
+      406);
 }
 
 TEST_F(EnosTest, ErrorsUseTheDocumentsShapeAndAWrongSerialIsAudited) {
@@ -314,8 +317,8 @@ TEST_F(EnosTest, ErrorsUseTheDocumentsShapeAndAWrongSerialIsAudited) {
       call(Method::kPost, "/checkversion",
            R"({"assetId":"ZR3c5CfFSO","version":"1.0.0","serialNum":"0000-0000-0000"})");
   expect_enos_error(wrong, 404);
-  const ClientResponse unknown = call(
-      Method::kPost, "/checkversion", R"({"assetId":"nobody","version":"1.0.0","serialNum":"x"})");
+  const ClientResponse unknown = call(Method::kPost, "/checkversion",
+                                      R"({"assetId":"nobody","version":"1.0.0","serialNum":"x"})");
   expect_enos_error(unknown, 404);
   EXPECT_EQ(json::parse(wrong.body), json::parse(unknown.body)) << "no probing for ids";
   const json audit = admin(Method::kGet, "/api/v1/audit");
@@ -355,7 +358,8 @@ TEST_F(EnosTest, AProductSettingChoosesSha256AndAnAbsoluteUrl) {
   EXPECT_EQ(answer.value("signMethod", ""), "SHA256");
   const std::string url = answer.value("downloadurl", "");
   EXPECT_EQ(url.rfind("http://10.0.0.2:5055/version/", 0), 0u) << url;
-  const ClientResponse file = call(Method::kGet, url.substr(std::string("http://10.0.0.2:5055").size()));
+  const ClientResponse file =
+      call(Method::kGet, url.substr(std::string("http://10.0.0.2:5055").size()));
   ASSERT_EQ(file.status, 200);
   const json release = admin(Method::kGet, "/api/v1/releases/" + std::to_string(release_));
   EXPECT_EQ(answer.value("sign", ""), release.value("sha256", ""));
