@@ -155,29 +155,36 @@ CycleResult Agent::run_cycle() {
   status.slot = running_slot_;
   status.battery_percent = battery_percent_;
   status.network = network_;
-  status.nonce = ports_.random.next();
-
-  // Reset in place: `answer_ = CheckInAnswer{}` builds a 1.2 KB temporary on the
-  // stack, more than a small device can spare. A transport that succeeds fills
-  // the whole answer anyway.
-  answer_.update_available = false;
-  answer_.manifest_size = 0;
-  if (auto r = ports_.transport.check_in(status, answer_); !r.ok()) {
-    return CycleResult{CycleResult::Next::kSleep, config_.backoff_seconds, r.error(), false};
-  }
-  const std::uint32_t poll = answer_.poll_seconds;
-  if (!answer_.update_available)
-    return CycleResult{CycleResult::Next::kSleep, poll, ErrorCode::kOk, false};
-  if (answer_.manifest_size > answer_.manifest.size())
-    return fail(ErrorCode::kManifestMalformed, nullptr, poll);
-
   CheckContext context;
-  context.now = ports_.clock.unix_seconds();
-  context.nonce = status.nonce;
   context.running = &running;
   context.stored_counter = running.security_counter;
-  Result<UpdateTarget> checked = ports_.checker.check(
-      ByteView(answer_.manifest.data(), answer_.manifest_size), answer_.kind, context);
+  // An answer that fails its checks is asked for once more, with a fresh nonce:
+  // a datagram damaged in transit fails the signature as a forgery would, so
+  // only a second failure in a row is reported. A forger gains nothing by it.
+  Result<UpdateTarget> checked = ErrorCode::kManifestMalformed;
+  std::uint32_t poll = 0;
+  for (int ask = 0; ask < 2 && !checked.ok(); ++ask) {
+    status.nonce = ports_.random.next();
+    // Reset in place: `answer_ = CheckInAnswer{}` builds a 1.2 KB temporary on the
+    // stack, more than a small device can spare. A transport that succeeds fills
+    // the whole answer anyway.
+    answer_.update_available = false;
+    answer_.manifest_size = 0;
+    if (auto r = ports_.transport.check_in(status, answer_); !r.ok()) {
+      return CycleResult{CycleResult::Next::kSleep, config_.backoff_seconds, r.error(), false};
+    }
+    poll = answer_.poll_seconds;
+    if (!answer_.update_available)
+      return CycleResult{CycleResult::Next::kSleep, poll, ErrorCode::kOk, false};
+    if (answer_.manifest_size > answer_.manifest.size()) {
+      checked = ErrorCode::kManifestMalformed;
+      continue;
+    }
+    context.now = ports_.clock.unix_seconds();
+    context.nonce = status.nonce;
+    checked = ports_.checker.check(ByteView(answer_.manifest.data(), answer_.manifest_size),
+                                   answer_.kind, context);
+  }
   if (!checked.ok()) return fail(checked.error(), nullptr, poll);
   const UpdateTarget& target = *checked;
   if (target.image_size > layout_.slot_size)

@@ -381,6 +381,18 @@ TEST(AgentFaultTest, APatchByteDamagedInTransitIsFetchedAgainFromTheLastCheckpoi
   }
 }
 
+TEST(AgentFaultTest, AnAnswerDamagedInTransitIsAskedForAgainBeforeAnythingIsReported) {
+  Rig rig(kDelta);
+  rig.transport().faults().corrupt_manifests = 1;
+  ASSERT_TRUE(rig.settle());
+  EXPECT_TRUE(rig.runs(v2()));
+  for (const Report& r : rig.transport().reports()) EXPECT_NE(r.phase, Phase::kFailure);
+  // Damaged twice in a row, it is refused like a forgery, with its number.
+  Rig twice(kDelta);
+  twice.transport().faults().corrupt_manifests = 2;
+  expect_refused(twice, ErrorCode::kSignatureInvalid, "");
+}
+
 TEST(AgentFaultTest, APatchDamagedAtTheSourceStopsTheCycleAfterThreeTriesKeepingTheJournal) {
   Rig rig(kDelta);
   rig.transport().faults().corrupt_at = static_cast<std::int64_t>(patch_v1_v2().size() - 3);

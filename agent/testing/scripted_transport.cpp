@@ -30,6 +30,10 @@ Result<void> ScriptedTransport::check_in(const DeviceStatus& status, CheckInAnsw
     std::copy(manifest.begin(), manifest.end(), answer.manifest.begin());
     answer.manifest_size = static_cast<std::uint32_t>(manifest.size());
   }
+  if (faults_.corrupt_manifests > 0 && answer.manifest_size > 0) {
+    --faults_.corrupt_manifests;
+    answer.manifest[answer.manifest_size / 2] ^= std::byte{0x10};
+  }
   return {};
 }
 

@@ -18,6 +18,7 @@ class ScriptedTransport final : public Transport {
     std::uint32_t drop_every = 0;   // fail the fetch after this many bytes since the last drop
     std::int64_t corrupt_at = -1;   // flip a byte of the artifact at this offset...
     int corrupt_times = -1;         // ...in this many fetches (-1: in every one)
+    int corrupt_manifests = 0;      // flip a byte of this many check-in answers' manifests
     std::int64_t truncate_at = -1;  // the artifact ends here (server-side truncation)
     bool link_down = false;         // every call fails
     std::int64_t down_after = -1;   // the link dies once this many artifact bytes were served

@@ -84,7 +84,7 @@ class AgentDaemonTest : public ::testing::Test {
     server_ = std::make_unique<testing::UpdraftdProcess>(
         dir_ + "/server",
         std::vector<std::string>{"--mqtt", "127.0.0.1:" + std::to_string(mqtt_port_),
-                                 "--active-poll-seconds", "2"});
+                                 "--active-poll-seconds", "2", "--coap-listen", "127.0.0.1:0"});
     ASSERT_TRUE(server_->started()) << slurp(dir_ + "/server/updraftd.log");
     token_ = server_->admin_token();
 
@@ -249,6 +249,31 @@ TEST_F(AgentDaemonTest, MqttWakeUpdatesAnHourlyPollerWithinSecondsAndItRunsTheNe
 
 // The broker is optional: with it gone, updraftd still starts the campaign and
 // the agent finds the update at its next poll.
+TEST_F(AgentDaemonTest, OverCoapTheDaemonUpdatesInBlocksAndReportsSuccess) {
+  const std::string server_log = dir_ + "/server/updraftd.log";
+  std::string coap_port;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const std::string all = slurp(server_log);
+        const std::string line = "CoAP on coap://127.0.0.1:";
+        const auto at = all.find(line);
+        if (at == std::string::npos) return false;
+        coap_port = all.substr(at + line.size(), all.find('\n', at) - at - line.size());
+        return true;
+      },
+      5000))
+      << slurp(server_log);
+  start_agent({"--coap", "127.0.0.1:" + coap_port}, "1");
+  ASSERT_NO_FATAL_FAILURE(wait_until_idle());
+  const int campaign = start_campaign();
+  ASSERT_TRUE(deployment_reaches(campaign, "succeeded", 60'000))
+      << deployment(campaign).dump() << "\n"
+      << log();
+  EXPECT_EQ(deployment(campaign).value("channel", ""), "coap");
+  EXPECT_TRUE(slot_holds(dir_ + "/b.img", v2_));
+  EXPECT_EQ(current_target(), dir_ + "/b.img");
+}
+
 TEST_F(AgentDaemonTest, WithTheBrokerDownTheServerWorksAndPollingStillUpdates) {
   start_agent({}, "3");
   ASSERT_NO_FATAL_FAILURE(wait_until_idle());
