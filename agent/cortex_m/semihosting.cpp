@@ -3,8 +3,16 @@
 namespace updraft::cortex_m {
 namespace {
 
+constexpr std::uint32_t kSysOpen = 0x01;
+constexpr std::uint32_t kSysClose = 0x02;
 constexpr std::uint32_t kSysWrite0 = 0x04;
+constexpr std::uint32_t kSysWrite = 0x05;
+constexpr std::uint32_t kSysRead = 0x06;
+constexpr std::uint32_t kSysSeek = 0x0A;
+constexpr std::uint32_t kSysFlen = 0x0C;
+constexpr std::uint32_t kSysTime = 0x11;
 constexpr std::uint32_t kSysExit = 0x18;
+constexpr std::uint32_t kSysExitExtended = 0x20;
 // Reasons for SYS_EXIT: QEMU maps ApplicationExit to status 0, anything else to 1.
 constexpr std::uint32_t kAdpStoppedApplicationExit = 0x20026;
 constexpr std::uint32_t kAdpStoppedRunTimeError = 0x20023;
@@ -26,6 +34,52 @@ void semihosting_exit(bool success) {
   semihosting_call(kSysExit, reinterpret_cast<const void*>(reason));
   while (true) {
   }
+}
+
+void semihosting_exit_status(std::uint32_t status) {
+  // A parameter block: the reason, then the status QEMU exits with.
+  const std::uint32_t block[2] = {kAdpStoppedApplicationExit, status};
+  semihosting_call(kSysExitExtended, block);
+  while (true) {
+  }
+}
+
+std::uint32_t semihosting_time() { return semihosting_call(kSysTime, nullptr); }
+
+int semihosting_open(const char* path, FileMode mode) {
+  std::size_t length = 0;
+  while (path[length] != '\0') ++length;
+  const std::uintptr_t block[3] = {reinterpret_cast<std::uintptr_t>(path),
+                                   static_cast<std::uintptr_t>(mode), length};
+  return static_cast<int>(semihosting_call(kSysOpen, block));
+}
+
+void semihosting_close(int handle) {
+  const std::uintptr_t block[1] = {static_cast<std::uintptr_t>(handle)};
+  semihosting_call(kSysClose, block);
+}
+
+// SYS_READ and SYS_WRITE answer the number of bytes they did not transfer.
+bool semihosting_read(int handle, MutableByteView out) {
+  const std::uintptr_t block[3] = {static_cast<std::uintptr_t>(handle),
+                                   reinterpret_cast<std::uintptr_t>(out.data()), out.size()};
+  return semihosting_call(kSysRead, block) == 0;
+}
+
+bool semihosting_write(int handle, ByteView data) {
+  const std::uintptr_t block[3] = {static_cast<std::uintptr_t>(handle),
+                                   reinterpret_cast<std::uintptr_t>(data.data()), data.size()};
+  return semihosting_call(kSysWrite, block) == 0;
+}
+
+bool semihosting_seek(int handle, std::uint32_t offset) {
+  const std::uintptr_t block[2] = {static_cast<std::uintptr_t>(handle), offset};
+  return semihosting_call(kSysSeek, block) == 0;
+}
+
+std::int32_t semihosting_file_length(int handle) {
+  const std::uintptr_t block[1] = {static_cast<std::uintptr_t>(handle)};
+  return static_cast<std::int32_t>(semihosting_call(kSysFlen, block));
 }
 
 void Line::put(char c) {

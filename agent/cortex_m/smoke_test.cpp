@@ -7,13 +7,17 @@
 #include "agent/cortex_m/stack_usage.h"
 #include "agent/cortex_m/systick_counter.h"
 #include "crypto/constant_time.h"
+#include "crypto/mbedtls/mbedtls_verifier.h"
 #include "crypto/sha256.h"
 #include "delta/patch/patcher.h"
+#include "manifest/manifest.h"
 
 // From testdata.S and mps2_an386.ld.
 extern "C" {
 extern const std::byte updraft_testdata_old_image[], updraft_testdata_old_image_end[];
 extern const std::byte updraft_testdata_patch[], updraft_testdata_patch_end[];
+extern const std::byte updraft_testdata_manifest[], updraft_testdata_manifest_end[];
+extern const std::byte updraft_testdata_release_key[], updraft_testdata_release_key_end[];
 extern std::byte __slot_b_start[], __slot_b_size[];
 }
 
@@ -28,6 +32,9 @@ constexpr std::size_t kChunkBytes = 61;
 // the patcher needs.
 constexpr std::size_t kWorkspaceBytes = 8 * 1024;
 alignas(4) std::byte workspace[kWorkspaceBytes];
+
+// Static rather than on the 2 KB stack (424 bytes). Points into the manifest's bytes.
+manifest::Manifest release_manifest;
 
 // Slot A, the running image, read in place from flash.
 class FlashImageReader final : public delta::ImageReader {
@@ -88,13 +95,103 @@ Result<void> feed_in_chunks(delta::Patcher& patcher, ByteView patch, std::uint32
   return patcher.finish();
 }
 
-}  // namespace
+// One signature check in an arena of `arena_bytes` at the front of the workspace.
+Result<void> verify_in(std::size_t arena_bytes, ByteView key, const manifest::SignatureEntry& entry,
+                       ByteView signature) {
+  MbedTlsVerifier verifier(MutableByteView(workspace, arena_bytes));
+  return verifier.verify(entry.algorithm, key, release_manifest.signed_region, signature);
+}
 
-bool run_smoke_test() {
+// The least arena with which the signature still verifies. mbedTLS's allocator takes
+// the first free block that fits, so a smaller arena serves the same allocations at
+// the same places until one no longer fits: the need is one threshold
+// (crypto/mbedtls/mbedtls_verifier_test.cpp tries every size), found by bisection.
+Result<std::size_t> least_arena(ByteView key, const manifest::SignatureEntry& entry) {
+  std::size_t fails = 0;
+  std::size_t works = kWorkspaceBytes;
+  while (works - fails > 4) {
+    const std::size_t middle = (fails + works) / 2 / 4 * 4;
+    const Result<void> verified = verify_in(middle, key, entry, entry.signature);
+    if (verified.ok()) {
+      works = middle;
+    } else if (verified.error() == ErrorCode::kCryptoWorkspaceTooSmall) {
+      fails = middle;
+    } else {
+      return verified.error();
+    }
+  }
+  return works;
+}
+
+// What an agent does before it downloads anything: checks the release manifest's
+// signature with the key it trusts. The verifier borrows the patcher's workspace,
+// idle until the manifest is accepted. Prints the figures; true on success.
+// Not inlined, like apply_patch(): each keeps its locals (the Patcher, 376 bytes) in
+// its own frame, so one's stack does not sit under the other's.
+[[gnu::noinline]] bool check_manifest_signature(Line& line) {
+  const ByteView bytes(updraft_testdata_manifest, updraft_testdata_manifest_end);
+  const ByteView key(updraft_testdata_release_key, updraft_testdata_release_key_end);
+  if (const Result<void> parsed = manifest::parse_manifest(bytes, release_manifest); !parsed.ok()) {
+    (line << "smoke: FAIL: manifest does not parse: error " << error_number(parsed.error()))
+        .print();
+    return false;
+  }
+  const manifest::SignatureEntry& entry = release_manifest.signatures.entries[0];
+  if (release_manifest.signatures.count != 1 ||
+      entry.algorithm != SignatureAlgorithm::kEcdsaP256Sha256) {
+    (line << "smoke: FAIL: the manifest should carry one ECDSA P-256 signature").print();
+    return false;
+  }
+
+  paint_stack();
+  const std::size_t caller_stack = stack_depth();
+  SysTickCounter::start();
+  const Result<void> verified = verify_in(kWorkspaceBytes, key, entry, entry.signature);
+  const std::uint64_t verify_ticks = SysTickCounter::ticks();
+  const std::size_t verify_stack = stack_used() - caller_stack;
+  if (!verified.ok()) {
+    (line << "smoke: FAIL: manifest signature: error " << error_number(verified.error())).print();
+    return false;
+  }
+  // A verifier that said yes to everything would pass the line above.
+  std::byte forged[kSignatureSize];
+  std::memcpy(forged, entry.signature.data(), sizeof(forged));
+  forged[kSignatureSize - 1] ^= std::byte{0x01};
+  const Result<void> refused = verify_in(kWorkspaceBytes, key, entry, forged);
+  if (refused.ok() || refused.error() != ErrorCode::kSignatureInvalid) {
+    (line << "smoke: FAIL: a forged signature was not refused as invalid").print();
+    return false;
+  }
+  const Result<std::size_t> arena = least_arena(key, entry);
+  if (!arena.ok()) {
+    (line << "smoke: FAIL: arena search: error " << error_number(arena.error())).print();
+    return false;
+  }
+
+  (line << "smoke: manifest " << bytes.size() << " B for " << release_manifest.product << " "
+        << release_manifest.version_text << ": ECDSA P-256 signature valid, a forged one refused")
+      .print();
+  (line << "smoke: signature: arena " << *arena << " of " << kWorkspaceBytes
+        << " B at the least, stack " << verify_stack << " B (deepest "
+        << caller_stack + verify_stack << " of " << stack_size() << " B), MbedTlsVerifier object "
+        << sizeof(MbedTlsVerifier) << " B")
+      .print();
+  if (*arena > MbedTlsVerifier::kArenaBytes) {
+    (line << "smoke: FAIL: needs more arena than MbedTlsVerifier::kArenaBytes ("
+          << MbedTlsVerifier::kArenaBytes << " B)")
+        .print();
+    return false;
+  }
+  (line << "smoke: ticks: verify " << verify_ticks).print();
+  return true;
+}
+
+// Applies the patch the manifest describes into slot B and checks the result against
+// the patch header and the signed manifest. Prints the figures; true on success.
+[[gnu::noinline]] bool apply_patch(Line& line) {
   const ByteView old_image(updraft_testdata_old_image, updraft_testdata_old_image_end);
   const ByteView patch(updraft_testdata_patch, updraft_testdata_patch_end);
   const MutableByteView slot(__slot_b_start, reinterpret_cast<std::uintptr_t>(__slot_b_size));
-  Line line;
   (line << "smoke: old image " << old_image.size() << " B, patch " << patch.size() << " B, fed in "
         << kChunkBytes << "-byte chunks")
       .print();
@@ -131,6 +228,12 @@ bool run_smoke_test() {
     (line << "smoke: FAIL: patch header wants sha256 ").hex(header.new_hash).print();
     return false;
   }
+  if (!constant_time_equal(digest, release_manifest.image_hash)) {
+    (line << "smoke: FAIL: the signed manifest wants sha256 ")
+        .hex(release_manifest.image_hash)
+        .print();
+    return false;
+  }
 
   (line << "smoke: checkpoints " << checkpoints << ", workspace " << header.workspace_bytes
         << " of " << kWorkspaceBytes << " B, Patcher object " << sizeof(delta::Patcher) << " B")
@@ -141,8 +244,17 @@ bool run_smoke_test() {
       .print();
   // Ticks are core cycles on a device; see systick_counter.h for what they are in QEMU.
   (line << "smoke: ticks: apply " << apply_ticks << ", sha256 of slot B " << hash_ticks).print();
-  (line << "smoke: PASS: slot B matches the patch header's new-image sha256").print();
+  (line << "smoke: PASS: slot B matches the new-image sha256 of the patch header and of the "
+           "signed manifest")
+      .print();
   return true;
+}
+
+}  // namespace
+
+bool run_smoke_test() {
+  Line line;
+  return check_manifest_signature(line) && apply_patch(line);
 }
 
 }  // namespace updraft::cortex_m

@@ -1,5 +1,7 @@
-/* The smoke test's inputs, embedded in flash: slot A (the image the device runs)
-   and the patch a radio would deliver. Made once with the host tool; see README.md. */
+/* The smoke test's inputs, embedded in flash: slot A (the image the device runs),
+   the patch a radio would deliver, the release manifest that describes it (signed
+   with ECDSA P-256) and the release public key the device trusts (65 bytes, 0x04 ||
+   X || Y). Made once with the host tool; see README.md. */
   .section .testdata, "a"
 
   .balign 4
@@ -15,3 +17,17 @@ updraft_testdata_patch:
   .incbin "patch.updp"
   .global updraft_testdata_patch_end
 updraft_testdata_patch_end:
+
+  .balign 4
+  .global updraft_testdata_manifest
+updraft_testdata_manifest:
+  .incbin "release.manifest"
+  .global updraft_testdata_manifest_end
+updraft_testdata_manifest_end:
+
+  .balign 4
+  .global updraft_testdata_release_key
+updraft_testdata_release_key:
+  .incbin "release_public_key.bin"
+  .global updraft_testdata_release_key_end
+updraft_testdata_release_key_end:
