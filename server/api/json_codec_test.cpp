@@ -33,8 +33,9 @@ TEST(Regression, LargeJsonNumbersAreRefusedNotConverted) {
   expect_refused(report_from_json(body(R"({"phase":"downloading","progress":4294967346})")),
                  "progress");
   expect_refused(report_from_json(body(R"({"phase":"downloading","error":1e300})")), "error");
-  expect_refused(campaign_from_json(body(R"({"name":"x","release":1,"max_concurrent_downloads":1e19})")),
-                 "max_concurrent_downloads");
+  expect_refused(
+      campaign_from_json(body(R"({"name":"x","release":1,"max_concurrent_downloads":1e19})")),
+      "max_concurrent_downloads");
   expect_refused(
       campaign_from_json(body(R"({"name":"x","release":1,"phases":[{"percent":4294967396}]})")),
       "percent");

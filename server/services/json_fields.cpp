@@ -36,8 +36,7 @@ HostResult<double> number_field(const nlohmann::json& body, std::string_view nam
                                 double min, double max) {
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) return fallback;
-  if (!it->is_number())
-    return Error(ErrorCode::kApiBadRequest, std::string(name) + ": a number");
+  if (!it->is_number()) return Error(ErrorCode::kApiBadRequest, std::string(name) + ": a number");
   const double v = it->get<double>();
   if (!std::isfinite(v) || v < min || v > max) {
     return Error(ErrorCode::kApiBadRequest, std::string(name) + ": a number from " +
