@@ -238,7 +238,8 @@ TEST_F(CoapTransportTest, WithAKeyEveryCheckInAndReportIsMacked) {
   Report r;
   r.phase = Phase::kDownloading;
   ASSERT_TRUE(t.report(r).ok());
-  options_.mac_key = Bytes(64, std::byte{'b'});
+  const Bytes wrong_key(64, std::byte{'b'});  // options hold a view: keep it alive
+  options_.mac_key = wrong_key;
   CoapTransport wrong = make();
   EXPECT_EQ(wrong.check_in(status(), answer).error(), ErrorCode::kCheckInRejected);
 }
