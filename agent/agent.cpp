@@ -161,19 +161,41 @@ CycleResult Agent::run_cycle() {
   // An answer that fails its checks is asked for once more, with a fresh nonce:
   // a datagram damaged in transit fails the signature as a forgery would, so
   // only a second failure in a row is reported. A forger gains nothing by it.
+  // An answer that brings the next root is asked for again under that root, up
+  // to kMaxRootSteps roots a cycle (the next cycle walks on).
+  constexpr int kMaxRootSteps = 8;
   Result<UpdateTarget> checked = ErrorCode::kManifestMalformed;
   std::uint32_t poll = 0;
-  for (int ask = 0; ask < 2 && !checked.ok(); ++ask) {
+  for (int ask = 0, root_steps = 0; ask < 2 && !checked.ok();) {
     status.nonce = ports_.random.next();
     // Reset in place: `answer_ = CheckInAnswer{}` builds a 1.2 KB temporary on the
     // stack, more than a small device can spare. A transport that succeeds fills
     // the whole answer anyway.
     answer_.update_available = false;
     answer_.manifest_size = 0;
+    answer_.root_size = 0;
+    if (roots_ != nullptr) {
+      status.root_version = roots_->root_version();
+      answer_.root = roots_->root_buffer();
+    }
     if (auto r = ports_.transport.check_in(status, answer_); !r.ok()) {
       return CycleResult{CycleResult::Next::kSleep, config_.backoff_seconds, r.error(), false};
     }
     poll = answer_.poll_seconds;
+    if (roots_ != nullptr && answer_.root_size != 0 && root_steps < kMaxRootSteps) {
+      const Result<void> installed =
+          answer_.root_size > answer_.root.size()
+              ? Result<void>(ErrorCode::kManifestMalformed)
+              : roots_->install_root(answer_.root.first(answer_.root_size));
+      if (installed.ok()) {
+        ++root_steps;
+        continue;  // ask again, under the new root
+      }
+      checked = installed.error();
+      ++ask;
+      continue;
+    }
+    ++ask;
     if (!answer_.update_available)
       return CycleResult{CycleResult::Next::kSleep, poll, ErrorCode::kOk, false};
     if (answer_.manifest_size > answer_.manifest.size()) {

@@ -10,6 +10,10 @@
 // last checkpoint with a ranged fetch. Failures are reported with their error
 // number and the version the device runs.
 //
+// Root rotation (optional, set_root_updater()): a newer root the server sends
+// with a check-in answer is verified and kept in flash (agent/root_keeper.h) before
+// the answer's manifest is checked.
+//
 // RAM: this object (~2.3 KB: check-in answer with its manifest, a 512-byte
 // download buffer) + the caller's patch workspace (the patch header says how much;
 // 8 KB for mcu-tiny) + < 1.5 KB of stack. Not thread-safe.
@@ -70,6 +74,12 @@ class Agent {
   // (after calling BootControl::reboot()).
   CycleResult run_cycle();
 
+  // Keeps the trusted root current: each check-in then sends the root's version,
+  // and a newer root in the answer is installed (and the check-in asked again,
+  // under it) before any manifest is checked. A root refused is reported like a
+  // refused manifest, with its 2xx number. nullptr (the default): no rotation.
+  void set_root_updater(RootUpdater* roots) { roots_ = roots; }
+
   // The device's UI confirmed the pending update (policy require_user_confirmation).
   void user_confirmed() { user_confirmed_ = true; }
 
@@ -118,6 +128,7 @@ class Agent {
   CycleResult fail(ErrorCode error, const char* target_version, std::uint32_t sleep);
 
   Ports ports_;
+  RootUpdater* roots_ = nullptr;
   FlashLayout layout_;
   AgentConfig config_;
   MutableByteView workspace_;

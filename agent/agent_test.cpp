@@ -81,7 +81,25 @@ struct Scenario {
   bool healthy;                  // false: v2 fails its health check and rolls back
   std::uint32_t drop_every = 0;  // the link drops after every this many bytes
   std::uint32_t block_size = 0;  // a block transport (CoAP) with a staging area
+  // The device keeps root v1 in its root store; the server serves root v2 (new
+  // release key c, release key a revoked) and signs v2's manifest with key c.
+  bool rotate_root = false;
 };
+
+// Root v2 of a rotation: root key c, release key c, release key a revoked. Signed
+// by root key a (v1's threshold) and c (its own), unless `signers` says otherwise.
+manifest::RootSpec root_v2_spec() {
+  manifest::RootSpec spec;
+  spec.version = 2;
+  spec.root_keys = fx::public_keys({&fx::keys().root_c});
+  spec.release_keys = fx::public_keys({&fx::keys().release_c});
+  spec.revoked = {manifest::key_id_of(fx::keys().release_a.public_key())};
+  return spec;
+}
+Bytes root_v2(const std::vector<const SigningKey*>& signers = {&fx::keys().root_a,
+                                                               &fx::keys().root_c}) {
+  return fx::sign_root(root_v2_spec(), signers);
+}
 
 constexpr std::uint32_t kStagingCapacity = 12 * 4096;
 
@@ -99,11 +117,18 @@ class Rig {
     options.config.full_checkpoint_bytes = 16 * 1024;
     options.config.policy = policy;
     if (scenario.block_size != 0) options.staging_capacity = kStagingCapacity;
+    if (scenario.rotate_root) {
+      options.factory_root = root_;
+      options.root_checker = &checker_;
+      options.root_verifier = &verifier_;
+      transport_.add_root(root_v2());
+      signers_ = {&fx::keys().release_c};
+    }
     transport_.set_block_size(scenario.block_size);
     device_ = std::make_unique<SimDevice>(options, transport_, checker_, v1(), "1.0.0", 1);
     device_->set_healthy(scenario.healthy);
     transport_.faults().drop_every = scenario.drop_every;
-    offer(v2_spec(scenario.kind));
+    offer(v2_spec(scenario.kind), signers_);
   }
 
   // Offers v2 again (a server retrying a deployment), signed as `spec` says.
@@ -238,6 +263,16 @@ class Rig {
 
   SimDevice& device() { return *device_; }
   ScriptedTransport& transport() { return transport_; }
+  const std::vector<const SigningKey*>& signers() const { return signers_; }
+  // The root version in the device's root store, as a reset would load it (0: none).
+  std::uint32_t stored_root_version() {
+    RecordStore store(device_->raw_flash(), device_->root_store_offset(), kGeometry.sector_size);
+    std::vector<std::byte> bytes(kGeometry.sector_size);
+    Result<std::uint32_t> n = store.load(bytes);
+    if (!n.ok()) return 0;
+    Result<manifest::RootMetadata> root = manifest::parse_root(ByteView(bytes.data(), *n));
+    return root.ok() ? root->version : 0;
+  }
   const CycleResult& last_cycle() const { return last_cycle_; }
   int boots() const { return boots_; }
 
@@ -255,6 +290,7 @@ class Rig {
   OpenSslVerifier verifier_;
   SignedManifestChecker checker_{root_, verifier_, kProduct, kHardware};
   ScriptedTransport transport_;
+  std::vector<const SigningKey*> signers_ = {&fx::keys().release_a};
   std::unique_ptr<SimDevice> device_;
   CycleResult last_cycle_{};
   int boots_ = 0;
@@ -271,7 +307,7 @@ class PowerCutTest : public testing::TestWithParam<Scenario> {
     if (!settled) return settled;
     const Report* outcome = rig.last_outcome();
     if (GetParam().healthy && outcome != nullptr && outcome->phase == Phase::kRolledBack) {
-      rig.offer(v2_spec(GetParam().kind));
+      rig.offer(v2_spec(GetParam().kind), rig.signers());
       return rig.settle();
     }
     return settled;
@@ -280,6 +316,9 @@ class PowerCutTest : public testing::TestWithParam<Scenario> {
   void expect_final_state(Rig& rig) {
     const Report* outcome = rig.last_outcome();
     ASSERT_NE(outcome, nullptr);
+    if (GetParam().rotate_root) {
+      EXPECT_EQ(rig.stored_root_version(), 2u);
+    }
     if (GetParam().healthy) {
       EXPECT_TRUE(rig.runs(v2()));
       EXPECT_EQ(outcome->phase, Phase::kSuccess);
@@ -334,7 +373,8 @@ INSTANTIATE_TEST_SUITE_P(
                     Scenario{"delta_with_resume", ArtifactKind::kPatch, true, 5000},
                     Scenario{"full_image_in_blocks", ArtifactKind::kFullImage, true, 0, 1024},
                     Scenario{"delta_staged_in_blocks", ArtifactKind::kPatch, true, 0, 1024},
-                    Scenario{"rollback_after_failed_health_check", ArtifactKind::kPatch, false}),
+                    Scenario{"rollback_after_failed_health_check", ArtifactKind::kPatch, false},
+                    Scenario{"delta_after_root_rotation", ArtifactKind::kPatch, true, 0, 0, true}),
     [](const testing::TestParamInfo<Scenario>& p) { return std::string(p.param.name); });
 
 // --- Faults that must leave the device on its running image, with the right number.
@@ -526,6 +566,61 @@ TEST(AgentFaultTest, LowBatteryDefersWithoutFetchingThenUpdatesOnceCharged) {
   EXPECT_EQ(rig.transport().bytes_served(), 0u);
   rig.device().agent().set_conditions(80, NetworkType::kNbIot);
   EXPECT_TRUE(rig.device().cycle().installed);
+}
+
+// --- Root rotation at check-in (agent/root_keeper.h).
+
+constexpr Scenario kRotation{"rotation", ArtifactKind::kPatch, true, 0, 0, true};
+
+TEST(AgentRootRotationTest, ADeviceOnTheOldRootRotatesThenInstallsAReleaseSignedUnderTheNewOne) {
+  Rig rig(kRotation);
+  ASSERT_TRUE(rig.settle());
+  EXPECT_TRUE(rig.runs(v2()));
+  ASSERT_NE(rig.last_outcome(), nullptr);
+  EXPECT_EQ(rig.last_outcome()->phase, Phase::kSuccess);
+  EXPECT_EQ(rig.transport().roots_served(), 1);
+  EXPECT_EQ(rig.stored_root_version(), 2u);
+  EXPECT_EQ(rig.transport().last_status().root_version, 2u);
+}
+
+TEST(AgentRootRotationTest, WithoutTheRotationTheNewReleaseKeyIsUnknown) {
+  // The same offer signed by key c, to a device that is never given root v2.
+  Rig rig(kDelta);
+  rig.offer(v2_spec(ArtifactKind::kPatch), {&fx::keys().release_c});
+  expect_refused(rig, ErrorCode::kSignatureUnknownKey, "");
+}
+
+TEST(AgentRootRotationTest, ARotationNotSignedByTheOldThresholdIsRefusedAndTheOldRootKept) {
+  Rig rig(kRotation);
+  // The server holds a v2 that only its own key signed: v1's root keys never approved it.
+  ScriptedTransport& transport = rig.transport();
+  transport.add_root(root_v2({&fx::keys().root_c}));
+  expect_refused(rig, ErrorCode::kRootRotationInvalid, "");
+  EXPECT_EQ(rig.stored_root_version(), 1u);
+  EXPECT_EQ(rig.transport().bytes_served(), 0u);
+  EXPECT_EQ(rig.transport().last_status().root_version, 1u);
+}
+
+TEST(AgentRootRotationTest, AfterRotationAReleaseSignedByTheRevokedKeyIsRefused) {
+  Rig rig(kRotation);
+  rig.offer(v2_spec(ArtifactKind::kPatch), {&fx::keys().release_a});
+  expect_refused(rig, ErrorCode::kSignatureKeyRevoked, "");
+  EXPECT_EQ(rig.stored_root_version(), 2u) << "the rotation itself was good and is kept";
+}
+
+TEST(AgentRootRotationTest, ADeviceSeveralRootsBehindWalksThemInOneCycle) {
+  Rig rig(kRotation);
+  manifest::RootSpec v3 = root_v2_spec();
+  v3.version = 3;
+  v3.release_keys = fx::public_keys({&fx::keys().release_b});
+  rig.transport().add_root(fx::sign_root(v3, {&fx::keys().root_c}));
+  rig.offer(v2_spec(ArtifactKind::kPatch), {&fx::keys().release_b});
+  ASSERT_TRUE(rig.device().power_on().ok());
+  const CycleResult cycle = rig.device().cycle();
+  EXPECT_EQ(error_name(cycle.error), error_name(ErrorCode::kOk));
+  EXPECT_TRUE(cycle.installed);
+  EXPECT_EQ(rig.transport().roots_served(), 2);
+  EXPECT_EQ(rig.stored_root_version(), 3u);
 }
 
 }  // namespace

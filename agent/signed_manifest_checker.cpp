@@ -15,6 +15,12 @@ Result<void> SignedManifestChecker::init() {
   return {};
 }
 
+Result<void> SignedManifestChecker::set_root(ByteView trusted_root) {
+  root_ok_ = false;
+  root_bytes_ = trusted_root;
+  return init();
+}
+
 Result<UpdateTarget> SignedManifestChecker::check(ByteView bytes, ArtifactKind kind,
                                                   const CheckContext& context) {
   if (!root_ok_ || context.running == nullptr) return ErrorCode::kManifestMalformed;

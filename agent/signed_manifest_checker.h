@@ -28,6 +28,13 @@ class SignedManifestChecker final : public ManifestChecker {
   // Parses the trusted root; kManifestMalformed if the device holds a broken one.
   Result<void> init();
 
+  // Trusts `trusted_root` from now on (a root rotation, agent/root_keeper.h); its
+  // bytes must outlive the checker. kManifestMalformed, and no root trusted, if it
+  // does not parse.
+  Result<void> set_root(ByteView trusted_root);
+  // The parsed trusted root, or nullptr when none parsed.
+  const manifest::RootMetadata* trusted_root() const { return root_ok_ ? &root_ : nullptr; }
+
   Result<UpdateTarget> check(ByteView manifest, ArtifactKind kind,
                              const CheckContext& context) override;
 

@@ -36,6 +36,26 @@ struct CheckContext {
   std::uint32_t stored_counter = 0;  // anti-rollback floor
 };
 
+// Keeps the device's trusted root metadata current (agent/root_keeper.h): the
+// agent sends root_version() with each check-in, and hands over the next root a
+// server answers with. Optional: an agent without one never asks for roots.
+class RootUpdater {
+ public:
+  virtual std::uint32_t root_version() const = 0;
+  // Where a transport may write the root a server sends; its size is the largest
+  // root this device holds.
+  virtual MutableByteView root_buffer() = 0;
+  // Accepts `root` only as the next version, signed by a threshold of the trusted
+  // root's root keys and of its own (manifest::verify_root_rotation), and keeps it
+  // in flash before it is trusted. Otherwise the trusted root is unchanged and the
+  // refusal's 2xx code returned (218 ROOT_ROTATION_INVALID, 219, 201, ...); a flash
+  // error leaves the old root or the new one in flash, never neither.
+  virtual Result<void> install_root(ByteView root) = 0;
+
+ protected:
+  ~RootUpdater() = default;
+};
+
 class ManifestChecker {
  public:
   // Verifies signatures, product, hardware, freshness, nonce, anti-rollback and,

@@ -1,5 +1,6 @@
-// `updraft keygen --algorithm ed25519|p256 -o NAME`: a new signing key pair in
-// NAME.key (private, mode 0600) and NAME.pub, and the key id root metadata will use.
+// `updraft keygen --algorithm ed25519|p256|rsa-2048-pss|rsa-3072-pss -o NAME`: a new
+// signing key pair in NAME.key (private, mode 0600) and NAME.pub, and the key id root
+// metadata will use.
 #include <cstdio>
 #include <string>
 
@@ -17,10 +18,9 @@ struct KeygenArgs {
 };
 
 int run_keygen(const KeygenArgs& args) {
-  const SignatureAlgorithm algorithm = args.algorithm == "p256"
-                                           ? SignatureAlgorithm::kEcdsaP256Sha256
-                                           : SignatureAlgorithm::kEd25519;
-  HostResult<SigningKey> key = SigningKey::generate(algorithm);
+  HostResult<SignatureAlgorithm> algorithm = algorithm_from_name(args.algorithm);
+  if (!algorithm.ok()) return report_error(algorithm.error());
+  HostResult<SigningKey> key = SigningKey::generate(*algorithm);
   if (!key.ok()) return report_error(key.error());
   if (auto written = write_key_pair(*key, args.name); !written.ok())
     return report_error(written.error());
@@ -38,8 +38,9 @@ void add_keygen_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "keygen", "Make a signing key pair: NAME.key (private, 0600) and NAME.pub");
   cmd->add_option("-a,--algorithm", args->algorithm,
-                  "ed25519 (default) or p256 (ECDSA P-256, SHA-256)")
-      ->check(CLI::IsMember({"ed25519", "p256"}));
+                  "ed25519 (default), p256 (ECDSA P-256, SHA-256), rsa-2048-pss or "
+                  "rsa-3072-pss (RSASSA-PSS, SHA-256, exponent 65537)")
+      ->check(CLI::IsMember({"ed25519", "p256", "rsa-2048-pss", "rsa-3072-pss"}));
   cmd->add_option("-o,--output", args->name,
                   "Name of the pair: writes NAME.key and NAME.pub, never over existing files")
       ->required();

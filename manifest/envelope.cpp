@@ -22,22 +22,23 @@ Result<void> parse_envelope(ByteView bytes, const Magic& magic, std::size_t max_
 
   UPDRAFT_TRY_ASSIGN(const std::uint8_t count, reader.u8());
   if (count > max_signatures || count > kMaxSignatures) return ErrorCode::kManifestMalformed;
-  // Exactly the declared signatures and nothing after them: trailing bytes would be
-  // unsigned data a careless reader might trust.
-  if (reader.remaining() != std::size_t{count} * kSignatureEntrySize)
-    return ErrorCode::kManifestMalformed;
   for (std::size_t i = 0; i < count; ++i) {
     SignatureEntry& entry = envelope.signatures.entries[i];
     UPDRAFT_TRY_ASSIGN(entry.key_id, reader.array<kKeyIdSize>());
     UPDRAFT_TRY_ASSIGN(const std::uint8_t algorithm, reader.u8());
     entry.algorithm = static_cast<SignatureAlgorithm>(algorithm);
-    if (public_key_size(entry.algorithm) == 0) return ErrorCode::kManifestMalformed;
-    UPDRAFT_TRY_ASSIGN(entry.signature, reader.bytes(kSignatureSize));
+    // The algorithm fixes the signature's size; an unknown one has none.
+    const std::size_t size = signature_size(entry.algorithm);
+    if (size == 0) return ErrorCode::kManifestMalformed;
+    UPDRAFT_TRY_ASSIGN(entry.signature, reader.bytes(size));
     for (std::size_t j = 0; j < i; ++j) {
       if (envelope.signatures.entries[j].key_id == entry.key_id)
         return ErrorCode::kManifestMalformed;
     }
   }
+  // Exactly the declared signatures and nothing after them: trailing bytes would be
+  // unsigned data a careless reader might trust.
+  if (reader.remaining() != 0) return ErrorCode::kManifestMalformed;
   envelope.signatures.count = count;
   return ok_result();
 }

@@ -18,7 +18,7 @@ namespace updraft::manifest {
 struct SignatureEntry {
   KeyId key_id{};
   SignatureAlgorithm algorithm = SignatureAlgorithm::kEd25519;
-  ByteView signature;  // kSignatureSize bytes
+  ByteView signature;  // signature_size(algorithm) bytes
 };
 
 struct SignatureList {

@@ -3,8 +3,10 @@
 //
 // Both kinds share one envelope (little-endian):
 //   magic (4) | format version (1) | reserved = 0 (1) | body size (2) | body
-//   | signature count (1) | signatures: key id (8) | algorithm (1) | signature (64)
-// The signatures cover the signed region: everything before the signature count.
+//   | signature count (1) | signatures: key id (8) | algorithm (1) | signature
+// A signature has its algorithm's size: 64 bytes Ed25519 and ECDSA P-256, 256 and 384
+// bytes RSA-2048 and RSA-3072 PSS (signature_size()). The signatures cover the signed
+// region: everything before the signature count.
 // The magic ("UPDM" release manifest, "UPDR" root metadata) is inside it, so a
 // signature made for one kind never verifies as the other.
 //
@@ -18,7 +20,7 @@
 // Root body:
 //   root version (4) | expires (8, unix seconds, 0 = never) | root threshold (1)
 //   | release threshold (1) | root key count (1) | release key count (1)
-//   | revoked count (1) | keys: algorithm (1) | public key (32 or 65), root keys first
+//   | revoked count (1) | keys: algorithm (1) | public key (32, 65, 256 or 384), root keys first
 //   | revoked key ids (8 each)
 #pragma once
 
@@ -39,6 +41,8 @@ inline constexpr std::uint8_t kFormatVersion = 1;
 
 inline constexpr std::size_t kHeaderSize = 4 + 1 + 1 + 2;
 inline constexpr std::size_t kKeyIdSize = 8;
+// An entry with a 64-byte signature (Ed25519, ECDSA P-256); an RSA entry is
+// kKeyIdSize + 1 + signature_size(algorithm).
 inline constexpr std::size_t kSignatureEntrySize = kKeyIdSize + 1 + kSignatureSize;
 
 // Text fields: printable ASCII without space (0x21..0x7E), 1..max bytes.
@@ -69,12 +73,23 @@ inline constexpr std::size_t kMaxRootBodySize = 4 + 8 + 1 + 1 + 1 + 1 + 1 +
                                                 2 * kMaxKeysPerRole * (1 + kMaxPublicKeySize) +
                                                 kMaxRevokedKeys * kKeyIdSize;
 
-// The largest valid files; a device sizes its buffers with these.
-inline constexpr std::size_t kMaxManifestSize =
+// The largest valid files; a device sizes its buffers with these. A manifest is
+// also at most 1 KiB in all, the agent's check-in buffer (kMaxManifestBytes): with
+// 64-byte signatures the limits above keep it there (kMaxEccManifestSize), with RSA
+// signatures this limit counts (two RSA-3072 signatures on a typical manifest).
+inline constexpr std::size_t kMaxManifestSize = 1024;
+inline constexpr std::size_t kMaxEccManifestSize =
     kHeaderSize + kMaxManifestBodySize + 1 + kMaxManifestSignatures * kSignatureEntrySize;
+static_assert(kMaxEccManifestSize <= kMaxManifestSize,
+              "a manifest signed with 64-byte signatures always fits the check-in buffer");
+// Root metadata with only Ed25519 and P-256 keys and signatures is at most
+// kMaxEccRootSize (1,794) bytes; with RSA-3072 keys and signatures, kMaxRootSize.
 inline constexpr std::size_t kMaxRootSize =
-    kHeaderSize + kMaxRootBodySize + 1 + kMaxRootSignatures * kSignatureEntrySize;
-static_assert(kMaxManifestSize <= 1024,
-              "a manifest must fit the agent's check-in buffer (kMaxManifestBytes)");
+    kHeaderSize + kMaxRootBodySize + 1 + kMaxRootSignatures * (kKeyIdSize + 1 + kMaxSignatureSize);
+inline constexpr std::size_t kMaxEccRootSize =
+    kHeaderSize + (kMaxRootBodySize - 2 * kMaxKeysPerRole * (kMaxPublicKeySize - 65)) + 1 +
+    kMaxRootSignatures * kSignatureEntrySize;
+static_assert(kMaxEccRootSize == 1794);
+static_assert(kMaxRootSize == 9458);
 
 }  // namespace updraft::manifest

@@ -65,7 +65,7 @@ TEST(ManifestTest, LargestManifestFitsItsDeclaredMaximum) {
   spec.version = std::string("1.2.3-") + std::string(kMaxVersionSize - 6, 'x');
   const std::vector<std::byte> bytes = testing::sign_manifest(
       spec, {&keys().release_a, &keys().release_b, &keys().release_c, &keys().stranger});
-  EXPECT_EQ(bytes.size(), kMaxManifestSize);
+  EXPECT_EQ(bytes.size(), kMaxEccManifestSize);
   EXPECT_TRUE(parse_manifest(bytes).ok());
 }
 
@@ -180,6 +180,55 @@ TEST(ManifestTest, DuplicateSignatureKeyIdIsRefused) {
   EXPECT_EQ(parse_code(parse_manifest(bytes)), ErrorCode::kManifestMalformed);
 }
 
+// --- RSA signatures: their size follows the algorithm.
+
+TEST(ManifestTest, RsaSignedManifestRoundTripsWithSignaturesOfItsAlgorithmsSize) {
+  const std::vector<std::byte> bytes = testing::sign_manifest(
+      delta_answer_spec(),
+      {&testing::rsa_keys().release, &testing::rsa_keys().release_3072, &keys().release_b});
+  const Manifest parsed = must(parse_manifest(bytes));
+  ASSERT_EQ(parsed.signatures.count, 3u);
+  EXPECT_EQ(parsed.signatures.entries[0].signature.size(), 256u);
+  EXPECT_EQ(parsed.signatures.entries[1].signature.size(), 384u);
+  EXPECT_EQ(parsed.signatures.entries[2].signature.size(), 64u);
+  EXPECT_EQ(reencode(parsed), bytes);
+  for (std::size_t size = 0; size < bytes.size(); ++size) {
+    EXPECT_EQ(parse_code(parse_manifest(ByteView(bytes).first(size))),
+              ErrorCode::kManifestMalformed)
+        << size;
+  }
+}
+
+TEST(ManifestTest, ManifestOverOneKibibyteIsRefusedWhateverItsSignatures) {
+  // Three RSA-3072 signatures on the widest manifest: within the count limit, over
+  // the device's buffer.
+  const std::vector<std::byte> one =
+      testing::sign_manifest(sample_specs().back(), {&testing::rsa_keys().release_3072});
+  ASSERT_TRUE(parse_manifest(one).ok());
+  const HostResult<std::vector<std::byte>> two = add_signature(one, testing::rsa_keys().root);
+  ASSERT_FALSE(two.ok()) << "the signer refuses what a device would refuse";
+  EXPECT_EQ(two.error().code, ErrorCode::kInvalidArgument);
+  // Forged by hand: the entry copied under another key id.
+  std::vector<std::byte> forged = one;
+  const std::size_t entry = 8 + 1 + 384;
+  const std::size_t count_offset = forged.size() - 1 - entry;
+  forged[count_offset] = std::byte{2};
+  forged.insert(forged.end(), forged.end() - entry, forged.end());
+  forged[forged.size() - entry] ^= std::byte{1};  // another key id
+  ASSERT_GT(forged.size(), kMaxManifestSize);
+  EXPECT_EQ(parse_code(parse_manifest(forged)), ErrorCode::kManifestMalformed);
+}
+
+TEST(ManifestTest, UnknownAlgorithmValueIsMalformed) {
+  std::vector<std::byte> bytes = signed_answer(answer_spec());
+  const std::size_t algorithm_offset = bytes.size() - kSignatureSize - 1;
+  for (const int value : {0, 5, 255}) {
+    std::vector<std::byte> bad = bytes;
+    bad[algorithm_offset] = static_cast<std::byte>(value);
+    EXPECT_EQ(parse_code(parse_manifest(bad)), ErrorCode::kManifestMalformed) << value;
+  }
+}
+
 // --- Root metadata.
 
 std::vector<RootSpec> sample_roots() {
@@ -235,6 +284,53 @@ TEST(RootMetadataTest, SingleByteCorruptionNeverRotates) {
           << "byte " << i << " ^ " << int(flip);
     }
   }
+}
+
+// A made-up RSA modulus of `bytes` bytes (top bit set, odd), for size limits: the
+// parser checks the form, not the arithmetic.
+PublicKey fake_rsa_key(SignatureAlgorithm algorithm, std::uint8_t seed) {
+  PublicKey key{algorithm, std::vector<std::byte>(public_key_size(algorithm), std::byte{seed})};
+  key.bytes.front() = std::byte{0xC0};
+  key.bytes.back() = std::byte{0x01};
+  return key;
+}
+
+TEST(RootMetadataTest, LargestRsaRootFitsItsDeclaredMaximum) {
+  RootSpec spec;
+  spec.version = 1;
+  for (std::uint8_t i = 0; i < kMaxKeysPerRole; ++i) {
+    spec.root_keys.push_back(fake_rsa_key(SignatureAlgorithm::kRsa3072PssSha256, i));
+    spec.release_keys.push_back(
+        fake_rsa_key(SignatureAlgorithm::kRsa3072PssSha256, static_cast<std::uint8_t>(100 + i)));
+  }
+  for (std::uint8_t i = 0; i < kMaxRevokedKeys; ++i) spec.revoked.push_back(KeyId{std::byte{i}});
+  std::vector<std::byte> bytes = must(encode_root(spec));
+  SignatureList signatures;
+  static const std::vector<std::byte> signature(384, std::byte{0x77});
+  for (std::size_t i = 0; i < kMaxRootSignatures; ++i) {
+    signatures.entries[i] = SignatureEntry{key_id_of(spec.root_keys[i].bytes),
+                                           SignatureAlgorithm::kRsa3072PssSha256, signature};
+  }
+  signatures.count = kMaxRootSignatures;
+  const std::vector<std::byte> block = encode_signatures(signatures);
+  bytes.insert(bytes.end(), block.begin(), block.end());
+  EXPECT_EQ(bytes.size(), kMaxRootSize);
+  const RootMetadata root = must(parse_root(bytes));
+  EXPECT_EQ(root_spec_of(root), spec);
+  bytes.push_back(std::byte{0});
+  EXPECT_EQ(parse_code(parse_root(bytes)), ErrorCode::kManifestMalformed);
+}
+
+TEST(RootMetadataTest, RsaModulusWithoutItsTopBitOrEvenIsMalformed) {
+  RootSpec spec = testing::root_v1_spec();
+  spec.release_keys = {testing::rsa_keys().release.public_key()};
+  ASSERT_TRUE(encode_root(spec).ok());
+  RootSpec short_modulus = spec;
+  short_modulus.release_keys[0].bytes[0] &= std::byte{0x7F};
+  EXPECT_FALSE(encode_root(short_modulus).ok());
+  RootSpec even = spec;
+  even.release_keys[0].bytes.back() &= std::byte{0xFE};
+  EXPECT_FALSE(encode_root(even).ok());
 }
 
 TEST(RootMetadataTest, BuilderRefusesInconsistentRoles) {

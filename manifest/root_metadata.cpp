@@ -20,6 +20,12 @@ Result<KeyEntry> read_key(ByteReader& reader) {
       key.public_key[0] != kUncompressedPoint) {
     return ErrorCode::kManifestMalformed;
   }
+  // An RSA modulus of exactly the stated size (top bit set) and odd: with leading
+  // zeros it would be a smaller key under a bigger name.
+  if (is_rsa(key.algorithm) && ((std::to_integer<unsigned>(key.public_key[0]) & 0x80u) == 0 ||
+                                (std::to_integer<unsigned>(key.public_key[size - 1]) & 1u) == 0)) {
+    return ErrorCode::kManifestMalformed;
+  }
   key.id = key_id_of(key.public_key);
   return key;
 }

@@ -47,15 +47,14 @@ Result<void> require_threshold(const Tally& t, std::uint8_t threshold,
   return ErrorCode::kSignatureUnknownKey;
 }
 
-// A threshold of the root keys of `keys` signed `signed_root`.
+}  // namespace
+
 Result<void> check_root_signatures(const RootMetadata& signed_root, const RootMetadata& keys,
                                    SignatureVerifier& verifier) {
   UPDRAFT_TRY_ASSIGN(const Tally t, tally(signed_root.signed_region, signed_root.signatures,
                                           keys.root_keys, keys.release_keys, keys, verifier));
   return require_threshold(t, keys.root_keys.threshold, signed_root.signatures.count);
 }
-
-}  // namespace
 
 Result<void> check_root_fresh(const RootMetadata& root, std::uint64_t now) {
   if (root.expires != 0 && now >= root.expires) return ErrorCode::kRootExpired;

@@ -82,6 +82,13 @@ Result<void> check_version(const Manifest& manifest, const SemVer& installed);
 // one running (mix-and-match). A full image applies to any source.
 Result<void> check_source(const Manifest& manifest, const Sha256Digest& running_image_hash);
 
+// A threshold of `keys`' root keys signed `signed_root` (revoked and unknown keys
+// do not count; a known root key whose signature fails is kSignatureInvalid at
+// once). The codes of check_release_signatures(). A server checks a root it is
+// given to start from with check_root_signatures(root, root, ...).
+Result<void> check_root_signatures(const RootMetadata& signed_root, const RootMetadata& keys,
+                                   SignatureVerifier& verifier);
+
 // Root rotation, one version at a time (TUF 5.3): accepts `candidate` as the next
 // root when its version is exactly trusted.version + 1 (kRootVersionRollback
 // otherwise), a threshold of the trusted root's keys signed it (kRootRotationInvalid

@@ -332,5 +332,47 @@ TEST(VerifierTest, RootSignedOnlyByReleaseKeyIsRefused) {
             ErrorCode::kRootRotationInvalid);
 }
 
+// --- RSA-PSS keys (MCUboot's and AliOS's RSA-2048/3072 with PSS).
+
+TEST(VerifierTest, AcceptsRsaPssReleaseKeysUnderAnRsaRootKey) {
+  const testing::RsaKeys& rsa = testing::rsa_keys();
+  RootSpec spec = root_v1_spec();
+  spec.root_keys = testing::public_keys({&rsa.root});
+  spec.release_keys = testing::public_keys({&rsa.release, &rsa.release_3072});
+  spec.release_threshold = 2;
+  const std::vector<std::byte> root = sign_root(spec, {&rsa.root});
+  const std::vector<std::byte> both =
+      sign_manifest(answer_spec(), {&rsa.release, &rsa.release_3072});
+  EXPECT_EQ(code_of(device_accepts(both, root)), ErrorCode::kOk);
+  EXPECT_EQ(code_of(device_accepts(sign_manifest(answer_spec(), {&rsa.release}), root)),
+            ErrorCode::kSignatureThresholdNotMet);
+  std::vector<std::byte> altered = both;
+  altered[12] ^= std::byte{0x01};  // in the product name
+  EXPECT_EQ(code_of(device_accepts(altered, root)), ErrorCode::kSignatureInvalid);
+  // A root key does not sign releases, whatever its algorithm.
+  EXPECT_EQ(code_of(device_accepts(sign_manifest(answer_spec(), {&rsa.root}), root)),
+            ErrorCode::kSignatureKeyNotAuthorized);
+}
+
+TEST(VerifierTest, RotationToRsaKeysAuthorizesTheNewReleaseKeyAndRevokesTheOld) {
+  const testing::RsaKeys& rsa = testing::rsa_keys();
+  RootSpec v2;
+  v2.version = 2;
+  v2.root_keys = testing::public_keys({&rsa.root});
+  v2.release_keys = testing::public_keys({&rsa.release});
+  v2.revoked = {key_id_of(keys().release_a.public_key())};
+  const std::vector<std::byte> rotated = sign_root(v2, {&keys().root_a, &rsa.root});
+  ASSERT_EQ(code_of(device_rotates(root_v1(), rotated)), ErrorCode::kOk);
+  // Before the rotation the RSA release key is unknown; after it, it signs.
+  const std::vector<std::byte> by_rsa = sign_manifest(answer_spec(), {&rsa.release});
+  EXPECT_EQ(code_of(device_accepts(by_rsa, root_v1())), ErrorCode::kSignatureUnknownKey);
+  EXPECT_EQ(code_of(device_accepts(by_rsa, rotated)), ErrorCode::kOk);
+  // The old release key is revoked by v2.
+  EXPECT_EQ(code_of(device_accepts(answer(), rotated)), ErrorCode::kSignatureKeyRevoked);
+  // The RSA root key alone cannot rotate v1: v1's keys never approved it.
+  EXPECT_EQ(code_of(device_rotates(root_v1(), sign_root(v2, {&rsa.root}))),
+            ErrorCode::kRootRotationInvalid);
+}
+
 }  // namespace
 }  // namespace updraft::manifest

@@ -23,9 +23,11 @@
 #include "agent/linux/mqtt_wake_listener.h"
 #include "agent/linux/shell_command.h"
 #include "agent/linux/stoppable_flash.h"
+#include "agent/posix/file_flash.h"
 #include "agent/posix/http_transport.h"
 #include "agent/posix/system_clock.h"
 #include "agent/posix/udp_datagram.h"
+#include "agent/root_keeper.h"
 #include "agent/signed_manifest_checker.h"
 #include "core/host/file.h"
 #include "core/host/hex.h"
@@ -37,6 +39,37 @@ namespace {
 
 // The patch workspace: the `linux` profile's budget (delta/format/patch_format.cpp).
 constexpr std::size_t kWorkspaceBytes = 4 * 1024 * 1024;
+
+// The root store, <state>.root: two 16 KiB sectors, one root record each (A/B),
+// room for the largest root (RSA-3072 keys, 9,458 bytes).
+constexpr std::uint32_t kRootSector = 16 * 1024;
+constexpr FlashGeometry kRootStoreGeometry{2 * kRootSector, kRootSector, 8, std::byte{0xFF}};
+static_assert(RootKeeper::max_root_for(kRootSector) >= manifest::kMaxRootSize);
+
+std::string root_store_path(const SlotFilesFlash::Paths& paths) { return paths.state + ".root"; }
+
+// Logs each root the server sends, and what became of it.
+class LoggedRootUpdater final : public RootUpdater {
+ public:
+  explicit LoggedRootUpdater(RootKeeper& keeper) : keeper_(keeper) {}
+  std::uint32_t root_version() const override { return keeper_.root_version(); }
+  MutableByteView root_buffer() override { return keeper_.root_buffer(); }
+  Result<void> install_root(ByteView root) override {
+    const std::uint32_t before = keeper_.root_version();
+    Result<void> r = keeper_.install_root(root);
+    if (r.ok()) {
+      log_line("root: rotated from v%u to v%u", before, keeper_.root_version());
+    } else {
+      log_line("root: refused the root sent for v%u: %s (%u): %s; keeping v%u", before + 1,
+               error_name(r.error()).data(), static_cast<unsigned>(r.error()),
+               describe(r.error()).data(), before);
+    }
+    return r;
+  }
+
+ private:
+  RootKeeper& keeper_;
+};
 
 std::atomic<bool> g_stop{false};
 int g_wake_fd = -1;  // eventfd: signals and MQTT end the poll wait early
@@ -140,6 +173,7 @@ HostResult<void> provision(const ProvisionOptions& o) {
   BootLogic boot(*flash, layout);
   if (auto r = boot.provision(0, info); !r.ok()) return Error(r.error(), "writing the boot state");
   ::unlink((o.paths.state + ".deployment").c_str());
+  ::unlink(root_store_path(o.paths).c_str());
   return {};
 }
 
@@ -229,6 +263,9 @@ int run_daemon(const DaemonOptions& options, char** argv) {
     HttpTransport::Options t;
     t.host = options.server_host;
     t.port = options.server_port;
+    t.tls = options.tls;
+    t.ca_file = options.ca_file;
+    t.server_key_sha256 = options.server_key_sha256;
     t.device_id = options.device_id;
     t.secret = options.secret;
     t.read_ahead = 256 * 1024;
@@ -243,11 +280,28 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   LoggedTransport& transport = *logged;
   OpenSslVerifier verifier;
   SignedManifestChecker checker(*root, verifier, options.product, options.hardware);
-  if (auto r = checker.init(); !r.ok()) {
-    log_line("trusted root %s does not parse (%u)", options.root_path.c_str(),
-             static_cast<unsigned>(r.error()));
+  HostResult<std::unique_ptr<FileFlash>> root_flash =
+      FileFlash::open(root_store_path(options.paths), kRootStoreGeometry, /*sync=*/true);
+  if (!root_flash.ok()) {
+    log_line("root store: %s", root_flash.error().to_string().c_str());
     return kExitFailure;
   }
+  std::vector<std::byte> root_buffer(2 * std::size_t{RootKeeper::max_root_for(kRootSector)});
+  RootKeeper root_keeper(**root_flash, 0, kRootSector, root_buffer, verifier, checker);
+  if (auto r = root_keeper.open(*root); !r.ok()) {
+    log_line("trusted root: %s (%u) in %s or %s", describe(r.error()).data(),
+             static_cast<unsigned>(r.error()), root_store_path(options.paths).c_str(),
+             options.root_path.c_str());
+    return kExitFailure;
+  }
+  {
+    manifest::RootMetadata factory;
+    const unsigned factory_version =
+        manifest::parse_root(*root, factory).ok() ? factory.version : 0;
+    log_line("trusted root: v%u (%s holds v%u)", root_keeper.root_version(),
+             options.root_path.c_str(), factory_version);
+  }
+  LoggedRootUpdater root_updater(root_keeper);
   LinuxBootControl boot_control({options.health_cmd, options.paths.slot_a, options.paths.slot_b},
                                 decision->slot, version);
   SystemClock clock;
@@ -259,6 +313,9 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   Ports ports{flash, transport, clock, random, boot_control, checker};
   Agent agent(ports, layout, config, workspace);
   agent.set_conditions(100, NetworkType::kEthernet);
+  // Over CoAP the server sends no roots yet (docs/formats/coap.md): the agent asks
+  // for none there.
+  if (!coap) agent.set_root_updater(&root_updater);
 
   std::unique_ptr<MqttWakeListener> mqtt;
   if (!options.mqtt_host.empty()) {

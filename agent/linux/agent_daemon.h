@@ -1,6 +1,7 @@
 // updraft-agent: the portable agent as a Linux daemon (docs/agent-linux.md).
 // A/B slots are two files or block devices, the boot state and journal a small
-// state file (SlotFilesFlash); the device API is HTTP (HttpTransport).
+// state file (SlotFilesFlash), the trusted root a root store beside it
+// (<state>.root, RootKeeper); the device API is HTTPS or HTTP (HttpTransport).
 //
 // Reboot model: each start of run_daemon() plays the bootloader (BootLogic::boot())
 // before the agent runs. When the agent asks for a reboot (after an install, or to
@@ -34,16 +35,25 @@ struct ProvisionOptions {
 };
 
 // Factory state: slot A holds the image and is the confirmed slot; the journal is
-// empty. Overwrites whatever the slots and state held.
+// empty, and so is the root store (the next run seeds it from --root). Overwrites
+// whatever the slots and state held.
 HostResult<void> provision(const ProvisionOptions& options);
 
 struct DaemonOptions {
   SlotFilesFlash::Paths paths;
   std::string server_host = "127.0.0.1";
   std::uint16_t server_port = 8080;
+  // HTTPS to updraftd (net/http/http_client.h): a pinned CA (ca_file), a pinned
+  // server key (server_key_sha256, 64 hex digits), both, or the system's CAs.
+  bool tls = false;
+  std::string ca_file;
+  std::string server_key_sha256;
   std::string device_id;
   std::string secret;
-  std::string root_path;  // the trusted root metadata (GET /api/v1/trust/root)
+  // The factory root metadata (GET /api/v1/trust/root): seeds the root store,
+  // <state>.root, the first time; from then on the store holds the trusted root,
+  // and rotations the server sends are verified and kept there.
+  std::string root_path;
   std::string product;
   std::string hardware;
   std::uint32_t poll_seconds = 3600;  // longest sleep between check-ins

@@ -2,6 +2,7 @@
 // factory image and boot state; `run` boots (plays the bootloader), then checks in,
 // updates, and confirms or rolls back trials. See docs/agent-linux.md.
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 
@@ -13,8 +14,17 @@ using namespace updraft;
 using namespace updraft::agent;
 
 // "host:port" (an http:// or mqtt:// prefix is tolerated); false if malformed.
-bool parse_endpoint(std::string text, std::string& host, std::uint16_t& port) {
-  if (const auto scheme = text.find("://"); scheme != std::string::npos) text.erase(0, scheme + 3);
+// `scheme` gets what came before "://", lower-cased ("" without one).
+bool parse_endpoint(std::string text, std::string& host, std::uint16_t& port,
+                    std::string* scheme_out = nullptr) {
+  if (const auto scheme = text.find("://"); scheme != std::string::npos) {
+    if (scheme_out != nullptr) {
+      *scheme_out = text.substr(0, scheme);
+      for (char& c : *scheme_out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    text.erase(0, scheme + 3);
+  }
   while (!text.empty() && text.back() == '/') text.pop_back();
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
@@ -59,7 +69,19 @@ int main(int argc, char** argv) {
   CLI::App* run_cmd = app.add_subcommand("run", "boot, then check in and update until stopped");
   run_cmd->set_config("--config", "", "read options from this TOML/INI file");
   add_slot_options(*run_cmd, d.paths);
-  run_cmd->add_option("--server", server, "updraftd as host:port")->required();
+  run_cmd
+      ->add_option("--server", server,
+                   "updraftd as https://host:port (or http://host:port with --insecure)")
+      ->required();
+  run_cmd->add_option("--ca-file", d.ca_file,
+                      "PEM file of the CA(s) the server's certificate must chain to (pinned CA)");
+  run_cmd->add_option("--server-key-sha256", d.server_key_sha256,
+                      "pin the server's key: SHA-256 of its certificate's SubjectPublicKeyInfo "
+                      "(64 hex digits)");
+  bool insecure = false;
+  run_cmd->add_flag("--insecure", insecure,
+                    "allow plain http:// (anyone on the path can read the device's token and "
+                    "hold back updates)");
   run_cmd->add_option("--device-id", d.device_id, "this device's id")->required();
   auto* secret_opt = run_cmd->add_option("--secret", d.secret, "this device's secret");
   auto* secret_file_opt =
@@ -92,9 +114,35 @@ int main(int argc, char** argv) {
                    p.image.c_str());
       return kExitOk;
     }
-    if (!parse_endpoint(server, d.server_host, d.server_port)) {
-      std::fprintf(stderr, "updraft-agent: --server: expected host:port, got \"%s\"\n",
+    std::string scheme;
+    if (!parse_endpoint(server, d.server_host, d.server_port, &scheme) ||
+        (scheme != "" && scheme != "http" && scheme != "https")) {
+      std::fprintf(stderr,
+                   "updraft-agent: --server: expected https://host:port or http://host:port, "
+                   "got \"%s\"\n",
                    server.c_str());
+      return kExitUsage;
+    }
+    d.tls = scheme == "https";
+    if (!d.tls && (!d.ca_file.empty() || !d.server_key_sha256.empty())) {
+      std::fprintf(stderr,
+                   "updraft-agent: --ca-file and --server-key-sha256 need --server https://...\n");
+      return kExitUsage;
+    }
+    // Plain HTTP gives the device's token and its check-ins to anyone on the path
+    // (the manifests stay signed, but updates can be held back): only when asked.
+    // Over CoAP the HTTP server is not used.
+    if (!d.tls && !insecure && coap.empty()) {
+      std::fprintf(stderr,
+                   "updraft-agent: --server %s is plain HTTP; use https://host:port with "
+                   "--ca-file or --server-key-sha256, or pass --insecure\n",
+                   server.c_str());
+      return kExitUsage;
+    }
+    if (!d.server_key_sha256.empty() &&
+        (d.server_key_sha256.size() != 64 ||
+         d.server_key_sha256.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+      std::fprintf(stderr, "updraft-agent: --server-key-sha256: expected 64 hex digits\n");
       return kExitUsage;
     }
     if (!coap.empty() && !parse_endpoint(coap, d.coap_host, d.coap_port)) {

@@ -34,6 +34,9 @@ struct DeviceStatus {
   std::uint8_t battery_percent = 100;
   NetworkType network = NetworkType::kUnknown;
   std::uint64_t nonce = 0;  // fresh per check-in; the signed answer must echo it
+  // The version of the root metadata the device trusts, so the server can send the
+  // next one (docs/api/device.md); 0: the device keeps no root store and asks for none.
+  std::uint32_t root_version = 0;
 };
 
 using manifest::ArtifactKind;
@@ -47,6 +50,12 @@ struct CheckInAnswer {
   std::array<std::byte, kMaxManifestBytes> manifest{};  // signed; the agent verifies it
   std::uint32_t poll_seconds = 3600;                    // when to check in next
   bool force = false;                                   // operator forced: skip user confirmation
+  // Root rotation (agent/root_keeper.h): the agent points `root` at its root buffer
+  // before each check-in (empty: it wants none), and a transport that received the
+  // next root metadata writes it there and sets root_size (0: none). A transport
+  // that resets the answer keeps `root`. Unverified here, like the manifest.
+  MutableByteView root{};
+  std::uint32_t root_size = 0;
 };
 
 enum class Phase : std::uint8_t {

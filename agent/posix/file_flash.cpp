@@ -14,7 +14,7 @@
 namespace updraft::agent {
 
 HostResult<std::unique_ptr<FileFlash>> FileFlash::open(const std::string& path,
-                                                       FlashGeometry geometry) {
+                                                       FlashGeometry geometry, bool sync) {
   if (geometry.sector_size == 0 || geometry.write_align == 0 ||
       geometry.size % geometry.sector_size != 0) {
     return Error(ErrorCode::kFlashLayoutInvalid,
@@ -42,7 +42,11 @@ HostResult<std::unique_ptr<FileFlash>> FileFlash::open(const std::string& path,
                                                      " bytes, expected " +
                                                      std::to_string(geometry.size));
   }
-  return std::unique_ptr<FileFlash>(new FileFlash(fd, geometry));
+  if (sync && ::fdatasync(fd) != 0) {
+    ::close(fd);
+    return Error(ErrorCode::kFlashIo, "cannot sync " + path + ": " + std::strerror(errno));
+  }
+  return std::unique_ptr<FileFlash>(new FileFlash(fd, geometry, sync));
 }
 
 FileFlash::~FileFlash() { ::close(fd_); }
@@ -59,6 +63,7 @@ Result<void> FileFlash::write(std::uint32_t offset, ByteView data) {
   if (!read_at(fd_, current.data(), current.size(), offset)) return ErrorCode::kFlashIo;
   UPDRAFT_TRY(check_erased(geometry_, current));
   if (!write_at(fd_, data.data(), data.size(), offset)) return ErrorCode::kFlashIo;
+  if (sync_ && ::fdatasync(fd_) != 0) return ErrorCode::kFlashIo;
   return {};
 }
 
@@ -68,6 +73,7 @@ Result<void> FileFlash::erase(std::uint32_t offset, std::uint32_t length) {
   for (std::uint32_t off = offset; off < offset + length; off += geometry_.sector_size) {
     if (!write_at(fd_, erased.data(), erased.size(), off)) return ErrorCode::kFlashIo;
   }
+  if (sync_ && ::fdatasync(fd_) != 0) return ErrorCode::kFlashIo;
   return {};
 }
 

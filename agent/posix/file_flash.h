@@ -14,9 +14,10 @@ namespace updraft::agent {
 class FileFlash final : public Flash {
  public:
   // Opens `path`, creating it fully erased if it does not exist; an existing file
-  // must have exactly geometry.size bytes.
+  // must have exactly geometry.size bytes. With `sync`, every write and erase is on
+  // disk (fdatasync) before it returns, as a record store needs on a real device.
   static HostResult<std::unique_ptr<FileFlash>> open(const std::string& path,
-                                                     FlashGeometry geometry);
+                                                     FlashGeometry geometry, bool sync = false);
   ~FileFlash();
   FileFlash(const FileFlash&) = delete;
   FileFlash& operator=(const FileFlash&) = delete;
@@ -27,10 +28,12 @@ class FileFlash final : public Flash {
   Result<void> erase(std::uint32_t offset, std::uint32_t length) override;
 
  private:
-  FileFlash(int fd, FlashGeometry geometry) : fd_(fd), geometry_(geometry) {}
+  FileFlash(int fd, FlashGeometry geometry, bool sync)
+      : fd_(fd), geometry_(geometry), sync_(sync) {}
 
   int fd_;
   FlashGeometry geometry_;
+  bool sync_;
 };
 
 }  // namespace updraft::agent

@@ -39,9 +39,12 @@ std::string text_of(const std::array<char, kMaxText>& text) {
 
 namespace {
 
-net::http::HttpClientOptions client_options(std::uint32_t timeout_ms) {
+net::http::HttpClientOptions client_options(const HttpTransport::Options& o) {
   net::http::HttpClientOptions options;
-  options.timeout = std::chrono::milliseconds(timeout_ms);
+  options.timeout = std::chrono::milliseconds(o.timeout_ms);
+  options.tls = o.tls;
+  options.ca_file = o.ca_file;
+  options.server_key_sha256 = o.server_key_sha256;
   return options;
 }
 
@@ -53,7 +56,7 @@ HttpTransport::HttpTransport(Options options)
 net::http::HttpClient& HttpTransport::client() {
   if (!client_) {
     client_ = std::make_unique<net::http::HttpClient>(options_.host, options_.port,
-                                                      client_options(options_.timeout_ms));
+                                                      client_options(options_));
   }
   return *client_;
 }
@@ -112,6 +115,7 @@ Result<void> HttpTransport::check_in(const DeviceStatus& status, CheckInAnswer& 
                {"battery", status.battery_percent},
                {"nonce", nonce}};
   if (status.network != NetworkType::kUnknown) body["network"] = network_name(status.network);
+  if (status.root_version != 0) body["root_version"] = status.root_version;
   const auto started = std::chrono::steady_clock::now();
   UPDRAFT_TRY_ASSIGN(auto response, post("/api/v1/device/checkin", body.dump()));
   check_in_micros_.push_back(
@@ -123,10 +127,27 @@ Result<void> HttpTransport::check_in(const DeviceStatus& status, CheckInAnswer& 
     return ErrorCode::kCheckInRejected;
   }
   const json j = json::parse(response.second, nullptr, false);
+  const MutableByteView root_buffer = answer.root;
   answer = CheckInAnswer{};
+  answer.root = root_buffer;
   if (!j.is_object()) return ErrorCode::kCheckInRejected;
   answer.poll_seconds = static_cast<std::uint32_t>(
       std::clamp<std::int64_t>(j.value("poll_seconds", 3600), 1, 86400 * 7));
+  // The next root metadata, when the device's is older (docs/api/device.md). The
+  // agent verifies it; a device that asked for none (empty buffer) ignores it.
+  if (j.contains("root") && !root_buffer.empty()) {
+    HostResult<std::vector<std::byte>> root =
+        j["root"].is_string() ? base64_decode(j["root"].get<std::string>())
+                              : HostResult<std::vector<std::byte>>(ErrorCode::kCheckInRejected);
+    if (!root.ok() || root->empty() || root->size() > root_buffer.size()) {
+      last_error_ = root.ok() ? "root metadata of " + std::to_string(root->size()) +
+                                    " bytes does not fit this device's root store"
+                              : "malformed root in the check-in answer";
+      return ErrorCode::kCheckInRejected;
+    }
+    std::copy(root->begin(), root->end(), root_buffer.begin());
+    answer.root_size = static_cast<std::uint32_t>(root->size());
+  }
   if (!j.value("update", false)) return {};
   const std::string artifact = j.value("artifact", std::string());
   const std::string kind = j.value("kind", std::string());

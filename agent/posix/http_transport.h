@@ -2,9 +2,11 @@
 // (docs/api/device.md), for Linux-class devices and the fleet simulator. Host only.
 //
 // Authenticates with the device's id and secret for a bearer token, and again when
-// the token is refused. Artifacts are fetched with Range requests in windows of
-// `read_ahead` bytes, so the agent's small reads cost one request per window, and a
-// dropped connection resumes from the agent's offset. Not thread-safe: one per device.
+// the token is refused. Sends the trusted root's version with each check-in and
+// passes a newer root from the answer to the agent (CheckInAnswer::root). Artifacts are fetched
+// with Range requests in windows of `read_ahead` bytes, so the agent's small reads cost one request
+// per window, and a dropped connection resumes from the agent's offset. Not thread-safe: one per
+// device.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,13 @@ class HttpTransport final : public Transport {
     std::string secret;
     std::uint32_t read_ahead = 64 * 1024;
     std::uint32_t timeout_ms = 10'000;
+    // HTTPS (net/http/http_client.h): the server's certificate must chain to a CA
+    // in `ca_file` (empty: the system's store), or its key must hash to
+    // `server_key_sha256` (64 hex digits of SHA-256 over its SubjectPublicKeyInfo),
+    // or both when both are given.
+    bool tls = false;
+    std::string ca_file;
+    std::string server_key_sha256;
     // The offer a restarted device reports on until its next check-in (a daemon
     // that re-executed itself for a trial boot still owes that offer its outcome).
     std::int64_t deployment = 0;

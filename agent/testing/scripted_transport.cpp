@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/codec.h"
+
 namespace updraft::agent {
 
 void ScriptedTransport::set_offer(const CheckInAnswer& answer, std::vector<std::byte> artifact,
@@ -14,16 +16,34 @@ void ScriptedTransport::set_offer(const CheckInAnswer& answer, std::vector<std::
   signer_ = std::move(signer);
 }
 
+void ScriptedTransport::add_root(std::vector<std::byte> root) {
+  // The root version: the body's first field (docs/formats/manifest.md).
+  const std::uint32_t version = root.size() >= 12 ? load_le32(root.data() + 8) : 0;
+  roots_[version] = std::move(root);
+}
+
 Result<void> ScriptedTransport::check_in(const DeviceStatus& status, CheckInAnswer& answer) {
   ++check_ins_;
   last_status_ = status;
   if (faults_.link_down) return ErrorCode::kTransportFailed;
+  const MutableByteView root_buffer = answer.root;
   if (!offer_) {
     answer = CheckInAnswer{};
     answer.poll_seconds = 3600;
-    return {};
+  } else {
+    answer = answer_;
   }
-  answer = answer_;
+  answer.root = root_buffer;
+  answer.root_size = 0;
+  // The next root after the device's, as updraftd answers (docs/api/device.md).
+  if (const auto next = roots_.find(status.root_version + 1);
+      status.root_version != 0 && next != roots_.end()) {
+    if (next->second.size() > root_buffer.size()) return ErrorCode::kInternal;
+    std::copy(next->second.begin(), next->second.end(), root_buffer.begin());
+    answer.root_size = static_cast<std::uint32_t>(next->second.size());
+    ++roots_served_;
+  }
+  if (!offer_) return {};
   if (signer_) {
     const std::vector<std::byte> manifest = signer_(status);
     if (manifest.size() > answer.manifest.size()) return ErrorCode::kInternal;

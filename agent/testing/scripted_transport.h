@@ -1,10 +1,11 @@
-// A Transport that serves one offer from memory, with the faults a real link has:
-// dropped connections every K bytes, corrupted bytes, an artifact cut short, a
-// dead link. It records every report and counts the bytes it served. Host only.
+// A Transport that serves one offer (and root metadata) from memory, with the faults a real link
+// has: dropped connections every K bytes, corrupted bytes, an artifact cut short, a dead link. It
+// records every report and counts the bytes it served. Host only.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ class ScriptedTransport final : public Transport {
   void set_offer(const CheckInAnswer& answer, std::vector<std::byte> artifact,
                  Signer signer = nullptr);
   bool offering() const { return offer_; }
+  // Root metadata to serve: a device that checks in with root version N gets the
+  // root of version N + 1 if one was added (with or without an offer).
+  void add_root(std::vector<std::byte> root);
+  int roots_served() const { return roots_served_; }
   Faults& faults() { return faults_; }
   // Serves the artifact in blocks of this size, as CoAP does (0: a stream).
   void set_block_size(std::uint32_t size) { block_size_ = size; }
@@ -60,6 +65,8 @@ class ScriptedTransport final : public Transport {
   std::uint32_t since_drop_ = 0;
   std::uint64_t bytes_served_ = 0;
   int check_ins_ = 0;
+  std::map<std::uint32_t, std::vector<std::byte>> roots_;
+  int roots_served_ = 0;
   DeviceStatus last_status_{};
   std::vector<Report> reports_;
 };

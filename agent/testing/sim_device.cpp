@@ -27,18 +27,32 @@ SimDevice::SimDevice(const Options& options, Transport& transport, ManifestCheck
   set_version(info, version);
   BootLogic boot(memory_, layout_);
   if (!boot.provision(0, info).ok()) std::abort();
+  if (!options.factory_root.empty()) {
+    if (options.root_checker == nullptr || options.root_verifier == nullptr) std::abort();
+    RecordStore roots(memory_, root_store_offset(), options.geometry.sector_size);
+    if (!roots.store(options.factory_root).ok()) std::abort();  // does not fit the flash
+    root_buffer_.resize(2 * std::size_t{RootKeeper::max_root_for(options.geometry.sector_size)});
+  }
 }
 
 Result<CycleResult> SimDevice::power_on() {
   fault_.power_on();
   reboot_requested_ = false;
   agent_.reset();
+  root_keeper_.reset();
   booted_.reset();
   BootLogic boot(fault_, layout_);
   UPDRAFT_TRY_ASSIGN(BootDecision decision, boot.boot());
   booted_ = decision;
   Ports ports{fault_, transport_, *this, *this, *this, checker_};
   agent_ = std::make_unique<Agent>(ports, layout_, options_.config, workspace_);
+  if (!options_.factory_root.empty()) {
+    root_keeper_ =
+        std::make_unique<RootKeeper>(fault_, root_store_offset(), options_.geometry.sector_size,
+                                     root_buffer_, *options_.root_verifier, *options_.root_checker);
+    UPDRAFT_TRY(root_keeper_->open(options_.factory_root));
+    agent_->set_root_updater(root_keeper_.get());
+  }
   return agent_->on_boot(decision);
 }
 

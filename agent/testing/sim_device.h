@@ -10,6 +10,8 @@
 
 #include "agent/agent.h"
 #include "agent/posix/memory_flash.h"
+#include "agent/root_keeper.h"
+#include "agent/signed_manifest_checker.h"
 #include "agent/testing/fault_flash.h"
 
 namespace updraft::agent {
@@ -22,6 +24,12 @@ class SimDevice final : public BootControl, public Clock, public Random {
     AgentConfig config{};
     std::size_t workspace_bytes = 8 * 1024;
     std::uint32_t staging_capacity = 0;  // a staging area for patches fetched in blocks
+    // Root rotation: with a factory root, the device keeps its trusted root in a
+    // RootKeeper (two sectors after the layout, one root per sector), and points
+    // `root_checker` (which must be the ManifestChecker given) at it at every boot.
+    std::vector<std::byte> factory_root;
+    SignedManifestChecker* root_checker = nullptr;
+    SignatureVerifier* root_verifier = nullptr;
   };
 
   // Flash holds `image` in slot 0, provisioned as `version` with `security_counter`.
@@ -39,6 +47,10 @@ class SimDevice final : public BootControl, public Clock, public Random {
   MemoryFlash& raw_flash() { return memory_; }
   const FlashLayout& layout() const { return layout_; }
   Agent& agent() { return *agent_; }
+  // The root keeper of this boot (nullptr without a factory root, or before power_on()).
+  RootKeeper* root_keeper() { return root_keeper_.get(); }
+  // Where the root records are (with a factory root): two sectors from here.
+  std::uint32_t root_store_offset() const { return layout_.end; }
   std::optional<BootDecision> booted() const { return booted_; }
   // The image in the running slot, per the boot state.
   Result<SlotInfo> running_image();
@@ -62,6 +74,8 @@ class SimDevice final : public BootControl, public Clock, public Random {
   FlashLayout layout_;
   std::vector<std::byte> workspace_;
   std::unique_ptr<Agent> agent_;
+  std::vector<std::byte> root_buffer_;
+  std::unique_ptr<RootKeeper> root_keeper_;
   std::optional<BootDecision> booted_;
   bool reboot_requested_ = false;
   bool healthy_ = true;

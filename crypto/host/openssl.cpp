@@ -1,8 +1,11 @@
 #include "crypto/host/openssl.h"
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
 
 #include <cstring>
 #include <string_view>
@@ -16,9 +19,64 @@ struct EcdsaSigFree {
   void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
 };
 using EcdsaSig = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
+struct BnFree {
+  void operator()(BIGNUM* p) const { BN_free(p); }
+};
+using Bn = std::unique_ptr<BIGNUM, BnFree>;
+struct ParamBldFree {
+  void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); }
+};
+struct ParamsFree {
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+};
+
+// An RSA key's algorithm from its modulus size and exponent; kInvalidArgument for
+// the sizes and exponents manifests do not carry.
+HostResult<SignatureAlgorithm> rsa_algorithm_of(EVP_PKEY* key) {
+  BIGNUM* e = nullptr;
+  const int bits = EVP_PKEY_get_bits(key);
+  if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
+    return error(ErrorCode::kInvalidArgument, "RSA key without a public exponent");
+  }
+  const Bn exponent(e);
+  if (!BN_is_word(exponent.get(), kRsaPublicExponent)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "RSA key with a public exponent other than 65537; make one with "
+                 "`updraft keygen --algorithm rsa-3072-pss`");
+  }
+  if (bits == 2048) return SignatureAlgorithm::kRsa2048PssSha256;
+  if (bits == 3072) return SignatureAlgorithm::kRsa3072PssSha256;
+  return Error(ErrorCode::kInvalidArgument,
+               "RSA key of " + std::to_string(bits) + " bits; only 2048 and 3072 are supported");
+}
 
 const unsigned char* uchars(ByteView bytes) {
   return reinterpret_cast<const unsigned char*>(bytes.data());
+}
+
+// A public RSA key from our encoding: the modulus, and the fixed exponent. A
+// modulus without its top bit set, or an even one, is no key of the stated size.
+HostResult<Pkey> rsa_public_key(ByteView raw) {
+  if (raw.empty() || (std::to_integer<unsigned>(raw[0]) & 0x80u) == 0 ||
+      (std::to_integer<unsigned>(raw[raw.size() - 1]) & 1u) == 0) {
+    return Error(ErrorCode::kSignatureInvalid, "not an RSA modulus of the stated size");
+  }
+  const Bn n(BN_bin2bn(uchars(raw), static_cast<int>(raw.size()), nullptr));
+  const Bn e(BN_new());
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> build(OSSL_PARAM_BLD_new());
+  if (!n || !e || !build || BN_set_word(e.get(), kRsaPublicExponent) != 1 ||
+      OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
+    return error(ErrorCode::kInternal, "cannot build an RSA key");
+  }
+  std::unique_ptr<OSSL_PARAM, ParamsFree> params(OSSL_PARAM_BLD_to_param(build.get()));
+  PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    return error(ErrorCode::kSignatureInvalid, "not an RSA public key");
+  }
+  return Pkey(key);
 }
 
 }  // namespace
@@ -37,6 +95,7 @@ void clear_errors() { ERR_clear_error(); }
 
 HostResult<SignatureAlgorithm> algorithm_of(EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "ED25519") == 1) return SignatureAlgorithm::kEd25519;
+  if (EVP_PKEY_is_a(key, "RSA") == 1) return rsa_algorithm_of(key);
   if (EVP_PKEY_is_a(key, "EC") == 1) {
     char group[64] = {};
     std::size_t length = 0;
@@ -53,7 +112,7 @@ HostResult<SignatureAlgorithm> algorithm_of(EVP_PKEY* key) {
   clear_errors();
   return Error(ErrorCode::kInvalidArgument, std::string("unsupported key type ") +
                                                 EVP_PKEY_get0_type_name(key) +
-                                                "; use Ed25519 or P-256");
+                                                "; use Ed25519, P-256 or RSA");
 }
 
 HostResult<std::vector<std::byte>> raw_public_key(EVP_PKEY* key, SignatureAlgorithm algorithm) {
@@ -63,6 +122,18 @@ HostResult<std::vector<std::byte>> raw_public_key(EVP_PKEY* key, SignatureAlgori
     if (EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(raw.data()), &length) !=
         1) {
       return error(ErrorCode::kInternal, "cannot read the Ed25519 public key");
+    }
+  } else if (is_rsa(algorithm)) {
+    // The modulus, big-endian, padded to the key's size (its top bit is set, so
+    // the padding is nothing for a key of exactly 2048 or 3072 bits).
+    BIGNUM* n = nullptr;
+    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) != 1) {
+      return error(ErrorCode::kInternal, "cannot read the RSA modulus");
+    }
+    const Bn modulus(n);
+    if (BN_bn2binpad(modulus.get(), reinterpret_cast<unsigned char*>(raw.data()),
+                     static_cast<int>(raw.size())) != static_cast<int>(raw.size())) {
+      return error(ErrorCode::kInternal, "RSA modulus does not fit its key size");
     }
   } else {
     // A key loaded from a file may prefer the compressed form; manifests always
@@ -89,6 +160,7 @@ HostResult<Pkey> public_key_from_raw(SignatureAlgorithm algorithm, ByteView raw)
     if (!key) return error(ErrorCode::kSignatureInvalid, "not an Ed25519 public key");
     return key;
   }
+  if (is_rsa(algorithm)) return rsa_public_key(raw);
   // OpenSSL decodes the point with EC_POINT_oct2point, which refuses points off the curve.
   char group[] = "P-256";
   std::vector<unsigned char> point(uchars(raw), uchars(raw) + raw.size());
@@ -105,6 +177,15 @@ HostResult<Pkey> public_key_from_raw(SignatureAlgorithm algorithm, ByteView raw)
     return error(ErrorCode::kSignatureInvalid, "not a P-256 public key");
   }
   return Pkey(key);
+}
+
+HostResult<void> use_rsa_pss(EVP_PKEY_CTX* ctx) {
+  if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) != 1) {
+    return error(ErrorCode::kInternal, "cannot set RSASSA-PSS parameters");
+  }
+  return {};
 }
 
 HostResult<std::vector<std::byte>> ecdsa_der_to_raw(ByteView der) {

@@ -39,15 +39,20 @@ Error error(ErrorCode code, const std::string& what);
 void clear_errors();
 
 // Which of our algorithms `key` belongs to; kInvalidArgument for any other key type
-// (RSA, another curve).
+// (another curve, RSA of another size or with another exponent than 65537).
 HostResult<SignatureAlgorithm> algorithm_of(EVP_PKEY* key);
 
-// The raw public key in our encoding (32 bytes Ed25519, 65 bytes uncompressed P-256).
+// The raw public key in our encoding (32 bytes Ed25519, 65 bytes uncompressed P-256,
+// the 256- or 384-byte RSA modulus).
 HostResult<std::vector<std::byte>> raw_public_key(EVP_PKEY* key, SignatureAlgorithm algorithm);
 
 // A public-key-only EVP_PKEY from our encoding. kSignatureInvalid when the bytes
 // are not a key (wrong size, a point off the curve): a verifier then rejects.
 HostResult<Pkey> public_key_from_raw(SignatureAlgorithm algorithm, ByteView raw);
+
+// Sets RSASSA-PSS on a signing or verifying context: MGF1 with SHA-256, a salt of
+// the hash's length (32 bytes), exactly; a verifier refuses any other salt length.
+HostResult<void> use_rsa_pss(EVP_PKEY_CTX* ctx);
 
 // ECDSA signatures: OpenSSL speaks ASN.1 DER, manifests carry r || s (64 bytes).
 HostResult<std::vector<std::byte>> ecdsa_der_to_raw(ByteView der);

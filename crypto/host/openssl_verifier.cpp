@@ -9,7 +9,7 @@ namespace updraft {
 Result<void> OpenSslVerifier::verify(SignatureAlgorithm algorithm, ByteView public_key,
                                      ByteView message, ByteView signature) {
   if (public_key_size(algorithm) == 0) return ErrorCode::kSignatureAlgorithmUnsupported;
-  if (signature.size() != kSignatureSize) return ErrorCode::kSignatureInvalid;
+  if (signature.size() != signature_size(algorithm)) return ErrorCode::kSignatureInvalid;
   HostResult<openssl::Pkey> key = openssl::public_key_from_raw(algorithm, public_key);
   if (!key.ok()) {
     openssl::clear_errors();
@@ -31,9 +31,12 @@ Result<void> OpenSslVerifier::verify(SignatureAlgorithm algorithm, ByteView publ
     encoded.assign(p, p + signature.size());
   }
 
+  if (is_rsa(algorithm)) digest = EVP_sha256();
   openssl::MdCtx ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pkey_ctx = nullptr;  // owned by ctx
   const bool valid =
-      ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, digest, nullptr, key->get()) == 1 &&
+      ctx && EVP_DigestVerifyInit(ctx.get(), &pkey_ctx, digest, nullptr, key->get()) == 1 &&
+      (!is_rsa(algorithm) || openssl::use_rsa_pss(pkey_ctx).ok()) &&
       EVP_DigestVerify(ctx.get(), encoded.data(), encoded.size(),
                        reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
   // A signature that does not verify is an answer, not a fault: leave no error

@@ -1,4 +1,5 @@
-// The host's SignatureVerifier: Ed25519 and ECDSA P-256 through OpenSSL 3. Host only.
+// The host's SignatureVerifier: Ed25519, ECDSA P-256 and RSA-2048/3072 PSS through
+// OpenSSL 3. Host only.
 // Stateless: one object serves any number of verifications, from any thread.
 #pragma once
 

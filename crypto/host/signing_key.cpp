@@ -35,8 +35,22 @@ std::string_view algorithm_name(SignatureAlgorithm algorithm) {
       return "ed25519";
     case SignatureAlgorithm::kEcdsaP256Sha256:
       return "p256";
+    case SignatureAlgorithm::kRsa2048PssSha256:
+      return "rsa-2048-pss";
+    case SignatureAlgorithm::kRsa3072PssSha256:
+      return "rsa-3072-pss";
   }
   return "unknown";
+}
+
+HostResult<SignatureAlgorithm> algorithm_from_name(std::string_view name) {
+  if (name == "ed25519") return SignatureAlgorithm::kEd25519;
+  if (name == "p256" || name == "ecdsa-p256") return SignatureAlgorithm::kEcdsaP256Sha256;
+  if (name == "rsa-2048-pss") return SignatureAlgorithm::kRsa2048PssSha256;
+  if (name == "rsa-3072-pss") return SignatureAlgorithm::kRsa3072PssSha256;
+  return Error(ErrorCode::kInvalidArgument,
+               "unknown algorithm '" + std::string(name) +
+                   "': ed25519, p256 (or ecdsa-p256), rsa-2048-pss, rsa-3072-pss");
 }
 
 HostResult<PublicKey> public_key_from_pem(std::string_view pem) {
@@ -83,6 +97,11 @@ HostResult<SigningKey> SigningKey::generate(SignatureAlgorithm algorithm) {
     case SignatureAlgorithm::kEcdsaP256Sha256:
       key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
       break;
+    case SignatureAlgorithm::kRsa2048PssSha256:
+    case SignatureAlgorithm::kRsa3072PssSha256:
+      // OpenSSL's default public exponent is 65537, the one manifests assume.
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{8} * public_key_size(algorithm));
+      break;
   }
   if (key == nullptr) return openssl::error(ErrorCode::kInternal, "key generation failed");
   return from_pkey(openssl::Pkey(key));
@@ -109,12 +128,17 @@ HostResult<std::string> SigningKey::to_pem() const {
 HostResult<std::vector<std::byte>> SigningKey::sign(ByteView message) const {
   if (!key_) return Error(ErrorCode::kInvalidArgument, "no key");
   openssl::MdCtx ctx(EVP_MD_CTX_new());
-  // Ed25519 hashes internally (digest must be null); ECDSA signs SHA-256(message).
+  // Ed25519 hashes internally (digest must be null); ECDSA and RSA-PSS sign
+  // SHA-256(message).
   const EVP_MD* digest = algorithm() == SignatureAlgorithm::kEd25519 ? nullptr : EVP_sha256();
   std::size_t size = 0;
   const auto* data = reinterpret_cast<const unsigned char*>(message.data());
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, digest, nullptr, key_.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &size, data, message.size()) != 1) {
+  EVP_PKEY_CTX* pkey_ctx = nullptr;  // owned by ctx
+  if (!ctx || EVP_DigestSignInit(ctx.get(), &pkey_ctx, digest, nullptr, key_.get()) != 1) {
+    return openssl::error(ErrorCode::kInternal, "cannot start signing");
+  }
+  if (is_rsa(algorithm())) UPDRAFT_TRY(openssl::use_rsa_pss(pkey_ctx));
+  if (EVP_DigestSign(ctx.get(), nullptr, &size, data, message.size()) != 1) {
     return openssl::error(ErrorCode::kInternal, "cannot start signing");
   }
   std::vector<std::byte> signature(size);

@@ -1,31 +1,21 @@
 #include "crypto/mbedtls/mbedtls_verifier.h"
 
+#include "crypto/mbedtls/arena_heap.h"
 #include "crypto/sha256.h"
 #include "mbedtls/bignum.h"
 #include "mbedtls/ecdsa.h"
 #include "mbedtls/ecp.h"
-#include "mbedtls/memory_buffer_alloc.h"
 
 namespace updraft {
 namespace {
+
+using mbedtls_internal::ArenaHeap;
 
 constexpr std::size_t kScalarSize = kSignatureSize / 2;  // r and s, 32 bytes each
 
 const unsigned char* uchars(ByteView bytes) {
   return reinterpret_cast<const unsigned char*>(bytes.data());
 }
-
-// mbedTLS's heap is the arena while this lives. Declared before the mbedTLS objects
-// so that they are freed back into the arena before the arena is let go.
-class ArenaHeap {
- public:
-  explicit ArenaHeap(MutableByteView arena) {
-    mbedtls_memory_buffer_alloc_init(reinterpret_cast<unsigned char*>(arena.data()), arena.size());
-  }
-  ~ArenaHeap() { mbedtls_memory_buffer_alloc_free(); }
-  ArenaHeap(const ArenaHeap&) = delete;
-  ArenaHeap& operator=(const ArenaHeap&) = delete;
-};
 
 // What one verification holds: the curve, the public key point, and r and s.
 struct EcdsaP256 {

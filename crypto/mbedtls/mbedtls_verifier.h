@@ -5,7 +5,9 @@
 //
 // Ed25519 answers kSignatureAlgorithmUnsupported: mbedTLS 2.28 has no EdDSA (its
 // Curve25519 is for key exchange only). Devices with this verifier need a root and
-// release keys in ECDSA P-256 (updraftd --key-algorithm ecdsa-p256).
+// release keys in ECDSA P-256 (updraftd --key-algorithm ecdsa-p256). RSA-PSS is
+// unsupported here too, so a firmware that needs only P-256 links no RSA code;
+// crypto/mbedtls/mbedtls_rsa_verifier.h verifies both.
 //
 // Memory: mbedTLS allocates its numbers and points, and here every allocation comes
 // from the caller's arena (memory_buffer_alloc), which is used only during
@@ -53,7 +55,7 @@ class MbedTlsVerifier final : public SignatureVerifier {
 
   // As SignatureVerifier::verify(), for kEcdsaP256Sha256 (the message is hashed
   // here, with crypto/sha256.h). kCryptoWorkspaceTooSmall when the arena runs out;
-  // kSignatureAlgorithmUnsupported for Ed25519 and any other algorithm.
+  // kSignatureAlgorithmUnsupported for Ed25519, RSA and any other algorithm.
   Result<void> verify(SignatureAlgorithm algorithm, ByteView public_key, ByteView message,
                       ByteView signature) override;
 

@@ -1,7 +1,9 @@
-/* mbedTLS 2.28 configuration for crypto/mbedtls/mbedtls_verifier.h: only what ECDSA
- * P-256 signature verification needs, sized for a microcontroller with 16-20 KB of
- * RAM. mbedTLS reads it instead of its own mbedtls/config.h because the build defines
- * MBEDTLS_CONFIG_FILE (crypto/mbedtls/CMakeLists.txt). Plain C: mbedTLS compiles it.
+/* mbedTLS 2.28 configuration for crypto/mbedtls/mbedtls_verifier.h and
+ * mbedtls_rsa_verifier.h: only what ECDSA P-256 and RSA-PSS signature verification
+ * need, sized for a microcontroller with 16-20 KB of RAM. A firmware links only what
+ * its verifier calls (--gc-sections): the P-256 verifier none of the RSA, MD or
+ * SHA-256 code below. mbedTLS reads it instead of its own mbedtls/config.h because the build
+ * defines MBEDTLS_CONFIG_FILE (crypto/mbedtls/CMakeLists.txt). Plain C: mbedTLS compiles it.
  *
  * No file system, network, entropy, clock or DRBG: a verification is a pure function
  * of public data. Every allocation comes from the caller's arena through
@@ -42,15 +44,29 @@
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
 
+/* RSASSA-PSS verification (PKCS#1 v2.1): RSA needs OID (its PKCS#1 v1.5 encoding,
+ * never called here), PSS the MD layer for MGF1, and the MD layer one hash: SHA-256,
+ * in its smaller, slower form (MGF1 hashes a few hundred bytes). */
+#define MBEDTLS_RSA_C
+#define MBEDTLS_PKCS1_V21
+#define MBEDTLS_OID_C
+#define MBEDTLS_MD_C
+#define MBEDTLS_SHA256_C
+#define MBEDTLS_SHA256_SMALLER
+
 /* Small-RAM tuning. A comb window of 2 keeps the table of precomputed points at 2
  * points per multiplication. Fixed-point optimisation would keep the base point's
  * table in the group between calls, but the verifier loads the group for each
- * verification, so it would only cost RAM. Numbers never exceed 256 bits (plus the
- * products the arithmetic makes internally, which these limits do not cap). */
+ * verification, so it would only cost RAM. Numbers never exceed 3072 bits, an RSA-3072
+ * modulus (plus the products the arithmetic makes internally, which these limits do
+ * not cap); MBEDTLS_MPI_MAX_SIZE also sizes one buffer on the stack of an RSA-PSS
+ * verification (384 bytes), and no buffer of the P-256 path. A window of 1 keeps
+ * the modular exponentiation's table at one number: the public exponent 65537 has
+ * 17 bits, so a wider window would save almost nothing. */
 #define MBEDTLS_ECP_WINDOW_SIZE 2
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
 #define MBEDTLS_ECP_MAX_BITS 256
-#define MBEDTLS_MPI_MAX_SIZE 32
+#define MBEDTLS_MPI_MAX_SIZE 384
 #define MBEDTLS_MPI_WINDOW_SIZE 1
 
 #include "mbedtls/check_config.h"

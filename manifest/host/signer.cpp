@@ -58,6 +58,15 @@ HostResult<std::vector<std::byte>> add_signature(ByteView metadata, const Signin
   std::vector<std::byte> out(envelope.signed_region.begin(), envelope.signed_region.end());
   const std::vector<std::byte> block = encode_signatures(signatures);
   out.insert(out.end(), block.begin(), block.end());
+  // Only a manifest can outgrow its limit (roots have room for eight RSA-3072
+  // signatures); a device would refuse it as malformed.
+  if (!is_root && out.size() > kMaxManifestSize) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "a manifest is at most " + std::to_string(kMaxManifestSize) +
+                     " bytes (a device's check-in buffer); with this " +
+                     std::to_string(signature.size()) + "-byte signature it would be " +
+                     std::to_string(out.size()));
+  }
   return out;
 }
 

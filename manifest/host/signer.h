@@ -24,8 +24,9 @@ HostResult<std::vector<std::byte>> sign_metadata(ByteView signed_region,
                                                  const std::vector<const SigningKey*>& keys);
 
 // `metadata` (signed or not yet) with one more signature, by `key`. The existing
-// signatures are kept, not checked. kInvalidArgument when `key` signed it already or
-// the kind's signature limit is reached; kManifestMalformed for bytes that do not parse.
+// signatures are kept, not checked. kInvalidArgument when `key` signed it already,
+// the kind's signature limit is reached, or a manifest would pass kMaxManifestSize;
+// kManifestMalformed for bytes that do not parse.
 HostResult<std::vector<std::byte>> add_signature(ByteView metadata, const SigningKey& key);
 
 // The signature block as it is stored: count, then the entries. With the signed

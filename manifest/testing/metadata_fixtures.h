@@ -58,6 +58,18 @@ inline const Keys& keys() {
   return k;
 }
 
+// RSA-PSS keys, made on first use only (RSA-3072 takes a second or more).
+struct RsaKeys {
+  SigningKey root = new_key(SignatureAlgorithm::kRsa3072PssSha256);
+  SigningKey release = new_key(SignatureAlgorithm::kRsa2048PssSha256);
+  SigningKey release_3072 = new_key(SignatureAlgorithm::kRsa3072PssSha256);
+};
+
+inline const RsaKeys& rsa_keys() {
+  static const RsaKeys k;
+  return k;
+}
+
 inline std::vector<PublicKey> public_keys(const std::vector<const SigningKey*>& keys) {
   std::vector<PublicKey> out;
   for (const SigningKey* k : keys) out.push_back(k->public_key());

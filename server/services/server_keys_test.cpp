@@ -10,7 +10,10 @@
 #include <filesystem>
 #include <string>
 
+#include "core/host/file.h"
+#include "crypto/host/key_file.h"
 #include "crypto/host/openssl_verifier.h"
+#include "crypto/mbedtls/mbedtls_rsa_verifier.h"
 #include "crypto/mbedtls/mbedtls_verifier.h"
 #include "manifest/testing/metadata_fixtures.h"
 
@@ -91,6 +94,157 @@ TEST_F(ServerKeysTest, KeepsExistingKeysWhateverAlgorithmIsAsked) {
   EXPECT_EQ(again.root_metadata(), first.root_metadata());
   const ServerKeys by_default = manifest::testing::must(ServerKeys::load_or_create(keys_dir()));
   EXPECT_EQ(by_default.root_metadata(), first.root_metadata());
+}
+
+TEST_F(ServerKeysTest, CreatesRsaPssKeysThatAnMbedTlsRsaDeviceVerifies) {
+  const ServerKeys keys = manifest::testing::must(
+      ServerKeys::load_or_create(keys_dir(), SignatureAlgorithm::kRsa2048PssSha256));
+  expect_keys_of(keys, SignatureAlgorithm::kRsa2048PssSha256);
+  std::vector<std::byte> arena(MbedTlsRsaVerifier::kArenaBytes);
+  MbedTlsRsaVerifier device(arena);
+  EXPECT_EQ(device_accepts(keys, device), ErrorCode::kOk);
+  OpenSslVerifier host;
+  EXPECT_EQ(device_accepts(keys, host), ErrorCode::kOk);
+}
+
+TEST_F(ServerKeysTest, TheDefaultModeHoldsTheRootKeyAndSaysSo) {
+  const ServerKeys keys = manifest::testing::must(ServerKeys::load_or_create(keys_dir()));
+  EXPECT_EQ(keys.root_mode(), ServerKeys::RootMode::kOnline);
+  EXPECT_NE(keys.describe().find("online root"), std::string::npos) << keys.describe();
+  EXPECT_EQ(keys.root_version(), 1u);
+  EXPECT_EQ(keys.next_root(1), nullptr);
+}
+
+// --- Offline root: root metadata made with the root keys elsewhere, imported.
+
+class OfflineRootTest : public ServerKeysTest {
+ protected:
+  void SetUp() override {
+    ServerKeysTest::SetUp();
+    fs::create_directories(keys_dir());
+    // The release key is made on the server; its public half goes to the offline machine.
+    ASSERT_TRUE(write_key_pair(manifest::testing::keys().release_a, keys_dir() + "/release").ok());
+  }
+
+  // Root v`version`: root key `root` (threshold 1), the server's release key.
+  static manifest::RootSpec spec(std::uint32_t version, const SigningKey& root) {
+    manifest::RootSpec s;
+    s.version = version;
+    s.root_keys = {root.public_key()};
+    s.release_keys = {manifest::testing::keys().release_a.public_key()};
+    return s;
+  }
+
+  std::string file(const std::string& name, const std::vector<std::byte>& bytes) {
+    const std::string path = (dir_ / name).string();
+    EXPECT_TRUE(write_file_atomic(path, bytes).ok());
+    return path;
+  }
+
+  HostResult<ServerKeys> start(std::vector<std::string> roots) {
+    ServerKeys::Options options;
+    options.import_roots = std::move(roots);
+    return ServerKeys::load_or_create(keys_dir(), options);
+  }
+
+  const SigningKey& r1 = manifest::testing::keys().root_a;
+  const SigningKey& r2 = manifest::testing::keys().root_b;
+  std::vector<std::byte> v1 = manifest::testing::sign_root(spec(1, r1), {&r1});
+  std::vector<std::byte> v2 = manifest::testing::sign_root(spec(2, r2), {&r1, &r2});
+};
+
+std::string message_of(const HostResult<ServerKeys>& r) {
+  return r.ok() ? "ok" : r.error().to_string();
+}
+
+TEST_F(OfflineRootTest, ImportsARootMadeElsewhereAndHoldsNoRootKey) {
+  const ServerKeys keys = manifest::testing::must(start({file("v1.bin", v1)}));
+  EXPECT_EQ(keys.root_mode(), ServerKeys::RootMode::kOffline);
+  EXPECT_NE(keys.describe().find("offline root"), std::string::npos) << keys.describe();
+  EXPECT_EQ(keys.root_metadata(), v1);
+  EXPECT_FALSE(fs::exists(dir_ / "keys" / "root.key"));
+  OpenSslVerifier verifier;
+  EXPECT_EQ(device_accepts(keys, verifier), ErrorCode::kOk);
+  // A restart without --root keeps the imported root, still offline.
+  const ServerKeys again = manifest::testing::must(ServerKeys::load_or_create(keys_dir()));
+  EXPECT_EQ(again.root_mode(), ServerKeys::RootMode::kOffline);
+  EXPECT_EQ(again.root_metadata(), v1);
+}
+
+TEST_F(OfflineRootTest, KeepsEveryVersionAndServesTheNextToOlderDevices) {
+  ASSERT_TRUE(start({file("v1.bin", v1)}).ok());
+  // The same flags again, plus the rotation: v1 is already there, v2 is added.
+  const ServerKeys keys = manifest::testing::must(start({file("v1.bin", v1), file("v2.bin", v2)}));
+  EXPECT_EQ(keys.root_version(), 2u);
+  EXPECT_EQ(keys.root_metadata(), v2);
+  ASSERT_NE(keys.next_root(1), nullptr);
+  EXPECT_EQ(*keys.next_root(1), v2);
+  EXPECT_EQ(keys.next_root(2), nullptr);
+  EXPECT_EQ(keys.next_root(0), nullptr);
+  EXPECT_EQ(keys.next_root(7), nullptr);
+  const ServerKeys again = manifest::testing::must(ServerKeys::load_or_create(keys_dir()));
+  ASSERT_NE(again.next_root(1), nullptr);
+  EXPECT_EQ(*again.next_root(1), v2);
+}
+
+TEST_F(OfflineRootTest, RefusesRotationsADeviceWouldRefuseAndKeepsWhatItHad) {
+  ASSERT_TRUE(start({file("v1.bin", v1)}).ok());
+  const std::vector<std::byte> only_new_keys = manifest::testing::sign_root(spec(2, r2), {&r2});
+  const HostResult<ServerKeys> unapproved = start({file("bad.bin", only_new_keys)});
+  ASSERT_FALSE(unapproved.ok());
+  EXPECT_NE(message_of(unapproved).find("ROOT_ROTATION_INVALID (218)"), std::string::npos)
+      << message_of(unapproved);
+  const HostResult<ServerKeys> skipped =
+      start({file("v3.bin", manifest::testing::sign_root(spec(3, r2), {&r1, &r2}))});
+  EXPECT_NE(message_of(skipped).find("import v2 next"), std::string::npos) << message_of(skipped);
+  const HostResult<ServerKeys> changed =
+      start({file("v1b.bin", manifest::testing::sign_root(spec(1, r2), {&r2}))});
+  EXPECT_NE(message_of(changed).find("differs"), std::string::npos) << message_of(changed);
+  const ServerKeys kept = manifest::testing::must(ServerKeys::load_or_create(keys_dir()));
+  EXPECT_EQ(kept.root_metadata(), v1);
+}
+
+TEST_F(OfflineRootTest, RefusesWhileTheRootKeyIsOnTheServerOrWithoutAReleaseKey) {
+  ASSERT_TRUE(write_key_pair(r1, keys_dir() + "/root").ok());
+  EXPECT_NE(message_of(start({file("v1.bin", v1)})).find("root.key is on this server"),
+            std::string::npos);
+  fs::remove(dir_ / "keys" / "root.key");
+  fs::remove(dir_ / "keys" / "release.key");
+  EXPECT_NE(message_of(start({file("v1.bin", v1)})).find("no release key"), std::string::npos);
+}
+
+TEST_F(OfflineRootTest, RefusesARootThatDoesNotListTheReleaseKey) {
+  manifest::RootSpec other = spec(1, r1);
+  other.release_keys = {manifest::testing::keys().release_c.public_key()};
+  const HostResult<ServerKeys> r =
+      start({file("v1.bin", manifest::testing::sign_root(other, {&r1}))});
+  EXPECT_NE(message_of(r).find("does not list the release key"), std::string::npos)
+      << message_of(r);
+  // Nor one that revokes it: a rotation that retires the server's key needs the new
+  // release key in place first.
+  ASSERT_TRUE(start({file("v1.bin", v1)}).ok());
+  manifest::RootSpec revoking = spec(2, r2);
+  revoking.release_keys = {manifest::testing::keys().release_c.public_key()};
+  revoking.revoked = {manifest::key_id_of(manifest::testing::keys().release_a.public_key())};
+  EXPECT_FALSE(start({file("v2.bin", manifest::testing::sign_root(revoking, {&r1, &r2}))}).ok());
+}
+
+TEST_F(OfflineRootTest, AServerStartedInTheDefaultModeMovesToAnOfflineRoot) {
+  fs::remove_all(dir_ / "keys");
+  const ServerKeys online = manifest::testing::must(ServerKeys::load_or_create(keys_dir()));
+  // Offline: new root keys; v2 is signed by the server's root key (v1's threshold)
+  // and the new key, then the server's root key leaves the machine.
+  const SigningKey old_root = manifest::testing::must(load_signing_key(keys_dir() + "/root.key"));
+  const SigningKey release = manifest::testing::must(load_signing_key(keys_dir() + "/release.key"));
+  manifest::RootSpec v2_spec = spec(2, r2);
+  v2_spec.release_keys = {release.public_key()};
+  const std::vector<std::byte> rotated = manifest::testing::sign_root(v2_spec, {&old_root, &r2});
+  fs::remove(dir_ / "keys" / "root.key");
+  const ServerKeys offline = manifest::testing::must(start({file("v2.bin", rotated)}));
+  EXPECT_EQ(offline.root_mode(), ServerKeys::RootMode::kOffline);
+  ASSERT_NE(offline.next_root(1), nullptr);
+  EXPECT_EQ(*offline.next_root(1), rotated);
+  EXPECT_EQ(offline.algorithm(), online.algorithm());
 }
 
 }  // namespace

@@ -57,15 +57,9 @@ bool accepts(std::uint16_t port) {
   return ok;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 using testing::ChildProcess;
 using testing::eventually;
+using testing::slurp;
 
 class AgentDaemonTest : public ::testing::Test {
  protected:
@@ -142,7 +136,8 @@ class AgentDaemonTest : public ::testing::Test {
   void start_agent(std::vector<std::string> extra, const std::string& poll_seconds = "3600") {
     std::vector<std::string> args = {
         UPDRAFT_AGENT,    "run",
-        "--server",       "127.0.0.1:" + std::to_string(server_->port()),
+        "--server",       "http://127.0.0.1:" + std::to_string(server_->port()),
+        "--insecure",  // plain HTTP on loopback; tests/security/agent_tls_test.cpp has HTTPS
         "--device-id",    "gw-1",
         "--secret",       kSecret,
         "--root",         dir_ + "/root.json",

@@ -10,11 +10,21 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace updraft::testing {
+
+// The whole file at `path` (empty when it cannot be read): logs for failure messages.
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 // True once `done()` is; polls every 50 ms for at most `timeout_ms`.
 template <typename Predicate>
@@ -48,6 +58,9 @@ class ChildProcess {
   ~ChildProcess() { end(SIGKILL); }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // The process id (of what the child exec'd last); -1 once it has ended.
+  pid_t pid() const { return pid_; }
 
   // Sends `signal` to the group and waits (`grace_ms` at most, then SIGKILL);
   // returns the exit status, or 128 + the signal that ended it.
