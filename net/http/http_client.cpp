@@ -25,6 +25,12 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+// The server key pin: SHA-256 of the peer certificate's SubjectPublicKeyInfo.
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "core/host/hex.h"
+
 namespace updraft::net::http {
 namespace {
 
@@ -68,6 +74,28 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
+// SHA-256 of the DER SubjectPublicKeyInfo of `ssl`'s peer certificate, in hex;
+// empty if the peer sent none.
+std::string peer_key_sha256(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return {};
+  unsigned char* der = nullptr;
+  const int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  X509_free(cert);
+  if (length <= 0) return {};
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(der, static_cast<std::size_t>(length), digest);
+  OPENSSL_free(der);
+  return to_hex(as_bytes_view(digest, sizeof digest));
+}
+
+std::string lower_hex(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
 // What one exchange learned besides its error: whether any answer arrived (a
 // silent, reused connection is retried) and whether the connection may be reused.
 struct ExchangeState {
@@ -94,6 +122,8 @@ struct HttpClient::Impl {
   beast::flat_buffer buffer;
   std::vector<char> chunk;
   bool connected = false;
+  std::string setup_error;  // a TLS option that cannot work: every request fails with it
+  std::string tls_failure;  // why the last handshake was not trusted, for the error
 
   beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
 
@@ -145,13 +175,31 @@ struct HttpClient::Impl {
     if (secure) {
       // SNI, and the name the certificate must carry.
       if (!is_ip_literal(host)) SSL_set_tlsext_host_name(secure->native_handle(), host.c_str());
-      if (options.verify_peer) {
+      const bool pinned = !options.server_key_sha256.empty();
+      // A pinned key alone is the trust: the chain and name are not checked then.
+      if (options.verify_peer && !(pinned && options.ca_file.empty())) {
         secure->set_verify_mode(asio::ssl::verify_peer, ec);
         if (!ec) secure->set_verify_callback(asio::ssl::host_name_verification(host), ec);
         if (ec) co_return ec;
       }
+      tls_failure.clear();
       co_await secure->async_handshake(asio::ssl::stream_base::client, redirect(ec));
-      if (ec) co_return ec;
+      if (ec) {
+        const long verdict = SSL_get_verify_result(secure->native_handle());
+        if (verdict != X509_V_OK) {
+          tls_failure =
+              std::string("certificate not trusted: ") + X509_verify_cert_error_string(verdict);
+        }
+        co_return ec;
+      }
+      if (pinned) {
+        const std::string key = peer_key_sha256(secure->native_handle());
+        if (key != lower_hex(options.server_key_sha256)) {
+          tls_failure = "server key " + (key.empty() ? std::string("(none)") : key) +
+                        " does not match the pinned key " + options.server_key_sha256;
+          co_return make_error_code(boost::system::errc::permission_denied);
+        }
+      }
     }
     connected = true;
     co_return error_code();
@@ -165,13 +213,17 @@ struct HttpClient::Impl {
     error_code ec;
     tcp().expires_at(deadline);
     co_await bhttp::async_write(stream, req, redirect(ec));
-    if (ec) co_return ec;
+    // A server may answer before the body is through (401, 413) and close: the
+    // answer is then still in the receive queue, and says more than the reset.
+    const error_code write_error = ec;
+    if (write_error == beast::error::timeout) co_return write_error;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(kNoBodyLimit);
     parser.header_limit(kMaxResponseHeaderBytes);
     if (req.method() == bhttp::verb::head) parser.skip(true);
     co_await bhttp::async_read(stream, buffer, parser, redirect(ec));
     state.got_bytes = parser.got_some();
+    if (write_error && (ec || parser.keep_alive())) co_return write_error;
     if (ec) co_return ec;
     out.status = static_cast<int>(parser.get().result_int());
     copy_headers(parser.get(), out.headers);
@@ -231,10 +283,15 @@ struct HttpClient::Impl {
     for (int round = 0;; ++round) {
       const bool reused = connected;
       const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+      if (!setup_error.empty()) return Error(ErrorCode::kTransportFailed, setup_error);
       if (!connected) {
         const error_code ec = run(connect(deadline));
         if (ec) {
           drop();
+          if (!tls_failure.empty()) {
+            return Error(ErrorCode::kTransportFailed,
+                         "connect to " + host + ":" + std::to_string(port) + ": " + tls_failure);
+          }
           return transport_error("connect to", ec);
         }
       }
@@ -289,9 +346,13 @@ HttpClient::HttpClient(std::string host, std::uint16_t port, HttpClientOptions o
       impl.tls->set_default_verify_paths(ec);
     } else {
       impl.tls->load_verify_file(impl.options.ca_file, ec);
+      if (ec) impl.setup_error = "CA file " + impl.options.ca_file + ": " + ec.message();
     }
-    // A bad CA file shows up as a failed handshake on the first request.
-    (void)ec;
+    const std::string& pin = impl.options.server_key_sha256;
+    if (!pin.empty() && (pin.size() != 64 ||
+                         pin.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+      impl.setup_error = "server key pin: expected 64 hex digits (SHA-256), got \"" + pin + "\"";
+    }
   }
 }
 

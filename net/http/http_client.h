@@ -32,9 +32,16 @@ struct HttpClientOptions {
   // wait for any single read or write, so a large download is not cut short.
   std::chrono::milliseconds timeout{30'000};
   bool tls = false;
-  // With tls: PEM file of trusted certificates; empty means the system's store.
+  // With tls: PEM file of trusted certificates; empty means the system's store
+  // (unless a key is pinned, below). A file that cannot be read fails every request.
   std::string ca_file;
   bool verify_peer = true;  // with tls: check the chain and that it names `host`
+  // With tls: the SHA-256 of the server certificate's SubjectPublicKeyInfo (its DER
+  // encoding, as `openssl x509 -pubkey | openssl pkey -pubin -outform der | sha256sum`
+  // gives it), 64 hex digits; empty: no pin. A pin alone is the whole trust (no CA
+  // chain or name is checked: the key is the server); with ca_file as well, both
+  // must hold. Checked after the handshake, before any request byte is sent.
+  std::string server_key_sha256;
 };
 
 class HttpClient {
@@ -48,8 +55,10 @@ class HttpClient {
   // User-Agent are set here; `headers` may add any others (e.g. Range). If a reused
   // connection turns out to have been closed by the server before it answered, the
   // request is sent once more on a new connection.
-  // Errors: kTransportTimeout, or kTransportFailed with the reason. Any HTTP status
-  // is a success here; the caller reads `status`.
+  // Errors: kTransportTimeout, or kTransportFailed with the reason (a TLS server
+  // that is not trusted: "certificate not trusted: <why>" or "server key ... does
+  // not match the pinned key"). Any HTTP status is a success here; the caller reads
+  // `status`.
   HostResult<ClientResponse> request(Method method, std::string_view target,
                                      const Headers& headers = {}, std::string_view body = {});
 

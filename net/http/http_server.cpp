@@ -1,8 +1,10 @@
 #include "net/http/http_server.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,6 +21,9 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <filesystem>
+#include <limits>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -27,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/host/hex.h"
 #include "net/http/ranges.h"
 
 // Boost 1.74's awaitable.hpp uses std::exchange and relies on <utility> above.
@@ -65,6 +71,7 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 // A stream whose client reads slower than the handler sends is dropped past this.
 constexpr std::size_t kMaxQueuedEventBytes = 8 * 1024 * 1024;
 constexpr std::size_t kFileChunkBytes = 64 * 1024;  // TLS file bodies go through this buffer
+constexpr std::size_t kFirstReadBytes = 16 * 1024;  // the read that waits for a request
 
 // Concrete executor types throughout: the type-erased any_io_executor costs a
 // measurable share of a small request's CPU time.
@@ -194,11 +201,108 @@ std::string format_event(std::string_view type, std::string_view data) {
   return frame;
 }
 
+// Each connection may hold two descriptors (its socket, and a file it serves or a
+// body it stores); 64 stay for the rest of the process (store, logs, listeners).
+std::size_t connection_cap_from_fd_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1u << 16;
+  const auto descriptors = static_cast<std::size_t>(limit.rlim_cur);
+  return descriptors > 96 ? (descriptors - 64) / 2 : 16;
+}
+
+// A request body on its way to disk (Admission::body_to_file), hashed with SHA-256
+// as it is written. The file is deleted by discard() (or the destructor) unless
+// the handler has moved it away by then.
+class BodyFileWriter {
+ public:
+  BodyFileWriter() = default;
+  ~BodyFileWriter() { discard(); }
+  BodyFileWriter(const BodyFileWriter&) = delete;
+  BodyFileWriter& operator=(const BodyFileWriter&) = delete;
+
+  // A fresh file in `dir`; false with error() set.
+  bool open(const std::string& dir, std::atomic<std::uint64_t>& serial) {
+    discard();
+    for (int attempt = 0; attempt < 16 && fd_ < 0; ++attempt) {
+      path_ = dir + "/body-" + std::to_string(::getpid()) + "-" + std::to_string(serial++);
+      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd_ < 0 && errno != EEXIST) break;
+    }
+    if (fd_ < 0) {
+      error_ = errno;
+      path_.clear();
+      return false;
+    }
+    digest_ = EVP_MD_CTX_new();
+    if (digest_ == nullptr || EVP_DigestInit_ex(digest_, EVP_sha256(), nullptr) != 1) {
+      error_ = ENOMEM;
+      return false;
+    }
+    return true;
+  }
+
+  bool write(std::string_view data) {
+    if (EVP_DigestUpdate(digest_, data.data(), data.size()) != 1) {
+      error_ = ENOMEM;
+      return false;
+    }
+    while (!data.empty()) {
+      const ssize_t written = ::write(fd_, data.data(), data.size());
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) {
+        error_ = written < 0 ? errno : EIO;
+        return false;
+      }
+      data.remove_prefix(static_cast<std::size_t>(written));
+      size_ += static_cast<std::uint64_t>(written);
+    }
+    return true;
+  }
+
+  // Closes the file (the path stays until discard()); nullopt with error() set.
+  std::optional<BodyFile> finish() {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int digest_size = 0;
+    if (EVP_DigestFinal_ex(digest_, digest.data(), &digest_size) != 1) error_ = ENOMEM;
+    // Delayed allocation may report a full disk only now.
+    if (::close(fd_) != 0 && error_ == 0) error_ = errno;
+    fd_ = -1;
+    if (error_ != 0) return std::nullopt;
+    return BodyFile{
+        path_, size_,
+        to_hex(ByteView(reinterpret_cast<const std::byte*>(digest.data()), digest_size))};
+  }
+
+  void discard() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+    if (digest_ != nullptr) EVP_MD_CTX_free(digest_);
+    fd_ = -1;
+    path_.clear();
+    digest_ = nullptr;
+    size_ = 0;
+    error_ = 0;
+  }
+
+  bool active() const { return !path_.empty(); }
+  int error() const { return error_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  EVP_MD_CTX* digest_ = nullptr;
+  std::uint64_t size_ = 0;
+  int error_ = 0;
+};
+
 class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
-  // Both run on the connection's own thread.
+  // All three run on the connection's own thread.
   virtual void on_stop(bool force) = 0;
+  // Picked to make room for a new connection: closes if it still waits for a
+  // request, else keeps serving (ServerState::reprieve).
+  virtual void on_evict() = 0;
   virtual void wake_events() = 0;
   virtual Executor executor() = 0;
 };
@@ -263,13 +367,35 @@ class EventChannel final : public EventSink {
 
 // Server-wide state the connections share. Outlives every connection.
 struct ServerState {
-  HttpServerOptions options;
+  HttpServerOptions options;  // max_connections and body_file_dir resolved by start()
   Handler handler;
+  Admit admit;
   std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> body_files{0};  // numbers the files bodies stream to
+
+  // Every open connection, and for the caps: the client address it came from,
+  // whether it waits for a request (only those are closed to make room, oldest
+  // first) and whether it was picked to be closed already.
+  struct Peer {
+    std::size_t open = 0;
+    std::size_t leaving = 0;
+    std::list<ConnectionBase*> waiting;  // oldest first
+  };
+  struct Tracked {
+    std::weak_ptr<ConnectionBase> ref;
+    Peer* peer = nullptr;  // unordered_map nodes stay put
+    std::string address;
+    bool waiting = false;
+    bool leaving = false;
+    std::list<ConnectionBase*>::iterator in_waiting, in_peer_waiting;
+  };
 
   mutable std::mutex mutex;
   std::condition_variable all_closed;
-  std::unordered_map<ConnectionBase*, std::weak_ptr<ConnectionBase>> connections;
+  std::unordered_map<ConnectionBase*, Tracked> connections;
+  std::unordered_map<std::string, Peer> peers;
+  std::list<ConnectionBase*> waiting;  // every address's, oldest first
+  std::size_t leaving = 0;
 
   void log(std::string_view message) const {
     if (options.log) {
@@ -294,14 +420,106 @@ struct ServerState {
     return Response::error(500, ErrorCode::kInternal, "internal error");
   }
 
-  void add(const std::shared_ptr<ConnectionBase>& connection) {
+  // The admission check on a header whose body is not read yet; a check that
+  // throws refuses with 500.
+  Admission admission(Request& request) noexcept {
+    try {
+      parse_target(request);
+      if (!admit) return {};
+      return admit(request);
+    } catch (const std::exception& e) {
+      log(std::string("admission failed on ") + request.target + ": " + e.what());
+    } catch (...) {
+      log("admission failed on " + request.target + ": unknown exception");
+    }
+    Admission refused;
+    refused.refusal = Response::error(500, ErrorCode::kInternal, "internal error");
+    return refused;
+  }
+
+  // Makes room for one more connection from `address` under the caps: picks the
+  // connection to close, if one must go (the caller posts on_evict to it). False
+  // when the new connection must be refused: its address, or the server, is full
+  // of connections that are all busy.
+  bool make_room(const std::string& address, std::vector<std::shared_ptr<ConnectionBase>>& evict) {
     std::lock_guard lock(mutex);
-    connections.emplace(connection.get(), connection);
+    ConnectionBase* victim = nullptr;
+    {
+      const auto peer = peers.find(address);
+      if (peer != peers.end() &&
+          peer->second.open - peer->second.leaving >= options.max_connections_per_ip) {
+        if (peer->second.waiting.empty()) return false;
+        victim = peer->second.waiting.front();  // room within its own share
+      }
+    }
+    if (victim == nullptr && connections.size() - leaving >= options.max_connections) {
+      if (waiting.empty()) return false;
+      victim = waiting.front();
+    }
+    if (victim == nullptr) return true;
+    Tracked& tracked = connections.at(victim);
+    set_waiting_locked(victim, tracked, false);
+    tracked.leaving = true;
+    ++tracked.peer->leaving;
+    ++leaving;
+    if (auto alive = tracked.ref.lock()) evict.push_back(std::move(alive));
+    return true;
+  }
+
+  // A connection picked to make room that had a request by then stays.
+  void reprieve(ConnectionBase* connection) {
+    std::lock_guard lock(mutex);
+    const auto it = connections.find(connection);
+    if (it == connections.end() || !it->second.leaving) return;
+    it->second.leaving = false;
+    --it->second.peer->leaving;
+    --leaving;
+  }
+
+  // Waiting for a request (the header not complete yet), or busy with one.
+  void set_waiting(ConnectionBase* connection, bool value) {
+    std::lock_guard lock(mutex);
+    const auto it = connections.find(connection);
+    if (it == connections.end() || it->second.leaving) return;
+    set_waiting_locked(connection, it->second, value);
+  }
+
+  void set_waiting_locked(ConnectionBase* connection, Tracked& tracked, bool value) {
+    if (tracked.waiting == value) return;
+    tracked.waiting = value;
+    if (value) {
+      tracked.in_waiting = waiting.insert(waiting.end(), connection);
+      tracked.in_peer_waiting =
+          tracked.peer->waiting.insert(tracked.peer->waiting.end(), connection);
+    } else {
+      waiting.erase(tracked.in_waiting);
+      tracked.peer->waiting.erase(tracked.in_peer_waiting);
+    }
+  }
+
+  // A new connection waits for its first request.
+  void add(const std::shared_ptr<ConnectionBase>& connection, const std::string& address) {
+    std::lock_guard lock(mutex);
+    Tracked& tracked = connections[connection.get()];
+    tracked.ref = connection;
+    tracked.address = address;
+    tracked.peer = &peers[address];
+    ++tracked.peer->open;
+    set_waiting_locked(connection.get(), tracked, true);
   }
 
   void remove(ConnectionBase* connection) {
     std::lock_guard lock(mutex);
-    connections.erase(connection);
+    const auto it = connections.find(connection);
+    if (it == connections.end()) return;
+    Tracked& tracked = it->second;
+    set_waiting_locked(connection, tracked, false);
+    if (tracked.leaving) {
+      --tracked.peer->leaving;
+      --leaving;
+    }
+    if (--tracked.peer->open == 0) peers.erase(tracked.address);
+    connections.erase(it);
     if (connections.empty()) all_closed.notify_all();
   }
 };
@@ -313,6 +531,8 @@ class RequestParser final : public bhttp::basic_parser<true> {
 
   int version() const { return version_; }
   bool expects_continue() const { return expects_continue_; }
+  // From now on the body goes to `file`, not to request.body.
+  void write_to(BodyFileWriter* file) { file_ = file; }
 
  private:
   void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target,
@@ -344,25 +564,35 @@ class RequestParser final : public bhttp::basic_parser<true> {
   void on_header_impl(error_code&) override {}
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    // The parser has already checked the length against the body limit.
-    if (length) request_.body.reserve(static_cast<std::size_t>(*length));
+    // The length is within the route's body limit by now (Connection::read_request).
+    if (length && file_ == nullptr) request_.body.reserve(static_cast<std::size_t>(*length));
   }
 
-  std::size_t on_body_impl(beast::string_view body, error_code&) override {
-    request_.body.append(body.data(), body.size());
-    return body.size();
+  std::size_t on_body_impl(beast::string_view body, error_code& ec) override {
+    return take(body, ec);
   }
 
   void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
 
-  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
-    request_.body.append(body.data(), body.size());
-    return body.size();
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code& ec) override {
+    return take(body, ec);
   }
 
   void on_finish_impl(error_code&) override {}
 
+  std::size_t take(beast::string_view body, error_code& ec) {
+    if (file_ == nullptr) {
+      request_.body.append(body.data(), body.size());
+    } else if (!file_->write({body.data(), body.size()})) {
+      ec = boost::system::errc::make_error_code(
+          boost::system::errc::io_error);  // the reason is in file_->error()
+      return 0;
+    }
+    return body.size();
+  }
+
   Request& request_;
+  BodyFileWriter* file_ = nullptr;
   int version_ = 11;
   bool expects_continue_ = false;
 };
@@ -375,7 +605,9 @@ class Connection final : public ConnectionBase,
 
   template <class... StreamArgs>
   Connection(ServerState& state, std::string remote_address, StreamArgs&&... stream_args)
-      : state_(state), stream_(std::forward<StreamArgs>(stream_args)...) {
+      : state_(state),
+        stream_(std::forward<StreamArgs>(stream_args)...),
+        accepted_at_(std::chrono::steady_clock::now()) {
     request_.remote_address = std::move(remote_address);
   }
 
@@ -392,6 +624,7 @@ class Connection final : public ConnectionBase,
       state_.log(std::string("connection from ") + request_.remote_address +
                  " failed: " + e.what());
     }
+    body_file_.discard();
     error_code ec;
     tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
     tcp().close();
@@ -402,6 +635,14 @@ class Connection final : public ConnectionBase,
     if (force || idle || phase_ == Phase::kStream) close_now();
   }
 
+  void on_evict() override {
+    if (phase_ == Phase::kIdle) {
+      close_now();
+    } else {
+      state_.reprieve(this);
+    }
+  }
+
   void wake_events() override {
     if (event_timer_) event_timer_->cancel();
   }
@@ -410,7 +651,16 @@ class Connection final : public ConnectionBase,
 
  private:
   enum class Phase { kIdle, kBusy, kStream };
-  enum class ReadOutcome { kRequest, kClosed, kMalformed, kBodyTooLarge, kHeaderTooLarge };
+  enum class ReadOutcome {
+    kRequest,
+    kClosed,
+    kMalformed,
+    kRefused,  // by the route's admission check
+    kBodyTooLarge,
+    kHeaderTooLarge,
+    kTimedOut,
+    kBodyNotStored,  // the body file could not be written
+  };
 
   PlainStream& tcp() { return beast::get_lowest_layer(stream_); }
 
@@ -421,29 +671,22 @@ class Connection final : public ConnectionBase,
   }
 
   Task<void> serve() {
-    const auto timeout = state_.options.idle_timeout;
     error_code ec;
     // The direct sendmsg/sendfile calls below must never block the event loop.
     tcp().socket().native_non_blocking(true, ec);
     if (ec) co_return;
     if constexpr (kTls) {
-      tcp().expires_after(timeout);
+      tcp().expires_after(state_.options.header_timeout);
       co_await stream_.async_handshake(asio::ssl::stream_base::server, redirect(ec));
       if (ec) co_return;
     }
+    bool first = true;
     while (!state_.stopping.load(std::memory_order_relaxed)) {
-      const ReadOutcome outcome = co_await read_request();
+      const ReadOutcome outcome = co_await read_request(first);
+      first = false;
       if (outcome == ReadOutcome::kClosed) co_return;
       if (outcome != ReadOutcome::kRequest) {
-        Response response =
-            outcome == ReadOutcome::kBodyTooLarge
-                ? Response::error(413, ErrorCode::kApiPayloadTooLarge, "request body too large")
-            : outcome == ReadOutcome::kHeaderTooLarge
-                ? Response::error(431, ErrorCode::kApiBadRequest, "request header too large")
-                : Response::error(400, ErrorCode::kApiBadRequest, "malformed HTTP request");
-        head_only_ = false;
-        const bool written = co_await send_body(response, false);
-        if (written) co_await linger();
+        co_await refuse(outcome);
         co_return;
       }
       head_only_ = request_.method == Method::kHead;
@@ -451,11 +694,56 @@ class Connection final : public ConnectionBase,
       Response response = state_.dispatch(request_);
       const bool reusable = keep_alive && !state_.stopping.load(std::memory_order_relaxed);
       const bool written = co_await respond(response, reusable);
+      body_file_.discard();  // unless the handler moved it away
       if (!written || !reusable) co_return;
     }
   }
 
-  Task<ReadOutcome> read_request() {
+  // Answers a request that is not served, and closes. An answer sent before the
+  // body was read (or in the middle of it) is followed by a bounded drain, so a
+  // client still sending sees the answer instead of a reset.
+  Task<void> refuse(ReadOutcome outcome) {
+    Response response;
+    switch (outcome) {
+      case ReadOutcome::kRefused:
+        response = std::move(*admission_.refusal);
+        break;
+      case ReadOutcome::kBodyTooLarge:
+        response = admission_.too_large
+                       ? std::move(*admission_.too_large)
+                       : Response::error(
+                             413, ErrorCode::kApiPayloadTooLarge,
+                             "request body larger than " + std::to_string(body_limit_) + " bytes");
+        break;
+      case ReadOutcome::kHeaderTooLarge:
+        response = Response::error(431, ErrorCode::kApiBadRequest, "request header too large");
+        break;
+      case ReadOutcome::kTimedOut:
+        response = Response::error(408, ErrorCode::kTransportTimeout,
+                                   "request timed out: nothing received for too long");
+        break;
+      case ReadOutcome::kBodyNotStored: {
+        // The reason, never the server's paths.
+        const int error = body_file_.error();
+        response = Response::error(
+            error == ENOSPC || error == EDQUOT ? 507 : 500, ErrorCode::kIoError,
+            std::string("storing the request body: ") + std::strerror(error != 0 ? error : EIO));
+        state_.log("storing a request body for " + request_.target + ": " +
+                   std::strerror(error != 0 ? error : EIO));
+        break;
+      }
+      default:
+        response = Response::error(400, ErrorCode::kApiBadRequest, "malformed HTTP request");
+        break;
+    }
+    body_file_.discard();
+    head_only_ = false;
+    const bool written = co_await send_body(response, false);
+    // A client that stalled is not sending anything worth waiting for.
+    if (written && outcome != ReadOutcome::kTimedOut) co_await linger();
+  }
+
+  Task<ReadOutcome> read_request(bool first) {
     request_.method = Method::kGet;
     request_.target.clear();
     request_.path.clear();
@@ -463,38 +751,125 @@ class Connection final : public ConnectionBase,
     request_.path_params.clear();
     request_.headers.clear();
     request_.body.clear();
+    request_.body_file.reset();
+    body_file_.discard();
+    admission_ = Admission();
     parser_.emplace(request_);
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(state_.options.max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(static_cast<std::uint64_t>(state_.options.max_body_bytes));
+    // No limit until the route's is known (the header): Beast would otherwise check
+    // a Content-Length against it first.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
 
     error_code ec;
     phase_ = Phase::kIdle;
-    tcp().expires_after(state_.options.idle_timeout);
-    co_await bhttp::async_read_header(stream_, buffer_, *parser_, redirect(ec));
-    phase_ = Phase::kBusy;
-    if (!ec && !parser_->is_done()) {
-      if (parser_->expects_continue() && parser_->version() >= 11) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        tcp().expires_after(state_.options.idle_timeout);
-        co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                                   redirect(ec));
-        if (ec) co_return ReadOutcome::kClosed;
+    state_.set_waiting(this, true);
+    tcp().expires_never();  // reads are bounded by the watchdog below
+    if (!first && buffer_.size() == 0) {
+      // Keep-alive: the next request may take up to the idle timeout to begin.
+      watch_until(std::chrono::steady_clock::now() + state_.options.idle_timeout);
+      const std::size_t got =
+          co_await stream_.async_read_some(buffer_.prepare(kFirstReadBytes), redirect(ec));
+      buffer_.commit(got);
+      if (ec) {
+        stop_watch();
+        co_return ReadOutcome::kClosed;
       }
+    }
+    // The whole header within the header timeout of its first byte (of the accept,
+    // on a new connection).
+    watch_until((first ? accepted_at_ : std::chrono::steady_clock::now()) +
+                state_.options.header_timeout);
+    co_await bhttp::async_read_header(stream_, buffer_, *parser_, redirect(ec));
+    if (ec) {
+      stop_watch();
+      if (timed_out_) co_return buffer_.size() > 0 ? ReadOutcome::kTimedOut : ReadOutcome::kClosed;
+      co_return outcome_of(ec);
+    }
+    phase_ = Phase::kBusy;
+    state_.set_waiting(this, false);
+    if (parser_->is_done()) {
+      stop_watch();
+      co_return ReadOutcome::kRequest;
+    }
+
+    // A body follows. Nothing of it is read before the route has admitted the
+    // request and its length is within the route's limit.
+    admission_ = state_.admission(request_);
+    if (admission_.refusal) {
+      stop_watch();
+      co_return ReadOutcome::kRefused;
+    }
+    body_limit_ =
+        admission_.max_body_bytes != 0 ? admission_.max_body_bytes : state_.options.max_body_bytes;
+    if (const auto length = parser_->content_length(); length && *length > body_limit_) {
+      stop_watch();
+      co_return ReadOutcome::kBodyTooLarge;
+    }
+    parser_->body_limit(static_cast<std::uint64_t>(body_limit_));  // chunked: while reading
+    if (admission_.body_to_file) {
+      if (!body_file_.open(state_.options.body_file_dir, state_.body_files)) {
+        stop_watch();
+        co_return ReadOutcome::kBodyNotStored;
+      }
+      parser_->write_to(&body_file_);
+    }
+    if (parser_->expects_continue() && parser_->version() >= 11) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       tcp().expires_after(state_.options.idle_timeout);
-      co_await bhttp::async_read(stream_, buffer_, *parser_, redirect(ec));
+      co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                                 redirect(ec));
+      tcp().expires_never();
+      if (ec) {
+        stop_watch();
+        co_return ReadOutcome::kClosed;
+      }
+    }
+    // Each read may take up to the idle timeout: a body that keeps moving is never
+    // cut, however long it takes; one that stalls is.
+    while (!parser_->is_done()) {
+      watch_until(std::chrono::steady_clock::now() + state_.options.idle_timeout);
+      co_await bhttp::async_read_some(stream_, buffer_, *parser_, redirect(ec));
+      if (ec) break;
+    }
+    stop_watch();
+    if (!ec && admission_.body_to_file) {
+      request_.body_file = body_file_.finish();
+      if (!request_.body_file) co_return ReadOutcome::kBodyNotStored;
     }
     if (!ec) co_return ReadOutcome::kRequest;
-    if (ec == bhttp::error::body_limit) co_return ReadOutcome::kBodyTooLarge;
-    if (ec == bhttp::error::header_limit) co_return ReadOutcome::kHeaderTooLarge;
+    if (body_file_.error() != 0) co_return ReadOutcome::kBodyNotStored;
+    if (timed_out_) co_return ReadOutcome::kTimedOut;
+    co_return outcome_of(ec);
+  }
+
+  static ReadOutcome outcome_of(const error_code& ec) {
+    if (ec == bhttp::error::body_limit) return ReadOutcome::kBodyTooLarge;
+    if (ec == bhttp::error::header_limit) return ReadOutcome::kHeaderTooLarge;
     // A peer that hung up, mid-message or not, is not sent anything.
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) {
-      co_return ReadOutcome::kClosed;
+      return ReadOutcome::kClosed;
     }
     if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
-      co_return ReadOutcome::kMalformed;
+      return ReadOutcome::kMalformed;
     }
-    co_return ReadOutcome::kClosed;
+    return ReadOutcome::kClosed;
+  }
+
+  // The watchdog: one timer per connection that cancels the socket's pending
+  // operation once `deadline_` has passed (the operation then fails, timed_out_
+  // says why). Moving the deadline later costs no timer operation: the timer
+  // looks again when it fires.
+  void watch_until(std::chrono::steady_clock::time_point deadline) {
+    deadline_ = deadline;
+    timed_out_ = false;
+    if (!watchdog_armed_ || deadline < watchdog_->expiry()) arm_watchdog();
+  }
+
+  void stop_watch() {
+    if (!watchdog_armed_) return;
+    watchdog_armed_ = false;
+    watchdog_->cancel();
   }
 
   void add_connection_field(bool keep_alive) {
@@ -651,7 +1026,8 @@ class Connection final : public ConnectionBase,
     add_connection_field(keep_alive);
     head_ += "\r\n";
     const bool body_follows = !head_only_ && length > 0;
-    last_progress_ = std::chrono::steady_clock::now();
+    if (response.on_file_body) response.on_file_body(body_follows ? length : 0);
+    deadline_ = std::chrono::steady_clock::now() + state_.options.idle_timeout;
     const bool head_written = co_await write_head_and({}, body_follows && !kTls);
     if (!head_written) co_return false;
     if (!body_follows) co_return true;
@@ -676,7 +1052,7 @@ class Connection final : public ConnectionBase,
       const ssize_t sent = ::sendfile(socket.native_handle(), fd, &offset, want);
       if (sent > 0) {
         remaining -= static_cast<std::uint64_t>(sent);
-        last_progress_ = std::chrono::steady_clock::now();
+        deadline_ = std::chrono::steady_clock::now() + state_.options.idle_timeout;
         continue;
       }
       if (sent < 0 && errno == EINTR) continue;
@@ -690,25 +1066,23 @@ class Connection final : public ConnectionBase,
       ok = false;
       break;
     }
-    if (watchdog_armed_) {
-      watchdog_armed_ = false;
-      watchdog_->cancel();
-    }
+    stop_watch();
     co_return ok;
   }
 
   void arm_watchdog() {
     if (!watchdog_) watchdog_.emplace(tcp().get_executor());
     watchdog_armed_ = true;
-    watchdog_->expires_at(last_progress_ + state_.options.idle_timeout);
+    watchdog_->expires_at(deadline_);
     watchdog_->async_wait([weak = this->weak_from_this()](error_code timer_error) {
       auto self = weak.lock();
       if (timer_error || !self || !self->watchdog_armed_) return;
-      const auto idle = std::chrono::steady_clock::now() - self->last_progress_;
-      if (idle < self->state_.options.idle_timeout) {
-        self->arm_watchdog();  // bytes moved since it was armed: look again later
+      if (std::chrono::steady_clock::now() < self->deadline_) {
+        self->arm_watchdog();  // the deadline moved since it was armed: look again later
         return;
       }
+      self->watchdog_armed_ = false;
+      self->timed_out_ = true;
       error_code ignored;
       self->tcp().socket().cancel(ignored);
     });
@@ -815,9 +1189,14 @@ class Connection final : public ConnectionBase,
   std::string head_;  // the response header being written; reused across requests
   bool head_only_ = false;
   Phase phase_ = Phase::kIdle;
+  const std::chrono::steady_clock::time_point accepted_at_;
+  Admission admission_;         // of the request being read
+  std::size_t body_limit_ = 0;  // its body limit
+  BodyFileWriter body_file_;    // its body, when the route wants it on disk
   std::optional<Timer> watchdog_;
   bool watchdog_armed_ = false;
-  std::chrono::steady_clock::time_point last_progress_;
+  bool timed_out_ = false;  // the watchdog cancelled the last operation
+  std::chrono::steady_clock::time_point deadline_;
   std::optional<Timer> event_timer_;
   std::shared_ptr<EventChannel> channel_;
   std::unique_ptr<char[]> file_buffer_;
@@ -884,11 +1263,25 @@ struct HttpServer::Impl {
   }
 
   template <class StreamT, class... StreamArgs>
-  void launch(std::string remote, StreamArgs&&... stream_args) {
+  void launch(const std::string& remote, StreamArgs&&... stream_args) {
     auto connection = std::make_shared<Connection<StreamT>>(
-        state, std::move(remote), std::forward<StreamArgs>(stream_args)...);
-    state.add(connection);
+        state, remote, std::forward<StreamArgs>(stream_args)...);
+    state.add(connection, remote);
     asio::co_spawn(connection->executor(), connection->run(connection), asio::detached);
+  }
+
+  // A connection over the caps: one non-blocking 503 (plain TCP only), then closed.
+  static void turn_away(Socket& socket) {
+    static const std::string kAnswer = [] {
+      const Response busy =
+          Response::error(503, ErrorCode::kApiUnavailable, "too many connections; try again later");
+      return "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+             "content-length: " +
+             std::to_string(busy.body.size()) + "\r\nretry-after: 1\r\nconnection: close\r\n\r\n" +
+             busy.body;
+    }();
+    (void)::send(socket.native_handle(), kAnswer.data(), kAnswer.size(),
+                 MSG_NOSIGNAL | MSG_DONTWAIT);
   }
 
   Task<void> accept_loop() {
@@ -912,11 +1305,19 @@ struct HttpServer::Impl {
       if (address.is_v6() && address.to_v6().is_v4_mapped()) {
         address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
       }
-      std::string remote_address = ec ? std::string() : address.to_string();
+      const std::string remote_address = ec ? std::string() : address.to_string();
+      std::vector<std::shared_ptr<ConnectionBase>> evict;
+      if (!state.make_room(remote_address, evict)) {
+        if (!tls) turn_away(socket);
+        continue;  // the socket closes here
+      }
+      for (std::shared_ptr<ConnectionBase>& connection : evict) {
+        asio::post(connection->executor(), [connection] { connection->on_evict(); });
+      }
       if (tls) {
-        launch<TlsStream>(std::move(remote_address), std::move(socket), *tls);
+        launch<TlsStream>(remote_address, std::move(socket), *tls);
       } else {
-        launch<PlainStream>(std::move(remote_address), std::move(socket));
+        launch<PlainStream>(remote_address, std::move(socket));
       }
     }
   }
@@ -928,8 +1329,8 @@ struct HttpServer::Impl {
     std::vector<std::shared_ptr<ConnectionBase>> live;
     {
       std::lock_guard lock(state.mutex);
-      for (const auto& [raw, weak] : state.connections) {
-        if (auto connection = weak.lock()) live.push_back(std::move(connection));
+      for (const auto& [raw, tracked] : state.connections) {
+        if (auto connection = tracked.ref.lock()) live.push_back(std::move(connection));
       }
     }
     for (std::shared_ptr<ConnectionBase>& connection : live) {
@@ -943,15 +1344,17 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(HttpServerOptions options, Handler handler)
+HttpServer::HttpServer(HttpServerOptions options, Handler handler, Admit admit)
     : impl_(std::make_unique<Impl>()) {
   impl_->state.options = std::move(options);
   impl_->state.handler = std::move(handler);
+  impl_->state.admit = std::move(admit);
 }
 
 HttpServer::HttpServer(HttpServerOptions options, const Router& router)
-    : HttpServer(std::move(options),
-                 [&router](Request& request) { return router.dispatch(request); }) {}
+    : HttpServer(
+          std::move(options), [&router](Request& request) { return router.dispatch(request); },
+          [&router](Request& request) { return router.admit(request); }) {}
 
 HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
 
@@ -960,6 +1363,16 @@ Result<void, Error> HttpServer::start() {
   if (impl.started) return Error(ErrorCode::kInvalidArgument, "server already started");
   impl.started = true;
   UPDRAFT_TRY(impl.load_tls());
+  HttpServerOptions& options = impl.state.options;
+  if (options.max_connections == 0) options.max_connections = connection_cap_from_fd_limit();
+  if (options.max_connections_per_ip == 0) {
+    options.max_connections_per_ip = std::max<std::size_t>(1, options.max_connections / 4);
+  }
+  if (options.body_file_dir.empty()) {
+    std::error_code ec;
+    options.body_file_dir = std::filesystem::temp_directory_path(ec).string();
+    if (ec) options.body_file_dir = "/tmp";
+  }
   unsigned count = impl.state.options.threads;
   if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < count; ++i) {
@@ -992,6 +1405,14 @@ Result<void, Error> HttpServer::start() {
 }
 
 std::uint16_t HttpServer::port() const { return impl_->port.load(); }
+
+std::size_t HttpServer::max_connections() const {
+  return impl_->started ? impl_->state.options.max_connections : 0;
+}
+
+std::size_t HttpServer::max_connections_per_ip() const {
+  return impl_->started ? impl_->state.options.max_connections_per_ip : 0;
+}
 
 std::size_t HttpServer::connection_count() const {
   std::lock_guard lock(impl_->state.mutex);

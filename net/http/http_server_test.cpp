@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -39,11 +40,16 @@ namespace fs = std::filesystem;
 // pipelined requests. Reads time out after 5 s.
 class RawSocket {
  public:
-  explicit RawSocket(std::uint16_t port) {
+  // From `source`, any 127/8 address: the server sees a client of that address.
+  explicit RawSocket(std::uint16_t port, const char* source = "127.0.0.1") {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval timeout{5, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &local.sin_addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -75,6 +81,17 @@ class RawSocket {
     return all;
   }
 
+  // True once the server has closed the connection (whatever it sent first is
+  // dropped); false while it is open.
+  bool closed_now() {
+    char chunk[4096];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, MSG_DONTWAIT);
+      if (n == 0) return true;
+      if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
+    }
+  }
+
   // One response delimited by its content-length; "" on timeout or close.
   std::string read_response() {
     for (;;) {
@@ -100,6 +117,9 @@ class RawSocket {
   int fd_ = -1;
   bool connected_ = false;
   std::string pending_;
+
+ public:
+  int fd() const { return fd_; }
 };
 
 class TempDir {
@@ -776,6 +796,296 @@ TEST(HttpClientTest, ReportsTimeoutAndRefusedConnection) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kTransportFailed);
   EXPECT_NE(refused.error().message.find("127.0.0.1"), std::string::npos);
+}
+
+// A route whose admission wants an "authorization" header and lets 1 MiB bodies
+// in; /echo keeps the server's limit.
+Router make_guarded_router(std::atomic<int>& handled) {
+  Router router = make_api_router();
+  router.add(
+      Method::kPost, "/guarded/{id}",
+      [&handled](Request& request) {
+        ++handled;
+        return Response::text(200, request.param("id") + ":" + std::to_string(request.body.size()));
+      },
+      [](Request& request) {
+        Admission admission;
+        if (request.header("authorization").empty()) {
+          admission.refusal = Response::error(401, ErrorCode::kApiUnauthorized, "no token");
+        }
+        if (request.param("id") == "forbidden") {
+          admission.refusal = Response::error(403, ErrorCode::kApiForbidden, "not yours");
+        }
+        admission.max_body_bytes = 1024 * 1024;
+        return admission;
+      });
+  return router;
+}
+
+TEST(HttpServerTest, AdmissionRefusesOnTheHeaderWithoutReadingTheBody) {
+  std::atomic<int> handled{0};
+  const Router router = make_guarded_router(handled);
+  HttpServer server(test_options(), router);
+  ASSERT_TRUE(server.start().ok());
+
+  // A gigabyte declared, 64 KiB sent: the answer comes without the rest.
+  RawSocket socket(server.port());
+  const auto start = std::chrono::steady_clock::now();
+  socket.send("POST /guarded/7 HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n" +
+              std::string(64 * 1024, 'a'));
+  const std::string refused = socket.read_response();
+  EXPECT_TRUE(refused.starts_with("HTTP/1.1 401 ")) << refused;
+  EXPECT_NE(refused.find("connection: close\r\n"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("\"code\":\"UNAUTHORIZED\""), std::string::npos) << refused;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_TRUE(eventually([&] { return socket.closed_now(); }, 4s));
+
+  // Expect: 100-continue is never answered "continue" for a refused request.
+  RawSocket polite(server.port());
+  polite.send(
+      "POST /guarded/forbidden HTTP/1.1\r\nHost: x\r\nAuthorization: t\r\n"
+      "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  EXPECT_TRUE(polite.read_response().starts_with("HTTP/1.1 403 "));
+  EXPECT_EQ(handled.load(), 0);
+
+  // HttpClient, refused while it still sends 32 MiB, reports the answer, not the reset.
+  HttpClient client("127.0.0.1", server.port());
+  auto early = client.request(Method::kPost, "/guarded/7", {}, std::string(32 * 1024 * 1024, 'c'));
+  ASSERT_TRUE(early.ok()) << early.error().to_string();
+  EXPECT_EQ(early->status, 401);
+  EXPECT_EQ(error_of(*early)["code"], "UNAUTHORIZED");
+
+  // Admitted: the route's own limit (1 MiB), above the server's default (64 KiB).
+  auto admitted = client.request(Method::kPost, "/guarded/7", {{"authorization", "t"}},
+                                 std::string(512 * 1024, 'b'));
+  ASSERT_TRUE(admitted.ok()) << admitted.error().to_string();
+  EXPECT_EQ(admitted->body, "7:524288");
+  EXPECT_EQ(handled.load(), 1);
+  // A request without a body is not held up by admission: the handler decides.
+  auto bodyless = client.request(Method::kGet, "/api/v1/devices/1");
+  ASSERT_TRUE(bodyless.ok());
+  EXPECT_EQ(bodyless->status, 200);
+}
+
+TEST(HttpServerTest, EachRouteHasItsOwnBodyLimit) {
+  std::atomic<int> handled{0};
+  const Router router = make_guarded_router(handled);
+  HttpServerOptions options = test_options();
+  options.max_body_bytes = 1024;
+  HttpServer server(options, router);
+  ASSERT_TRUE(server.start().ok());
+  HttpClient client("127.0.0.1", server.port());
+
+  auto small_route = client.request(Method::kPost, "/echo", {}, std::string(4096, 'a'));
+  ASSERT_TRUE(small_route.ok());
+  EXPECT_EQ(small_route->status, 413);
+  auto large_route =
+      client.request(Method::kPost, "/guarded/1", {{"authorization", "t"}}, std::string(4096, 'a'));
+  ASSERT_TRUE(large_route.ok());
+  EXPECT_EQ(large_route->status, 200);
+
+  // Over the route's limit: decided from Content-Length, before the body...
+  RawSocket declared(server.port());
+  declared.send(
+      "POST /guarded/1 HTTP/1.1\r\nHost: x\r\nAuthorization: t\r\nContent-Length: 2097152\r\n"
+      "\r\n");
+  const std::string too_large = declared.read_response();
+  EXPECT_TRUE(too_large.starts_with("HTTP/1.1 413 ")) << too_large;
+  EXPECT_NE(too_large.find("PAYLOAD_TOO_LARGE"), std::string::npos);
+  // ...or while reading a chunked one.
+  RawSocket chunked(server.port());
+  chunked.send(
+      "POST /guarded/1 HTTP/1.1\r\nHost: x\r\nAuthorization: t\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n");
+  const std::string chunk = "10000\r\n" + std::string(64 * 1024, 'c') + "\r\n";
+  for (int i = 0; i < 17; ++i) chunked.send(chunk);
+  EXPECT_TRUE(chunked.read_response().starts_with("HTTP/1.1 413 "));
+  EXPECT_EQ(handled.load(), 1);
+}
+
+TEST(HttpServerTest, BodiesARouteWantsOnDiskStreamToAFileHashedOnTheWay) {
+  TempDir dir;
+  std::string seen_path;
+  Router router;
+  router.add(
+      Method::kPost, "/upload/{mode}",
+      [&](Request& request) {
+        if (!request.body_file || !request.body.empty()) return Response::empty(500);
+        seen_path = request.body_file->path;
+        std::ifstream in(seen_path, std::ios::binary);
+        const std::string stored{std::istreambuf_iterator<char>(in),
+                                 std::istreambuf_iterator<char>()};
+        if (request.param("mode") == "keep") fs::rename(seen_path, dir.path() / "kept");
+        return Response::json(200, nlohmann::json{{"size", request.body_file->size},
+                                                  {"sha256", request.body_file->sha256},
+                                                  {"intact", stored.size()}}
+                                       .dump());
+      },
+      [](Request&) {
+        Admission admission;
+        admission.body_to_file = true;
+        admission.max_body_bytes = 64 * 1024 * 1024;
+        return admission;
+      });
+  HttpServerOptions options = test_options();
+  options.max_body_bytes = 1024;
+  options.body_file_dir = (dir.path() / "incoming").string();
+  fs::create_directories(options.body_file_dir);
+  HttpServer server(options, router);
+  ASSERT_TRUE(server.start().ok());
+  HttpClient client("127.0.0.1", server.port());
+
+  const std::string image = random_bytes(5 * 1024 * 1024 + 3, 9);
+  unsigned char digest[32];
+  unsigned int digest_size = 0;
+  EVP_Digest(image.data(), image.size(), digest, &digest_size, EVP_sha256(), nullptr);
+  std::string expected_hash;
+  for (unsigned i = 0; i < digest_size; ++i) {
+    char hex[3];
+    std::snprintf(hex, sizeof hex, "%02x", digest[i]);
+    expected_hash += hex;
+  }
+  for (const char* mode : {"drop", "keep"}) {
+    auto response = client.request(Method::kPost, std::string("/upload/") + mode, {}, image);
+    ASSERT_TRUE(response.ok()) << response.error().to_string();
+    ASSERT_EQ(response->status, 200) << response->body;
+    const auto body = nlohmann::json::parse(response->body);
+    EXPECT_EQ(body["size"], image.size());
+    EXPECT_EQ(body["intact"], image.size());
+    EXPECT_EQ(body["sha256"], expected_hash);
+    EXPECT_EQ(fs::path(seen_path).parent_path(), options.body_file_dir);
+    // Deleted once answered, unless the handler moved it away.
+    EXPECT_TRUE(eventually([&] { return !fs::exists(seen_path); }));
+  }
+  EXPECT_EQ(fs::file_size(dir.path() / "kept"), image.size());
+  EXPECT_TRUE(fs::is_empty(options.body_file_dir));
+
+  // A client that leaves mid-body leaves no file behind.
+  {
+    RawSocket leaving(server.port());
+    leaving.send("POST /upload/drop HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" +
+                 std::string(1000, 'x'));
+    ASSERT_TRUE(eventually([&] { return !fs::is_empty(options.body_file_dir); }));
+  }
+  EXPECT_TRUE(eventually([&] { return fs::is_empty(options.body_file_dir); }));
+}
+
+TEST(HttpServerTest, AHeaderMustArriveWithinTheHeaderTimeout) {
+  const Router router = make_api_router();
+  HttpServerOptions options = test_options();
+  options.header_timeout = 300ms;
+  HttpServer server(options, router);
+  ASSERT_TRUE(server.start().ok());
+
+  // A header trickled in (slowloris) is answered 408 and closed.
+  RawSocket slow(server.port());
+  const auto start = std::chrono::steady_clock::now();
+  slow.send("GET /api/v1/devices/1 HTTP/1.1\r\n");
+  std::string answer;
+  for (int i = 0; i < 40 && answer.empty(); ++i) {
+    slow.send("X-Slow: y\r\n");
+    std::this_thread::sleep_for(50ms);
+    pollfd ready{slow.fd(), POLLIN, 0};
+    if (::poll(&ready, 1, 0) > 0) answer = slow.read_until_closed();
+  }
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 408 ")) << answer;
+  EXPECT_NE(answer.find("TRANSPORT_TIMEOUT"), std::string::npos) << answer;
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 1500ms);
+
+  // A connection that sends nothing is closed as well, without an answer.
+  RawSocket silent(server.port());
+  EXPECT_EQ(silent.read_until_closed(), "");
+
+  // Between requests a keep-alive connection is idle, not slow: it outlives the
+  // header timeout.
+  HttpClient client("127.0.0.1", server.port());
+  ASSERT_TRUE(client.request(Method::kGet, "/api/v1/devices/1").ok());
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(server.connection_count(), 1u);
+  auto again = client.request(Method::kGet, "/api/v1/devices/2");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 200);
+}
+
+TEST(HttpServerTest, ABodyThatKeepsMovingIsNeverCutOneThatStallsIs) {
+  const Router router = make_api_router();
+  HttpServerOptions options = test_options();
+  options.idle_timeout = 200ms;
+  HttpServer server(options, router);
+  ASSERT_TRUE(server.start().ok());
+
+  // A second of body, 20 pieces 50 ms apart: five times the timeout, never idle for it.
+  RawSocket moving(server.port());
+  moving.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n");
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(50ms);
+    moving.send("m");
+  }
+  EXPECT_TRUE(moving.read_response().ends_with("\r\n\r\nmmmmmmmmmmmmmmmmmmmm"));
+
+  // The same body stalling after 5 bytes: answered 408 and closed.
+  RawSocket stalled(server.port());
+  stalled.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\nsssss");
+  const auto start = std::chrono::steady_clock::now();
+  const std::string answer = stalled.read_until_closed();
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 408 ")) << answer;
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 150ms);
+}
+
+TEST(HttpServerTest, ConnectionCapsCloseTheLongestWaitingAndRefuseWhenAllAreBusy) {
+  const Router router = make_api_router();
+  HttpServerOptions options = test_options();
+  options.max_connections = 4;
+  options.max_connections_per_ip = 2;
+  HttpServer server(options, router);
+  ASSERT_TRUE(server.start().ok());
+  EXPECT_EQ(server.max_connections(), 4u);
+  EXPECT_EQ(server.max_connections_per_ip(), 2u);
+  const auto count_is = [&](std::size_t n) {
+    return eventually([&] { return server.connection_count() == n; });
+  };
+
+  // Over its address's share: that address's longest-waiting connection goes.
+  RawSocket a1(server.port(), "127.0.0.2");
+  ASSERT_TRUE(count_is(1));
+  RawSocket a2(server.port(), "127.0.0.2");
+  ASSERT_TRUE(count_is(2));
+  RawSocket a3(server.port(), "127.0.0.2");
+  EXPECT_TRUE(eventually([&] { return a1.closed_now(); }));
+  EXPECT_FALSE(a2.closed_now());
+
+  // Over the server's cap: the longest-waiting connection of any address goes.
+  RawSocket b1(server.port(), "127.0.0.3");
+  ASSERT_TRUE(count_is(3));
+  RawSocket b2(server.port(), "127.0.0.3");
+  ASSERT_TRUE(count_is(4));
+  RawSocket c1(server.port(), "127.0.0.4");
+  EXPECT_TRUE(eventually([&] { return a2.closed_now(); }));
+  EXPECT_FALSE(a3.closed_now());
+  EXPECT_TRUE(count_is(4));
+
+  // An address whose connections are all busy gets no more: 503 at once.
+  RawSocket d1(server.port(), "127.0.0.5");
+  RawSocket d2(server.port(), "127.0.0.5");
+  for (RawSocket* busy : {&d1, &d2}) {
+    busy->send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhalf");
+  }
+  std::this_thread::sleep_for(100ms);
+  RawSocket d3(server.port(), "127.0.0.5");
+  const std::string refused = d3.read_until_closed();
+  EXPECT_TRUE(refused.starts_with("HTTP/1.1 503 ")) << refused;
+  EXPECT_NE(refused.find("\"code\":\"UNAVAILABLE\""), std::string::npos) << refused;
+  // The busy ones were not touched, and finish.
+  d1.send("-done!");
+  EXPECT_TRUE(d1.read_response().ends_with("half-done!"));
+
+  // Another client still gets in, and is served.
+  HttpClient client("127.0.0.1", server.port());
+  auto served = client.request(Method::kGet, "/api/v1/devices/1");
+  ASSERT_TRUE(served.ok()) << served.error().to_string();
+  EXPECT_EQ(served->status, 200);
 }
 
 TEST(HttpServerTest, StartFailsWhenThePortIsTakenOrTlsFilesAreMissing) {

@@ -22,6 +22,15 @@ enum class Method : std::uint8_t { kGet, kHead, kPost, kPut, kPatch, kDelete, kO
 // Header names are stored lower-case.
 using Headers = std::map<std::string, std::string>;
 
+// A request body the server streamed to disk instead of memory (a route's admission
+// asked for it, see router.h), hashed on the way. The server deletes the file once
+// the handler has returned: a handler that keeps it renames it away first.
+struct BodyFile {
+  std::string path;
+  std::uint64_t size = 0;
+  std::string sha256;  // lower-case hex
+};
+
 struct Request {
   Method method = Method::kGet;
   std::string target;                              // as sent: path and query
@@ -29,7 +38,8 @@ struct Request {
   std::map<std::string, std::string> query;        // decoded query parameters
   std::map<std::string, std::string> path_params;  // filled by the router: "{id}" -> value
   Headers headers;
-  std::string body;
+  std::string body;                   // empty when the body went to `body_file`
+  std::optional<BodyFile> body_file;  // set when the route's admission asked for a file
   std::string remote_address;
 
   // The header's value, or "" when absent. `name` in lower case.
@@ -49,6 +59,10 @@ struct Response {
   // if set (e.g. the artifact's hash, quoted), else size and mtime; If-None-Match
   // (304), If-Match (412) and If-Range are honoured. A missing file is 404.
   std::optional<std::string> file_path;
+  // With file_path: told how many body bytes the answer carries once the server
+  // has decided (a range's length; 0 for HEAD, 304, 412 and 416), so a download
+  // counter counts what is sent rather than the whole file every time.
+  std::function<void(std::uint64_t)> on_file_body;
 
   // Instead of a body: keep the connection as a text/event-stream and hand the
   // sink to this callback once the headers are out. The callback runs on the

@@ -61,25 +61,28 @@ std::string allowed_methods(unsigned mask) {
 
 }  // namespace
 
-void Router::add(Method method, std::string pattern, Handler handler) {
+void Router::add(Method method, std::string pattern, Handler handler, Admit admit) {
   Segments parts;
   (void)split_path(pattern, parts);  // patterns come from our code, never too deep
-  Route route{method, {}, std::move(handler)};
+  Route route{method, {}, std::move(handler), std::move(admit)};
   route.segments.reserve(parts.count);
   for (std::size_t i = 0; i < parts.count; ++i) route.segments.emplace_back(parts.items[i]);
   routes_.push_back(std::move(route));
 }
 
-Response Router::dispatch(Request& request) const {
+void Router::add(Method method, std::string pattern, Endpoint endpoint) {
+  add(method, std::move(pattern), std::move(endpoint.handler), std::move(endpoint.admit));
+}
+
+const Router::Route* Router::find(Request& request, unsigned& allowed) const {
+  allowed = 0;
   // Match on the raw path so that an escaped '/' stays inside its segment.
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   if (path.empty()) path = request.path;
 
   Segments segments;
-  if (!split_path(path, segments)) {
-    return Response::error(404, ErrorCode::kApiNotFound, "no such resource");
-  }
+  if (!split_path(path, segments)) return nullptr;
   const auto matches = [&](const Route& route) {
     if (route.segments.size() != segments.count) return false;
     for (std::size_t i = 0; i < segments.count; ++i) {
@@ -90,7 +93,7 @@ Response Router::dispatch(Request& request) const {
     }
     return true;
   };
-  const auto run = [&](const Route& route) {
+  const auto found = [&](const Route& route) {
     request.path_params.clear();
     for (std::size_t i = 0; i < segments.count; ++i) {
       const std::string& want = route.segments[i];
@@ -98,25 +101,37 @@ Response Router::dispatch(Request& request) const {
       request.path_params.insert_or_assign(want.substr(1, want.size() - 2),
                                            percent_decode(segments.items[i]));
     }
-    return route.handler(request);
+    return &route;
   };
 
-  unsigned allowed = 0;
   const Route* get_route = nullptr;
   for (const Route& route : routes_) {
     if (!matches(route)) continue;
-    if (route.method == request.method) return run(route);
+    if (route.method == request.method) return found(route);
     allowed |= 1u << static_cast<unsigned>(route.method);
     if (route.method == Method::kGet && get_route == nullptr) get_route = &route;
   }
-  if (request.method == Method::kHead && get_route != nullptr) return run(*get_route);
-  if (allowed == 0) return Response::error(404, ErrorCode::kApiNotFound, "no such resource");
+  if (request.method == Method::kHead && get_route != nullptr) return found(*get_route);
   if (get_route != nullptr) allowed |= 1u << static_cast<unsigned>(Method::kHead);
+  return nullptr;
+}
+
+Response Router::dispatch(Request& request) const {
+  unsigned allowed = 0;
+  if (const Route* route = find(request, allowed)) return route->handler(request);
+  if (allowed == 0) return Response::error(404, ErrorCode::kApiNotFound, "no such resource");
   Response response =
       Response::error(405, ErrorCode::kApiMethodNotAllowed,
                       std::string(method_name(request.method)) + " is not allowed here");
   response.headers.emplace("allow", allowed_methods(allowed));
   return response;
+}
+
+Admission Router::admit(Request& request) const {
+  unsigned allowed = 0;
+  const Route* route = find(request, allowed);
+  if (route == nullptr || !route->admit) return {};
+  return route->admit(request);
 }
 
 }  // namespace updraft::net::http

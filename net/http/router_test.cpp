@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "net/http/message.h"
 
@@ -91,6 +93,42 @@ TEST(RouterTest, CaptureNeverYieldsAPathWalk) {
   }
   Request fine = make_request(Method::kGet, "/files/a%20b.bin");
   EXPECT_EQ(router.dispatch(fine).body, "name=a b.bin;");
+}
+
+TEST(RouterTest, AdmitRunsTheMatchingRoutesCheckWithItsPathParameters) {
+  Router router = make_router();
+  router.add(
+      Method::kPut, "/uploads/{name}", [](Request&) { return Response::empty(204); },
+      [](Request& request) {
+        Admission admission;
+        if (request.param("name") == "secret") {
+          admission.refusal = Response::error(403, ErrorCode::kApiForbidden, "not yours");
+        }
+        admission.max_body_bytes = 1 << 20;
+        admission.body_to_file = true;
+        return admission;
+      });
+  router.add(
+      Method::kPost, "/plain", [](Request&) { return Response::empty(204); },
+      [](Request&) { return Admission{}; });
+
+  Request upload = make_request(Method::kPut, "/uploads/image.bin");
+  const Admission admitted = router.admit(upload);
+  EXPECT_FALSE(admitted.refusal);
+  EXPECT_EQ(admitted.max_body_bytes, 1u << 20);
+  EXPECT_TRUE(admitted.body_to_file);
+  Request secret = make_request(Method::kPut, "/uploads/secret");
+  ASSERT_TRUE(router.admit(secret).refusal);
+  EXPECT_EQ(router.admit(secret).refusal->status, 403);
+  // No route, no check, or another method's route: the server's own limits.
+  for (const auto& [method, target] : std::vector<std::pair<Method, std::string>>{
+           {Method::kPost, "/nope"}, {Method::kPost, "/uploads/x"}, {Method::kPost, "/plain"}}) {
+    Request request = make_request(method, target);
+    const Admission plain = router.admit(request);
+    EXPECT_FALSE(plain.refusal) << target;
+    EXPECT_EQ(plain.max_body_bytes, 0u) << target;
+    EXPECT_FALSE(plain.body_to_file) << target;
+  }
 }
 
 TEST(MessageTest, ParsesTargetIntoDecodedPathAndQuery) {
