@@ -100,6 +100,7 @@ export interface Device {
   battery: number;
   network: string;
   last_seen: number;
+  decommissioned_at?: number;  // 0: in service
   deployment: Deployment | null;
   last_deployment?: Deployment | null;
 }

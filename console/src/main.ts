@@ -4,7 +4,7 @@
 import { api, ApiError, forgetToken, Product, savedToken, saveToken } from "./api.js";
 import { campaignsView, campaignView } from "./campaigns.js";
 import { clear, h } from "./dom.js";
-import { connectLive } from "./live.js";
+import { connectLive, Live } from "./live.js";
 import { auditView, devicesView, productsView, releasesView, setErrorReporter, View } from "./views.js";
 
 const main = document.getElementById("main")!;
@@ -12,7 +12,7 @@ const nav = document.getElementById("nav")!;
 const banner = document.getElementById("error")!;
 const liveIndicator = document.getElementById("live")!;
 let current: View | null = null;
-let live: EventSource | null = null;
+let live: Live | null = null;
 
 function showError(e: unknown): void {
   const text = e instanceof ApiError ? e.describe() : e instanceof Error ? e.message : String(e);

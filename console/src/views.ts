@@ -97,7 +97,7 @@ export function devicesView(): View {
             d.hardware,
             d.tags.join(", "),
             d.version || "—",
-            dep ? stateBadge(dep.state) : "idle",
+            d.decommissioned_at ? stateBadge("decommissioned") : dep ? stateBadge(dep.state) : "idle",
             dep && !["succeeded", "canceled"].includes(dep.state) ? `${dep.progress}%` : "",
             dep && dep.error ? errorCell(dep.error, dep.error_name, dep.error_text) : "",
             time(d.last_seen),

@@ -47,6 +47,12 @@ struct Device {
   std::string secret_hash;  // SHA-256 (hex) of the per-device secret
   DeviceStatusReport status;
   UnixTime registered_at = 0;
+  // Device tokens carry the generation they were issued in; replacing the secret
+  // or decommissioning the device bumps it, and older tokens stop verifying.
+  std::uint32_t token_generation = 0;
+  // When the device was taken out of service: it gets no token and no update; the
+  // record stays for history. 0: in service.
+  UnixTime decommissioned_at = 0;
 };
 
 struct Release {

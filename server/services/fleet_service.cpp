@@ -1,5 +1,7 @@
 #include "server/services/fleet_service.h"
 
+#include <algorithm>
+
 #include "manifest/manifest.h"
 #include "server/model/names.h"
 #include "server/services/audit_log.h"
@@ -261,31 +263,126 @@ HostResult<Device> FleetService::set_serial(const DeviceId& id, const std::strin
   return device(id);
 }
 
-HostResult<DeviceToken> FleetService::issue_device_token(const DeviceId& id,
-                                                         std::string_view secret, UnixTime now) {
-  HostResult<Device> found = store_.device(id);
-  // One answer for unknown device and wrong secret: no probing for ids.
-  if (!found.ok() || found->secret_hash.empty() || !secret_matches(secret, found->secret_hash))
-    return Error(ErrorCode::kApiUnauthorized, "unknown device or wrong secret");
-  DeviceToken out;
-  out.expires_at = now + device_token_seconds_;
-  out.token = device_tokens_.issue(found->id, out.expires_at);
+HostResult<NewDevice> FleetService::rotate_device_secret(const DeviceId& id,
+                                                         const std::string& secret,
+                                                         const std::string& actor, UnixTime now) {
+  NewDevice out;
+  out.secret = secret;
+  if (out.secret.empty()) {
+    UPDRAFT_TRY_ASSIGN(out.secret, random_secret());
+  } else if (out.secret.size() < 16) {
+    return bad("secret: at least 16 characters (or leave it out to have one generated)");
+  }
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(const Device before, device(id));
+    if (before.decommissioned_at != 0)
+      return Error(ErrorCode::kApiConflict, "device " + id.value + " is decommissioned");
+    UPDRAFT_TRY(store_.set_device_secret(id, secret_hash(out.secret)));
+    UPDRAFT_TRY_ASSIGN(out.device, store_.device(id));
+    return append_audit(store_, now, actor, "device.rotate_secret", "device/" + id.value,
+                        {{"token_generation", out.device.token_generation}});
+  }));
+  // After the commit, so the cache never runs ahead of the store; from here on
+  // the old tokens are refused.
+  note_ended_tokens({id, out.device.token_generation, false});
   return out;
 }
 
-HostResult<DeviceId> FleetService::authenticate_device(std::string_view token, UnixTime now) const {
+HostResult<DecommissionedDevice> FleetService::decommission_device(const DeviceId& id,
+                                                                   const std::string& actor,
+                                                                   UnixTime now) {
+  DecommissionedDevice out;
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(const Device before, device(id));
+    if (before.decommissioned_at != 0) {
+      return Error(ErrorCode::kApiConflict, "device " + id.value + " was decommissioned at " +
+                                                std::to_string(before.decommissioned_at));
+    }
+    UPDRAFT_TRY(store_.decommission_device(id, now));
+    // Every unfinished deployment, not only the one in a running campaign: a
+    // draft's would otherwise be released to a device that can no longer come.
+    UPDRAFT_TRY_ASSIGN(std::vector<Deployment> all, deployments_of(id));
+    for (Deployment& d : all) {
+      if (is_final(d.state)) continue;
+      d.state = DeploymentState::kCanceled;
+      d.message = "device decommissioned";
+      d.updated_at = d.finished_at = now;
+      UPDRAFT_TRY(store_.update_deployment(d));
+      out.canceled.push_back(d);
+    }
+    UPDRAFT_TRY_ASSIGN(out.device, store_.device(id));
+    std::vector<std::int64_t> canceled;
+    for (const Deployment& d : out.canceled) canceled.push_back(d.id.value);
+    return append_audit(store_, now, actor, "device.decommission", "device/" + id.value,
+                        {{"canceled_deployments", canceled}});
+  }));
+  note_ended_tokens({id, out.device.token_generation, true});
+  return out;
+}
+
+HostResult<DeviceToken> FleetService::issue_device_token(const DeviceId& id,
+                                                         std::string_view secret, UnixTime now) {
+  HostResult<Device> found = store_.device(id);
+  // One answer for unknown device and wrong secret: no probing for ids. A
+  // decommissioned device has no secret left; the check says why all the same.
+  if (!found.ok() || found->secret_hash.empty() || found->decommissioned_at != 0 ||
+      !secret_matches(secret, found->secret_hash))
+    return Error(ErrorCode::kApiUnauthorized, "unknown device or wrong secret");
+  DeviceToken out;
+  out.expires_at = now + device_token_seconds_;
+  out.token = device_tokens_.issue(found->id, found->token_generation, out.expires_at);
+  return out;
+}
+
+HostResult<DeviceId> FleetService::authenticate_device(std::string_view token, UnixTime now) {
   if (token.empty())
     return Error(ErrorCode::kApiUnauthorized, "a device token is required (Authorization: Bearer)");
-  return device_tokens_.verify(token, now);
+  UPDRAFT_TRY_ASSIGN(DeviceTokenClaims claims, device_tokens_.verify(token, now));
+  UPDRAFT_TRY(load_ended_tokens());
+  DeviceTokenState current{claims.device, 0, false};
+  {
+    std::lock_guard lock(ended_tokens_mutex_);
+    const auto it = ended_tokens_.find(claims.device);
+    if (it != ended_tokens_.end()) current = it->second;
+  }
+  if (current.decommissioned || claims.generation != current.generation) {
+    return Error(ErrorCode::kApiUnauthorized,
+                 "device token was ended (secret replaced or device decommissioned)");
+  }
+  return std::move(claims.device);
+}
+
+HostResult<void> FleetService::load_ended_tokens() {
+  {
+    std::lock_guard lock(ended_tokens_mutex_);
+    if (ended_tokens_loaded_) return {};
+  }
+  // Read without the lock (the store has its own); a parallel first check may
+  // read too, and merging is idempotent.
+  UPDRAFT_TRY_ASSIGN(const std::vector<DeviceTokenState> ended, store_.ended_device_tokens());
+  for (const DeviceTokenState& state : ended) note_ended_tokens(state);
+  std::lock_guard lock(ended_tokens_mutex_);
+  ended_tokens_loaded_ = true;
+  return {};
+}
+
+void FleetService::note_ended_tokens(const DeviceTokenState& state) {
+  std::lock_guard lock(ended_tokens_mutex_);
+  auto [it, inserted] = ended_tokens_.try_emplace(state.device, state);
+  if (inserted) return;
+  it->second.generation = std::max(it->second.generation, state.generation);
+  it->second.decommissioned = it->second.decommissioned || state.decommissioned;
 }
 
 // --- Admin API tokens.
 
 HostResult<NewToken> FleetService::create_token(const std::string& name, std::string_view role,
-                                                const std::string& actor, UnixTime now) {
+                                                const std::string& actor, UnixTime now,
+                                                UnixTime expires_at) {
   if (name.empty() || name.size() > 64) return bad("name: 1..64 characters");
   const std::optional<Role> parsed = from_name<Role>(role);
   if (!parsed) return bad("role: viewer, operator or admin");
+  if (expires_at != 0 && expires_at <= now) return bad("expires_at: must be in the future");
   NewToken out;
   UPDRAFT_TRY_ASSIGN(out.secret, random_secret());
   ApiToken t;
@@ -293,36 +390,135 @@ HostResult<NewToken> FleetService::create_token(const std::string& name, std::st
   t.role = *parsed;
   t.token_sha256 = secret_hash(out.secret);
   t.created_at = now;
+  t.expires_at = expires_at;
   UPDRAFT_TRY_ASSIGN(out.token, store_.create_token(t));
   (void)append_audit(store_, now, actor, "token.create",
                      "token/" + std::to_string(out.token.id.value),
-                     {{"name", name}, {"role", name_of(t.role)}});
+                     {{"name", name}, {"role", name_of(t.role)}, {"expires_at", expires_at}});
   return out;
 }
 
 HostResult<std::vector<ApiToken>> FleetService::tokens() { return store_.tokens(); }
 
-HostResult<ApiToken> FleetService::authorize(std::string_view secret, Role role) {
+HostResult<ApiToken> FleetService::revoke_token(TokenId id, const std::string& actor,
+                                                UnixTime now) {
+  ApiToken token;
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    HostResult<ApiToken> found = store_.token(id);
+    if (!found.ok()) {
+      if (found.error().code == ErrorCode::kStoreNotFound)
+        return Error(ErrorCode::kApiNotFound, "no token " + std::to_string(id.value));
+      return found.error();
+    }
+    token = *found;
+    if (token.revoked_at != 0) return {};
+    if (token.role == Role::kAdmin && is_active(token, now)) {
+      UPDRAFT_TRY_ASSIGN(const std::vector<ApiToken> all, store_.tokens());
+      const bool another = std::any_of(all.begin(), all.end(), [&](const ApiToken& t) {
+        return t.id != id && t.role == Role::kAdmin && is_active(t, now);
+      });
+      if (!another) {
+        return Error(ErrorCode::kApiConflict,
+                     "token " + std::to_string(id.value) +
+                         " is the last active admin token: create another admin token first");
+      }
+    }
+    UPDRAFT_TRY(store_.revoke_token(id, now));
+    token.revoked_at = now;
+    return append_audit(store_, now, actor, "token.revoke", "token/" + std::to_string(id.value),
+                        {{"name", token.name}, {"role", name_of(token.role)}});
+  }));
+  forget_token(id);
+  return token;
+}
+
+void FleetService::forget_token(TokenId id) {
+  std::lock_guard lock(token_cache_mutex_);
+  ++revocations_;
+  std::erase_if(token_cache_, [id](const auto& entry) { return entry.second.id == id; });
+}
+
+HostResult<ApiToken> FleetService::authorize(std::string_view secret, Role role, UnixTime now) {
   if (secret.empty())
     return Error(ErrorCode::kApiUnauthorized,
                  "an admin API token is required (Authorization: Bearer)");
-  const std::string hash = secret_hash(secret);
+  return authorize_hash(secret_hash(secret), role, now);
+}
+
+HostResult<ApiToken> FleetService::authorize_hash(const std::string& hash, Role role,
+                                                  UnixTime now) {
   std::optional<ApiToken> found;
+  std::uint64_t revocations = 0;
   {
     std::lock_guard lock(token_cache_mutex_);
     const auto it = token_cache_.find(hash);
     if (it != token_cache_.end()) found = it->second;
+    revocations = revocations_;
   }
   if (!found) {
     HostResult<ApiToken> stored = store_.token_by_hash(hash);
-    if (!stored.ok()) return Error(ErrorCode::kApiUnauthorized, "unknown admin API token");
+    if (!stored.ok()) {
+      if (stored.error().code == ErrorCode::kStoreNotFound)
+        return Error(ErrorCode::kApiUnauthorized, "unknown admin API token");
+      return stored.error();
+    }
     found = *stored;
     std::lock_guard lock(token_cache_mutex_);
-    token_cache_[hash] = *found;
+    // A revocation that committed after the read found nothing to erase here: a
+    // copy read before it must not be cached (the next request reads again).
+    if (revocations == revocations_) token_cache_.try_emplace(hash, *found);
   }
+  if (found->revoked_at != 0)
+    return Error(ErrorCode::kApiUnauthorized, "token \"" + found->name + "\" was revoked");
+  if (!is_active(*found, now))
+    return Error(ErrorCode::kApiUnauthorized, "token \"" + found->name + "\" expired");
   if (static_cast<int>(found->role) < static_cast<int>(role))
     return Error(ErrorCode::kApiForbidden, "token \"" + found->name + "\" may not do this");
+  if (now - found->last_used_at >= kLastUseResolutionSeconds) {
+    bool claimed = false;
+    {
+      // One request per token and minute writes; the others see the claim.
+      std::lock_guard lock(token_cache_mutex_);
+      const auto it = token_cache_.find(hash);
+      if (it != token_cache_.end() && now - it->second.last_used_at >= kLastUseResolutionSeconds) {
+        it->second.last_used_at = now;
+        claimed = true;
+      }
+    }
+    // Best effort: a lost write only makes the shown last use older.
+    if (claimed) (void)store_.set_token_last_used(found->id, now);
+    found->last_used_at = now;
+  }
   return *found;
+}
+
+HostResult<EventTicket> FleetService::issue_event_ticket(const ApiToken& who, UnixTime now) {
+  EventTicket out;
+  UPDRAFT_TRY_ASSIGN(out.ticket, random_secret());
+  out.expires_at = now + kEventTicketSeconds;
+  std::lock_guard lock(tickets_mutex_);
+  std::erase_if(tickets_, [now](const auto& entry) { return entry.second.expires_at <= now; });
+  if (tickets_.size() >= kMaxEventTickets)
+    return Error(ErrorCode::kApiUnavailable, "too many event tickets outstanding; retry shortly");
+  tickets_[secret_hash(out.ticket)] = Ticket{who.token_sha256, out.expires_at};
+  return out;
+}
+
+HostResult<ApiToken> FleetService::redeem_event_ticket(std::string_view ticket, Role role,
+                                                       UnixTime now) {
+  std::optional<Ticket> found;
+  {
+    std::lock_guard lock(tickets_mutex_);
+    const auto it = tickets_.find(secret_hash(ticket));
+    if (it != tickets_.end()) {
+      found = std::move(it->second);
+      tickets_.erase(it);
+    }
+  }
+  if (!found || found->expires_at <= now)
+    return Error(ErrorCode::kApiUnauthorized, "unknown, spent or expired event ticket");
+  // The token may have been revoked since the ticket was issued.
+  return authorize_hash(found->token_sha256, role, now);
 }
 
 HostResult<std::vector<AuditEvent>> FleetService::audit(std::size_t limit, std::int64_t before_id) {
@@ -331,7 +527,11 @@ HostResult<std::vector<AuditEvent>> FleetService::audit(std::size_t limit, std::
 
 HostResult<std::optional<std::string>> FleetService::bootstrap_admin_token(UnixTime now) {
   UPDRAFT_TRY_ASSIGN(std::vector<ApiToken> existing, store_.tokens());
-  if (!existing.empty()) return std::optional<std::string>();
+  if (std::any_of(existing.begin(), existing.end(), [now](const ApiToken& t) {
+        return t.role == Role::kAdmin && is_active(t, now);
+      })) {
+    return std::optional<std::string>();
+  }
   UPDRAFT_TRY_ASSIGN(std::string secret, random_secret());
   ApiToken token;
   token.name = "admin";

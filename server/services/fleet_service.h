@@ -2,7 +2,18 @@
 // Every way a device comes to exist goes through register_device() with one set
 // of rules (an operator, the device itself with its product's provisioning
 // secret, a DDI gateway), so an id or a hardware name that no manifest could
-// carry is refused at the door. Host only; thread-safe as the store is.
+// carry is refused at the door.
+//
+// Credentials end at once: a revoked admin token, a replaced device secret and a
+// decommissioned device are refused by the next request. Two caches keep that
+// cheap and are changed with the store, so they never answer stale:
+// - admin tokens by hash, with their expiry, revocation and last use (written at
+//   most once a minute per token);
+// - the devices whose tokens were ever ended (generation above 0 or
+//   decommissioned), loaded once; a device token's generation is compared with it,
+//   so a check-in costs no database read. All writes go through this class: a
+//   second server process on the same database would not see them.
+// Host only; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -91,6 +102,18 @@ struct NewToken {
   std::string secret;  // in clear, shown once
 };
 
+struct DecommissionedDevice {
+  Device device;
+  std::vector<Deployment> canceled;  // its unfinished deployments, now canceled
+};
+
+// A single-use pass to the event stream for clients that cannot send headers
+// (the browser's EventSource).
+struct EventTicket {
+  std::string ticket;
+  UnixTime expires_at = 0;
+};
+
 class FleetService {
  public:
   FleetService(Store& store, const DeviceTokens& device_tokens,
@@ -126,35 +149,86 @@ class FleetService {
   HostResult<Device> set_serial(const DeviceId& id, const std::string& serial,
                                 const std::string& actor, UnixTime now);
 
+  // Replaces the device's secret with `secret` (at least 16 characters; empty: a
+  // random one) and ends its tokens: the old secret and every device token issued
+  // before stop working. Returns the secret once. kApiNotFound, kApiConflict for a
+  // decommissioned device, kApiBadRequest "secret: ...". Audited.
+  HostResult<NewDevice> rotate_device_secret(const DeviceId& id, const std::string& secret,
+                                             const std::string& actor, UnixTime now);
+  // Takes the device out of service: its tokens end, it can get no new one, its
+  // unfinished deployments are canceled (the caller publishes them). The record
+  // stays, with decommissioned_at. kApiNotFound, kApiConflict when already done.
+  // Audited.
+  HostResult<DecommissionedDevice> decommission_device(const DeviceId& id, const std::string& actor,
+                                                       UnixTime now);
+
   // A bearer token for a device that proves its secret; one kApiUnauthorized for
-  // unknown device and wrong secret.
+  // unknown device, wrong secret and decommissioned device.
   HostResult<DeviceToken> issue_device_token(const DeviceId& id, std::string_view secret,
                                              UnixTime now);
-  // The device a bearer token names; kApiUnauthorized if forged or expired.
-  HostResult<DeviceId> authenticate_device(std::string_view token, UnixTime now) const;
+  // The device a bearer token names; kApiUnauthorized if forged, expired, or
+  // ended by a secret rotation or a decommissioning.
+  HostResult<DeviceId> authenticate_device(std::string_view token, UnixTime now);
 
   // --- Admin API tokens.
-  // kApiBadRequest for a name outside 1..64 characters or an unknown role.
+  // kApiBadRequest for a name outside 1..64 characters, an unknown role, or an
+  // expiry (`expires_at`, 0 for none) not after `now`.
   HostResult<NewToken> create_token(const std::string& name, std::string_view role,
-                                    const std::string& actor, UnixTime now);
+                                    const std::string& actor, UnixTime now,
+                                    UnixTime expires_at = 0);
   HostResult<std::vector<ApiToken>> tokens();
-  // The token whose secret this is, if it has at least `role`: kApiUnauthorized
-  // for an unknown token, kApiForbidden for a lower role. Looked up once, then
-  // cached by hash.
-  HostResult<ApiToken> authorize(std::string_view secret, Role role);
+  // Revokes token `id` at once (cache included). Revoking a revoked token returns
+  // it unchanged. kApiNotFound; kApiConflict when it is the last active admin
+  // token, so the API always keeps an admin (a token revoking itself is allowed
+  // otherwise). Audited.
+  HostResult<ApiToken> revoke_token(TokenId id, const std::string& actor, UnixTime now);
+  // The token whose secret this is, if it is active at `now` and has at least
+  // `role`: kApiUnauthorized for an unknown, expired or revoked token,
+  // kApiForbidden for a lower role. Looked up once, then cached by hash; its last
+  // use is written at most once a minute.
+  HostResult<ApiToken> authorize(std::string_view secret, Role role, UnixTime now);
+  // A ticket for the event stream, for `who`, single-use and valid 60 s.
+  // kApiUnavailable when too many are outstanding.
+  HostResult<EventTicket> issue_event_ticket(const ApiToken& who, UnixTime now);
+  // The token a ticket was issued to, checked as authorize() does; the ticket is
+  // spent. kApiUnauthorized for an unknown, spent or expired ticket.
+  HostResult<ApiToken> redeem_event_ticket(std::string_view ticket, Role role, UnixTime now);
   // The audit log, newest first: at most `limit` lines with ids below `before_id`
   // (0: from the newest).
   HostResult<std::vector<AuditEvent>> audit(std::size_t limit, std::int64_t before_id);
-  // With no token yet: makes an admin token named "admin" and returns its secret;
-  // nullopt when tokens exist.
+  // With no active admin token (a new server, or every admin token expired or
+  // revoked): makes an admin token named "admin" and returns its secret; nullopt
+  // otherwise. Whoever can restart the server and read its data recovers access.
   HostResult<std::optional<std::string>> bootstrap_admin_token(UnixTime now);
 
+  static constexpr std::int64_t kLastUseResolutionSeconds = 60;
+  static constexpr std::int64_t kEventTicketSeconds = 60;
+  static constexpr std::size_t kMaxEventTickets = 10'000;
+
  private:
+  HostResult<ApiToken> authorize_hash(const std::string& hash, Role role, UnixTime now);
+  void forget_token(TokenId id);
+  // Raises the device's entry in the ended-tokens cache to `state`: generations only
+  // grow and a decommissioning is final, so updates may land in any order.
+  void note_ended_tokens(const DeviceTokenState& state);
+  HostResult<void> load_ended_tokens();
+
+  struct Ticket {
+    std::string token_sha256;
+    UnixTime expires_at = 0;
+  };
+
   Store& store_;
   const DeviceTokens& device_tokens_;
   std::int64_t device_token_seconds_;
   std::mutex token_cache_mutex_;
-  std::unordered_map<std::string, ApiToken> token_cache_;
+  std::unordered_map<std::string, ApiToken> token_cache_;  // by token_sha256
+  std::uint64_t revocations_ = 0;                          // forget_token() calls
+  std::mutex ended_tokens_mutex_;
+  bool ended_tokens_loaded_ = false;
+  std::unordered_map<DeviceId, DeviceTokenState> ended_tokens_;
+  std::mutex tickets_mutex_;
+  std::unordered_map<std::string, Ticket> tickets_;  // by the ticket's hash
 };
 
 }  // namespace updraft::server

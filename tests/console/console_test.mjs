@@ -161,6 +161,13 @@ async function run(t, exposePage) {
   page.setDefaultTimeout(15_000);
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
+  // No token ever travels in a URL: the live stream opens with a one-time ticket.
+  const tokenUrls = [];
+  const streamUrls = [];
+  page.on("request", (r) => {
+    if (/[?&]token=/.test(r.url())) tokenUrls.push(r.url());
+    if (r.url().includes("/api/v1/events?")) streamUrls.push(r.url());
+  });
   const shot = (name) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
   const text = (id) => page.getByTestId(id).first().textContent();
   const percent = async (id) => Number(await page.getByTestId(id).first().getAttribute("data-percent"));
@@ -297,6 +304,9 @@ async function run(t, exposePage) {
   assert.equal(stored.serial, "SN-0042");
 
   assert.deepEqual(pageErrors, [], "no script errors on the page");
+  assert.deepEqual(tokenUrls, [], "no token in any URL the page asked for");
+  assert.ok(streamUrls.length > 0 && streamUrls.every((u) => /\/api\/v1\/events\?ticket=[0-9a-f]{64}$/.test(u)),
+    `the live stream opened with tickets: ${streamUrls}`);
 
   // A clean stop with the browser's event stream still open (and, in the asan
   // preset, no leak report, which would make the exit code non-zero).
