@@ -35,6 +35,7 @@ struct CampaignArgs {
   std::string window, timezone = "UTC";
   std::uint32_t max_downloads = 0;
   bool force = false;
+  bool allow_downgrade = false;
   bool start = false;
   // status
   bool watch = false;
@@ -161,7 +162,8 @@ HostResult<void> create_campaign(ServerConnection& server, const CampaignArgs& a
                {"success_threshold", args.success_threshold},
                {"failure_threshold", args.failure_threshold},
                {"max_concurrent_downloads", args.max_downloads},
-               {"force", args.force}};
+               {"force", args.force},
+               {"allow_downgrade", args.allow_downgrade}};
   if (!args.phases.empty()) {
     json phases = json::array();
     for (const std::string& p : args.phases)
@@ -179,6 +181,17 @@ HostResult<void> create_campaign(ServerConnection& server, const CampaignArgs& a
   std::printf("campaign %lld: %zu devices in %zu phase(s)\n", id,
               progress.at("deployments").at("total").get<std::size_t>(),
               progress.at("phases").size());
+  // Devices the target matched but the server left out, and why.
+  if (progress.contains("excluded")) {
+    const json& ex = progress["excluded"];
+    const auto n = [&ex](const char* key) { return ex.value(key, std::size_t{0}); };
+    if (n("busy") + n("hardware") + n("downgrade") + n("security_counter") > 0) {
+      std::printf(
+          "  excluded: %zu in another deployment, %zu other hardware, %zu downgrade, "
+          "%zu below security counter\n",
+          n("busy"), n("hardware"), n("downgrade"), n("security_counter"));
+    }
+  }
   if (!args.start) {
     std::printf("  (a draft: start it with `updraft campaign start %lld`)\n", id);
     return {};
@@ -395,6 +408,9 @@ void add_campaign_command(CLI::App& app, int& exit_code) {
                    "Devices downloading at once; 0: no limit")
       ->capture_default_str();
   create->add_flag("--force", args->force, "Install without asking the device's user to confirm");
+  create->add_flag("--allow-downgrade", args->allow_downgrade,
+                   "Offer the release to devices running a newer version too (the release's "
+                   "manifest must allow it; never below its security counter)");
   create->add_flag("--start", args->start,
                    "Start the campaign right away (otherwise it stays a draft)");
   create->callback([args, run, server = add_server_options(*create)] {

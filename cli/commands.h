@@ -19,5 +19,6 @@ void add_product_command(CLI::App& app, int& exit_code);
 void add_devices_command(CLI::App& app, int& exit_code);
 void add_release_command(CLI::App& app, int& exit_code);
 void add_campaign_command(CLI::App& app, int& exit_code);
+void add_tokens_command(CLI::App& app, int& exit_code);
 
 }  // namespace updraft::cli

@@ -1,6 +1,7 @@
 // `updraft devices [filters]`, `updraft devices register ID ...`,
-// `updraft devices tag ID TAG...` and `updraft devices serial ID SERIAL`: the
-// fleet as the update server sees it.
+// `updraft devices tag ID TAG...`, `updraft devices serial ID SERIAL`,
+// `updraft devices rotate-secret ID` and `updraft devices decommission ID`: the
+// fleet as the update server sees it, and the devices' credentials.
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -107,6 +108,32 @@ HostResult<void> tag_device(ServerConnection& server, const DevicesArgs& args) {
   return {};
 }
 
+HostResult<void> rotate_secret(ServerConnection& server, const DevicesArgs& args) {
+  json body = json::object();
+  if (!args.secret.empty()) body["secret"] = args.secret;
+  UPDRAFT_TRY_ASSIGN(
+      const json device,
+      server.send(Method::kPost, "/api/v1/devices/" + url_encode(args.id) + "/secret", body));
+  std::printf("device %s: new secret; the old one and the tokens issued with it no longer work\n",
+              device.at("id").get<std::string>().c_str());
+  std::printf("secret: %s\n  (shown once: the device authenticates with it)\n",
+              device.at("secret").get<std::string>().c_str());
+  return {};
+}
+
+HostResult<void> decommission(ServerConnection& server, const DevicesArgs& args) {
+  UPDRAFT_TRY_ASSIGN(
+      const json device,
+      server.send(Method::kPost, "/api/v1/devices/" + url_encode(args.id) + "/decommission",
+                  json::object()));
+  std::vector<std::string> canceled;
+  for (const json& id : device.value("canceled_deployments", json::array()))
+    canceled.push_back(std::to_string(id.get<long long>()));
+  std::printf("device %s decommissioned: its tokens no longer work; canceled deployments: %s\n",
+              device.at("id").get<std::string>().c_str(), join(canceled).c_str());
+  return {};
+}
+
 HostResult<void> set_serial(ServerConnection& server, const DevicesArgs& args) {
   UPDRAFT_TRY_ASSIGN(const json device,
                      server.send(Method::kPut, "/api/v1/devices/" + url_encode(args.id) + "/serial",
@@ -170,6 +197,27 @@ void add_devices_command(CLI::App& app, int& exit_code) {
   serial->add_option("SERIAL", args->serial, "1..64 printable characters, no spaces")->required();
   serial->callback([args, server = add_server_options(*serial), &exit_code] {
     exit_code = run_with_server(*server, [&](ServerConnection& s) { return set_serial(s, *args); });
+  });
+
+  CLI::App* rotate = cmd->add_subcommand(
+      "rotate-secret",
+      "Give a device a new secret (printed once); the old secret and its tokens stop working");
+  rotate->add_option("ID", args->id, "Device id")->required();
+  rotate->add_option("--secret", args->secret,
+                     "The new secret (>= 16 characters); default: a random one is generated");
+  rotate->callback([args, server = add_server_options(*rotate), &exit_code] {
+    exit_code =
+        run_with_server(*server, [&](ServerConnection& s) { return rotate_secret(s, *args); });
+  });
+
+  CLI::App* retire = cmd->add_subcommand(
+      "decommission",
+      "Take a device out of service: its tokens end, its open deployment is canceled; the "
+      "record stays");
+  retire->add_option("ID", args->id, "Device id")->required();
+  retire->callback([args, server = add_server_options(*retire), &exit_code] {
+    exit_code =
+        run_with_server(*server, [&](ServerConnection& s) { return decommission(s, *args); });
   });
 }
 

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   updraft::cli::add_devices_command(app, exit_code);
   updraft::cli::add_release_command(app, exit_code);
   updraft::cli::add_campaign_command(app, exit_code);
+  updraft::cli::add_tokens_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

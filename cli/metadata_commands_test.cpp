@@ -170,4 +170,50 @@ TEST_F(MetadataCommandsTest, KeygenNeverReplacesAKey) {
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
+TEST_F(MetadataCommandsTest, RotationWithPreviousTakesTheNextVersionAndSaysWhatItNeeds) {
+  make_release();
+  ASSERT_EQ(updraft("keygen -o r3").exit_code, 0);
+  const CliRun half = updraft(
+      "root create --previous root.bin --root-key r3.pub --release-key rel.pub -o root2.bin "
+      "--key r3.key --key r1.key");
+  ASSERT_EQ(half.exit_code, 0) << half.output;
+  EXPECT_NE(half.output.find("root v2"), std::string::npos) << half.output;
+  EXPECT_NE(half.output.find("rotation v1 -> v2: 1 of v1's root threshold 2, 1 of its own "
+                             "threshold 1: not yet: ROOT_ROTATION_INVALID (218)"),
+            std::string::npos)
+      << half.output;
+  const CliRun done = updraft("root sign root2.bin --key r2.key --previous root.bin");
+  ASSERT_EQ(done.exit_code, 0) << done.output;
+  EXPECT_NE(done.output.find("2 of v1's root threshold 2, 1 of its own threshold 1: complete"),
+            std::string::npos)
+      << done.output;
+  EXPECT_EQ(updraft("verify root2.bin --root root.bin").exit_code, 0);
+  // A version that is not the next one is refused before anything is written.
+  const CliRun skip = updraft(
+      "root create --previous root.bin --version 3 --root-key r3.pub --release-key rel.pub "
+      "-o root3.bin --key r3.key");
+  EXPECT_NE(skip.exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "root3.bin"));
+}
+
+TEST_F(MetadataCommandsTest, RsaPssKeysSignAndVerifyLikeTheOthers) {
+  for (const char* key : {"keygen -a rsa-3072-pss -o rr", "keygen -a rsa-2048-pss -o rrel"}) {
+    const CliRun made = updraft(key);
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+  }
+  ASSERT_EQ(updraft("root create --version 1 --root-key rr.pub --release-key rrel.pub "
+                    "-o root.bin --key rr.key")
+                .exit_code,
+            0);
+  const CliRun sign = updraft(
+      "sign --product acme --hardware rev-b --version 2.1.0 --security-counter 3 --image new.bin "
+      "--expires +1h --nonce 42 --key rrel.key -o m.bin");
+  ASSERT_EQ(sign.exit_code, 0) << sign.output;
+  const CliRun ok = updraft("verify m.bin --root root.bin --product acme --hardware rev-b");
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  const nlohmann::json shown =
+      nlohmann::json::parse(updraft("manifest show root.bin --json").output);
+  EXPECT_EQ(shown["root_keys"][0]["algorithm"], "rsa-3072-pss") << shown.dump();
+}
+
 }  // namespace

@@ -182,6 +182,54 @@ TEST_F(ServerCommandsTest, WatchFollowsEventsUntilAborted) {
   EXPECT_NE(last.find("campaign 1 \"watched\": aborted"), std::string::npos) << watch.output;
 }
 
+TEST_F(ServerCommandsTest, TokensAreCreatedListedAndRevoked) {
+  const CliRun create = updraft("tokens create ci --role operator --expires-in-days 30");
+  ASSERT_EQ(create.exit_code, 0) << create.output;
+  EXPECT_NE(create.output.find("token 2 \"ci\": role operator, expires 20"), std::string::npos)
+      << create.output;
+  const std::string marker = "token: ";
+  const std::size_t at = create.output.find(marker);
+  ASSERT_NE(at, std::string::npos) << create.output;
+  const std::string secret =
+      create.output.substr(at + marker.size(), create.output.find('\n', at) - at - marker.size());
+  EXPECT_EQ(shell("UPDRAFT_SERVER=" + server_url() + " UPDRAFT_TOKEN=" + secret +
+                  " '" UPDRAFT_CLI "' devices")
+                .exit_code,
+            0);
+
+  const json listed = updraft_json("tokens list --json");
+  ASSERT_EQ(listed["tokens"].size(), 2u) << listed.dump();
+  EXPECT_GT(listed["tokens"][1]["last_used_at"].get<long long>(), 0);
+  const CliRun table = updraft("tokens list");
+  EXPECT_NE(table.output.find("ci     operator  active"), std::string::npos) << table.output;
+
+  const CliRun revoke = updraft("tokens revoke 2");
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.output;
+  EXPECT_NE(revoke.output.find("token 2 \"ci\" (operator) revoked at"), std::string::npos)
+      << revoke.output;
+  const CliRun refused = shell("UPDRAFT_SERVER=" + server_url() + " UPDRAFT_TOKEN=" + secret +
+                               " '" UPDRAFT_CLI "' devices");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("UNAUTHORIZED (701)"), std::string::npos) << refused.output;
+  const CliRun last = updraft("tokens revoke 1");
+  EXPECT_EQ(last.exit_code, 1) << "the last admin token stays";
+  EXPECT_NE(last.output.find("CONFLICT"), std::string::npos) << last.output;
+}
+
+TEST_F(ServerCommandsTest, DeviceSecretsRotateAndDevicesAreDecommissioned) {
+  ASSERT_EQ(updraft("product create acme --profile mcu-tiny").exit_code, 0);
+  ASSERT_EQ(updraft("devices register dev-1 --product acme --hardware rev-b").exit_code, 0);
+  const CliRun rotate = updraft("devices rotate-secret dev-1 --secret a-new-secret-0123456789");
+  ASSERT_EQ(rotate.exit_code, 0) << rotate.output;
+  EXPECT_NE(rotate.output.find("secret: a-new-secret-0123456789"), std::string::npos)
+      << rotate.output;
+  const CliRun retire = updraft("devices decommission dev-1");
+  ASSERT_EQ(retire.exit_code, 0) << retire.output;
+  EXPECT_NE(retire.output.find("device dev-1 decommissioned"), std::string::npos) << retire.output;
+  EXPECT_GT(updraft_json("devices --json")["devices"][0]["decommissioned_at"].get<long long>(), 0);
+  EXPECT_EQ(updraft("devices decommission dev-1").exit_code, 1) << "only once";
+}
+
 TEST_F(ServerCommandsTest, ServerErrorsPrintTheirNameAndNumber) {
   const CliRun wrong = updraft("devices --token not-the-token");
   EXPECT_EQ(wrong.exit_code, 1);

@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "crypto/host/signing_key.h"
 #include "net/coap/coap_server.h"
 #include "net/http/http_server.h"
 #include "server/api/coap_routes.h"
@@ -42,10 +43,37 @@ struct Config {
   unsigned tick_ms = 1000;
   std::string mqtt;                       // host:port of a broker for device wake-ups; empty: none
   std::string key_algorithm = "ed25519";  // of the keys made when <data>/keys is new
+  std::vector<std::string> roots;         // root metadata made offline, to import (--root)
   std::vector<std::string> enos_listen;   // ADDR:PORT listeners with the EnOS routes only
   std::string coap_listen;                // ADDR:PORT for CoAP over UDP; empty: none
   std::string coaps_listen;               // ADDR:PORT for CoAP over DTLS (PSK); empty: none
+  // Limits against hostile clients (docs/operations.md).
+  std::size_t max_connections = 0;         // 0: from the open-file limit
+  std::size_t max_connections_per_ip = 0;  // 0: a quarter of max_connections
+  double header_timeout_seconds = 10;
+  double idle_timeout_seconds = 30;
+  std::size_t max_json_body = 64 * 1024;
+  std::string public_url;                // base of absolute links (DDI); "": from Host
+  bool trust_forwarded_headers = false;  // honour X-Forwarded-Proto/-Host (behind a proxy)
+  std::uint64_t min_free_disk_mb = 128;  // below it /api/v1/health answers 503
+  std::uint64_t max_upload_bytes = ReleaseService::kDefaultMaxImageBytes;
 };
+
+std::chrono::milliseconds to_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+// Where request bodies stream to (release images): on the data folder's file
+// system, so an image moves into place with a rename. What a crash left is stale.
+HostResult<std::string> incoming_dir(const std::string& data_dir) {
+  namespace fs = std::filesystem;
+  const std::string dir = data_dir + "/incoming";
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return Error(ErrorCode::kIoError, "cannot create " + dir + ": " + ec.message());
+  return dir;
+}
 
 // "ADDR:PORT" (ADDR may be empty for 127.0.0.1); false if malformed.
 bool parse_listen(const std::string& text, std::string& address, std::uint16_t& port) {
@@ -105,12 +133,12 @@ int run(const Config& config) {
       SqliteStore::open(config.data_dir + "/updraft.db");
   if (!opened.ok()) return fail(opened.error());
   Store& store = **opened;
-  const SignatureAlgorithm key_algorithm = config.key_algorithm == "ecdsa-p256"
-                                               ? SignatureAlgorithm::kEcdsaP256Sha256
-                                               : SignatureAlgorithm::kEd25519;
-  HostResult<ServerKeys> keys =
-      ServerKeys::load_or_create(config.data_dir + "/keys", key_algorithm);
+  ServerKeys::Options key_options;
+  key_options.algorithm = algorithm_from_name(config.key_algorithm).value();  // checked by CLI11
+  key_options.import_roots = config.roots;
+  HostResult<ServerKeys> keys = ServerKeys::load_or_create(config.data_dir + "/keys", key_options);
   if (!keys.ok()) return fail(keys.error());
+  std::printf("updraftd: keys: %s\n", keys->describe().c_str());
   HostResult<std::string> token_key = device_token_key(store);
   if (!token_key.ok()) return fail(token_key.error());
   DeviceTokens device_tokens(*token_key);
@@ -127,7 +155,7 @@ int run(const Config& config) {
     events.subscribe(*wake);
   }
   Metrics metrics;
-  ReleaseService releases(store, *keys, images);
+  ReleaseService releases(store, *keys, images, config.max_upload_bytes);
   StatusQueue statuses(store);
   CampaignService campaigns(store, statuses, events, deltas);
   UpdateSettings settings;
@@ -138,8 +166,9 @@ int run(const Config& config) {
   ArtifactDigests digests(store);
   DdiService ddi(store, fleet, updates, deltas, digests, events);
   EnosService enos(store, fleet, updates, digests, device_tokens);
+  HealthProbe health(store, config.data_dir, config.min_free_disk_mb << 20);
   api::ApiContext context{fleet, *keys, deltas, releases, campaigns, updates,
-                          ddi,   enos,  events, metrics,  wall_now};
+                          ddi,   enos,  events, metrics,  health,    wall_now};
   api::AdminAuth auth(fleet);
 
   net::http::Router router;
@@ -147,7 +176,11 @@ int run(const Config& config) {
   api::add_enos_routes(router, context);
   api::add_admin_routes(router, context, auth);
   api::add_console_routes(router);
-  api::add_ddi_routes(router, context, auth, config.tls_cert.empty() ? "http" : "https");
+  api::PublicUrl public_url;
+  public_url.configured = config.public_url;
+  public_url.scheme = config.tls_cert.empty() ? "http" : "https";
+  public_url.trust_forwarded = config.trust_forwarded_headers;
+  api::add_ddi_routes(router, context, auth, public_url);
 
   // Signals are taken by sigwait below, so block them before any thread starts.
   sigset_t signals;
@@ -162,12 +195,23 @@ int run(const Config& config) {
   options.threads = config.threads;
   options.tls_cert_path = config.tls_cert;
   options.tls_key_path = config.tls_key;
-  options.max_body_bytes = std::size_t{1} << 30;  // release images
+  // Every body but a release image (its route sets its own limit, and streams it
+  // to disk) is a small JSON document.
+  options.max_body_bytes = config.max_json_body;
+  options.max_connections = config.max_connections;
+  options.max_connections_per_ip = config.max_connections_per_ip;
+  options.header_timeout = to_ms(config.header_timeout_seconds);
+  options.idle_timeout = to_ms(config.idle_timeout_seconds);
+  HostResult<std::string> incoming = incoming_dir(config.data_dir);
+  if (!incoming.ok()) return fail(incoming.error());
+  options.body_file_dir = *incoming;
   net::http::HttpServer server(options, router);
   if (auto started = server.start(); !started.ok()) return fail(started.error());
   const std::string scheme = config.tls_cert.empty() ? "http" : "https";
   std::printf("updraftd: listening on %s://%s:%u (data in %s)\n", scheme.c_str(),
               config.address.c_str(), server.port(), config.data_dir.c_str());
+  std::printf("updraftd: at most %zu connections, %zu per client address\n",
+              server.max_connections(), server.max_connections_per_ip());
   std::fflush(stdout);
   if (!config.port_file.empty()) std::ofstream(config.port_file) << server.port() << "\n";
 
@@ -192,12 +236,14 @@ int run(const Config& config) {
   for (const std::string& listen : config.enos_listen) {
     net::http::HttpServerOptions enos_options = options;
     enos_options.threads = 1;
-    enos_options.max_body_bytes = 64 * 1024;  // the EnOS bodies are a few hundred bytes
+    // The EnOS bodies are a few hundred bytes; server.max_body_bytes holds them.
     if (!parse_listen(listen, enos_options.address, enos_options.port)) {
       return fail(Error(ErrorCode::kInvalidArgument,
                         "--enos-listen: expected ADDR:PORT, got \"" + listen + "\""));
     }
-    auto enos_server = std::make_unique<net::http::HttpServer>(enos_options, enos_handler);
+    auto enos_server = std::make_unique<net::http::HttpServer>(
+        enos_options, enos_handler,
+        [&enos_router](net::http::Request& request) { return enos_router.admit(request); });
     if (auto started = enos_server->start(); !started.ok()) return fail(started.error());
     std::printf("updraftd: EnOS sub-device endpoints on %s://%s:%u\n", scheme.c_str(),
                 enos_options.address.c_str(), enos_server->port());
@@ -296,10 +342,16 @@ int main(int argc, char** argv) {
   app.add_option("--mqtt", config.mqtt,
                  "MQTT broker host:port: wake devices on updraft/devices/<id>/wake");
   app.add_option("--key-algorithm", config.key_algorithm,
-                 "algorithm of the root and release keys made on first start: ed25519, or "
-                 "ecdsa-p256 for devices that verify with mbedTLS; existing keys are kept")
-      ->check(CLI::IsMember({"ed25519", "ecdsa-p256"}))
+                 "algorithm of the root and release keys made on first start: ed25519, "
+                 "ecdsa-p256 for devices that verify with mbedTLS, rsa-2048-pss or rsa-3072-pss; "
+                 "existing keys are kept")
+      ->check(CLI::IsMember({"ed25519", "ecdsa-p256", "rsa-2048-pss", "rsa-3072-pss"}))
       ->capture_default_str();
+  app.add_option("--root", config.roots,
+                 "offline root (production): import root metadata made with `updraft root "
+                 "create|sign` on another machine (repeatable, in version order; a new version "
+                 "must be signed by the current root's threshold). updraftd then holds only "
+                 "the release key; see docs/design.md, \"Keys\"");
   app.add_option("--enos-listen", config.enos_listen,
                  "ADDR:PORT serving the EnOS sub-device endpoints only, e.g. 0.0.0.0:5055 "
                  "(repeatable; the main port serves them too)");
@@ -309,6 +361,46 @@ int main(int argc, char** argv) {
   app.add_option("--coaps-listen", config.coaps_listen,
                  "ADDR:PORT for the CoAP device API over DTLS with pre-shared keys, e.g. "
                  "0.0.0.0:5684 (identity: the device id)");
+  app.add_option("--max-connections", config.max_connections,
+                 "most open HTTP connections; 0: half the open-file limit minus 32. When "
+                 "full, the longest-idle connection is closed for a new one")
+      ->capture_default_str();
+  app.add_option("--max-connections-per-ip", config.max_connections_per_ip,
+                 "most open connections from one client address; 0: a quarter of "
+                 "--max-connections (behind a reverse proxy, set it to --max-connections)")
+      ->capture_default_str();
+  app.add_option("--header-timeout", config.header_timeout_seconds,
+                 "seconds a request's header may take to arrive")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--idle-timeout", config.idle_timeout_seconds,
+                 "seconds a keep-alive connection may wait for a request, and a body or an "
+                 "answer may make no progress (an upload that keeps moving is never cut)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-json-body", config.max_json_body,
+                 "largest request body in bytes, release uploads excepted")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-upload-bytes", config.max_upload_bytes,
+                 "largest release image in bytes (a product's slot size bounds it too)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--public-url", config.public_url,
+                 "the URL devices reach this server at, e.g. https://ota.example.com; "
+                 "absolute links in answers (DDI) start with it. Without it they are built "
+                 "from the request's Host header, which must then be a valid host name")
+      ->check([](const std::string& url) {
+        const HostResult<void> valid = api::validate_public_url(url);
+        return valid.ok() ? std::string() : valid.error().message;
+      });
+  app.add_flag("--trust-forwarded-headers", config.trust_forwarded_headers,
+               "build links from X-Forwarded-Proto / X-Forwarded-Host: only behind a reverse "
+               "proxy that sets them (any client could otherwise)");
+  app.add_option("--min-free-disk-mb", config.min_free_disk_mb,
+                 "free space on the data folder's file system below which /api/v1/health "
+                 "answers 503 (degraded)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     std::fprintf(stderr, "updraftd: --tls-cert and --tls-key go together\n");

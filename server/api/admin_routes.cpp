@@ -6,6 +6,7 @@
 #include "server/api/api_errors.h"
 #include "server/api/json_codec.h"
 #include "server/api/routes.h"
+#include "server/services/deployment_events.h"
 #include "server/services/json_fields.h"
 
 namespace updraft::server::api {
@@ -15,7 +16,11 @@ using net::http::Method;
 using net::http::Request;
 using net::http::Response;
 
-Response ok_json(const json& j, int status = 200) { return Response::json(status, j.dump()); }
+// Text stored before UTF-8 was checked at the door may still hold a bad byte:
+// replace it rather than fail the whole answer (a list would fail for everyone).
+Response ok_json(const json& j, int status = 200) {
+  return Response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
 
 template <typename T>
 Response or_error(const HostResult<T>& r, const std::function<json(const T&)>& to) {
@@ -179,7 +184,8 @@ Response enos_settings(Request& request, ApiContext& ctx, const ApiToken* who) {
 
 // --- Releases.
 
-Response upload_release(Request& request, ApiContext& ctx, const ApiToken& who) {
+// The upload's fields, from the query (the body is the image).
+HostResult<ReleaseUpload> release_upload_of(const Request& request) {
   ReleaseUpload up;
   up.product = query(request, "product");
   up.version = query(request, "version");
@@ -191,12 +197,42 @@ Response upload_release(Request& request, ApiContext& ctx, const ApiToken& who) 
   const auto [end, ec] =
       std::from_chars(counter.data(), counter.data() + counter.size(), up.security_counter);
   if (counter.empty() || ec != std::errc() || end != counter.data() + counter.size()) {
-    return error_response(bad_request("security_counter: required, a number"));
+    return bad_request("security_counter: required, a number");
   }
-  HostResult<Release> r = ctx.releases.upload(
-      up, as_bytes_view(request.body.data(), request.body.size()), who.name, ctx.now());
+  return up;
+}
+
+// Before a byte of the image is read: the operator's token, every rule that needs
+// no image, and the most bytes the image may have. The image streams to a file.
+net::http::Admission admit_release_upload(Request& request, ApiContext& ctx, AdminAuth& auth) {
+  net::http::Admission admission;
+  HostResult<ApiToken> who = auth.require(request, Role::kOperator);
+  HostResult<ReleaseUpload> up = release_upload_of(request);
+  HostResult<std::uint64_t> limit = !who.ok()  ? HostResult<std::uint64_t>(who.error())
+                                    : !up.ok() ? HostResult<std::uint64_t>(up.error())
+                                               : ctx.releases.upload_limit(*up);
+  if (!limit.ok()) {
+    admission.refusal = error_response(limit.error());
+    return admission;
+  }
+  admission.max_body_bytes = static_cast<std::size_t>(*limit);
+  admission.body_to_file = true;
+  return admission;
+}
+
+Response upload_release(Request& request, ApiContext& ctx, const ApiToken& who) {
+  HostResult<ReleaseUpload> up = release_upload_of(request);
+  if (!up.ok()) return error_response(up.error());
+  HostResult<Release> r =
+      request.body_file
+          ? ctx.releases.upload(*up,
+                                ImageFile{request.body_file->path, request.body_file->size,
+                                          request.body_file->sha256},
+                                who.name, ctx.now())
+          : ctx.releases.upload(*up, as_bytes_view(request.body.data(), request.body.size()),
+                                who.name, ctx.now());
   if (!r.ok()) return error_response(r.error());
-  return ok_json(to_json(*r, up.product), 201);
+  return ok_json(to_json(*r, up->product), 201);
 }
 
 Response list_releases(Request& request, ApiContext& ctx) {
@@ -220,11 +256,13 @@ Response create_campaign(Request& request, ApiContext& ctx, const ApiToken& who)
   if (!body.ok()) return error_response(body.error());
   HostResult<Campaign> c = campaign_from_json(*body);
   if (!c.ok()) return error_response(c.error());
-  HostResult<Campaign> created = ctx.campaigns.create(*c, who.name, ctx.now());
+  HostResult<CampaignCreated> created = ctx.campaigns.create(*c, who.name, ctx.now());
   if (!created.ok()) return error_response(created.error());
-  HostResult<CampaignProgress> progress = ctx.campaigns.progress(created->id);
+  HostResult<CampaignProgress> progress = ctx.campaigns.progress(created->campaign.id);
   if (!progress.ok()) return error_response(progress.error());
-  return ok_json(to_json(*progress), 201);
+  json out = to_json(*progress);
+  out["excluded"] = to_json(created->excluded);  // matched the target but left out, by reason
+  return ok_json(out, 201);
 }
 
 Response campaign_progress(ApiContext& ctx, CampaignId id) {
@@ -280,42 +318,115 @@ Response list_deployments(Request& request, ApiContext& ctx) {
 
 // --- Tokens.
 
+// 0 for "never" in expires_at, last_used_at and revoked_at, as last_seen has it.
+json token_json(const ApiToken& t, UnixTime now) {
+  const char* state = t.revoked_at != 0 ? "revoked" : is_active(t, now) ? "active" : "expired";
+  return {{"id", t.id.value},           {"name", t.name},
+          {"role", name_of(t.role)},    {"created_at", t.created_at},
+          {"expires_at", t.expires_at}, {"last_used_at", t.last_used_at},
+          {"revoked_at", t.revoked_at}, {"state", state}};
+}
+
 Response create_token(Request& request, ApiContext& ctx, const ApiToken& who) {
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
-  HostResult<NewToken> created =
-      ctx.fleet.create_token(body->value("name", std::string()),
-                             body->value("role", std::string("viewer")), who.name, ctx.now());
+  const UnixTime now = ctx.now();
+  if (body->contains("expires_in_days") && body->contains("expires_at"))
+    return error_response(bad_request("expires_in_days: give it or expires_at, not both"));
+  HostResult<std::int64_t> days = integer_field(*body, "expires_in_days", 0, 1, 100 * 365);
+  if (!days.ok()) return error_response(days.error());
+  HostResult<std::int64_t> expires_at =
+      integer_field(*body, "expires_at", 0, 0, std::numeric_limits<std::int64_t>::max() / 2);
+  if (!expires_at.ok()) return error_response(expires_at.error());
+  if (*days != 0) *expires_at = now + *days * 24 * 3600;
+  HostResult<NewToken> created = ctx.fleet.create_token(body->value("name", std::string()),
+                                                        body->value("role", std::string("viewer")),
+                                                        who.name, now, *expires_at);
   if (!created.ok()) return error_response(created.error());
-  return ok_json({{"id", created->token.id.value},
-                  {"name", created->token.name},
-                  {"role", name_of(created->token.role)},
-                  {"token", created->secret}},
-                 201);
+  json out = token_json(created->token, now);
+  out["token"] = created->secret;  // shown once
+  return ok_json(out, 201);
+}
+
+// --- Device credentials.
+
+Response rotate_secret(Request& request, ApiContext& ctx, const ApiToken& who) {
+  std::string secret;
+  if (!request.body.empty()) {
+    HostResult<json> body = parse_object(request);
+    if (!body.ok()) return error_response(body.error());
+    if (body->contains("secret") && !(*body)["secret"].is_string())
+      return error_response(bad_request("secret: text of at least 16 characters"));
+    secret = body->value("secret", std::string());
+  }
+  HostResult<NewDevice> rotated =
+      ctx.fleet.rotate_device_secret(DeviceId{request.param("id")}, secret, who.name, ctx.now());
+  if (!rotated.ok()) return error_response(rotated.error());
+  json out = to_json(rotated->device);
+  out["secret"] = rotated->secret;  // shown once
+  return ok_json(out);
+}
+
+Response decommission(Request& request, ApiContext& ctx, const ApiToken& who) {
+  HostResult<DecommissionedDevice> done =
+      ctx.fleet.decommission_device(DeviceId{request.param("id")}, who.name, ctx.now());
+  if (!done.ok()) return error_response(done.error());
+  json canceled = json::array();
+  for (const Deployment& d : done->canceled) {
+    // FleetService knows no event bus; the change goes out in the one shape here.
+    publish_deployment(ctx.events, d);
+    canceled.push_back(d.id.value);
+  }
+  json out = to_json(done->device);
+  out["canceled_deployments"] = canceled;
+  return ok_json(out);
 }
 
 }  // namespace
 
 void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& auth) {
-  // Wraps a handler with the role check; the handler gets the caller's token.
+  // Wraps a handler with the role check; the handler gets the caller's token. The
+  // server runs the same check on the header alone (admission), so a request
+  // without the role is refused before its body is read.
   auto with = [&auth](Role role, std::function<Response(Request&, const ApiToken&)> handler) {
-    return guarded([&auth, role, handler = std::move(handler)](Request& r) {
+    net::http::Endpoint endpoint;
+    endpoint.handler = guarded([&auth, role, handler = std::move(handler)](Request& r) {
       HostResult<ApiToken> who = auth.require(r, role);
       if (!who.ok()) return error_response(who.error());
       return handler(r, *who);
     });
+    endpoint.admit = [&auth, role](Request& r) {
+      net::http::Admission admission;
+      HostResult<ApiToken> who = auth.require(r, role);
+      if (!who.ok()) admission.refusal = error_response(who.error());
+      return admission;
+    };
+    return endpoint;
   };
   const Role viewer = Role::kViewer, op = Role::kOperator, admin = Role::kAdmin;
 
-  router.add(Method::kGet, "/api/v1/health",
-             [](Request&) { return Response::json(200, R"({"status":"ok"})"); });
+  // Unauthenticated, for load balancers: 503 when the store takes no write or the
+  // disk is below --min-free-disk-mb, so traffic goes to a server that can keep it.
+  router.add(Method::kGet, "/api/v1/health", [&ctx](Request&) {
+    const HealthReport h = ctx.health.check(ctx.now());
+    json store = {{"writable", h.store_writable}};
+    if (!h.store_error.empty()) store["error"] = h.store_error;
+    json disk = {{"free_bytes", h.disk_free_bytes},
+                 {"total_bytes", h.disk_total_bytes},
+                 {"min_free_bytes", h.min_free_bytes},
+                 {"low", h.disk_low()}};
+    if (!h.disk_error.empty()) disk["error"] = h.disk_error;
+    return ok_json({{"status", h.ok() ? "ok" : "degraded"}, {"store", store}, {"disk", disk}},
+                   h.ok() ? 200 : 503);
+  });
   router.add(Method::kGet, "/metrics", [&ctx](Request&) {
     HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> counts =
         ctx.campaigns.deployment_counts();
     std::vector<std::pair<DeploymentState, std::size_t>> by_state;
     if (counts.ok()) by_state = *counts;
-    return Response::text(200, ctx.metrics.render(ctx.deltas.stats(), by_state),
-                          "text/plain; version=0.0.4");
+    return Response::text(
+        200, ctx.metrics.render(ctx.deltas.stats(), by_state, ctx.health.check(ctx.now())),
+        "text/plain; version=0.0.4");
   });
 
   router.add(Method::kPost, "/api/v1/products", with(admin, [&ctx](Request& r, const ApiToken& w) {
@@ -342,6 +453,10 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
              with(op, [&ctx](Request& r, const ApiToken& w) { return set_tags(r, ctx, w); }));
   router.add(Method::kPut, "/api/v1/devices/{id}/serial",
              with(op, [&ctx](Request& r, const ApiToken& w) { return set_serial(r, ctx, w); }));
+  router.add(Method::kPost, "/api/v1/devices/{id}/secret",
+             with(op, [&ctx](Request& r, const ApiToken& w) { return rotate_secret(r, ctx, w); }));
+  router.add(Method::kPost, "/api/v1/devices/{id}/decommission",
+             with(op, [&ctx](Request& r, const ApiToken& w) { return decommission(r, ctx, w); }));
   router.add(
       Method::kGet, "/api/v1/products/{name}/enos",
       with(viewer, [&ctx](Request& r, const ApiToken&) { return enos_settings(r, ctx, nullptr); }));
@@ -349,8 +464,10 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
       Method::kPut, "/api/v1/products/{name}/enos",
       with(admin, [&ctx](Request& r, const ApiToken& w) { return enos_settings(r, ctx, &w); }));
 
-  router.add(Method::kPost, "/api/v1/releases",
-             with(op, [&ctx](Request& r, const ApiToken& w) { return upload_release(r, ctx, w); }));
+  net::http::Endpoint upload =
+      with(op, [&ctx](Request& r, const ApiToken& w) { return upload_release(r, ctx, w); });
+  upload.admit = [&ctx, &auth](Request& r) { return admit_release_upload(r, ctx, auth); };
+  router.add(Method::kPost, "/api/v1/releases", std::move(upload));
   router.add(Method::kGet, "/api/v1/releases",
              with(viewer, [&ctx](Request& r, const ApiToken&) { return list_releases(r, ctx); }));
   router.add(Method::kGet, "/api/v1/releases/{id}",
@@ -416,17 +533,36 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
   router.add(Method::kGet, "/api/v1/tokens", with(admin, [&ctx](Request&, const ApiToken&) {
                HostResult<std::vector<ApiToken>> tokens = ctx.fleet.tokens();
                if (!tokens.ok()) return error_response(tokens.error());
+               const UnixTime now = ctx.now();
                json list = json::array();
-               for (const ApiToken& t : *tokens) {
-                 list.push_back({{"id", t.id.value},
-                                 {"name", t.name},
-                                 {"role", name_of(t.role)},
-                                 {"created_at", t.created_at}});
-               }
+               for (const ApiToken& t : *tokens) list.push_back(token_json(t, now));
                return ok_json({{"tokens", list}});
              }));
+  router.add(Method::kDelete, "/api/v1/tokens/{id}",
+             with(admin, [&ctx](Request& r, const ApiToken& w) {
+               HostResult<std::int64_t> id = id_param(r, "token");
+               if (!id.ok()) return error_response(id.error());
+               const UnixTime now = ctx.now();
+               HostResult<ApiToken> revoked = ctx.fleet.revoke_token(TokenId{*id}, w.name, now);
+               if (!revoked.ok()) return error_response(revoked.error());
+               return ok_json(token_json(*revoked, now));
+             }));
 
-  router.add(Method::kGet, "/api/v1/events", with(viewer, [&ctx](Request&, const ApiToken&) {
+  // EventSource cannot send headers: the console first trades its token for a
+  // ticket (single-use, 60 s) and opens the stream with ?ticket=.
+  router.add(
+      Method::kPost, "/api/v1/events/ticket", with(viewer, [&ctx](Request&, const ApiToken& w) {
+        HostResult<EventTicket> ticket = ctx.fleet.issue_event_ticket(w, ctx.now());
+        if (!ticket.ok()) return error_response(ticket.error());
+        return ok_json({{"ticket", ticket->ticket}, {"expires_at", ticket->expires_at}}, 201);
+      }));
+  router.add(Method::kGet, "/api/v1/events", guarded([&ctx, &auth](Request& r) {
+               const auto ticket = r.query.find("ticket");
+               HostResult<ApiToken> who =
+                   ticket != r.query.end()
+                       ? ctx.fleet.redeem_event_ticket(ticket->second, Role::kViewer, ctx.now())
+                       : auth.require(r, Role::kViewer);
+               if (!who.ok()) return error_response(who.error());
                Response response;
                response.event_stream = [&ctx](std::shared_ptr<EventSink> sink) {
                  ctx.events.subscribe(std::move(sink));

@@ -29,6 +29,7 @@ struct ApiContext {
   EnosService& enos;
   EventBus& events;
   Metrics& metrics;
+  HealthProbe& health;
   std::function<UnixTime()> now;  // the server's clock; tests may pin it
 };
 

@@ -14,6 +14,7 @@
 #include "server/api/api_errors.h"
 #include "server/api/ddi_codec.h"
 #include "server/api/json_codec.h"
+#include "server/api/public_url.h"
 #include "server/api/routes.h"
 #include "server/services/credentials.h"
 
@@ -39,21 +40,24 @@ HostResult<DeploymentId> action_id(const Request& request, const char* param) {
   return DeploymentId{*number};
 }
 
-// "<scheme>://<host>/...": DDI links are absolute, and clients follow them as given.
-std::string base_url(const Request& request, const DdiController& c, const std::string& scheme) {
-  const std::string_view host = request.header("host");
-  return scheme + "://" + std::string(host.empty() ? "127.0.0.1" : host) + "/" + c.product.name +
-         "/controller/v1/" + c.device.id.value;
+// "<public base>/<tenant>/controller/v1/<id>": DDI links are absolute, and
+// clients follow them as given (public_url.h says where the base comes from).
+HostResult<std::string> base_url(const Request& request, const DdiController& c,
+                                 const PublicUrl& url) {
+  UPDRAFT_TRY_ASSIGN(std::string base, link_base(url, request));
+  return base + "/" + c.product.name + "/controller/v1/" + c.device.id.value;
 }
 
 json link(const std::string& href) { return json{{"href", href}}; }
 
-Response poll(Request& request, ApiContext& ctx, const std::string& scheme) {
+Response poll(Request& request, ApiContext& ctx, const PublicUrl& url) {
   HostResult<DdiController> c = controller(request, ctx, true);
   if (!c.ok()) return error_response(c.error());
+  HostResult<std::string> found_base = base_url(request, *c, url);
+  if (!found_base.ok()) return error_response(found_base.error());
+  const std::string& base = *found_base;
   HostResult<DdiPoll> poll = ctx.ddi.poll(*c, ctx.now());
   if (!poll.ok()) return error_response(poll.error());
-  const std::string base = base_url(request, *c, scheme);
   json links = json::object();
   if (poll->cancel) {
     links["cancelAction"] = link(base + "/cancelAction/" + std::to_string(poll->cancel->value));
@@ -71,11 +75,10 @@ Response poll(Request& request, ApiContext& ctx, const std::string& scheme) {
 }
 
 // The deploymentBase / installedBase body for one deployment.
-json deployment_json(const Request& request, const DdiController& c, const DdiOffer& offer,
-                     const std::string& scheme) {
+json deployment_json(const std::string& base, const DdiController& c, const DdiOffer& offer) {
   const Release& release = offer.release;
-  const std::string file = base_url(request, c, scheme) + "/softwaremodules/" +
-                           std::to_string(release.id.value) + "/artifacts/" + offer.filename;
+  const std::string file = base + "/softwaremodules/" + std::to_string(release.id.value) +
+                           "/artifacts/" + offer.filename;
   const json artifact = {
       {"filename", offer.filename},
       {"hashes",
@@ -97,15 +100,16 @@ json deployment_json(const Request& request, const DdiController& c, const DdiOf
                                          {"artifacts", json::array({artifact})}}})}}}};
 }
 
-Response deployment_base(Request& request, ApiContext& ctx, bool installed,
-                         const std::string& scheme) {
+Response deployment_base(Request& request, ApiContext& ctx, bool installed, const PublicUrl& url) {
   HostResult<DdiController> c = controller(request, ctx, false);
   if (!c.ok()) return error_response(c.error());
+  HostResult<std::string> base = base_url(request, *c, url);
+  if (!base.ok()) return error_response(base.error());
   HostResult<DeploymentId> id = action_id(request, "actionId");
   if (!id.ok()) return error_response(id.error());
   HostResult<DdiOffer> offer = ctx.ddi.offer(*c, *id, installed);
   if (!offer.ok()) return error_response(offer.error());
-  return Response::json(200, deployment_json(request, *c, *offer, scheme).dump());
+  return Response::json(200, deployment_json(*base, *c, *offer).dump());
 }
 
 // POST .../deploymentBase/{actionId}/feedback and .../cancelAction/{id}/feedback:
@@ -167,11 +171,9 @@ Response artifact(Request& request, ApiContext& ctx) {
   Response response = Response::file(ctx.deltas.image_path(release->sha256));
   response.headers["etag"] = "\"" + release->sha256 + "\"";
   response.headers["content-disposition"] = "attachment; filename=" + name;
-  // A HEAD (clients checking size before resuming) moves no bytes.
-  if (request.method == Method::kGet) {
-    ctx.metrics.downloads.fetch_add(1, std::memory_order_relaxed);
-    ctx.metrics.download_bytes.fetch_add(release->size, std::memory_order_relaxed);
-  }
+  // A HEAD (clients checking size before resuming) is no download.
+  if (request.method == Method::kGet) ctx.metrics.downloads.fetch_add(1, std::memory_order_relaxed);
+  response.on_file_body = ctx.metrics.count_download_bytes();
   return response;
 }
 
@@ -240,24 +242,21 @@ Response put_ddi_settings(Request& request, ApiContext& ctx, AdminAuth& auth) {
 
 }  // namespace
 
-void add_ddi_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& auth,
-                    std::string scheme) {
+void add_ddi_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& auth, PublicUrl url) {
   const std::string base = kBase;
   router.add(Method::kGet, "/api/v1/products/{name}/ddi",
              guarded([&ctx, &auth](Request& r) { return get_ddi_settings(r, ctx, auth); }));
   router.add(Method::kPut, "/api/v1/products/{name}/ddi",
              guarded([&ctx, &auth](Request& r) { return put_ddi_settings(r, ctx, auth); }));
-  router.add(Method::kGet, base,
-             guarded([&ctx, scheme](Request& r) { return poll(r, ctx, scheme); }));
-  router.add(Method::kGet, base + "/deploymentBase/{actionId}", guarded([&ctx, scheme](Request& r) {
-               return deployment_base(r, ctx, false, scheme);
-             }));
+  router.add(Method::kGet, base, guarded([&ctx, url](Request& r) { return poll(r, ctx, url); }));
+  router.add(Method::kGet, base + "/deploymentBase/{actionId}",
+             guarded([&ctx, url](Request& r) { return deployment_base(r, ctx, false, url); }));
   router.add(Method::kPost, base + "/deploymentBase/{actionId}/feedback",
              guarded([&ctx](Request& r) {
                return post_feedback(r, ctx, "actionId", &DdiService::feedback);
              }));
   router.add(Method::kGet, base + "/installedBase/{actionId}",
-             guarded([&ctx, scheme](Request& r) { return deployment_base(r, ctx, true, scheme); }));
+             guarded([&ctx, url](Request& r) { return deployment_base(r, ctx, true, url); }));
   router.add(Method::kGet, base + "/cancelAction/{id}",
              guarded([&ctx](Request& r) { return cancel_action(r, ctx); }));
   router.add(Method::kPost, base + "/cancelAction/{id}/feedback", guarded([&ctx](Request& r) {

@@ -7,6 +7,7 @@
 #include "server/api/api_errors.h"
 #include "server/api/json_codec.h"
 #include "server/api/routes.h"
+#include "server/services/json_fields.h"
 
 namespace updraft::server::api {
 namespace {
@@ -22,6 +23,9 @@ Response check_in(Request& request, ApiContext& ctx) {
   if (!body.ok()) return error_response(body.error());
   HostResult<CheckInRequest> in = check_in_from_json(*body);
   if (!in.ok()) return error_response(in.error());
+  // The root version the device trusts (0 or absent: it keeps no root store).
+  HostResult<std::int64_t> root_version = integer_field(*body, "root_version", 0, 0, 0xFFFFFFFF);
+  if (!root_version.ok()) return error_response(root_version.error());
   HostResult<CheckInAnswer> answer = ctx.updates.check_in(*device, *in, ctx.now());
   if (!answer.ok()) return error_response(answer.error());
   json out = {{"update", answer->update}, {"poll_seconds", answer->poll_seconds}};
@@ -37,6 +41,12 @@ Response check_in(Request& request, ApiContext& ctx) {
     out["force"] = answer->force;
   } else {
     out["reason"] = answer->reason;
+  }
+  // Root rotation: a device that names the root version it trusts gets the next
+  // one, with or without an update; it verifies it against its own and asks again.
+  if (const std::vector<std::byte>* next =
+          ctx.keys.next_root(static_cast<std::uint32_t>(*root_version))) {
+    out["root"] = base64_encode(*next);
   }
   return Response::json(200, out.dump());
 }
@@ -54,7 +64,7 @@ Response artifact(Request& request, ApiContext& ctx) {
   response.headers["content-type"] = "application/octet-stream";
   // The artifact never changes under its hash: a strong validator for If-Match.
   response.headers["etag"] = "\"" + file->sha256 + "\"";
-  ctx.metrics.download_bytes.fetch_add(file->size, std::memory_order_relaxed);
+  response.on_file_body = ctx.metrics.count_download_bytes();
   return response;
 }
 
@@ -103,16 +113,25 @@ Response self_register(Request& request, ApiContext& ctx) {
 }  // namespace
 
 void add_device_routes(net::http::Router& router, ApiContext& ctx) {
+  // The device's token checked on the header alone (an HMAC, no database read),
+  // so a request without one is refused before its body is read. Register and
+  // token have no token to check: the server's small body limit bounds them.
+  const net::http::Admit device_token = [&ctx](Request& r) {
+    net::http::Admission admission;
+    HostResult<DeviceId> device = authenticated_device(r, ctx);
+    if (!device.ok()) admission.refusal = error_response(device.error());
+    return admission;
+  };
   router.add(Method::kPost, "/api/v1/device/register",
              guarded([&ctx](Request& r) { return self_register(r, ctx); }));
   router.add(Method::kPost, "/api/v1/device/token",
              guarded([&ctx](Request& r) { return issue_token(r, ctx); }));
   router.add(Method::kPost, "/api/v1/device/checkin",
-             guarded([&ctx](Request& r) { return check_in(r, ctx); }));
+             guarded([&ctx](Request& r) { return check_in(r, ctx); }), device_token);
   router.add(Method::kGet, "/api/v1/device/deployments/{id}/artifact",
              guarded([&ctx](Request& r) { return artifact(r, ctx); }));
   router.add(Method::kPost, "/api/v1/device/deployments/{id}/report",
-             guarded([&ctx](Request& r) { return report(r, ctx); }));
+             guarded([&ctx](Request& r) { return report(r, ctx); }), device_token);
   // Root metadata is public: a device is provisioned with it, anyone may check it.
   router.add(Method::kGet, "/api/v1/trust/root", [&ctx](Request&) {
     Response response;

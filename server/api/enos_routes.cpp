@@ -115,8 +115,7 @@ Response get_version(Request& request, ApiContext& ctx) {
   response.file_path = file->path;
   response.headers["content-type"] = "application/octet-stream";
   response.headers["etag"] = "\"" + file->sha256 + "\"";
-  if (request.method != Method::kHead)
-    ctx.metrics.download_bytes.fetch_add(file->size, std::memory_order_relaxed);
+  response.on_file_body = ctx.metrics.count_download_bytes();
   return response;
 }
 
@@ -148,14 +147,20 @@ Response update_result(Request& request, ApiContext& ctx) {
 }  // namespace
 
 void add_enos_routes(net::http::Router& router, ApiContext& ctx) {
+  // The server's small body limit holds; a body over it is refused in EnOS's shape.
+  const net::http::Admit enos_limits = [](Request&) {
+    net::http::Admission admission;
+    admission.too_large = enos_error(bad_request("body: too large"));
+    return admission;
+  };
   router.add(Method::kPost, "/checkversion",
-             enos_guarded([&ctx](Request& r) { return check_version(r, ctx); }));
+             enos_guarded([&ctx](Request& r) { return check_version(r, ctx); }), enos_limits);
   router.add(Method::kGet, "/version/{id}",
              enos_guarded([&ctx](Request& r) { return get_version(r, ctx); }));
   router.add(Method::kPost, "/downloadresult/{id}",
-             enos_guarded([&ctx](Request& r) { return download_result(r, ctx); }));
+             enos_guarded([&ctx](Request& r) { return download_result(r, ctx); }), enos_limits);
   router.add(Method::kPost, "/updateresult",
-             enos_guarded([&ctx](Request& r) { return update_result(r, ctx); }));
+             enos_guarded([&ctx](Request& r) { return update_result(r, ctx); }), enos_limits);
 }
 
 }  // namespace updraft::server::api

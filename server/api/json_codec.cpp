@@ -59,7 +59,8 @@ json to_json(const Device& d) {
           {"battery", d.status.battery_percent},
           {"network", d.status.network},
           {"last_seen", d.status.last_seen},
-          {"registered_at", d.registered_at}};
+          {"registered_at", d.registered_at},
+          {"decommissioned_at", d.decommissioned_at}};
 }
 
 json to_json(const Release& r, const std::string& product_name) {
@@ -102,6 +103,7 @@ json to_json(const Campaign& c) {
             {"timezone", c.window.timezone}}},
           {"max_concurrent_downloads", c.max_concurrent_downloads},
           {"force", c.force},
+          {"allow_downgrade", c.allow_downgrade},
           {"state", name_of(c.state)},
           {"current_phase", c.current_phase},
           {"pause_reason", c.pause_reason},
@@ -253,7 +255,8 @@ HostResult<Campaign> campaign_from_json(const json& body) {
   UPDRAFT_TRY_ASSIGN(const std::int64_t max_downloads,
                      integer_field(body, "max_concurrent_downloads", 0, 0, 100'000'000));
   c.max_concurrent_downloads = static_cast<std::uint32_t>(max_downloads);
-  c.force = body.value("force", false);
+  UPDRAFT_TRY_ASSIGN(c.force, bool_field(body, "force", false));
+  UPDRAFT_TRY_ASSIGN(c.allow_downgrade, bool_field(body, "allow_downgrade", false));
   return c;
 }
 

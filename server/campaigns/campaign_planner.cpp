@@ -60,18 +60,20 @@ CampaignDecision plan(const Campaign& campaign, const std::vector<DeploymentSumm
     if (deployment.phase == current) phase.add(deployment.state);
   }
 
-  if (current == last && all.unfinished == 0) {
-    decision.complete = true;
-    return decision;
-  }
-  const HostResult<UnixTime> opens = next_window_open(campaign.window, now);
-  if (!opens.ok()) return pause(opens.error().message);
+  // Failures first: a campaign whose last devices failed past the threshold
+  // pauses for the operator rather than calling itself completed.
   const double failure_share = all.released > 0 ? share(all.failed, all.released) : 0.0;
   if (all.failed > 0 && failure_share > campaign.failure_threshold) {
     return pause("failure share " + percent(failure_share) + " passed threshold " +
                  percent(campaign.failure_threshold) + " (" + std::to_string(all.failed) + " of " +
                  std::to_string(all.released) + " released)");
   }
+  if (current == last && all.unfinished == 0) {
+    decision.complete = true;
+    return decision;
+  }
+  const HostResult<UnixTime> opens = next_window_open(campaign.window, now);
+  if (!opens.ok()) return pause(opens.error().message);
 
   std::uint32_t release_through = current;
   if (current < last) {

@@ -188,7 +188,8 @@ TEST(CampaignPlannerTest, CompletesWhenTheLastPhaseIsReachedAndEverythingIsFinal
   Campaign campaign = running_campaign();
   campaign.current_phase = 2;
   Fleet fleet;
-  fleet.add(0, State::kSucceeded, 2).add(1, State::kSucceeded, 8).add(2, State::kFailed, 10);
+  fleet.add(0, State::kSucceeded, 2).add(1, State::kSucceeded, 8);
+  fleet.add(2, State::kSucceeded, 8).add(2, State::kFailed, 2);  // 10%: under the threshold
   const CampaignDecision done = plan(campaign, fleet.all(), kNoon);
   EXPECT_TRUE(done.complete);
   EXPECT_FALSE(done.pause);  // nothing is left to stop
@@ -199,6 +200,21 @@ TEST(CampaignPlannerTest, CompletesWhenTheLastPhaseIsReachedAndEverythingIsFinal
 
   campaign.current_phase = 1;  // everything final, but the last phase not reached
   EXPECT_FALSE(plan(campaign, fleet.all(), kNoon).complete);
+}
+
+// Found from outside (findings 2026-12-01): a one-device campaign whose device
+// failed called itself completed, so the failure threshold never stopped it.
+TEST(Regression, CampaignWhoseLastDevicesFailedPausesInsteadOfCompleting) {
+  Campaign campaign = running_campaign();
+  campaign.phases = {PhaseSpec{}};
+  campaign.current_phase = 0;
+  Fleet fleet;
+  fleet.add(0, State::kFailed);
+  const CampaignDecision decision = plan(campaign, fleet.all(), kNoon);
+  EXPECT_TRUE(decision.pause);
+  EXPECT_FALSE(decision.complete);
+  EXPECT_NE(decision.pause_reason.find("failure share 100%"), std::string::npos)
+      << decision.pause_reason;
 }
 
 TEST(CampaignPlannerTest, CampaignWithoutDevicesWalksItsPhasesThenCompletes) {

@@ -13,6 +13,7 @@ bool field_matches(const std::vector<T>& allowed, const T& value) {
 }  // namespace
 
 bool matches(const TargetSelector& selector, const Device& device) {
+  if (device.decommissioned_at != 0) return false;
   const bool tag_matches =
       selector.tags.empty() ||
       std::any_of(device.tags.begin(), device.tags.end(),

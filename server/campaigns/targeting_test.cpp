@@ -38,6 +38,13 @@ TEST(TargetingTest, EveryNonEmptyFieldMustMatchAndAnyValueWithinAField) {
   for (const Case& c : cases) EXPECT_EQ(matches(c.selector, board_b_at_1_2()), c.matches) << c.name;
 }
 
+TEST(TargetingTest, ADecommissionedDeviceMatchesNoSelector) {
+  Device retired = board_b_at_1_2();
+  retired.decommissioned_at = 1'700'000'000;
+  EXPECT_FALSE(matches({}, retired));
+  EXPECT_FALSE(matches({{}, {}, {}, {retired.id}}, retired)) << "not even by its id";
+}
+
 TEST(TargetingTest, DeviceWithoutTagsOrVersionMatchesOnlySelectorsThatDoNotAskForThem) {
   Device fresh;
   fresh.id = DeviceId{"sn-new"};

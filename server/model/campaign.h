@@ -58,6 +58,9 @@ struct Campaign {
   MaintenanceWindow window;
   std::uint32_t max_concurrent_downloads = 0;  // 0: no limit
   bool force = false;                          // true: devices skip user confirmation
+  // true: devices running a newer version may be offered this release, if its
+  // manifest allows a downgrade too; never one below their security counter.
+  bool allow_downgrade = false;
   CampaignState state = CampaignState::kDraft;
   std::uint32_t current_phase = 0;  // index into phases
   std::string pause_reason;         // set while paused: "operator" or why it paused itself

@@ -6,6 +6,7 @@
 
 #include "server/campaigns/campaign_planner.h"
 #include "server/campaigns/campaign_validation.h"
+#include "server/campaigns/compatibility.h"
 #include "server/campaigns/phases.h"
 #include "server/campaigns/targeting.h"
 #include "server/model/names.h"
@@ -36,8 +37,29 @@ void CampaignService::publish(const Campaign& c) {
                                   .dump());
 }
 
-HostResult<Campaign> CampaignService::create(Campaign campaign, const std::string& actor,
-                                             UnixTime now) {
+json to_json(const Exclusions& excluded) {
+  return json{{"busy", excluded.busy},
+              {"hardware", excluded.hardware},
+              {"downgrade", excluded.downgrade},
+              {"security_counter", excluded.security_counter}};
+}
+
+HostResult<std::set<DeviceId>> CampaignService::devices_with_unfinished_deployments() {
+  std::set<DeviceId> busy;
+  for (DeploymentState state :
+       {DeploymentState::kScheduled, DeploymentState::kPending, DeploymentState::kDownloading,
+        DeploymentState::kInstalling, DeploymentState::kRebooting, DeploymentState::kDeferred}) {
+    DeploymentFilter filter;
+    filter.state = state;
+    filter.limit = std::numeric_limits<std::size_t>::max();
+    UPDRAFT_TRY_ASSIGN(std::vector<Deployment> found, store_.deployments(filter));
+    for (const Deployment& d : found) busy.insert(d.device);
+  }
+  return busy;
+}
+
+HostResult<CampaignCreated> CampaignService::create(Campaign campaign, const std::string& actor,
+                                                    UnixTime now) {
   UPDRAFT_TRY(statuses_.flush());
   std::lock_guard lock(mutex_);
   campaign.state = CampaignState::kDraft;
@@ -55,22 +77,44 @@ HostResult<Campaign> CampaignService::create(Campaign campaign, const std::strin
   filter.product = campaign.product;
   filter.limit = std::numeric_limits<std::size_t>::max();
   UPDRAFT_TRY_ASSIGN(std::vector<Device> devices, store_.devices(filter));
+  UPDRAFT_TRY_ASSIGN(std::set<DeviceId> busy, devices_with_unfinished_deployments());
   std::vector<DeviceId> targeted;
-  std::size_t busy = 0;
+  Exclusions excluded;
   for (const Device& d : devices) {
     if (!campaigns::matches(campaign.target, d)) continue;
-    if (store_.open_deployment(d.id).ok()) {
-      ++busy;  // one unfinished campaign per device at a time
+    if (busy.contains(d.id)) {
+      ++excluded.busy;  // one unfinished deployment per device (the store enforces it too)
       continue;
     }
-    targeted.push_back(d.id);
+    std::optional<Release> running;
+    if (!d.status.image_sha256.empty()) {
+      HostResult<Release> found = store_.release_by_image(campaign.product, d.status.image_sha256);
+      if (found.ok()) running = *found;
+    }
+    switch (campaigns::check_compatibility(*release, campaign, d, running)) {
+      case campaigns::Incompatibility::kNone:
+        targeted.push_back(d.id);
+        break;
+      case campaigns::Incompatibility::kHardware:
+        ++excluded.hardware;
+        break;
+      case campaigns::Incompatibility::kDowngrade:
+        ++excluded.downgrade;
+        break;
+      case campaigns::Incompatibility::kSecurityCounter:
+        ++excluded.security_counter;
+        break;
+    }
   }
   std::sort(targeted.begin(), targeted.end());
   const std::vector<std::uint32_t> phases =
       campaigns::assign_phases(targeted.size(), campaign.phases);
 
-  Campaign stored;
-  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+  CampaignCreated created;
+  Campaign& stored = created.campaign;
+  created.targeted = targeted.size();
+  created.excluded = excluded;
+  const HostResult<void> written = store_.transaction([&]() -> HostResult<void> {
     UPDRAFT_TRY_ASSIGN(stored, store_.create_campaign(campaign));
     std::vector<Deployment> deployments(targeted.size());
     for (std::size_t i = 0; i < targeted.size(); ++i) {
@@ -81,15 +125,22 @@ HostResult<Campaign> CampaignService::create(Campaign campaign, const std::strin
       deployments[i].created_at = deployments[i].updated_at = now;
     }
     return store_.create_deployments(deployments);
-  }));
+  });
+  if (!written.ok()) {
+    // Another server process gave one of these devices a deployment meanwhile:
+    // the store's one-open-deployment constraint refused the whole campaign.
+    if (written.error().code == ErrorCode::kStoreConflict)
+      return conflict("a targeted device was given another deployment meanwhile; create again");
+    return written.error();
+  }
   audit(actor, "campaign.create", stored,
         json{{"name", stored.name},
              {"release", stored.release.value},
              {"devices", targeted.size()},
-             {"skipped_in_other_campaigns", busy}},
+             {"excluded", to_json(excluded)}},
         now);
   publish(stored);
-  return stored;
+  return created;
 }
 
 HostResult<Campaign> CampaignService::set_state(CampaignId id, CampaignState from_a,

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "core/host/error.h"
@@ -33,16 +34,33 @@ struct CampaignProgress {
   std::vector<Phase> phases;
 };
 
+// Devices a campaign's target matched but left out, by reason.
+struct Exclusions {
+  std::size_t busy = 0;              // in another unfinished deployment (draft campaigns too)
+  std::size_t hardware = 0;          // not in the release's hardware list
+  std::size_t downgrade = 0;         // the release is older and the campaign allows no downgrade
+  std::size_t security_counter = 0;  // the release is below the running one's counter
+};
+nlohmann::json to_json(const Exclusions& excluded);
+
+struct CampaignCreated {
+  Campaign campaign;
+  std::size_t targeted = 0;
+  Exclusions excluded;
+};
+
 class CampaignService {
  public:
   CampaignService(Store& store, StatusQueue& statuses, EventBus& events, DeltaCache& deltas)
       : store_(store), statuses_(statuses), events_(events), deltas_(deltas) {}
 
   // Flushes the queued device statuses, so targeting sees what devices said at
-  // their latest check-in. Validates, selects the product's devices the target matches (devices
-  // already in another unfinished campaign are left out, and counted in the audit), assigns phases
-  // by device id, stores the campaign (draft) and its deployments.
-  HostResult<Campaign> create(Campaign campaign, const std::string& actor, UnixTime now);
+  // their latest check-in. Validates, selects the product's devices the target matches, leaves out
+  // those already in an unfinished deployment and those the release does not fit
+  // (campaigns::check_compatibility), counting each reason; assigns phases by device id, stores
+  // the campaign (draft) and its deployments. kApiConflict when the store's one-open-deployment
+  // constraint refuses (another process targeted a device meanwhile).
+  HostResult<CampaignCreated> create(Campaign campaign, const std::string& actor, UnixTime now);
 
   // Flushes the statuses too: the start warms deltas for the images devices run.
   HostResult<Campaign> start(CampaignId id, const std::string& actor, UnixTime now);
@@ -71,6 +89,7 @@ class CampaignService {
 
  private:
   HostResult<void> tick_locked(Campaign campaign, UnixTime now);
+  HostResult<std::set<DeviceId>> devices_with_unfinished_deployments();
   HostResult<Campaign> set_state(CampaignId id, CampaignState from_a, CampaignState from_b,
                                  CampaignState to, const char* action, const std::string& actor,
                                  UnixTime now);

@@ -121,15 +121,18 @@ HostResult<void> DdiService::set_settings(const Product& product, const DdiSetti
 HostResult<DdiController> DdiService::controller(std::string_view authorization,
                                                  const std::string& tenant, const DeviceId& id,
                                                  bool may_register, UnixTime now) {
-  constexpr std::string_view kTarget = "TargetToken ";
-  constexpr std::string_view kGateway = "GatewayToken ";
-  const bool target = authorization.starts_with(kTarget);
-  const bool gateway = authorization.starts_with(kGateway);
+  // Schemes are case-insensitive (RFC 9110 §11.1).
+  const std::optional<std::string_view> target_token =
+      authorization_credentials(authorization, "TargetToken");
+  const std::optional<std::string_view> gateway_token =
+      authorization_credentials(authorization, "GatewayToken");
+  const bool target = target_token.has_value();
+  const bool gateway = gateway_token.has_value();
   if (!target && !gateway) {
     return Error(ErrorCode::kApiUnauthorized,
                  "Authorization: TargetToken <token> or GatewayToken <token> is required");
   }
-  const std::string token(authorization.substr(target ? kTarget.size() : kGateway.size()));
+  const std::string token(target ? *target_token : *gateway_token);
   const Error denied(ErrorCode::kApiUnauthorized, "unknown tenant or controller, or wrong token");
   DdiController c;
   HostResult<Product> product = store_.product_by_name(tenant);
@@ -140,23 +143,27 @@ HostResult<DdiController> DdiService::controller(std::string_view authorization,
                   !secret_matches(token, c.settings.gateway_token_hash))) {
     return denied;
   }
+  const Error unknown(
+      ErrorCode::kApiNotFound,
+      "unknown controller " + id.value +
+          (c.settings.auto_register ? " (the id cannot be registered in this tenant)"
+                                    : " (the tenant does not register controllers)"));
   HostResult<Device> device = store_.device(id);
   if (device.ok()) {
-    if (device->product != c.product.id) {
-      return target ? denied
-                    : Error(ErrorCode::kApiNotFound,
-                            "controller " + id.value + " belongs to another tenant");
-    }
+    // Another tenant's controller looks exactly like one this tenant does not
+    // have: a gateway token learns nothing about other tenants' ids. (With
+    // auto-registration on, an id that is free registers and one that is taken
+    // does not; ids are one namespace across tenants.)
+    if (device->product != c.product.id) return target ? denied : unknown;
     if (target && (device->secret_hash.empty() || !secret_matches(token, device->secret_hash)))
       return denied;
+    // A decommissioned controller is refused whichever token it shows.
+    if (device->decommissioned_at != 0) return denied;
     c.device = *device;
     return c;
   }
   if (target) return denied;
-  if (!may_register || !c.settings.auto_register) {
-    return Error(ErrorCode::kApiNotFound,
-                 "unknown controller " + id.value + " (the tenant does not register controllers)");
-  }
+  if (!may_register || !c.settings.auto_register) return unknown;
   DeviceSpec spec;
   spec.id = id;
   spec.product = c.product.name;
@@ -178,6 +185,7 @@ HostResult<DdiPoll> DdiService::poll(const DdiController& c, UnixTime now) {
   DdiPoll out;
   CheckInRequest in;
   in.status = c.device.status;
+  in.reports_status = false;  // a DDI poll carries no version: keep what success reported
   in.channel = "ddi";
   UPDRAFT_TRY_ASSIGN(out.answer, updates_.check_in(c.device.id, in, now));
   UPDRAFT_TRY_ASSIGN(std::vector<Deployment> all, deployments_of(c.device.id));

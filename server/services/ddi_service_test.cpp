@@ -165,6 +165,43 @@ TEST_F(DdiServiceTest, ConfigDataIsAskedForUntilStored) {
   EXPECT_FALSE(ddi_->poll(c, now_)->config_wanted);
 }
 
+// Found from outside (issue 15): SWUpdate polls right after reporting success,
+// and that poll wrote the old version back, so version targeting missed it.
+TEST_F(DdiServiceTest, ThePollAfterSuccessKeepsTheNewVersion) {
+  const DdiController c = controller("ctl-1");
+  start_campaign(r2_);
+  const DeploymentId id = ddi_->poll(c, now_)->answer.deployment;
+  ASSERT_TRUE(feedback(c, id, "closed", "success").ok());
+  ASSERT_TRUE(ddi_->poll(controller("ctl-1"), now_ + 1).ok());
+  ASSERT_TRUE(statuses_->flush().ok());
+  const Device stored = *store_->device(DeviceId{"ctl-1"});
+  EXPECT_EQ(stored.status.version, "2.0.0");
+  EXPECT_EQ(stored.status.image_sha256, r2_.sha256);
+  EXPECT_EQ(stored.status.last_seen, now_ + 1);
+}
+
+// Found from outside (issue 15): a gateway token could tell whether a
+// controller id exists in another tenant.
+TEST_F(DdiServiceTest, AnotherTenantsControllerLooksLikeAnUnknownOne) {
+  DdiSettings s = *ddi_->settings(product_.id);
+  s.auto_register = false;
+  ASSERT_TRUE(ddi_->set_settings(product_, s, "admin", {}, now_).ok());
+  add_product("other");
+  add_device("theirs", "other");
+  const auto probe = [&](const std::string& id) {
+    HostResult<DdiController> c = ddi_->controller(std::string("GatewayToken ") + kGatewayToken,
+                                                   "meter", DeviceId{id}, true, now_);
+    EXPECT_FALSE(c.ok());
+    return c.ok() ? Error(ErrorCode::kOk, "") : c.error();
+  };
+  const Error taken = probe("theirs");
+  const Error free = probe("nobody");
+  EXPECT_EQ(taken.code, free.code);
+  EXPECT_EQ(taken.message.substr(taken.message.find(" (")),
+            free.message.substr(free.message.find(" (")));
+  EXPECT_EQ(taken.code, ErrorCode::kApiNotFound);
+}
+
 TEST(DdiConfigDataTest, MergeReplaceAndRemove) {
   const std::map<std::string, std::string> stored = {{"a", "1"}, {"b", "2"}};
   EXPECT_EQ(apply_config_data(stored, {"merge", {{"b", "3"}, {"c", "4"}}}),

@@ -104,10 +104,16 @@ Error EnosService::refuse(const EnosIdentity& who, const std::string& why, UnixT
 
 HostResult<Device> EnosService::identify(const EnosIdentity& who, bool require_serial,
                                          UnixTime now) {
+  // A decommissioned sub-device is refused however it names itself.
+  const auto usable = [&](HostResult<Device> d) -> HostResult<Device> {
+    if (d.ok() && d->decommissioned_at != 0)
+      return refuse(who, "device " + d->id.value + " is decommissioned", now);
+    return d;
+  };
   if (who.token_device) {
     if (!who.asset_id.empty() && who.asset_id != who.token_device->value)
       return refuse(who, "the bearer token names " + who.token_device->value, now);
-    return fleet_.device(*who.token_device);
+    return usable(fleet_.device(*who.token_device));
   }
   const bool has_serial = who.serial && !who.serial->empty();
   if (who.asset_id.empty()) {
@@ -115,7 +121,7 @@ HostResult<Device> EnosService::identify(const EnosIdentity& who, bool require_s
     if (!has_serial) return bad("assetId or serialNum: required");
     UPDRAFT_TRY_ASSIGN(std::optional<Device> found, fleet_.device_by_serial(*who.serial));
     if (!found) return refuse(who, "unknown serial number " + *who.serial, now);
-    return *found;
+    return usable(*found);
   }
   HostResult<Device> device = fleet_.device(DeviceId{who.asset_id});
   if (device.ok()) {
@@ -124,7 +130,7 @@ HostResult<Device> EnosService::identify(const EnosIdentity& who, bool require_s
       if (!has_serial || *who.serial != device->serial)
         return refuse(who, "wrong serial number", now);
     }
-    return device;
+    return usable(device);
   }
   if (device.error().code != ErrorCode::kApiNotFound) return device.error();
   // Unknown: the one product that registers sub-devices takes it, if any.

@@ -125,6 +125,19 @@ TEST_F(EnosServiceTest, IdentityFailuresAllLookTheSameAndAreAudited) {
   EXPECT_EQ(enos_->check_version(who("dev-1"), "", now_).error().code, ErrorCode::kApiBadRequest);
 }
 
+TEST_F(EnosServiceTest, ADecommissionedSubDeviceIsRefusedByAssetIdAndBySerial) {
+  add_sub_device("dev-1");
+  ASSERT_TRUE(enos_->check_version(who("dev-1", "SN-dev-1"), "1.0.0", now_).ok());
+  ASSERT_TRUE(fleet_->decommission_device(DeviceId{"dev-1"}, "admin", now_).ok());
+  EnosIdentity by_serial;
+  by_serial.serial = "SN-dev-1";
+  for (const EnosIdentity& w : {who("dev-1", "SN-dev-1"), by_serial}) {
+    HostResult<EnosCheck> c = enos_->check_version(w, "1.0.0", now_);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().code, ErrorCode::kApiNotFound);  // the same refusal as an unknown id
+  }
+}
+
 TEST_F(EnosServiceTest, ABearerTokenStandsInForAssetIdAndSerial) {
   add_device("dev-1", "meter");
   EnosIdentity w;

@@ -45,4 +45,12 @@ HostResult<double> number_field(const nlohmann::json& body, std::string_view nam
   return v;
 }
 
+HostResult<bool> bool_field(const nlohmann::json& body, std::string_view name, bool fallback) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return fallback;
+  if (!it->is_boolean())
+    return Error(ErrorCode::kApiBadRequest, std::string(name) + ": true or false");
+  return it->get<bool>();
+}
+
 }  // namespace updraft::server

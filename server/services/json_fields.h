@@ -23,4 +23,7 @@ HostResult<std::int64_t> integer_field(const nlohmann::json& body, std::string_v
 HostResult<double> number_field(const nlohmann::json& body, std::string_view name, double fallback,
                                 double min, double max);
 
+// `body[name]` as true or false; `fallback` when absent (or null). kApiBadRequest otherwise.
+HostResult<bool> bool_field(const nlohmann::json& body, std::string_view name, bool fallback);
+
 }  // namespace updraft::server

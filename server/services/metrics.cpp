@@ -5,25 +5,37 @@
 namespace updraft::server {
 namespace {
 
-void counter(std::string& out, const char* name, const char* help, std::uint64_t value) {
+// One Prometheus metric: its HELP and TYPE lines, then its value.
+void metric(std::string& out, const char* type, const char* name, const char* help,
+            std::uint64_t value) {
   out += "# HELP ";
   out += name;
   out += ' ';
   out += help;
   out += "\n# TYPE ";
   out += name;
-  out += " counter\n";
+  out += ' ';
+  out += type;
+  out += '\n';
   out += name;
   out += ' ';
   out += std::to_string(value);
   out += '\n';
 }
 
+void counter(std::string& out, const char* name, const char* help, std::uint64_t value) {
+  metric(out, "counter", name, help, value);
+}
+
+void gauge(std::string& out, const char* name, const char* help, std::uint64_t value) {
+  metric(out, "gauge", name, help, value);
+}
+
 }  // namespace
 
-std::string Metrics::render(
-    const DeltaCache::Stats& deltas,
-    const std::vector<std::pair<DeploymentState, std::size_t>>& deployments) const {
+std::string Metrics::render(const DeltaCache::Stats& deltas,
+                            const std::vector<std::pair<DeploymentState, std::size_t>>& deployments,
+                            const HealthReport& health) const {
   std::string out;
   counter(out, "updraft_check_ins_total", "Device check-ins answered.", check_ins.load());
   out +=
@@ -49,6 +61,12 @@ std::string Metrics::render(
     out += name_of(state);
     out += "\"} " + std::to_string(count) + "\n";
   }
+  gauge(out, "updraft_store_writable", "1 when the store took the health probe's write.",
+        health.store_writable ? 1 : 0);
+  gauge(out, "updraft_disk_free_bytes", "Free bytes on the data folder's file system.",
+        health.disk_free_bytes);
+  gauge(out, "updraft_disk_total_bytes", "Size of the data folder's file system.",
+        health.disk_total_bytes);
   return out;
 }
 

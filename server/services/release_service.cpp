@@ -1,5 +1,12 @@
 #include "server/services/release_service.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "core/host/file.h"
@@ -8,11 +15,31 @@
 #include "manifest/manifest.h"
 #include "manifest/semver.h"
 #include "server/services/audit_log.h"
+#include "server/services/utf8.h"
 
 namespace updraft::server {
 namespace {
 
+constexpr std::uint64_t kMaxImageSize = 0xFFFFFFFFu;  // manifests carry a 32-bit size
+
 Error bad(std::string message) { return Error(ErrorCode::kApiBadRequest, std::move(message)); }
+
+// The reason, never the server's paths: the message goes to API clients.
+Error io_error(const std::string& what, int error) {
+  return Error(ErrorCode::kIoError, what + ": " + std::strerror(error));
+}
+
+bool is_sha256_hex(std::string_view text) {
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// Deletes `path` when it goes out of scope, unless cleared first.
+struct RemoveOnExit {
+  std::string path;
+  ~RemoveOnExit() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
 
 HostResult<Sha256Digest> digest_of_hex(const std::string& hex) {
   UPDRAFT_TRY_ASSIGN(std::vector<std::byte> bytes, from_hex(hex));
@@ -24,8 +51,13 @@ HostResult<Sha256Digest> digest_of_hex(const std::string& hex) {
 
 }  // namespace
 
-HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, ByteView image,
-                                           const std::string& actor, UnixTime now) {
+HostResult<Product> ReleaseService::check_upload(const ReleaseUpload& upload) {
+  // Text that is stored (or quoted back) must be UTF-8 before anything else.
+  UPDRAFT_TRY(require_utf8("product", upload.product));
+  UPDRAFT_TRY(require_utf8("version", upload.version));
+  UPDRAFT_TRY(require_utf8("notes", upload.notes));
+  UPDRAFT_TRY(require_utf8("enos_version", upload.enos_version));
+  for (const std::string& id : upload.hardware) UPDRAFT_TRY(require_utf8("hardware", id));
   HostResult<Product> product = store_.product_by_name(upload.product);
   if (!product.ok()) return Error(ErrorCode::kApiNotFound, "no product \"" + upload.product + "\"");
   if (upload.version.size() > manifest::kMaxVersionSize ||
@@ -44,12 +76,6 @@ HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, ByteView
   }
   if (!upload.enos_version.empty() && !manifest::valid_id_text(upload.enos_version, 64))
     return bad("enos_version: 1..64 printable ASCII characters without spaces");
-  if (image.empty()) return bad("image: empty");
-  if (image.size() > 0xFFFFFFFFu) return bad("image: larger than 4 GiB");
-  if (product->slot_size != 0 && image.size() > product->slot_size) {
-    return bad("image: " + std::to_string(image.size()) + " bytes do not fit the product's " +
-               std::to_string(product->slot_size) + "-byte slot");
-  }
   // Anti-rollback is only as good as the counters the operator assigns: refuse one
   // below the newest release's, which devices would refuse anyway.
   // Counters must not fall as versions rise: refuse a newer version with a lower
@@ -69,28 +95,90 @@ HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, ByteView
                  std::to_string(r.security_counter));
     }
   }
+  return product;
+}
+
+HostResult<std::uint64_t> ReleaseService::upload_limit(const ReleaseUpload& upload) {
+  UPDRAFT_TRY_ASSIGN(const Product product, check_upload(upload));
+  std::uint64_t limit = std::min<std::uint64_t>(max_image_bytes_, kMaxImageSize);
+  if (product.slot_size != 0) limit = std::min<std::uint64_t>(limit, product.slot_size);
+  return limit;
+}
+
+HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, const ImageFile& image,
+                                           const std::string& actor, UnixTime now) {
+  RemoveOnExit incoming{image.path};
+  if (!is_sha256_hex(image.sha256)) {
+    return Error(ErrorCode::kInternal, "the uploaded image's hash is not a SHA-256");
+  }
+  std::lock_guard lock(upload_mutex_);
+  UPDRAFT_TRY_ASSIGN(const Product product, check_upload(upload));
+  if (image.size == 0) return bad("image: empty");
+  if (image.size > kMaxImageSize) return bad("image: larger than 4 GiB");
+  if (product.slot_size != 0 && image.size > product.slot_size) {
+    return bad("image: " + std::to_string(image.size) + " bytes do not fit the product's " +
+               std::to_string(product.slot_size) + "-byte slot");
+  }
+  if (image.size > max_image_bytes_) {
+    return bad("image: " + std::to_string(image.size) + " bytes, more than the server's limit of " +
+               std::to_string(max_image_bytes_));
+  }
 
   Release release;
-  release.product = product->id;
+  release.product = product.id;
   release.version = upload.version;
   release.security_counter = upload.security_counter;
   release.hardware = upload.hardware;
   release.allow_downgrade = upload.allow_downgrade;
-  release.size = image.size();
-  release.sha256 = to_hex(Sha256::digest(image));
+  release.size = image.size;
+  release.sha256 = image.sha256;
   release.notes = upload.notes;
   release.enos_version = upload.enos_version;
   release.created_at = now;
-  std::filesystem::create_directories(images_dir_);
-  UPDRAFT_TRY(write_file_atomic(images_dir_ + "/" + release.sha256, image));
-  UPDRAFT_TRY_ASSIGN(Release stored, store_.create_release(release));
+
+  // Content-addressed: the same bytes may be stored already (another product's
+  // release, say). Then the incoming copy goes, and a failure below keeps the file.
+  std::error_code ec;
+  std::filesystem::create_directories(images_dir_, ec);
+  if (ec) return io_error("storing the image", ec.value());
+  const std::string target = images_dir_ + "/" + release.sha256;
+  const bool existed = std::filesystem::exists(target, ec);
+  if (!existed) {
+    if (::rename(image.path.c_str(), target.c_str()) != 0) {
+      return io_error("storing the image", errno);
+    }
+    incoming.path.clear();
+  }
+  HostResult<Release> stored = store_.create_release(release);
+  if (!stored.ok()) {
+    if (!existed) ::unlink(target.c_str());
+    return stored.error();
+  }
   (void)append_audit(store_, now, actor, "release.upload",
-                     "release/" + std::to_string(stored.id.value),
+                     "release/" + std::to_string(stored->id.value),
                      {{"product", upload.product},
                       {"version", upload.version},
                       {"sha256", release.sha256},
                       {"size", release.size}});
   return stored;
+}
+
+HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, ByteView image,
+                                           const std::string& actor, UnixTime now) {
+  std::error_code ec;
+  std::filesystem::create_directories(images_dir_, ec);
+  if (ec) return io_error("storing the image", ec.value());
+  const std::string path =
+      images_dir_ + "/.incoming-" + std::to_string(::getpid()) + "-" + std::to_string(incoming_++);
+  RemoveOnExit written{path};
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error("storing the image", errno);
+  const bool wrote = write_at(fd, image.data(), image.size(), 0);
+  const int write_error = errno;
+  if (::close(fd) != 0 || !wrote) return io_error("storing the image", wrote ? errno : write_error);
+  written.path.clear();  // the other upload() owns it now
+  return this->upload(upload, ImageFile{path, image.size(), to_hex(Sha256::digest(image))}, actor,
+                      now);
 }
 
 HostResult<std::vector<Release>> ReleaseService::releases(std::optional<ProductId> product) {

@@ -1,9 +1,13 @@
 // Releases: an operator uploads an image for a product; the server validates it,
-// stores it under its SHA-256 and signs what devices install. Check-in answers are
+// stores it under its SHA-256 and signs what devices install. A failed upload
+// leaves neither a row nor a file behind. Check-in answers are
 // signed per device and check-in (nonce, expiry) from the release's fields.
 // Host only; thread-safe.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,6 +28,13 @@ struct ReleaseUpload {
   std::string enos_version;  // free text EnOS devices report, e.g. "v2.0.0.1"; "" for none
 };
 
+// An uploaded image already on disk (updraftd streams it there, hashing on the way).
+struct ImageFile {
+  std::string path;
+  std::uint64_t size = 0;
+  std::string sha256;  // lower-case hex
+};
+
 // What a device is told to install at one check-in.
 struct SignedOffer {
   std::vector<std::byte> manifest;  // signed check-in answer
@@ -32,12 +43,32 @@ struct SignedOffer {
 
 class ReleaseService {
  public:
-  ReleaseService(Store& store, const ServerKeys& keys, std::string images_dir)
-      : store_(store), keys_(keys), images_dir_(std::move(images_dir)) {}
+  static constexpr std::uint64_t kDefaultMaxImageBytes = std::uint64_t{1} << 30;
 
-  // Validates (semver, ids, counter not below the product's newest, size within the
-  // product's slot), stores the image and records the release. kApiBadRequest /
-  // kApiNotFound (product) / kApiConflict (version exists) with a message.
+  // `images_dir`: where images are kept, each under its SHA-256. `max_image_bytes`
+  // bounds every image, whatever its product's slot.
+  ReleaseService(Store& store, const ServerKeys& keys, std::string images_dir,
+                 std::uint64_t max_image_bytes = kDefaultMaxImageBytes)
+      : store_(store),
+        keys_(keys),
+        images_dir_(std::move(images_dir)),
+        max_image_bytes_(max_image_bytes) {}
+
+  // Before the image is received: every rule that does not need it (text fields
+  // UTF-8, product, semver, ids, counter, version not taken), and the most bytes
+  // the image may have: the product's slot, or max_image_bytes when smaller or
+  // when the product has none. Errors as upload()'s.
+  HostResult<std::uint64_t> upload_limit(const ReleaseUpload& upload);
+
+  // Validates (text fields UTF-8, semver, ids, counter not below the product's
+  // newest, size within the product's slot and max_image_bytes), moves the image
+  // into <images>/<sha256> with a rename (the same file system, so atomic) and
+  // records the release. The file is consumed: moved on success, deleted on any
+  // failure. kApiBadRequest naming the field / kApiNotFound (product) /
+  // kApiConflict (version exists) / kIoError with the reason (never a path).
+  HostResult<Release> upload(const ReleaseUpload& upload, const ImageFile& image,
+                             const std::string& actor, UnixTime now);
+  // The same for an image in memory (tests, tools).
   HostResult<Release> upload(const ReleaseUpload& upload, ByteView image, const std::string& actor,
                              UnixTime now);
 
@@ -54,9 +85,17 @@ class ReleaseService {
                                                  std::uint64_t nonce) const;
 
  private:
+  // The upload's product, once every rule that needs no image holds.
+  HostResult<Product> check_upload(const ReleaseUpload& upload);
+
   Store& store_;
   const ServerKeys& keys_;
   std::string images_dir_;
+  std::uint64_t max_image_bytes_;
+  // Serializes placing an image and recording its release, so a failed upload
+  // never deletes a file another upload of the same bytes has just recorded.
+  std::mutex upload_mutex_;
+  std::atomic<std::uint64_t> incoming_{0};  // numbers in-memory images written out
 };
 
 }  // namespace updraft::server

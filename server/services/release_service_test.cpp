@@ -3,10 +3,13 @@
 #include "server/services/release_service.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/host/file.h"
+#include "core/host/hex.h"
 #include "manifest/manifest.h"
 #include "server/services/testing/service_fixture.h"
 
@@ -38,6 +41,19 @@ class ReleaseServiceTest : public ServiceFixture {
     up.security_counter = counter;
     up.hardware = {"board-a", "board-b"};
     return up;
+  }
+
+  // `bytes` as an uploaded file in dir_, the way updraftd hands one over.
+  ImageFile incoming(const Bytes& bytes, const std::string& name = "body-1") {
+    const std::filesystem::path path = dir_ / name;
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    return ImageFile{path.string(), bytes.size(), sha256_hex(bytes)};
+  }
+
+  bool images_dir_empty() const {
+    return !std::filesystem::exists(dir_ / "images") || std::filesystem::is_empty(dir_ / "images");
   }
 
   Bytes image_;
@@ -104,6 +120,106 @@ TEST_F(ReleaseServiceTest, ANewerVersionMayNotLowerTheSecurityCounter) {
   EXPECT_EQ(lower.error().message.rfind("security_counter:", 0), 0u);
   // An older version with a lower counter is history, not a rollback.
   EXPECT_TRUE(try_upload(spec("1.0.0", 1), test_images::random_bytes(100, 4)).ok());
+}
+
+TEST_F(ReleaseServiceTest, AnUploadedFileIsMovedIntoPlaceOrDeleted) {
+  const ImageFile file = incoming(image_);
+  HostResult<Release> r = releases_->upload(spec("1.0.0", 1), file, "alice", now_);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->sha256, file.sha256);
+  EXPECT_FALSE(std::filesystem::exists(file.path));
+  EXPECT_EQ(*read_file((dir_ / "images" / r->sha256).string()), image_);
+
+  // The same bytes again, as another version: stored once, the copy deleted.
+  const ImageFile again = incoming(image_, "body-2");
+  ASSERT_TRUE(releases_->upload(spec("1.0.1", 1), again, "alice", now_).ok());
+  EXPECT_FALSE(std::filesystem::exists(again.path));
+
+  // Refused (taken version; too large for the slot): the file goes, the image stays.
+  const ImageFile taken = incoming(test_images::random_bytes(100, 5), "body-3");
+  EXPECT_EQ(releases_->upload(spec("1.0.0", 2), taken, "alice", now_).error().code,
+            ErrorCode::kApiConflict);
+  EXPECT_FALSE(std::filesystem::exists(taken.path));
+  const ImageFile large = incoming(Bytes(64 * 1024 + 1, std::byte{7}), "body-4");
+  EXPECT_EQ(releases_->upload(spec("2.0.0", 2), large, "alice", now_).error().code,
+            ErrorCode::kApiBadRequest);
+  EXPECT_FALSE(std::filesystem::exists(large.path));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "images" / r->sha256));
+  EXPECT_EQ(releases_->releases(std::nullopt)->size(), 2u);
+}
+
+TEST_F(ReleaseServiceTest, TextThatIsNotUtf8IsRefusedAndNothingStored) {
+  ReleaseUpload latin1 = spec("1.0.0", 1);
+  latin1.notes = "caf\xE9 release";  // Latin-1, as a shell in another locale sends it
+  const ImageFile file = incoming(image_);
+  HostResult<Release> r = releases_->upload(latin1, file, "alice", now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kApiBadRequest);
+  EXPECT_EQ(r.error().message, "notes: not valid UTF-8");
+  EXPECT_FALSE(std::filesystem::exists(file.path));
+  EXPECT_TRUE(releases_->releases(std::nullopt)->empty());
+  EXPECT_TRUE(images_dir_empty());
+  EXPECT_EQ(releases_->upload_limit(latin1).error().message, "notes: not valid UTF-8");
+  ReleaseUpload fine = spec("1.0.0", 1);
+  fine.notes = "caf\xC3\xA9 release \xF0\x9F\x9A\x80";
+  EXPECT_TRUE(try_upload(fine, image_).ok());
+}
+
+TEST_F(ReleaseServiceTest, TheUploadLimitIsTheSlotOrTheServersMaximum) {
+  EXPECT_EQ(*releases_->upload_limit(spec("1.0.0", 1)), 64u * 1024);
+  ProductSpec unbounded;
+  unbounded.name = "gateway";
+  ASSERT_TRUE(fleet_->create_product(unbounded, "test", now_).ok());
+  ReleaseUpload gateway = spec("1.0.0", 1);
+  gateway.product = "gateway";
+  EXPECT_EQ(*releases_->upload_limit(gateway), ReleaseService::kDefaultMaxImageBytes);
+  ReleaseService small(*store_, *keys_, (dir_ / "images").string(), 1000);
+  EXPECT_EQ(*small.upload_limit(gateway), 1000u);
+  HostResult<Release> r = small.upload(gateway, test_images::random_bytes(1001, 6), "alice", now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("image:", 0), 0u) << r.error().message;
+  // Everything the image is not needed for is checked before it is sent.
+  ASSERT_TRUE(try_upload(spec("1.0.0", 1), image_).ok());
+  EXPECT_EQ(releases_->upload_limit(spec("1.0.0", 1)).error().code, ErrorCode::kApiConflict);
+  ReleaseUpload nowhere = spec("1.0.0", 1);
+  nowhere.product = "nowhere";
+  EXPECT_EQ(releases_->upload_limit(nowhere).error().code, ErrorCode::kApiNotFound);
+}
+
+TEST_F(ReleaseServiceTest, AFailedStoreLeavesNoImageAndDiskErrorsGiveTheReasonNotThePath) {
+  // A store on a file, whose release insert fails as a full disk would make it.
+  const std::string db = (dir_ / "failing.db").string();
+  HostResult<std::unique_ptr<SqliteStore>> opened = SqliteStore::open(db);
+  ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+  std::unique_ptr<SqliteStore> store = std::move(*opened);
+  Product product;
+  product.name = "meter";
+  ASSERT_TRUE(store->create_product(product).ok());
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "CREATE TRIGGER full BEFORE INSERT ON releases "
+                         "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  const std::string images = (dir_ / "failing-images").string();
+  ReleaseService releases(*store, *keys_, images);
+  const ImageFile file = incoming(image_);
+  HostResult<Release> r = releases.upload(spec("1.0.0", 1), file, "alice", now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("full"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(std::filesystem::exists(file.path));
+  EXPECT_TRUE(std::filesystem::is_empty(images));
+  EXPECT_TRUE(store->releases(std::nullopt)->empty());
+
+  // An images folder that cannot be made: the reason, and no path of the server's.
+  std::ofstream(dir_ / "not-a-folder") << "x";
+  ReleaseService nowhere(*store_, *keys_, (dir_ / "not-a-folder" / "images").string());
+  HostResult<Release> failed = nowhere.upload(spec("1.0.0", 1), image_, "alice", now_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, ErrorCode::kIoError);
+  EXPECT_EQ(failed.error().message, "storing the image: Not a directory");
 }
 
 TEST_F(ReleaseServiceTest, SignsACheckInAnswerBoundToTheDeviceAndTheArtifact) {

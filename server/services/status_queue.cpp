@@ -7,10 +7,12 @@ void StatusQueue::put(const DeviceId& device, const DeviceStatusReport& status) 
   pending_[device] = status;
 }
 
-void StatusQueue::update(const DeviceId& device, const DeviceStatusReport& current,
-                         const std::function<void(DeviceStatusReport&)>& change) {
+DeviceStatusReport StatusQueue::update(const DeviceId& device, const DeviceStatusReport& current,
+                                       const std::function<void(DeviceStatusReport&)>& change) {
   std::lock_guard lock(mutex_);
-  change(pending_.try_emplace(device, current).first->second);
+  DeviceStatusReport& queued = pending_.try_emplace(device, current).first->second;
+  change(queued);
+  return queued;
 }
 
 HostResult<void> StatusQueue::flush() {

@@ -23,9 +23,9 @@ class StatusQueue {
   // Queues `status` for `device`, replacing what was queued.
   void put(const DeviceId& device, const DeviceStatusReport& status);
   // Changes the queued status of `device` with `change`, starting from `current`
-  // when nothing is queued for it.
-  void update(const DeviceId& device, const DeviceStatusReport& current,
-              const std::function<void(DeviceStatusReport&)>& change);
+  // when nothing is queued for it. Returns the status now queued.
+  DeviceStatusReport update(const DeviceId& device, const DeviceStatusReport& current,
+                            const std::function<void(DeviceStatusReport&)>& change);
   // Writes what is queued in one transaction. A device deleted since its
   // check-in is skipped. On failure the batch is dropped: statuses are advisory.
   HostResult<void> flush();

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/campaigns/campaign_planner.h"
+#include "server/campaigns/compatibility.h"
 #include "server/model/names.h"
 #include "server/services/deployment_events.h"
 
@@ -66,7 +67,12 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
   answer.reason = "no update";
   // Read before the store: a campaign that starts after this read bumps it.
   const std::uint64_t generation = campaigns_.generation();
-  statuses_.put(id, status);
+  if (request.reports_status) {
+    statuses_.put(id, status);
+  } else {
+    status = statuses_.update(id, request.status,
+                              [now](DeviceStatusReport& queued) { queued.last_seen = now; });
+  }
   {
     std::lock_guard lock(mutex_);
     const auto idle = idle_.find(id);
@@ -103,6 +109,28 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
   }
   if (dep.state == DeploymentState::kScheduled) {
     answer.reason = "waiting for its phase";
+    return answer;
+  }
+  // The device may have changed since the campaign targeted it (another image,
+  // a re-registration): the server never offers what the device must refuse.
+  Device now_running = *device;
+  now_running.status = status;
+  std::optional<Release> running;
+  if (!status.image_sha256.empty()) {
+    HostResult<Release> found = store_.release_by_image(product.id, status.image_sha256);
+    if (found.ok()) running = *found;
+  }
+  const campaigns::Incompatibility misfit =
+      campaigns::check_compatibility(release, campaign, now_running, running);
+  if (misfit != campaigns::Incompatibility::kNone) {
+    dep.state = DeploymentState::kCanceled;  // not the update's failure: it never ran
+    dep.error = static_cast<int>(campaigns::error_for(misfit));
+    dep.message = campaigns::explain(misfit, release, now_running, running);
+    dep.updated_at = dep.finished_at = now;
+    UPDRAFT_TRY(store_.update_deployment(dep));
+    publish(dep);
+    answer.poll_seconds = settings_.poll_seconds;
+    answer.reason = dep.message;
     return answer;
   }
 
@@ -163,7 +191,10 @@ HostResult<DeltaCache::Artifact> UpdateService::artifact(const DeviceId& device,
   UPDRAFT_TRY_ASSIGN(Campaign campaign, store_.campaign(dep->campaign));
   UPDRAFT_TRY_ASSIGN(Release release, store_.release(campaign.release));
   UPDRAFT_TRY_ASSIGN(Product product, store_.product(campaign.product));
-  if (dep->artifact_kind == "full") return choose_artifact(product, release, "");
+  if (dep->artifact_kind == "full") {
+    metrics_.downloads.fetch_add(1, std::memory_order_relaxed);
+    return choose_artifact(product, release, "");
+  }
   UPDRAFT_TRY_ASSIGN(
       DeltaCache::Artifact artifact,
       deltas_.get(dep->from_sha256, release.sha256, product.profile, settings_.delta_wait));

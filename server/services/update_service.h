@@ -36,6 +36,10 @@ struct CheckInRequest {
   std::uint64_t nonce = 0;
   std::string channel;  // the protocol asking: "" native, "ddi", "enos" (Deployment::channel)
   bool full_image_only = false;  // a client that cannot apply patches
+  // False for a poll that says nothing of the running image (DDI): `status` is
+  // then only the stored one, and a newer queued status (a success report's
+  // version) stands rather than being overwritten by it.
+  bool reports_status = true;
 };
 
 struct CheckInAnswer {

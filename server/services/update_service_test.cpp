@@ -260,9 +260,9 @@ TEST_F(UpdateServiceTest, WhileTheDeltaBuildsTheDeviceIsToldToComeBackSoon) {
   spec.release = r2.id;
   spec.name = "no-warm-up";
   spec.phases = {PhaseSpec{}};
-  HostResult<Campaign> created = campaigns_->create(spec, "test", now_);
+  HostResult<CampaignCreated> created = campaigns_->create(spec, "test", now_);
   ASSERT_TRUE(created.ok());
-  ASSERT_TRUE(campaigns_->start(created->id, "test", now_).ok());
+  ASSERT_TRUE(campaigns_->start(created->campaign.id, "test", now_).ok());
   CheckInAnswer a = check_in("dev-1", "1.0.0", v1_);
   // The start warms the cache; on a slow machine the build is still running.
   for (int i = 0; i < 600 && !a.update; ++i) {
@@ -284,6 +284,66 @@ TEST_F(UpdateServiceTest, OfferNamesTheReleaseOfTheDevicesOwnDeployment) {
   ASSERT_TRUE(offer.ok());
   EXPECT_EQ(offer->release.version, "2.0.0");
   EXPECT_EQ(updates_->offer(DeviceId{"dev-2"}, id).error().code, ErrorCode::kApiNotFound);
+}
+
+// Found from outside (issue 15): a device on 2.5.0 was offered 2.0.0. The
+// campaign targeted it before it said what it runs; the check-in must not offer it.
+TEST_F(UpdateServiceTest, ALowerVersionIsNotOfferedAndTheDeploymentSaysWhy) {
+  add_device("dev-1", "meter");
+  start_campaign(r2_);
+  const CheckInAnswer a = check_in("dev-1", "2.5.0", test_images::random_bytes(100, 7));
+  EXPECT_FALSE(a.update);
+  EXPECT_NE(a.reason.find("older than the running 2.5.0"), std::string::npos) << a.reason;
+  DeploymentFilter filter;
+  filter.device = DeviceId{"dev-1"};
+  const std::vector<Deployment> deps = *campaigns_->deployments(filter);
+  ASSERT_EQ(deps.size(), 1u);
+  EXPECT_EQ(deps[0].state, DeploymentState::kCanceled);  // never ran: not a failure
+  EXPECT_EQ(deps[0].error, static_cast<int>(ErrorCode::kManifestDowngrade));
+  EXPECT_FALSE(check_in("dev-1", "2.5.0", test_images::random_bytes(100, 7)).update);
+}
+
+TEST_F(UpdateServiceTest, ADowngradeIsOfferedWhenCampaignAndReleaseBothAllowIt) {
+  const Bytes v3 = test_images::random_bytes(4096, 9);
+  const Release r3 = upload("meter", "3.0.0", 2, v3);
+  add_device("dev-1", "meter");
+  Campaign spec;
+  spec.allow_downgrade = true;
+  start_campaign(r2_, spec);
+  // r2 was uploaded without allow_downgrade in its manifest: still refused.
+  EXPECT_FALSE(check_in("dev-1", r3.version, v3).update);
+
+  ReleaseUpload up;
+  up.product = "meter";
+  up.version = "2.1.0";
+  up.security_counter = 2;
+  up.hardware = {"board-a"};
+  up.allow_downgrade = true;
+  const Bytes v21 = test_images::random_bytes(4096, 10);
+  HostResult<Release> r21 = releases_->upload(up, v21, "test", now_);
+  ASSERT_TRUE(r21.ok()) << r21.error().to_string();
+  add_device("dev-2", "meter");
+  start_campaign(*r21, spec);
+  EXPECT_TRUE(check_in("dev-2", r3.version, v3).update);
+}
+
+TEST_F(UpdateServiceTest, AReleaseBelowTheRunningSecurityCounterIsNeverOffered) {
+  ReleaseUpload up;
+  up.product = "meter";
+  up.version = "0.9.0";
+  up.security_counter = 1;
+  up.hardware = {"board-a"};
+  up.allow_downgrade = true;
+  HostResult<Release> old =
+      releases_->upload(up, test_images::random_bytes(4096, 11), "test", now_);
+  ASSERT_TRUE(old.ok()) << old.error().to_string();
+  add_device("dev-1", "meter");
+  Campaign spec;
+  spec.allow_downgrade = true;
+  start_campaign(*old, spec);
+  const CheckInAnswer a = check_in("dev-1", "2.0.0", v2_);  // r2_: counter 2
+  EXPECT_FALSE(a.update);
+  EXPECT_NE(a.reason.find("security counter 1"), std::string::npos) << a.reason;
 }
 
 }  // namespace

@@ -33,6 +33,14 @@ struct DeviceFilter {
   std::size_t offset = 0;  // ordered by device id
 };
 
+// What a device token is checked against: the device's current token generation,
+// and whether it is decommissioned.
+struct DeviceTokenState {
+  DeviceId device;
+  std::uint32_t generation = 0;
+  bool decommissioned = false;
+};
+
 struct DeploymentFilter {
   std::optional<CampaignId> campaign;
   std::optional<DeviceId> device;
@@ -63,8 +71,16 @@ class Store {
   virtual HostResult<std::size_t> count_devices(const DeviceFilter& filter) = 0;
   virtual HostResult<void> set_device_tags(const DeviceId& id,
                                            const std::vector<std::string>& tags) = 0;
+  // Replaces the device's secret and bumps its token generation, so the device
+  // tokens issued before stop verifying.
   virtual HostResult<void> set_device_secret(const DeviceId& id,
                                              const std::string& secret_hash) = 0;
+  // Takes the device out of service at `at` (> 0): clears its secret and bumps its
+  // token generation. The record stays.
+  virtual HostResult<void> decommission_device(const DeviceId& id, UnixTime at) = 0;
+  // Every device whose tokens were ever ended (token generation above 0, or
+  // decommissioned): what a token check compares a token's generation with.
+  virtual HostResult<std::vector<DeviceTokenState>> ended_device_tokens() = 0;
   virtual HostResult<void> set_device_serial(const DeviceId& id, const std::string& serial) = 0;
   // What the device said at check-in (version, image, slot, battery, network, time).
   virtual HostResult<void> record_status(const DeviceId& id, const DeviceStatusReport& status) = 0;
@@ -120,8 +136,13 @@ class Store {
 
   // Admin API tokens.
   virtual HostResult<ApiToken> create_token(const ApiToken& token) = 0;
+  virtual HostResult<ApiToken> token(TokenId id) = 0;
   virtual HostResult<ApiToken> token_by_hash(const std::string& token_sha256) = 0;
   virtual HostResult<std::vector<ApiToken>> tokens() = 0;
+  // Sets revoked_at.
+  virtual HostResult<void> revoke_token(TokenId id, UnixTime at) = 0;
+  // Sets last_used_at.
+  virtual HostResult<void> set_token_last_used(TokenId id, UnixTime at) = 0;
 };
 
 }  // namespace updraft::server

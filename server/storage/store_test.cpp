@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include <thread>
 #include <tuple>
 
+#include "server/model/names.h"
 #include "server/storage/migrations/migrations.h"
 #include "server/storage/sqlite/database.h"
 #include "server/storage/sqlite/sqlite_store.h"
@@ -35,8 +37,8 @@ auto fields(const DeviceStatusReport& v) {
   return std::tie(a, b, c, d, e, f);
 }
 auto fields(const Device& v) {
-  const auto& [a, b, c, d, e, f, g, h] = v;
-  return std::tie(a, b, c, d, e, f, g, h);
+  const auto& [a, b, c, d, e, f, g, h, i, j] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j);
 }
 auto fields(const Release& v) {
   const auto& [a, b, c, d, e, f, g, h, i, j, k] = v;
@@ -59,8 +61,8 @@ auto fields(const MaintenanceWindow& v) {
   return std::tie(a, b, c);
 }
 auto fields(const Campaign& v) {
-  const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r] = v;
-  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r);
+  const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s);
 }
 auto fields(const Deployment& v) {
   const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o] = v;
@@ -71,8 +73,8 @@ auto fields(const AuditEvent& v) {
   return std::tie(a, b, c, d, e, f);
 }
 auto fields(const ApiToken& v) {
-  const auto& [a, b, c, d, e] = v;
-  return std::tie(a, b, c, d, e);
+  const auto& [a, b, c, d, e, f, g, h] = v;
+  return std::tie(a, b, c, d, e, f, g, h);
 }
 
 template <typename T>
@@ -145,6 +147,8 @@ Device sample_device(ProductId product, const std::string& id) {
   device.status.network = "wifi";
   device.status.last_seen = 1'700'000'002;
   device.registered_at = 1'700'000'003;
+  device.token_generation = 4;
+  device.decommissioned_at = 1'700'000'015;
   return device;
 }
 
@@ -175,6 +179,7 @@ Campaign sample_campaign(ProductId product, ReleaseId release, CampaignState sta
   campaign.window = {22 * 60, 5 * 60, "Europe/Berlin"};
   campaign.max_concurrent_downloads = 50;
   campaign.force = true;
+  campaign.allow_downgrade = true;
   campaign.state = state;
   campaign.current_phase = 1;
   campaign.pause_reason = "operator";
@@ -366,6 +371,7 @@ TEST_P(StoreTest, DeviceRoundTripsEveryField) {
   ASSERT_TRUE(ok(store().set_device_tags(expected.id, expected.tags)));
   expected.secret_hash = "cd";
   ASSERT_TRUE(ok(store().set_device_secret(expected.id, expected.secret_hash)));
+  ++expected.token_generation;  // the tokens issued before end with the old secret
   expected.serial = "SN-0002";
   ASSERT_TRUE(ok(store().set_device_serial(expected.id, expected.serial)));
   expected.status = {"1.1.0", "33cc", 0, -1, "", 1'700'000'100};
@@ -526,6 +532,7 @@ TEST_P(StoreTest, ReportsMissingRecordsAsNotFound) {
   EXPECT_EQ(code_of(store().set_device_tags(ghost, {})), kNotFound);
   EXPECT_EQ(code_of(store().set_device_tags(ghost, {"lab"})), kNotFound);
   EXPECT_EQ(code_of(store().set_device_secret(ghost, "ab")), kNotFound);
+  EXPECT_EQ(code_of(store().decommission_device(ghost, 1)), kNotFound);
   EXPECT_EQ(code_of(store().set_device_serial(ghost, "SN")), kNotFound);
   EXPECT_EQ(code_of(store().record_status(ghost, {})), kNotFound);
 
@@ -547,6 +554,9 @@ TEST_P(StoreTest, ReportsMissingRecordsAsNotFound) {
 
   EXPECT_EQ(code_of(store().setting("ghost")), kNotFound);
   EXPECT_EQ(code_of(store().token_by_hash("ffff")), kNotFound);
+  EXPECT_EQ(code_of(store().token(TokenId{999})), kNotFound);
+  EXPECT_EQ(code_of(store().revoke_token(TokenId{999}, 1)), kNotFound);
+  EXPECT_EQ(code_of(store().set_token_last_used(TokenId{999}, 1)), kNotFound);
 }
 
 TEST_P(StoreTest, RefusesRecordsThatReferToMissingOnes) {
@@ -612,7 +622,7 @@ TEST_P(StoreTest, FiltersAndPagesDeploymentsInIdOrder) {
   const DeviceId d2{"d-2"};
   std::vector<Deployment> batch = {
       sample_deployment(c1, d2, DeploymentState::kFailed),
-      sample_deployment(c2, d1, DeploymentState::kPending),
+      sample_deployment(c2, d1, DeploymentState::kSucceeded),  // d1 is pending in c1 already
       sample_deployment(c2, d2, DeploymentState::kPending),
   };
   must(store().create_deployments(batch));
@@ -626,13 +636,12 @@ TEST_P(StoreTest, FiltersAndPagesDeploymentsInIdOrder) {
   EXPECT_EQ(ids({}), (Ids{first, first + 1, first + 2, first + 3}));
   EXPECT_EQ(ids(deployment_filter(c1, {}, {})), (Ids{first, first + 1}));
   EXPECT_EQ(ids(deployment_filter({}, d2, {})), (Ids{first + 1, first + 3}));
-  EXPECT_EQ(ids(deployment_filter({}, {}, DeploymentState::kPending)),
-            (Ids{first, first + 2, first + 3}));
+  EXPECT_EQ(ids(deployment_filter({}, {}, DeploymentState::kPending)), (Ids{first, first + 3}));
   EXPECT_EQ(ids(deployment_filter(c2, d2, DeploymentState::kPending)), (Ids{first + 3}));
   EXPECT_EQ(ids(deployment_filter(c1, {}, DeploymentState::kSucceeded)), Ids{});
   EXPECT_EQ(ids(paged(DeploymentFilter{}, 2, 1)), (Ids{first + 1, first + 2}));
   EXPECT_EQ(ids(paged(deployment_filter({}, {}, DeploymentState::kPending), 1, 1)),
-            (Ids{first + 2}));
+            (Ids{first + 3}));
 }
 
 TEST_P(StoreTest, CountsDeploymentsPerStateOfOneCampaignOrAll) {
@@ -646,7 +655,7 @@ TEST_P(StoreTest, CountsDeploymentsPerStateOfOneCampaignOrAll) {
       sample_deployment(c1, DeviceId{"d-2"}, DeploymentState::kPending),
       sample_deployment(c1, DeviceId{"d-3"}, DeploymentState::kSucceeded),
       sample_deployment(c1, DeviceId{"d-4"}, DeploymentState::kFailed),
-      sample_deployment(c2, DeviceId{"d-2"}, DeploymentState::kPending),
+      sample_deployment(c2, DeviceId{"d-3"}, DeploymentState::kPending),  // d-3's first ended
   };
   must(store().create_deployments(batch));
 
@@ -667,6 +676,32 @@ TEST_P(StoreTest, CountsDeploymentsPerStateOfOneCampaignOrAll) {
                                           {DeploymentState::kSucceeded, 1},
                                           {DeploymentState::kFailed, 1}}));
   EXPECT_EQ(counts(CampaignId{999}), Counts{});
+}
+
+TEST_P(StoreTest, ADeviceHasAtMostOneUnfinishedDeployment) {
+  const World world = populate(CampaignState::kDraft);  // d-1: pending in a draft
+  const CampaignId other = must(store().create_campaign(world.campaign)).id;
+  for (DeploymentState state : {DeploymentState::kScheduled, DeploymentState::kPending,
+                                DeploymentState::kDownloading, DeploymentState::kDeferred}) {
+    std::vector<Deployment> again = {sample_deployment(other, world.device.id, state)};
+    EXPECT_EQ(code_of(store().create_deployments(again)), ErrorCode::kStoreConflict)
+        << name_of(state);
+  }
+  // Finished ones do not count: a device collects history.
+  std::vector<Deployment> history = {
+      sample_deployment(other, world.device.id, DeploymentState::kSucceeded),
+      sample_deployment(other, world.device.id, DeploymentState::kFailed)};
+  EXPECT_TRUE(ok(store().create_deployments(history)));
+  // Once the open one ends, a new one may open.
+  Deployment done = world.deployment;
+  done.state = DeploymentState::kCanceled;
+  ASSERT_TRUE(ok(store().update_deployment(done)));
+  std::vector<Deployment> next = {
+      sample_deployment(other, world.device.id, DeploymentState::kScheduled)};
+  EXPECT_TRUE(ok(store().create_deployments(next)));
+  // And an update cannot reopen the old one beside it.
+  done.state = DeploymentState::kPending;
+  EXPECT_EQ(code_of(store().update_deployment(done)), ErrorCode::kStoreConflict);
 }
 
 TEST_P(StoreTest, CountsDeploymentsInFlightPerProductChannelAndAge) {
@@ -767,14 +802,75 @@ TEST_P(StoreTest, SettingsAreSetAndReplaced) {
   EXPECT_EQ(must(store().setting("token_secret")), "");
 }
 
-TEST_P(StoreTest, TokensRoundTripAndAreFoundByHash) {
-  ApiToken admin{TokenId{}, "ci", Role::kAdmin, "aa11", 1'700'000'013};
-  ApiToken viewer{TokenId{}, "dashboard", Role::kViewer, "bb22", 1'700'000'014};
+ApiToken sample_token(const std::string& name, Role role, const std::string& hash) {
+  ApiToken token;
+  token.name = name;
+  token.role = role;
+  token.token_sha256 = hash;
+  token.created_at = 1'700'000'013;
+  token.expires_at = 1'800'000'000;
+  token.last_used_at = 1'700'000'014;
+  token.revoked_at = 1'700'000'016;
+  return token;
+}
+
+TEST_P(StoreTest, TokensRoundTripAndAreFoundByIdAndHash) {
+  ApiToken admin = sample_token("ci", Role::kAdmin, "aa11");
+  ApiToken viewer = sample_token("dashboard", Role::kViewer, "bb22");
+  viewer.expires_at = viewer.last_used_at = viewer.revoked_at = 0;
   admin.id = must(store().create_token(admin)).id;
   viewer.id = must(store().create_token(viewer)).id;
   EXPECT_NE(admin.id.value, 0);
   EXPECT_EQ(must(store().token_by_hash("bb22")), viewer);
+  EXPECT_EQ(must(store().token(admin.id)), admin);
   EXPECT_EQ(must(store().tokens()), (std::vector<ApiToken>{admin, viewer}));
+}
+
+TEST_P(StoreTest, TokensRecordTheirLastUseAndRevocation) {
+  ApiToken token = sample_token("ci", Role::kOperator, "aa11");
+  token.last_used_at = token.revoked_at = 0;
+  token.id = must(store().create_token(token)).id;
+  token.last_used_at = 1'700'000'100;
+  ASSERT_TRUE(ok(store().set_token_last_used(token.id, token.last_used_at)));
+  EXPECT_EQ(must(store().token_by_hash("aa11")), token);
+  token.revoked_at = 1'700'000'200;
+  ASSERT_TRUE(ok(store().revoke_token(token.id, token.revoked_at)));
+  EXPECT_EQ(must(store().token(token.id)), token);
+  reopen();
+  EXPECT_EQ(must(store().tokens()), std::vector<ApiToken>{token});
+}
+
+TEST_P(StoreTest, DecommissionKeepsTheRecordAndEndsItsCredentials) {
+  const ProductId product = must(store().create_product(sample_product("thermostat"))).id;
+  Device in_service = sample_device(product, "d-1");
+  in_service.token_generation = 0;
+  in_service.decommissioned_at = 0;
+  Device rotated = in_service;
+  rotated.id = DeviceId{"d-2"};
+  rotated.serial = "SN-2";
+  Device retired = in_service;
+  retired.id = DeviceId{"d-3"};
+  retired.serial = "SN-3";
+  for (const Device& d : {in_service, rotated, retired}) must(store().create_device(d));
+  EXPECT_TRUE(must(store().ended_device_tokens()).empty()) << "none ended yet";
+
+  must(store().set_device_secret(rotated.id, "ef"));
+  ASSERT_TRUE(ok(store().decommission_device(retired.id, 1'700'000'300)));
+  retired.secret_hash = "";
+  retired.token_generation = 1;
+  retired.decommissioned_at = 1'700'000'300;
+  EXPECT_EQ(must(store().device(retired.id)), retired);
+
+  std::vector<DeviceTokenState> ended = must(store().ended_device_tokens());
+  std::sort(ended.begin(), ended.end(),
+            [](const auto& a, const auto& b) { return a.device < b.device; });
+  ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(ended[0].device, rotated.id);
+  EXPECT_EQ(ended[0].generation, 1u);
+  EXPECT_FALSE(ended[0].decommissioned);
+  EXPECT_EQ(ended[1].device, retired.id);
+  EXPECT_EQ(ended[1].generation, 1u);
+  EXPECT_TRUE(ended[1].decommissioned);
 }
 
 TEST_P(StoreTest, TransactionRollsBackEveryWriteWhenWorkFails) {
@@ -836,8 +932,9 @@ TEST_P(StoreTest, FailedNestedTransactionUndoesOnlyItsOwnWrites) {
 
 TEST_P(StoreTest, FailedBatchOfDeploymentsCreatesNone) {
   const World world = populate();
+  must(store().create_device(sample_device(world.product.id, "d-2")));
   std::vector<Deployment> batch = {
-      sample_deployment(world.campaign.id, world.device.id, DeploymentState::kScheduled),
+      sample_deployment(world.campaign.id, DeviceId{"d-2"}, DeploymentState::kScheduled),
       sample_deployment(world.campaign.id, DeviceId{"ghost"}, DeploymentState::kScheduled),
   };
   const auto created = store().create_deployments(batch);
@@ -853,7 +950,7 @@ TEST_P(StoreTest, ReopenedStoreKeepsEverything) {
   const AuditEvent event =
       must(store().append_audit({0, 1, "server", "release.upload", "r/1", "{}"}));
   ASSERT_TRUE(ok(store().set_setting("key", "value")));
-  const ApiToken token = must(store().create_token({TokenId{}, "ci", Role::kOperator, "aa11", 5}));
+  const ApiToken token = must(store().create_token(sample_token("ci", Role::kOperator, "aa11")));
 
   reopen();
   EXPECT_EQ(must(store().products()), std::vector<Product>{world.product});

@@ -53,8 +53,10 @@ head -c 30000 /dev/urandom >"$dir/v2.bin"
 release=$("$updraft" release upload "$dir/v2.bin" --product meter --version 2.0.0 \
   --security-counter 2 --hardware board-a --enos-version v2.0.0.1 | sed -n 's/^release \([0-9]*\):.*/\1/p')
 
-# The console's live stream, as the browser opens it.
-curl -sN --max-time 60 "http://127.0.0.1:$port/api/v1/events?token=$token" >"$dir/events.txt" &
+# The console's live stream, as the browser opens it: a ticket, then the stream.
+ticket=$(curl -sf -X POST -H "Authorization: Bearer $token" \
+  "http://127.0.0.1:$port/api/v1/events/ticket" | sed -n 's/.*"ticket":"\([0-9a-f]*\)".*/\1/p')
+curl -sN --max-time 60 "http://127.0.0.1:$port/api/v1/events?ticket=$ticket" >"$dir/events.txt" &
 
 "$updraft" campaign create --release "$release" --name enos --phase 100% --start >/dev/null
 

@@ -394,6 +394,38 @@ TEST_F(ServerTest, ArtifactDownloadResumesWithRangeRequests) {
             416);
 }
 
+// Found from outside (findings 2026-12-01): every range request counted the
+// whole artifact in updraft_download_bytes_total.
+TEST_F(ServerTest, DownloadBytesCountWhatEachAnswerCarries) {
+  std::vector<Device> devices = fleet(1);
+  const int id =
+      admin(Method::kPost, "/api/v1/campaigns", {{"name", "r"}, {"release", release_v2_}}, 201)
+          .at("id");
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+  const json offer = check_in(devices[0]);
+  const std::string path = offer.at("artifact");
+  const std::uint64_t size = offer.at("artifact_size");
+  ASSERT_GT(size, 100u);
+  const auto sent = [&] {
+    const std::string metrics = call(Method::kGet, "/metrics").body;
+    const std::string name = "\nupdraft_download_bytes_total ";
+    const std::size_t at = metrics.find(name);
+    return at == std::string::npos ? ~std::uint64_t{0}
+                                   : std::stoull(metrics.substr(at + name.size()));
+  };
+  const std::uint64_t before = sent();
+  EXPECT_EQ(call(Method::kGet, path, devices[0].token, "", {{"range", "bytes=0-99"}}).status, 206);
+  EXPECT_EQ(sent() - before, 100u);
+  EXPECT_EQ(call(Method::kHead, path, devices[0].token).status, 200);
+  EXPECT_EQ(call(Method::kGet, path, devices[0].token, "",
+                 {{"range", "bytes=" + std::to_string(size) + "-"}})
+                .status,
+            416);
+  EXPECT_EQ(sent() - before, 100u) << "HEAD and 416 carry no artifact bytes";
+  EXPECT_EQ(call(Method::kGet, path, devices[0].token).status, 200);
+  EXPECT_EQ(sent() - before, 100u + size);
+}
+
 TEST_F(ServerTest, DevicesSeeOnlyTheirOwnDeploymentsAndRolesLimitOperators) {
   std::vector<Device> devices = fleet(2);
   const int id =

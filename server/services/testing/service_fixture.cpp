@@ -122,12 +122,12 @@ Campaign ServiceFixture::start_campaign(const Release& release, Campaign spec) {
   spec.release = release.id;
   if (spec.name.empty()) spec.name = "rollout-" + release.version;
   if (spec.phases.empty()) spec.phases = {PhaseSpec{PhaseSpec::Kind::kPercent, 100}};
-  HostResult<Campaign> created = campaigns_->create(spec, "test", now_);
+  HostResult<CampaignCreated> created = campaigns_->create(spec, "test", now_);
   EXPECT_TRUE(created.ok()) << created.error().to_string();
   if (!created.ok()) return {};
-  HostResult<Campaign> started = campaigns_->start(created->id, "test", now_);
+  HostResult<Campaign> started = campaigns_->start(created->campaign.id, "test", now_);
   EXPECT_TRUE(started.ok()) << started.error().to_string();
-  return started.ok() ? *started : *created;
+  return started.ok() ? *started : created->campaign;
 }
 
 CheckInAnswer ServiceFixture::check_in(const std::string& device, const std::string& version,

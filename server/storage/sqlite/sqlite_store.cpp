@@ -148,7 +148,7 @@ void bind_product(Statement& s, const Product& product) {
 
 constexpr char kSelectDevice[] =
     "SELECT id, product_id, hardware, secret_hash, version, image_sha256, slot, battery_percent, "
-    "network, last_seen, registered_at, serial FROM devices";
+    "network, last_seen, registered_at, serial, token_generation, decommissioned_at FROM devices";
 
 // Everything but the tags, which live in their own table.
 HostResult<Device> read_device(const Statement& s) {
@@ -165,6 +165,8 @@ HostResult<Device> read_device(const Statement& s) {
   device.status.last_seen = s.column<UnixTime>(9);
   device.registered_at = s.column<UnixTime>(10);
   device.serial = s.column<std::string>(11);
+  device.token_generation = s.column<std::uint32_t>(12);
+  device.decommissioned_at = s.column<UnixTime>(13);
   return device;
 }
 
@@ -236,7 +238,8 @@ std::string delta_name(const std::string& from, const std::string& to, delta::Pr
 constexpr char kSelectCampaign[] =
     "SELECT id, name, product_id, release_id, target, phases, success_threshold, "
     "failure_threshold, maintenance_window, max_concurrent_downloads, force, state, "
-    "current_phase, pause_reason, created_by, created_at, started_at, finished_at FROM campaigns";
+    "current_phase, pause_reason, created_by, created_at, started_at, finished_at, "
+    "allow_downgrade FROM campaigns";
 
 HostResult<Campaign> read_campaign(const Statement& s) {
   Campaign campaign;
@@ -255,6 +258,7 @@ HostResult<Campaign> read_campaign(const Statement& s) {
   campaign.created_at = s.column<UnixTime>(15);
   campaign.started_at = s.column<UnixTime>(16);
   campaign.finished_at = s.column<UnixTime>(17);
+  campaign.allow_downgrade = s.column<bool>(18);
   return with_json(ErrorCode::kStoreCorrupt, [&] {
     campaign.target = decode_target(s.column<std::string>(4));
     campaign.phases = decode_phases(s.column<std::string>(5));
@@ -288,7 +292,8 @@ HostResult<void> bind_campaign(Statement& s, const Campaign& campaign) {
       .bind(14, campaign.created_by)
       .bind(15, campaign.created_at)
       .bind(16, campaign.started_at)
-      .bind(17, campaign.finished_at);
+      .bind(17, campaign.finished_at)
+      .bind(18, campaign.allow_downgrade);
   return {};
 }
 
@@ -353,7 +358,9 @@ HostResult<AuditEvent> read_audit(const Statement& s) {
   return event;
 }
 
-constexpr char kSelectToken[] = "SELECT id, name, role, token_sha256, created_at FROM api_tokens";
+constexpr char kSelectToken[] =
+    "SELECT id, name, role, token_sha256, created_at, expires_at, last_used_at, revoked_at "
+    "FROM api_tokens";
 
 HostResult<ApiToken> read_token(const Statement& s) {
   ApiToken token;
@@ -362,6 +369,9 @@ HostResult<ApiToken> read_token(const Statement& s) {
   token.role = s.column<Role>(2);
   token.token_sha256 = s.column<std::string>(3);
   token.created_at = s.column<UnixTime>(4);
+  token.expires_at = s.column<UnixTime>(5);
+  token.last_used_at = s.column<UnixTime>(6);
+  token.revoked_at = s.column<UnixTime>(7);
   return token;
 }
 
@@ -537,8 +547,9 @@ HostResult<void> SqliteStore::create_device(const Device& device) {
       UPDRAFT_TRY_ASSIGN(Statement s,
                          db_.prepare("INSERT INTO devices (id, product_id, hardware, secret_hash, "
                                      "version, image_sha256, slot, battery_percent, network, "
-                                     "last_seen, registered_at, serial) VALUES (?1, ?2, ?3, ?4, "
-                                     "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+                                     "last_seen, registered_at, serial, token_generation, "
+                                     "decommissioned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                                     "?9, ?10, ?11, ?12, ?13, ?14)"));
       s.bind(1, device.id.value)
           .bind(2, device.product.value)
           .bind(3, device.hardware)
@@ -550,7 +561,9 @@ HostResult<void> SqliteStore::create_device(const Device& device) {
           .bind(9, device.status.network)
           .bind(10, device.status.last_seen)
           .bind(11, device.registered_at)
-          .bind(12, device.serial);
+          .bind(12, device.serial)
+          .bind(13, device.token_generation)
+          .bind(14, device.decommissioned_at);
       UPDRAFT_TRY(s.run());
       return set_device_tags(device.id, device.tags);
     });
@@ -617,11 +630,40 @@ HostResult<void> SqliteStore::set_device_secret(const DeviceId& id,
                                                 const std::string& secret_hash) {
   std::lock_guard lock(mutex_);
   return about("secret of device " + quoted(id.value), [&]() -> HostResult<void> {
-    UPDRAFT_TRY_ASSIGN(Statement s,
-                       db_.prepare("UPDATE devices SET secret_hash = ?2 WHERE id = ?1"));
+    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("UPDATE devices SET secret_hash = ?2, "
+                                                "token_generation = token_generation + 1 "
+                                                "WHERE id = ?1"));
     UPDRAFT_TRY(s.bind(1, id.value).bind(2, secret_hash).run());
     if (db_.changes() == 0) return not_found();
     return {};
+  });
+}
+
+HostResult<void> SqliteStore::decommission_device(const DeviceId& id, UnixTime at) {
+  std::lock_guard lock(mutex_);
+  return about("device " + quoted(id.value), [&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("UPDATE devices SET secret_hash = '', "
+                                                "token_generation = token_generation + 1, "
+                                                "decommissioned_at = ?2 WHERE id = ?1"));
+    UPDRAFT_TRY(s.bind(1, id.value).bind(2, at).run());
+    if (db_.changes() == 0) return not_found();
+    return {};
+  });
+}
+
+HostResult<std::vector<DeviceTokenState>> SqliteStore::ended_device_tokens() {
+  std::lock_guard lock(mutex_);
+  return about("devices with ended tokens", [&]() -> HostResult<std::vector<DeviceTokenState>> {
+    UPDRAFT_TRY_ASSIGN(Statement s,
+                       db_.prepare("SELECT id, token_generation, decommissioned_at FROM devices "
+                                   "WHERE token_generation != 0 OR decommissioned_at != 0"));
+    return all(s, [](const Statement& row) -> HostResult<DeviceTokenState> {
+      DeviceTokenState state;
+      state.device.value = row.column<std::string>(0);
+      state.generation = row.column<std::uint32_t>(1);
+      state.decommissioned = row.column<UnixTime>(2) != 0;
+      return state;
+    });
   });
 }
 
@@ -800,8 +842,9 @@ HostResult<Campaign> SqliteStore::create_campaign(const Campaign& campaign) {
         db_.prepare("INSERT INTO campaigns (name, product_id, release_id, target, phases, "
                     "success_threshold, failure_threshold, maintenance_window, "
                     "max_concurrent_downloads, force, state, current_phase, pause_reason, "
-                    "created_by, created_at, started_at, finished_at) VALUES (?1, ?2, ?3, ?4, "
-                    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"));
+                    "created_by, created_at, started_at, finished_at, allow_downgrade) VALUES "
+                    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                    "?18)"));
     UPDRAFT_TRY(bind_campaign(s, campaign));
     UPDRAFT_TRY(s.run());
     Campaign stored = campaign;
@@ -819,9 +862,10 @@ HostResult<void> SqliteStore::update_campaign(const Campaign& campaign) {
                     "target = ?4, phases = ?5, success_threshold = ?6, failure_threshold = ?7, "
                     "maintenance_window = ?8, max_concurrent_downloads = ?9, force = ?10, "
                     "state = ?11, current_phase = ?12, pause_reason = ?13, created_by = ?14, "
-                    "created_at = ?15, started_at = ?16, finished_at = ?17 WHERE id = ?18"));
+                    "created_at = ?15, started_at = ?16, finished_at = ?17, allow_downgrade = ?18 "
+                    "WHERE id = ?19"));
     UPDRAFT_TRY(bind_campaign(s, campaign));
-    UPDRAFT_TRY(s.bind(18, campaign.id.value).run());
+    UPDRAFT_TRY(s.bind(19, campaign.id.value).run());
     if (db_.changes() == 0) return not_found();
     return {};
   });
@@ -1032,17 +1076,30 @@ HostResult<void> SqliteStore::set_setting(const std::string& key, const std::str
 HostResult<ApiToken> SqliteStore::create_token(const ApiToken& token) {
   std::lock_guard lock(mutex_);
   return about("token " + quoted(token.name), [&]() -> HostResult<ApiToken> {
-    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("INSERT INTO api_tokens (name, role, "
-                                                "token_sha256, created_at) VALUES (?1, ?2, ?3, "
-                                                "?4)"));
+    UPDRAFT_TRY_ASSIGN(Statement s,
+                       db_.prepare("INSERT INTO api_tokens (name, role, token_sha256, created_at, "
+                                   "expires_at, last_used_at, revoked_at) VALUES (?1, ?2, ?3, ?4, "
+                                   "?5, ?6, ?7)"));
     UPDRAFT_TRY(s.bind(1, token.name)
                     .bind(2, token.role)
                     .bind(3, token.token_sha256)
                     .bind(4, token.created_at)
+                    .bind(5, token.expires_at)
+                    .bind(6, token.last_used_at)
+                    .bind(7, token.revoked_at)
                     .run());
     ApiToken stored = token;
     stored.id.value = db_.last_insert_rowid();
     return stored;
+  });
+}
+
+HostResult<ApiToken> SqliteStore::token(TokenId id) {
+  std::lock_guard lock(mutex_);
+  return about("token " + std::to_string(id.value), [&]() -> HostResult<ApiToken> {
+    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(std::string(kSelectToken) + " WHERE id = ?1"));
+    s.bind(1, id.value);
+    return one(s, read_token);
   });
 }
 
@@ -1062,6 +1119,28 @@ HostResult<std::vector<ApiToken>> SqliteStore::tokens() {
   return about("tokens", [&]() -> HostResult<std::vector<ApiToken>> {
     UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(std::string(kSelectToken) + " ORDER BY id"));
     return all(s, read_token);
+  });
+}
+
+HostResult<void> SqliteStore::revoke_token(TokenId id, UnixTime at) {
+  std::lock_guard lock(mutex_);
+  return about("token " + std::to_string(id.value), [&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(Statement s,
+                       db_.prepare("UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1"));
+    UPDRAFT_TRY(s.bind(1, id.value).bind(2, at).run());
+    if (db_.changes() == 0) return not_found();
+    return {};
+  });
+}
+
+HostResult<void> SqliteStore::set_token_last_used(TokenId id, UnixTime at) {
+  std::lock_guard lock(mutex_);
+  return about("token " + std::to_string(id.value), [&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(Statement s,
+                       db_.prepare("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1"));
+    UPDRAFT_TRY(s.bind(1, id.value).bind(2, at).run());
+    if (db_.changes() == 0) return not_found();
+    return {};
   });
 }
 

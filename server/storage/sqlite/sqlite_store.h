@@ -44,6 +44,8 @@ class SqliteStore final : public Store {
   HostResult<void> set_device_tags(const DeviceId& id,
                                    const std::vector<std::string>& tags) override;
   HostResult<void> set_device_secret(const DeviceId& id, const std::string& secret_hash) override;
+  HostResult<void> decommission_device(const DeviceId& id, UnixTime at) override;
+  HostResult<std::vector<DeviceTokenState>> ended_device_tokens() override;
   HostResult<void> set_device_serial(const DeviceId& id, const std::string& serial) override;
   HostResult<void> record_status(const DeviceId& id, const DeviceStatusReport& status) override;
 
@@ -82,8 +84,11 @@ class SqliteStore final : public Store {
   HostResult<void> set_setting(const std::string& key, const std::string& value) override;
 
   HostResult<ApiToken> create_token(const ApiToken& token) override;
+  HostResult<ApiToken> token(TokenId id) override;
   HostResult<ApiToken> token_by_hash(const std::string& token_sha256) override;
   HostResult<std::vector<ApiToken>> tokens() override;
+  HostResult<void> revoke_token(TokenId id, UnixTime at) override;
+  HostResult<void> set_token_last_used(TokenId id, UnixTime at) override;
 
  private:
   explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}
