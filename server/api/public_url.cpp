@@ -71,10 +71,11 @@ HostResult<void> validate_public_url(std::string_view url) {
   if (slash != std::string_view::npos) {
     const std::string_view path = rest.substr(slash);
     const bool plain = std::all_of(path.begin(), path.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '-' ||
-             c == '_' || c == '.' || c == '~';
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '-' || c == '_' ||
+             c == '.' || c == '~';
     });
-    if (!plain) return bad("public URL " + std::string(url) + ": the path may hold only /A-Za-z0-9-_.~");
+    if (!plain)
+      return bad("public URL " + std::string(url) + ": the path may hold only /A-Za-z0-9-_.~");
   }
   return {};
 }

@@ -5,7 +5,8 @@
 namespace updraft::server::api {
 namespace {
 
-net::http::Request with_headers(std::initializer_list<std::pair<std::string, std::string>> headers) {
+net::http::Request with_headers(
+    std::initializer_list<std::pair<std::string, std::string>> headers) {
   net::http::Request request;
   for (const auto& [name, value] : headers) request.headers[name] = value;
   return request;
@@ -17,8 +18,8 @@ std::string base(const PublicUrl& config, const net::http::Request& request) {
 }
 
 TEST(PublicUrlTest, HostNamesAndAddresses) {
-  for (const char* good : {"updates.example.com", "localhost:8080", "10.0.0.1", "[::1]:443",
-                           "a-b.c", "x"}) {
+  for (const char* good :
+       {"updates.example.com", "localhost:8080", "10.0.0.1", "[::1]:443", "a-b.c", "x"}) {
     EXPECT_TRUE(valid_host(good)) << good;
   }
   for (const char* bad : {"", "evil.com/x", "a b", "host:99999", "-a.com", "a..b", "[::1",
@@ -46,9 +47,10 @@ TEST(Regression, AnInvalidHostIsRefusedNotCopiedIntoLinks) {
 }
 
 TEST(PublicUrlTest, ForwardedHeadersCountOnlyWhenTheOperatorTrustsThem) {
-  const net::http::Request request = with_headers({{"host", "127.0.0.1:8080"},
-                                                   {"x-forwarded-proto", "https"},
-                                                   {"x-forwarded-host", "ota.example.com, proxy2"}});
+  const net::http::Request request =
+      with_headers({{"host", "127.0.0.1:8080"},
+                    {"x-forwarded-proto", "https"},
+                    {"x-forwarded-host", "ota.example.com, proxy2"}});
   PublicUrl config;
   EXPECT_EQ(base(config, request), "http://127.0.0.1:8080");
   config.trust_forwarded = true;
