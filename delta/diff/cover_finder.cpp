@@ -36,6 +36,9 @@ std::uint32_t extend_backward(ByteView old_image, ByteView new_image, std::uint3
   return best_len;
 }
 
+// Matches at least this long are stepped over by halves rather than byte by byte.
+constexpr std::uint32_t kLongMatch = 64;
+
 }  // namespace
 
 std::vector<Cover> find_covers(ByteView old_image, ByteView new_image, const SuffixArray& index,
@@ -60,14 +63,23 @@ std::vector<Cover> find_covers(ByteView old_image, ByteView new_image, const Suf
     // previous alignment (which the diff bytes would cover for free).
     std::uint32_t old_score = 0;
     std::uint32_t scored_to = scan += len;
-    for (; scan < new_size; ++scan) {
+    while (scan < new_size) {
       match = index.longest_match(new_image.subspan(scan));
+      if (options.searches != nullptr) ++*options.searches;
       len = match.length;
       for (; scored_to < scan + len; ++scored_to) {
         if (same_at(scored_to, last_offset)) ++old_score;
       }
       if ((len == old_score && len != 0) || len > old_score + options.switch_margin) break;
-      if (same_at(scan, last_offset)) --old_score;
+      // Not worth a switch: the current alignment already gets all but a few of
+      // these `len` bytes. Stepping one byte at a time, as bsdiff does, searches a
+      // long run (zeros in a filesystem image) once per byte at the run's length
+      // each time: quadratic. A better match that starts inside this one still
+      // shows at the half-way point, and extend_backward recovers its start.
+      const std::uint32_t step = len >= kLongMatch ? len / 2 : 1;
+      for (const std::uint32_t to = scan + step; scan < to; ++scan) {
+        if (same_at(scan, last_offset)) --old_score;
+      }
     }
     if (options.progress && scan >= next_report) {
       options.progress(scan);

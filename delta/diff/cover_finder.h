@@ -24,6 +24,9 @@ struct CoverOptions {
   std::uint32_t switch_margin = 6;
   // Called with the new-image position as the scan advances.
   std::function<void(std::uint32_t)> progress;
+  // When set, counts suffix-array searches: the tests hold the scan to a number
+  // that grows with the image, not with the square of its longest run.
+  std::uint64_t* searches = nullptr;
 };
 
 // Covers sorted by new_pos, non-overlapping in the new image.
