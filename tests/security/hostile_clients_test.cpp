@@ -562,6 +562,71 @@ TEST(HostileClientsTest, NotesThatAreNotUtf8Are400AndNothingIsStored) {
   expect_prompt(server, "a non-UTF-8 upload");
 }
 
+// Numbers past 2^32 were cast before their range check: a progress of
+// 4294967346 was stored as 50. Each is now 400 naming the field, nothing changes,
+// and the server answers promptly after.
+TEST(HostileClientsTest, NumbersPastTwoToThe32AreRefusedNotWrapped) {
+  Server server({});
+  ASSERT_TRUE(server.started()) << server.log();
+  create_product(server, "meter", 0);
+  const auto device =
+      server.admin(Method::kPost, "/api/v1/devices",
+                   json{{"id", "m-1"}, {"product", "meter"}, {"hardware", "board-a"}}.dump());
+  ASSERT_EQ(device.status, 201) << device.body;
+  HttpClient client("127.0.0.1", server.port());
+  const auto token = client.request(
+      Method::kPost, "/api/v1/device/token", {},
+      json{{"device_id", "m-1"}, {"secret", json::parse(device.body)["secret"]}}.dump());
+  ASSERT_TRUE(token.ok() && token->status == 200);
+  const std::string bearer = "Bearer " + json::parse(token->body)["token"].get<std::string>();
+  auto device_post = [&](const std::string& target, const std::string& body) {
+    HttpClient c("127.0.0.1", server.port());
+    auto r = c.request(Method::kPost, target, {{"authorization", bearer}}, body);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : net::http::ClientResponse{};
+  };
+  auto expect_refused = [](const net::http::ClientResponse& r, const std::string& field) {
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find(field), std::string::npos) << r.body;
+  };
+
+  expect_refused(device_post("/api/v1/device/checkin",
+                             R"({"version":"1.0.0","slot":4294967296,"battery":50})"),
+                 "slot");
+  expect_refused(
+      device_post("/api/v1/device/checkin", R"({"version":"1.0.0","slot":0,"battery":4294967346})"),
+      "battery");
+  expect_refused(
+      device_post("/api/v1/device/checkin", R"({"version":"1.0.0","slot":0,"battery":1e300})"),
+      "battery");
+  expect_refused(device_post("/api/v1/device/deployments/1/report",
+                             R"({"phase":"downloading","progress":4294967346})"),
+                 "progress");
+  expect_refused(device_post("/api/v1/device/deployments/1/report",
+                             R"({"phase":"failure","error":18446744073709551817})"),
+                 "error");
+
+  const std::string image = random_image(4096, 2);
+  const auto release = server.admin(
+      Method::kPost,
+      "/api/v1/releases?product=meter&version=2.0.0&security_counter=1&hardware=board-a", image);
+  ASSERT_EQ(release.status, 201) << release.body;
+  const json campaign = {{"name", "wrap"},
+                         {"product", "meter"},
+                         {"release", json::parse(release.body)["id"]},
+                         {"phases", json::array({{{"percent", 4294967396LL}}})}};
+  expect_refused(server.admin(Method::kPost, "/api/v1/campaigns", campaign.dump()), "percent");
+  json many = campaign;
+  many["phases"] = json::array({{{"percent", 100}}});
+  many["max_concurrent_downloads"] = 4294967297LL;
+  expect_refused(server.admin(Method::kPost, "/api/v1/campaigns", many.dump()),
+                 "max_concurrent_downloads");
+  const auto campaigns = server.admin(Method::kGet, "/api/v1/campaigns");
+  ASSERT_EQ(campaigns.status, 200) << campaigns.body;
+  EXPECT_TRUE(json::parse(campaigns.body)["campaigns"].empty()) << campaigns.body;
+  expect_prompt(server, "numbers past 2^32");
+}
+
 TEST(HostileClientsTest, ASlowlorisHeaderIsCutAfterTheHeaderTimeout) {
   Server server({"--header-timeout", "1"});
   ASSERT_TRUE(server.started()) << server.log();
