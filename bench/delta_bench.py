@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks `updraft diff`/`updraft patch` against bsdiff, xdelta3 and zstd --patch-from.
+"""Benchmarks `updraft diff`/`updraft patch` against bsdiff, xdelta3, zstd --patch-from (and HDiffPatch).
 
 Every tool runs on every pair of the firmware corpus in the same run, so the figures are
 comparable. For each tool and pair it reports patch size, diff and apply wall time, and
@@ -88,6 +88,20 @@ PEERS = [
          apply=lambda pair, patch, out: ["zstd", "-q", "-d", "-f", f"--patch-from={pair.old}",
                                          f"--long={zstd_window_log(pair)}", patch, "-o", out]),
 ]
+
+
+def hdiffpatch_peers():
+    """HDiffPatch at the issue's best setting, when HDIFFZ and HPATCHZ name a local build.
+
+    Its source is fetched and built under /tmp for measuring; it never enters the repo or CI.
+    """
+    hdiffz, hpatchz = os.environ.get("HDIFFZ"), os.environ.get("HPATCHZ")
+    if not (hdiffz and hpatchz):
+        return []
+    return [Tool("hdiffpatch",
+                 diff=lambda pair, patch: [hdiffz, "-m-1", "-SD", "-c-lzma2-9-16m", "-f",
+                                           pair.old, pair.new, patch],
+                 apply=lambda pair, patch, out: [hpatchz, "-f", pair.old, patch, out])]
 
 
 def run_measured(argv, scratch):
@@ -222,8 +236,9 @@ def main():
 
     tools = [] if args.skip_updraft else [updraft_tool(str(args.updraft), p)
                                           for p in args.profiles.split(",") if p]
-    tools += PEERS
+    tools += PEERS + hdiffpatch_peers()
     needed = PEER_PROGRAMS + [GNU_TIME] + ([] if args.skip_updraft else [str(args.updraft)])
+    needed += [t.diff(Pair("", Path(), Path()), Path())[0] for t in hdiffpatch_peers()]
     missing = [p for p in needed if not shutil.which(p)]
     if missing:
         sys.exit(f"delta_bench: missing {', '.join(missing)} (build Updraft, run scripts/setup.sh, "
