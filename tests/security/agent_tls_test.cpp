@@ -24,6 +24,7 @@
 #include "core/host/file.h"
 #include "delta/testing/test_images.h"
 #include "net/http/http_client.h"
+#include "tests/integration/admin_calls.h"
 #include "tests/integration/updraftd_process.h"
 
 namespace updraft {
@@ -113,27 +114,22 @@ class AgentTlsTest : public ::testing::Test {
   }
 
   // The test's own client trusts the test CA.
-  HostResult<net::http::ClientResponse> call(Method method, const std::string& target,
-                                             const std::string& body = "") {
+  HttpClientOptions tls() const {
     HttpClientOptions options;
     options.tls = true;
     options.ca_file = dir_ + "/ca.pem";
-    HttpClient client("127.0.0.1", server_->port(), options);
+    return options;
+  }
+  HostResult<net::http::ClientResponse> call(Method method, const std::string& target,
+                                             const std::string& body = "") {
+    HttpClient client("127.0.0.1", server_->port(), tls());
     return client.request(method, target, {{"authorization", "Bearer " + token_}}, body);
   }
   json admin(Method method, const std::string& target, const std::string& body, int status) {
-    auto r = call(method, target, body);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
-    if (!r.ok()) return json();
-    EXPECT_EQ(r->status, status) << target << ": " << r->body;
-    return json::parse(r->body, nullptr, false);
+    return testing::admin_call(server_->port(), token_, method, target, body, status, tls());
   }
   int upload(const char* version, int counter, const Bytes& image) {
-    return admin(Method::kPost,
-                 std::string("/api/v1/releases?product=gateway&hardware=pi-4&version=") + version +
-                     "&security_counter=" + std::to_string(counter),
-                 std::string(reinterpret_cast<const char*>(image.data()), image.size()), 201)
-        .value("id", 0);
+    return testing::upload_gateway_release(server_->port(), token_, version, counter, image, tls());
   }
   static std::string secret(const std::string& id) { return id + "-secret-0123456789abcdef"; }
 

@@ -27,6 +27,7 @@
 #include "core/host/file.h"
 #include "delta/testing/test_images.h"
 #include "net/http/http_client.h"
+#include "tests/integration/admin_calls.h"
 #include "tests/integration/updraftd_process.h"
 
 namespace updraft {
@@ -81,12 +82,7 @@ class RootRotationTest : public ::testing::Test {
   std::string server_log() const { return slurp(dir_ + "/server/updraftd.log"); }
 
   json admin(Method method, const std::string& target, const std::string& body, int status) {
-    HttpClient client("127.0.0.1", server_->port());
-    auto r = client.request(method, target, {{"authorization", "Bearer " + token_}}, body);
-    EXPECT_TRUE(r.ok());
-    if (!r.ok()) return json();
-    EXPECT_EQ(r->status, status) << target << ": " << r->body;
-    return json::parse(r->body, nullptr, false);
+    return testing::admin_call(server_->port(), token_, method, target, body, status);
   }
   std::string trusted_root() {
     HttpClient client("127.0.0.1", server_->port());
@@ -109,11 +105,7 @@ class RootRotationTest : public ::testing::Test {
     }
   }
   int upload(const char* version, int counter, const Bytes& image) {
-    return admin(Method::kPost,
-                 std::string("/api/v1/releases?product=gateway&hardware=pi-4&version=") + version +
-                     "&security_counter=" + std::to_string(counter),
-                 std::string(reinterpret_cast<const char*>(image.data()), image.size()), 201)
-        .value("id", 0);
+    return testing::upload_gateway_release(server_->port(), token_, version, counter, image);
   }
   static std::string secret(const std::string& id) { return id + "-secret-0123456789abcdef"; }
 
