@@ -38,11 +38,9 @@ std::optional<DeploymentState> state_for_phase(const std::string& phase, int err
 
 HostResult<DeltaCache::Artifact> UpdateService::choose_artifact(const Product& product,
                                                                 const Release& release,
-                                                                const std::string& from_sha256) {
-  const bool known_source = !from_sha256.empty() && from_sha256 != release.sha256 &&
-                            store_.release_by_image(product.id, from_sha256).ok();
-  if (known_source)
-    return deltas_.get(from_sha256, release.sha256, product.profile, settings_.delta_wait);
+                                                                const Release* from) {
+  if (from != nullptr && from->sha256 != release.sha256)
+    return deltas_.get(from->sha256, release.sha256, product.profile, settings_.delta_wait);
   DeltaCache::Artifact full;
   full.kind = DeltaCache::Artifact::Kind::kFull;
   full.path = deltas_.image_path(release.sha256);
@@ -154,7 +152,7 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
 
   UPDRAFT_TRY_ASSIGN(
       DeltaCache::Artifact artifact,
-      choose_artifact(product, release, request.full_image_only ? "" : status.image_sha256));
+      choose_artifact(product, release, request.full_image_only || !running ? nullptr : &*running));
   if (artifact.kind == DeltaCache::Artifact::Kind::kBuilding) {
     answer.poll_seconds = 5;
     answer.reason = "preparing the delta";
@@ -193,7 +191,7 @@ HostResult<DeltaCache::Artifact> UpdateService::artifact(const DeviceId& device,
   UPDRAFT_TRY_ASSIGN(Product product, store_.product(campaign.product));
   if (dep->artifact_kind == "full") {
     metrics_.downloads.fetch_add(1, std::memory_order_relaxed);
-    return choose_artifact(product, release, "");
+    return choose_artifact(product, release, nullptr);
   }
   UPDRAFT_TRY_ASSIGN(
       DeltaCache::Artifact artifact,

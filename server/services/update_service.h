@@ -106,8 +106,10 @@ class UpdateService {
   const UpdateSettings& settings() const { return settings_; }
 
  private:
+  // A delta from `from` (the release the device runs, already looked up) when there
+  // is one to make; else the full image.
   HostResult<DeltaCache::Artifact> choose_artifact(const Product& product, const Release& release,
-                                                   const std::string& from_sha256);
+                                                   const Release* from);
   // A "deployment" live event with the deployment's state, progress and error.
   void publish(const Deployment& deployment);
   // A success report means the device runs the release now: its status says so at
