@@ -1,10 +1,11 @@
-// `updraft diff OLD NEW -o PATCH [--profile mcu-tiny|mcu|linux]`
+// `updraft diff OLD NEW -o PATCH [--profile mcu-tiny|mcu|linux] [--format-version 1|2]`
 #include <chrono>
 #include <cstdio>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "core/codec.h"
 #include "core/host/file.h"
 #include "delta/diff/diff.h"
 
@@ -14,6 +15,7 @@ namespace {
 struct DiffArgs {
   std::string old_path, new_path, out_path;
   std::string profile = "linux";
+  unsigned format_version = delta::kFormatVersion;
   bool quiet = false;
 };
 
@@ -32,6 +34,7 @@ int run_diff(const DiffArgs& args) {
   Progress progress("diff", args.quiet ? 0 : new_image->size());
   delta::DiffOptions options;
   options.profile = profile->profile;
+  options.format_version = static_cast<std::uint8_t>(args.format_version);
   options.progress = [&](const char* stage, std::uint64_t done, std::uint64_t total) {
     progress.update(stage, done, total);
   };
@@ -48,10 +51,13 @@ int run_diff(const DiffArgs& args) {
     const double ratio = new_image->empty() ? 0.0
                                             : 100.0 * static_cast<double>(patch->size()) /
                                                   static_cast<double>(new_image->size());
+    // The header holds the shape the encoder chose, and so the workspace.
+    const std::uint32_t workspace = load_le32(patch->data() + 16);
     std::printf(
-        "%s: %zu bytes (%.2f%% of new image), profile %s, workspace %u bytes, %u ops, %.2f s\n",
-        args.out_path.c_str(), patch->size(), ratio, args.profile.c_str(),
-        delta::workspace_bytes(profile->params), stats.ops, seconds);
+        "%s: %zu bytes (%.2f%% of new image), profile %s, format %u, workspace %u bytes, %u ops, "
+        "%u model shapes tried, %.2f s\n",
+        args.out_path.c_str(), patch->size(), ratio, args.profile.c_str(), args.format_version,
+        workspace, stats.ops, stats.shapes_tried, seconds);
   }
   return 0;
 }
@@ -72,6 +78,10 @@ void add_diff_command(CLI::App& app, int& exit_code) {
                   "Device class: mcu-tiny (<= 8 KB RAM), mcu (<= 32 KB), linux")
       ->capture_default_str()
       ->check(CLI::IsMember({"mcu-tiny", "mcu", "linux"}));
+  cmd->add_option("--format-version", args->format_version,
+                  "Patch format: 2, or 1 for agents built before format 2")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2));
   cmd->add_flag("-q,--quiet", args->quiet, "Print nothing on success");
   cmd->callback([args, &exit_code] { exit_code = run_diff(*args); });
 }

@@ -56,7 +56,10 @@ int run_info(const InfoArgs& args) {
       {"model",
        {{"lit_ctx_bits", h.params.lit_ctx_bits},
         {"diff_ctx_bits", h.params.diff_ctx_bits},
-        {"pos_ctx_bits", h.params.pos_ctx_bits}}},
+        {"pos_ctx_bits", h.params.pos_ctx_bits},
+        {"diff_pos_bits", h.params.diff_pos_bits},
+        {"lit_pos_bits", h.params.lit_pos_bits},
+        {"adaptive_rate", h.params.adaptive_rate}}},
       {"complete", complete},
   };
   if (args.json) {

@@ -15,7 +15,7 @@ class RangeEncoder {
   explicit RangeEncoder(std::vector<std::byte>& out) : out_(out) {}
 
   unsigned bit(std::uint16_t& prob, unsigned bit) {
-    const std::uint32_t bound = (range_ >> kProbBits) * prob;
+    const std::uint32_t bound = (range_ >> kProbBits) * probability(prob);
     if (bit == 0) {
       range_ = bound;
     } else {

@@ -20,16 +20,32 @@
 
 namespace updraft::delta {
 
+// A probability state: a 12-bit probability of a 0 bit in the top bits and, in
+// the low two bits, how many times it has adapted (saturating at 3). It moves by
+// 1/2, 1/4, 1/8, then 1/16 of the distance: a fresh context learns from its first
+// bits instead of creeping from 1/2 (format 2). Format 1 starts every state
+// saturated, so it always moves by 1/16, as version 1 was written.
 inline constexpr int kProbBits = 12;
+inline constexpr int kProbShift = 4;  // probability bits start here in a state
+inline constexpr std::uint16_t kCountMask = 3;
 inline constexpr std::uint16_t kProbInit = 1u << (kProbBits - 1);
-inline constexpr int kAdaptShift = 4;
 
-inline void adapt(std::uint16_t& prob, unsigned bit) {
+constexpr std::uint16_t initial_state(bool adaptive_rate) {
+  return static_cast<std::uint16_t>((kProbInit << kProbShift) | (adaptive_rate ? 0u : kCountMask));
+}
+constexpr std::uint32_t probability(std::uint16_t state) { return state >> kProbShift; }
+
+inline void adapt(std::uint16_t& state, unsigned bit) {
+  const unsigned count = state & kCountMask;
+  const unsigned shift = count + 1;
+  unsigned prob = state >> kProbShift;
   if (bit == 0) {
-    prob = static_cast<std::uint16_t>(prob + (((1u << kProbBits) - prob) >> kAdaptShift));
+    prob += ((1u << kProbBits) - prob) >> shift;
   } else {
-    prob = static_cast<std::uint16_t>(prob - (prob >> kAdaptShift));
+    prob -= prob >> shift;
   }
+  const unsigned next = count == kCountMask ? count : count + 1;
+  state = static_cast<std::uint16_t>((prob << kProbShift) | next);
 }
 
 // One field of an op header (a length or a seek): bit length, then the two bits
@@ -88,8 +104,8 @@ class OpModel {
   }
   static constexpr std::size_t prob_count(const ModelParams& p) {
     return 3 * NumberModel::kProbs + 2 * kZeroContexts * (std::size_t{1} << p.pos_ctx_bits) +
-           (std::size_t{256} << (p.diff_ctx_bits + p.pos_ctx_bits)) +
-           (std::size_t{256} << p.lit_ctx_bits);
+           (std::size_t{256} << (p.diff_ctx_bits + p.diff_pos_bits)) +
+           (std::size_t{256} << (p.lit_ctx_bits + p.lit_pos_bits));
   }
 
   OpModel() = default;
@@ -111,7 +127,7 @@ class OpModel {
     repeat_ = p;
     p += kZeroContexts << params.pos_ctx_bits;
     diff_ = p;
-    p += std::size_t{256} << (params.diff_ctx_bits + params.pos_ctx_bits);
+    p += std::size_t{256} << (params.diff_ctx_bits + params.diff_pos_bits);
     lit_ = p;
     reset();
   }
@@ -119,7 +135,8 @@ class OpModel {
   // Models restart at every frame so a frame decodes from a small checkpoint.
   void reset() {
     const std::size_t n = prob_count(params_);
-    for (std::size_t i = 0; i < n; ++i) probs_[i] = kProbInit;
+    const std::uint16_t init = initial_state(params_.adaptive_rate);
+    for (std::size_t i = 0; i < n; ++i) probs_[i] = init;
     prev_diff_ = 0;
     prev_diff2_ = 0;
     last_nonzero_ = 0;
@@ -152,7 +169,8 @@ class OpModel {
         value = last_nonzero_;
       } else {
         const unsigned octx = static_cast<unsigned>(last_nonzero_) >> (8 - params_.diff_ctx_bits);
-        std::uint16_t* tree = diff_ + (((pos_ctx << params_.diff_ctx_bits) | octx) << 8);
+        const unsigned tree_pos = pos & ((1u << params_.diff_pos_bits) - 1);
+        std::uint16_t* tree = diff_ + (((tree_pos << params_.diff_ctx_bits) | octx) << 8);
         // Zero is already excluded, so code diff - 1.
         value = static_cast<std::uint8_t>(
             NumberModel::code_tree(c, tree, 8, static_cast<std::uint8_t>(diff - 1)) + 1);
@@ -165,10 +183,13 @@ class OpModel {
     return value;
   }
 
-  // A literal byte; `prev` is the new-image byte before it (0 at a frame start).
+  // A literal byte at new position `pos`; `prev` is the new-image byte before it
+  // (0 at a frame start).
   template <typename Coder>
-  std::uint8_t code_literal(Coder& c, std::uint8_t prev, std::uint8_t lit) {
-    const unsigned ctx = static_cast<unsigned>(prev) >> (8 - params_.lit_ctx_bits);
+  std::uint8_t code_literal(Coder& c, std::uint32_t pos, std::uint8_t prev, std::uint8_t lit) {
+    const unsigned pos_ctx = pos & ((1u << params_.lit_pos_bits) - 1);
+    const unsigned ctx = (pos_ctx << params_.lit_ctx_bits) |
+                         (static_cast<unsigned>(prev) >> (8 - params_.lit_ctx_bits));
     return static_cast<std::uint8_t>(NumberModel::code_tree(c, lit_ + (ctx << 8), 8, lit));
   }
 

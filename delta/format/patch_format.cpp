@@ -11,10 +11,18 @@ namespace {
 
 // Frame sizes trade resume granularity (work lost on a power cut) against the
 // cost of re-learning the models, which restart at each frame.
+constexpr ModelParams v1_shape(std::uint8_t lit, std::uint8_t diff, std::uint32_t frame_size) {
+  ModelParams p;
+  p.lit_ctx_bits = lit;
+  p.diff_ctx_bits = diff;
+  p.frame_size = frame_size;
+  return p;
+}
+
 constexpr ProfileInfo kProfiles[] = {
-    {Profile::kMcuTiny, "mcu-tiny", 8 * 1024, {2, 3, 0, 64 * 1024}},
-    {Profile::kMcu, "mcu", 32 * 1024, {5, 3, 0, 128 * 1024}},
-    {Profile::kLinux, "linux", 4 * 1024 * 1024, {8, 3, 0, 1024 * 1024}},
+    {Profile::kMcuTiny, "mcu-tiny", 8 * 1024, v1_shape(2, 3, 64 * 1024)},
+    {Profile::kMcu, "mcu", 32 * 1024, v1_shape(5, 3, 128 * 1024)},
+    {Profile::kLinux, "linux", 4 * 1024 * 1024, v1_shape(8, 3, 1024 * 1024)},
 };
 
 }  // namespace
@@ -48,7 +56,9 @@ void encode_header(const PatchHeader& h, std::span<std::byte, kHeaderSize> out) 
   p[7] = std::byte{h.params.lit_ctx_bits};
   p[8] = std::byte{h.params.diff_ctx_bits};
   p[9] = std::byte{h.params.pos_ctx_bits};
-  store_le16(p + 10, 0);
+  // Version 1 reserved these two bytes as zero.
+  p[10] = std::byte{h.version == 1 ? std::uint8_t{0} : h.params.lit_pos_bits};
+  p[11] = std::byte{h.version == 1 ? std::uint8_t{0} : h.params.diff_pos_bits};
   store_le32(p + 12, h.params.frame_size);
   store_le32(p + 16, h.workspace_bytes);
   store_le32(p + 20, h.old_size);
@@ -68,12 +78,24 @@ Result<PatchHeader> decode_header(std::span<const std::byte, kHeaderSize> bytes)
   h.version = std::to_integer<std::uint8_t>(p[4]);
   h.profile = std::to_integer<std::uint8_t>(p[5]);
   h.codec = std::to_integer<std::uint8_t>(p[6]);
-  if (h.version != kFormatVersion || h.codec != kCodecContextRange) {
+  if (h.version < kOldestFormatVersion || h.version > kFormatVersion ||
+      h.codec != kCodecContextRange) {
     return ErrorCode::kPatchUnsupportedVersion;
   }
   h.params.lit_ctx_bits = std::to_integer<std::uint8_t>(p[7]);
   h.params.diff_ctx_bits = std::to_integer<std::uint8_t>(p[8]);
   h.params.pos_ctx_bits = std::to_integer<std::uint8_t>(p[9]);
+  const auto byte10 = std::to_integer<std::uint8_t>(p[10]);
+  const auto byte11 = std::to_integer<std::uint8_t>(p[11]);
+  bool reserved_ok = true;
+  if (h.version == 1) {
+    reserved_ok = byte10 == 0 && byte11 == 0;
+    h.params.diff_pos_bits = h.params.pos_ctx_bits;
+  } else {
+    h.params.lit_pos_bits = byte10;
+    h.params.diff_pos_bits = byte11;
+    h.params.adaptive_rate = true;
+  }
   h.params.frame_size = load_le32(p + 12);
   h.workspace_bytes = load_le32(p + 16);
   h.old_size = load_le32(p + 20);
@@ -82,10 +104,11 @@ Result<PatchHeader> decode_header(std::span<const std::byte, kHeaderSize> bytes)
   std::copy(p + 60, p + kHeaderSize - 4, h.new_hash.begin());
   const bool params_ok =
       h.params.lit_ctx_bits <= kMaxLitCtxBits && h.params.diff_ctx_bits <= kMaxDiffCtxBits &&
-      h.params.pos_ctx_bits <= kMaxPosCtxBits && h.params.frame_size >= kMinFrameSize &&
+      h.params.pos_ctx_bits <= kMaxPosCtxBits && h.params.diff_pos_bits <= kMaxPosCtxBits &&
+      h.params.lit_pos_bits <= kMaxPosCtxBits && h.params.frame_size >= kMinFrameSize &&
       h.params.frame_size % kOutputBufferBytes == 0;
-  if (load_le16(p + 10) != 0 || !params_ok || h.old_size > kMaxImageSize ||
-      h.new_size > kMaxImageSize || h.workspace_bytes != workspace_bytes(h.params)) {
+  if (!reserved_ok || !params_ok || h.old_size > kMaxImageSize || h.new_size > kMaxImageSize ||
+      h.workspace_bytes != workspace_bytes(h.params)) {
     return ErrorCode::kPatchCorrupt;
   }
   return h;

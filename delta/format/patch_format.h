@@ -1,9 +1,10 @@
-// The Updraft patch container, version 1 — see docs/formats/patch.md.
+// The Updraft patch container, versions 1 and 2 — see docs/formats/patch.md.
 // Portable: constants, the header codec and the profile table; no heap.
 //
 // Header (96 bytes, little-endian):
 //   magic "UPDP" (4) | version (1) | profile (1) | codec (1) | lit_ctx_bits (1)
-//   | diff_ctx_bits (1) | pos_ctx_bits (1) | reserved (2) | frame_size (4) | workspace_bytes (4)
+//   | diff_ctx_bits (1) | pos_ctx_bits (1) | lit_pos_bits (1) | diff_pos_bits (1)
+//   | frame_size (4) | workspace_bytes (4)
 //   | old_size (4) | new_size (4) | old_sha256 (32) | new_sha256 (32) | header_crc32 (4)
 // Then ceil(new_size / frame_size) frames, each: payload_size (4) | payload_crc32 (4) | payload.
 #pragma once
@@ -20,8 +21,11 @@ namespace updraft::delta {
 
 inline constexpr std::array<std::byte, 4> kMagic = {std::byte{'U'}, std::byte{'P'}, std::byte{'D'},
                                                     std::byte{'P'}};
-inline constexpr std::uint8_t kFormatVersion = 1;
-inline constexpr std::uint8_t kCodecContextRange = 1;  // the only codec of version 1
+// Version 2 adds fast-start probabilities and position contexts for literals;
+// version 1 patches still apply. The encoder writes kFormatVersion unless told.
+inline constexpr std::uint8_t kFormatVersion = 2;
+inline constexpr std::uint8_t kOldestFormatVersion = 1;
+inline constexpr std::uint8_t kCodecContextRange = 1;  // the only codec so far
 inline constexpr std::size_t kHeaderSize =
     4 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 4 + 4 + 4 + 4 + 32 + 32 + 4;
 inline constexpr std::size_t kFrameHeaderSize = 4 + 4;
@@ -31,7 +35,7 @@ inline constexpr std::uint32_t kMaxImageSize = 0x7FFF0000u;
 inline constexpr std::uint32_t kMinFrameSize = 256;
 inline constexpr std::uint8_t kMaxLitCtxBits = 8;
 inline constexpr std::uint8_t kMaxDiffCtxBits = 8;
-inline constexpr std::uint8_t kMaxPosCtxBits = 2;
+inline constexpr std::uint8_t kMaxPosCtxBits = 2;  // each of the three position contexts
 
 // Buffers the patcher keeps in the workspace besides the probability models.
 inline constexpr std::size_t kInputBufferBytes = 128;
@@ -50,18 +54,25 @@ enum class Profile : std::uint8_t { kMcuTiny = 0, kMcu = 1, kLinux = 2 };
 
 // Model shape and framing a profile selects. The header records these fields, so
 // a decoder never guesses them from the profile id.
+// Version 1 has no lit_pos_bits (0), uses pos_ctx_bits for diff_pos_bits too,
+// and has no adaptive rate; decode_header() fills them in so.
 struct ModelParams {
   std::uint8_t lit_ctx_bits = 0;   // literal context: top bits of the previous new byte
-  std::uint8_t diff_ctx_bits = 0;  // diff-byte context: top bits of the old byte
-  std::uint8_t pos_ctx_bits = 0;   // low bits of the new position (word alignment)
+  std::uint8_t diff_ctx_bits = 0;  // diff-byte context: top bits of the last non-zero diff
+  std::uint8_t pos_ctx_bits = 0;   // zero/repeat flags: low bits of the new position
+  std::uint8_t diff_pos_bits = 0;  // diff-byte tree: low bits of the new position
+  std::uint8_t lit_pos_bits = 0;   // literal tree: low bits of the new position
+  bool adaptive_rate = false;      // probabilities start fast (version 2)
   std::uint32_t frame_size = 0;    // new-image bytes per frame (checkpoint interval)
+
+  friend bool operator==(const ModelParams&, const ModelParams&) = default;
 };
 
 struct ProfileInfo {
   Profile profile;
   std::string_view name;
   std::uint32_t workspace_limit;  // the budget a device of this class offers
-  ModelParams params;
+  ModelParams params;             // the version 1 shape; the encoder picks version 2 shapes
 };
 
 // mcu-tiny <= 8 KB, mcu <= 32 KB, linux unbounded but modest.
@@ -93,10 +104,11 @@ struct PatchHeader {
   }
 };
 
-// Writes kHeaderSize bytes, CRC included.
+// Writes kHeaderSize bytes, CRC included. A version 1 header must carry a
+// version 1 shape (see ModelParams).
 void encode_header(const PatchHeader& header, std::span<std::byte, kHeaderSize> out);
 
-// Parses and validates a header: magic (100), version/codec (104), CRC (108),
+// Parses and validates a header (either version): magic (100), version/codec (104), CRC (108),
 // and that every field is within the format's limits (102).
 Result<PatchHeader> decode_header(std::span<const std::byte, kHeaderSize> bytes);
 

@@ -208,7 +208,7 @@ Result<void> Patcher::decode_available() {
         break;
       }
       case OpState::kLiteral: {
-        UPDRAFT_TRY(emit(model_.code_literal(decoder_, last_byte_, 0)));
+        UPDRAFT_TRY(emit(model_.code_literal(decoder_, new_pos_, last_byte_, 0)));
         // The old position moves with the new one, so a same-size replacement
         // needs no seek afterwards.
         ++old_pos_;

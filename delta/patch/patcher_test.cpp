@@ -394,10 +394,12 @@ struct CorpusPair {
 };
 
 // The corpus is what proves the engine on real firmware; without one (a clone of
-// the repository alone) these tests are reported skipped, never passed.
-void load_corpus(std::vector<CorpusPair>* pairs) {
-  const std::optional<std::string> found = test_images::corpus_dir();
-  if (!found) GTEST_SKIP() << test_images::corpus_missing_reason();
+// the repository alone) these tests are reported skipped, never passed. At most
+// `max_pairs`, spread evenly over the set, keep the sanitizer run short; the
+// bench (bench/delta_bench.py) covers every pair.
+void load_corpus(std::string_view set, std::size_t max_pairs, std::vector<CorpusPair>* pairs) {
+  const std::optional<std::string> found = test_images::corpus_dir(set);
+  if (!found) GTEST_SKIP() << test_images::corpus_missing_reason(set);
   const std::string dir = *found;
   std::ifstream tsv(dir + "/pairs.tsv");
   ASSERT_TRUE(tsv) << dir << "/pairs.tsv";
@@ -417,8 +419,13 @@ void load_corpus(std::vector<CorpusPair>* pairs) {
   const std::size_t name_col = column("name"), old_col = column("old_file"),
                     new_col = column("new_file");
   ASSERT_LT(std::max({name_col, old_col, new_col}), columns.size()) << "pairs.tsv header: " << line;
+  std::vector<std::string> lines;
   while (std::getline(tsv, line)) {
-    if (line.empty()) continue;
+    if (!line.empty()) lines.push_back(line);
+  }
+  const std::size_t step = std::max<std::size_t>(1, (lines.size() + max_pairs - 1) / max_pairs);
+  for (std::size_t l = 0; l < lines.size(); l += step) {
+    line = lines[l];
     const std::vector<std::string> fields = split(line);
     ASSERT_LT(std::max({name_col, old_col, new_col}), fields.size()) << line;
     HostResult<Bytes> old_image = read_file(dir + "/" + fields[old_col]);
@@ -433,14 +440,18 @@ void load_corpus(std::vector<CorpusPair>* pairs) {
 
 // Patches are made on first use: diffing is most of these tests' time under
 // ASan, and the cut and corruption tests need only the first pair.
-class CorpusTest : public testing::TestWithParam<Profile> {
+class CorpusTest : public testing::TestWithParam<std::tuple<std::string_view, Profile>> {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(load_corpus(&pairs_)); }
+  static constexpr std::size_t kMaxPairs = 8;
+
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(load_corpus(std::get<0>(GetParam()), kMaxPairs, &pairs_));
+  }
 
   const Bytes& patch(std::size_t i) {
     patches_.resize(pairs_.size());
     if (patches_[i].empty())
-      make(pairs_[i].old_image, pairs_[i].new_image, GetParam(), &patches_[i]);
+      make(pairs_[i].old_image, pairs_[i].new_image, std::get<1>(GetParam()), &patches_[i]);
     return patches_[i];
   }
 
@@ -482,8 +493,14 @@ TEST_P(CorpusTest, NeverAcceptsACorruptedByte) {
   expect_corruption_caught(pairs_[0].old_image, pairs_[0].new_image, patch(0), positions);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllProfiles, CorpusTest, testing::ValuesIn(kProfiles),
-                         [](const testing::TestParamInfo<Profile>& p) { return name_of(p.param); });
+INSTANTIATE_TEST_SUITE_P(
+    AllProfiles, CorpusTest,
+    testing::Combine(testing::ValuesIn(test_images::kCorpusSets), testing::ValuesIn(kProfiles)),
+    [](const testing::TestParamInfo<std::tuple<std::string_view, Profile>>& p) {
+      std::string set(std::get<0>(p.param));
+      std::replace(set.begin(), set.end(), '-', '_');
+      return set + "_" + name_of(std::get<1>(p.param));
+    });
 
 // --- Generated pairs.
 
@@ -798,6 +815,117 @@ TEST(PatcherTest, KeepsReportingItsFirstError) {
   EXPECT_EQ(again.error(), ErrorCode::kPatchBadMagic);
   EXPECT_EQ(patcher.finish().error(), ErrorCode::kPatchBadMagic);
   EXPECT_TRUE(writer.bytes().empty());
+}
+
+// --- Format versions.
+
+Bytes read_testdata(const char* name) {
+  HostResult<Bytes> bytes =
+      read_file(test_images::source_path(std::string("delta/patch/testdata/") + name));
+  EXPECT_TRUE(bytes.ok()) << name << ": " << bytes.error().to_string();
+  return bytes.ok() ? std::move(bytes).value() : Bytes{};
+}
+
+struct GoldenPatch {
+  const char* file;
+  Profile profile;
+};
+// Made by the version 1 encoder before format 2 existed, and kept as files:
+// devices in the field and the deltas servers have cached depend on them.
+constexpr GoldenPatch kVersion1Patches[] = {{"v1-mcu-tiny.patch", Profile::kMcuTiny},
+                                            {"v1-linux.patch", Profile::kLinux}};
+
+TEST(FormatVersionTest, Version1PatchesStillApply) {
+  const Bytes old_image = read_testdata("v1-old.bin");
+  const Bytes new_image = read_testdata("v1-new.bin");
+  ASSERT_FALSE(old_image.empty());
+  for (const GoldenPatch& golden : kVersion1Patches) {
+    SCOPED_TRACE(golden.file);
+    const Bytes patch = read_testdata(golden.file);
+    ASSERT_GE(patch.size(), kHeaderSize);
+    EXPECT_EQ(header_of(patch).version, 1);
+    ASSERT_NO_FATAL_FAILURE(expect_round_trip(old_image, new_image, patch, {1, 7, 4096}));
+    ASSERT_NO_FATAL_FAILURE(expect_resume_from_every_checkpoint(old_image, new_image, patch, 7));
+  }
+}
+
+// For agents built before format 2, the encoder still writes version 1, byte
+// for byte as it did.
+TEST(FormatVersionTest, EncoderWritesVersion1ByteForByteOnRequest) {
+  const Bytes old_image = read_testdata("v1-old.bin");
+  const Bytes new_image = read_testdata("v1-new.bin");
+  for (const GoldenPatch& golden : kVersion1Patches) {
+    SCOPED_TRACE(golden.file);
+    DiffOptions options;
+    options.profile = golden.profile;
+    options.format_version = 1;
+    HostResult<Bytes> made = make_patch(old_image, new_image, options);
+    ASSERT_TRUE(made.ok()) << made.error().to_string();
+    EXPECT_TRUE(same_bytes(*made, read_testdata(golden.file)));
+  }
+}
+
+// The encoder picks one of these per patch, so each must decode and fit the RAM
+// its profile promises.
+TEST(FormatVersionTest, EveryVersion2ShapeFitsItsProfileAndRoundTrips) {
+  const ImagePair pair = make_pair_from(recipe("four_mcu_tiny_frames_and_a_bit"));
+  for (Profile profile : kProfiles) {
+    const std::vector<ModelParams> shapes = candidate_params(profile, 2);
+    ASSERT_GE(shapes.size(), 2u) << name_of(profile);
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+      SCOPED_TRACE(name_of(profile) + " shape " + std::to_string(i));
+      EXPECT_LE(workspace_bytes(shapes[i]), profile_info(profile).workspace_limit);
+      DiffOptions options;
+      options.profile = profile;
+      options.params = shapes[i];
+      HostResult<Bytes> made = make_patch(pair.old_image, pair.new_image, options);
+      ASSERT_TRUE(made.ok()) << made.error().to_string();
+      const PatchHeader header = header_of(*made);
+      EXPECT_EQ(header.version, 2);
+      EXPECT_TRUE(header.params == shapes[i]);
+      ASSERT_NO_FATAL_FAILURE(expect_round_trip(pair.old_image, pair.new_image, *made, {7}));
+    }
+  }
+}
+
+TEST(FormatVersionTest, EncoderRefusesAShapeItsFormatCannotCarry) {
+  const ImagePair pair = make_pair_from(recipe("small_edit"));
+  DiffOptions options;
+  options.format_version = 1;
+  options.params = candidate_params(Profile::kLinux, 2).front();  // adaptive: version 2 only
+  HostResult<Bytes> made = make_patch(pair.old_image, pair.new_image, options);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.error().code, ErrorCode::kInvalidArgument);
+  options.format_version = 3;
+  options.params.reset();
+  made = make_patch(pair.old_image, pair.new_image, options);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.error().code, ErrorCode::kInvalidArgument);
+}
+
+// Header bytes 10 and 11 were reserved in version 1: a version 1 header that
+// sets them is corrupt, not a version 2 shape in disguise.
+TEST(FormatVersionTest, HeaderChecksVersionAndItsFields) {
+  Bytes patch = read_testdata("v1-mcu-tiny.patch");
+  ASSERT_GE(patch.size(), kHeaderSize);
+  auto decode_with = [&](std::size_t at, std::uint8_t value) {
+    std::array<std::byte, kHeaderSize> h;
+    std::copy_n(patch.begin(), kHeaderSize, h.begin());
+    h[at] = std::byte{value};
+    store_le32(h.data() + kHeaderSize - 4, crc32(ByteView(h.data(), kHeaderSize - 4)));
+    return decode_header(h);
+  };
+  EXPECT_EQ(decode_with(10, 1).error(), ErrorCode::kPatchCorrupt);
+  EXPECT_EQ(decode_with(11, 1).error(), ErrorCode::kPatchCorrupt);
+  EXPECT_EQ(decode_with(4, 0).error(), ErrorCode::kPatchUnsupportedVersion);
+  EXPECT_EQ(decode_with(4, 3).error(), ErrorCode::kPatchUnsupportedVersion);
+  // Read as version 2, the same shape (no position contexts) gains fast-start
+  // probabilities, and a position context changes the workspace it implies.
+  const Result<PatchHeader> as_v2 = decode_with(4, 2);
+  ASSERT_TRUE(as_v2.ok());
+  EXPECT_TRUE(as_v2->params.adaptive_rate);
+  patch[4] = std::byte{2};
+  EXPECT_EQ(decode_with(10, 1).error(), ErrorCode::kPatchCorrupt);
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ class RangeDecoder {
   }
 
   unsigned bit(std::uint16_t& prob, unsigned /*ignored*/) {
-    const std::uint32_t bound = (range_ >> kProbBits) * prob;
+    const std::uint32_t bound = (range_ >> kProbBits) * probability(prob);
     unsigned result;
     if (code_ < bound) {
       range_ = bound;

@@ -14,6 +14,10 @@ std::string corpus_root() {
 
 }  // namespace
 
+std::string source_path(std::string_view relative) {
+  return std::string(UPDRAFT_SOURCE_DIR) + "/" + std::string(relative);
+}
+
 std::optional<std::string> corpus_dir(std::string_view set) {
   const std::filesystem::path dir = std::filesystem::path(corpus_root()) / std::string(set);
   std::error_code ec;

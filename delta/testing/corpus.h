@@ -15,6 +15,12 @@ namespace updraft::test_images {
 // it holds a pairs.tsv; nullopt otherwise.
 std::optional<std::string> corpus_dir(std::string_view set = "public");
 
+// The corpus sets every corpus test and bench covers.
+inline constexpr std::string_view kCorpusSets[] = {"public", "public-arm"};
+
+// A file of the source tree, e.g. golden test data: "delta/patch/testdata/v1-old.bin".
+std::string source_path(std::string_view relative);
+
 // Why corpus_dir() found nothing, for the skip message.
 std::string corpus_missing_reason(std::string_view set = "public");
 

@@ -32,7 +32,7 @@ using cortex_m::Line;
 // The patcher's workspace for the mcu-tiny profile (the patch header states it;
 // docs/design.md). Before a patch starts, the manifest's signature check borrows
 // it as mbedTLS's arena.
-constexpr std::size_t kWorkspaceBytes = 7976;
+constexpr std::size_t kWorkspaceBytes = 8 * 1024;  // the mcu-tiny profile budget
 static_assert(kWorkspaceBytes >= MbedTlsVerifier::kArenaBytes);
 alignas(8) std::byte g_workspace[kWorkspaceBytes];
 
