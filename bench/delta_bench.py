@@ -52,7 +52,11 @@ class Tool:
     workspace: callable = None  # (patch) -> bytes the patch says the device needs
 
 
-def updraft_tool(exe, profile):
+def updraft_tool(exe, spec):
+    """`spec` is a profile, or profile@N for patch format version N (e.g. mcu-tiny@1)."""
+    profile, _, version = spec.partition("@")
+    extra = ["--format-version", version] if version else []
+
     def workspace(patch):
         out = subprocess.run([exe, "info", str(patch), "--json"], capture_output=True, text=True)
         if out.returncode != 0:
@@ -63,8 +67,9 @@ def updraft_tool(exe, profile):
             raise ToolFailed(f"updraft info --json gave no workspace_bytes: {e!r}") from e
 
     return Tool(
-        name=f"updraft-{profile}",
-        diff=lambda pair, patch: [exe, "diff", pair.old, pair.new, "-o", patch, "--profile", profile],
+        name=f"updraft-{profile}" + (f"-v{version}" if version else ""),
+        diff=lambda pair, patch: [exe, "diff", pair.old, pair.new, "-o", patch, "--profile", profile,
+                                  *extra],
         apply=lambda pair, patch, out: [exe, "patch", pair.old, patch, "-o", out],
         workspace=workspace)
 
@@ -224,7 +229,8 @@ def main():
     ap.add_argument("--corpus", type=Path,
                     default=Path(os.environ.get("UPDRAFT_CORPUS", REPO.parent / "shared/corpus")) / "public")
     ap.add_argument("--profiles", default=",".join(PROFILES),
-                    help="comma-separated Updraft profiles (default: %(default)s)")
+                    help="comma-separated Updraft profiles, each optionally @N for patch format "
+                         "version N, e.g. mcu-tiny@1,mcu-tiny (default: %(default)s)")
     ap.add_argument("--pairs", default="", help="only pairs whose name contains this")
     ap.add_argument("--json", type=Path, help="also write results here")
     ap.add_argument("--repeat", type=int, default=1, help="timing runs per step; the minimum is kept")

@@ -25,6 +25,7 @@ struct Seed {
   const char* name;
   Profile profile;
   Bytes new_image;
+  std::uint8_t format_version = kFormatVersion;
 };
 
 std::vector<Seed> seeds() {
@@ -52,6 +53,10 @@ std::vector<Seed> seeds() {
       {"literals_linux", Profile::kLinux, literals},
       {"empty_new_mcu_tiny", Profile::kMcuTiny, {}},
       {"two_frames_mcu_tiny", Profile::kMcuTiny, two_frames},
+      // Version 1 still applies, so the fuzzer keeps reaching its decoder.
+      {"v1_edited_mcu_tiny", Profile::kMcuTiny, edited, 1},
+      {"v1_relocated_mcu", Profile::kMcu, relocated, 1},
+      {"v1_two_frames_mcu_tiny", Profile::kMcuTiny, two_frames, 1},
   };
 }
 
@@ -59,6 +64,7 @@ int generate(const std::string& dir) {
   for (const Seed& seed : seeds()) {
     DiffOptions options;
     options.profile = seed.profile;
+    options.format_version = seed.format_version;
     HostResult<Bytes> patch = make_patch(patch_fuzz_old_image(), seed.new_image, options);
     if (!patch.ok()) {
       std::fprintf(stderr, "%s: %s\n", seed.name, patch.error().to_string().c_str());
@@ -91,6 +97,10 @@ int check(const std::string& dir) {
     if (!applied.ok() || *applied != seed.new_image) {
       std::fprintf(stderr, "%s: %s\n", path.c_str(),
                    applied.ok() ? "applies to another image" : applied.error().to_string().c_str());
+      ++stale;
+    } else if (std::to_integer<std::uint8_t>((*patch)[4]) != seed.format_version) {
+      std::fprintf(stderr, "%s: is format %d, not %d\n", path.c_str(),
+                   std::to_integer<int>((*patch)[4]), seed.format_version);
       ++stale;
     }
   }
