@@ -35,8 +35,14 @@ struct UpdatePolicy {
       return Verdict::kNetworkNotAllowed;
     }
     if (window_start_minute != window_end_minute) {
-      const std::int64_t local = static_cast<std::int64_t>(unix_seconds / 60) + utc_offset_minutes;
-      const auto minute = static_cast<std::uint16_t>(((local % 1440) + 1440) % 1440);
+      // The minute of the local day, in unsigned arithmetic only: signed division
+      // would pull up to 1 KB of libgcc into a Cortex-M0 meter, which has no divider.
+      const auto utc_minute = static_cast<std::uint32_t>(unix_seconds / 60 % 1440);
+      const auto offset_size = static_cast<std::uint32_t>(
+          utc_offset_minutes < 0 ? -std::int32_t{utc_offset_minutes} : utc_offset_minutes);
+      const std::uint32_t ahead =
+          utc_offset_minutes < 0 ? 1440 - offset_size % 1440 : offset_size % 1440;
+      const auto minute = static_cast<std::uint16_t>((utc_minute + ahead) % 1440);
       const bool inside = window_start_minute < window_end_minute
                               ? (minute >= window_start_minute && minute < window_end_minute)
                               : (minute >= window_start_minute || minute < window_end_minute);
