@@ -356,20 +356,21 @@ Result<void> Agent::stream_delta(const UpdateTarget& target, DownloadJournal& jo
     const std::uint32_t want = std::min<std::uint32_t>(kBufferBytes, target.artifact_size - offset);
     UPDRAFT_TRY_ASSIGN(std::size_t got,
                        fetch_with_retry(offset, MutableByteView(buffer_.data(), want), attempts));
-    UPDRAFT_TRY(feed(patcher, ByteView(buffer_.data(), got), target, journal));
-    offset += static_cast<std::uint32_t>(got);
+    UPDRAFT_TRY_ASSIGN(bool seek, feed(patcher, ByteView(buffer_.data(), got), target, journal));
+    offset = seek ? patcher.checkpoint_patch_offset() : offset + static_cast<std::uint32_t>(got);
     progress(offset, target.artifact_size, target);
   }
   return patcher.finish();
 }
 
-Result<void> Agent::feed(delta::Patcher& patcher, ByteView bytes, const UpdateTarget& target,
+Result<bool> Agent::feed(delta::Patcher& patcher, ByteView bytes, const UpdateTarget& target,
                          DownloadJournal& journal) {
   const std::uint32_t sector = ports_.flash.geometry().sector_size;
   std::size_t pos = 0;
   while (pos < bytes.size() && !patcher.done()) {
     UPDRAFT_TRY_ASSIGN(delta::Patcher::FeedResult fed, patcher.feed(bytes.subspan(pos)));
     pos += fed.consumed;
+    if (fed.seek) return true;  // resumed: the rest comes from checkpoint_patch_offset()
     if (fed.checkpoint) {
       // Resuming restarts at a frame; it must start on a sector, which is erased first.
       if (patcher.header().params.frame_size % sector != 0) return ErrorCode::kAgentFrameMisfit;
@@ -380,7 +381,7 @@ Result<void> Agent::feed(delta::Patcher& patcher, ByteView bytes, const UpdateTa
     }
   }
   if (pos < bytes.size()) return ErrorCode::kPatchTrailingData;
-  return {};
+  return false;
 }
 
 void Agent::progress(std::uint32_t done, std::uint32_t total, const UpdateTarget& target) {
@@ -436,8 +437,8 @@ Result<void> Agent::apply_staged(const UpdateTarget& target, DownloadJournal& jo
     const std::uint32_t n = std::min<std::uint32_t>(kBufferBytes, target.artifact_size - offset);
     UPDRAFT_TRY(
         ports_.flash.read(layout_.staging_offset + offset, MutableByteView(buffer_.data(), n)));
-    UPDRAFT_TRY(feed(patcher, ByteView(buffer_.data(), n), target, journal));
-    offset += n;
+    UPDRAFT_TRY_ASSIGN(bool seek, feed(patcher, ByteView(buffer_.data(), n), target, journal));
+    offset = seek ? patcher.checkpoint_patch_offset() : offset + n;
   }
   return patcher.finish();
 }

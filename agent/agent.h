@@ -109,7 +109,7 @@ class Agent {
   // every block (or every full_checkpoint_bytes of a stream) and resuming there.
   Result<void> fetch_to_flash(std::uint32_t base, std::uint32_t capacity,
                               const UpdateTarget& target, DownloadJournal& journal);
-  Result<void> feed(delta::Patcher& patcher, ByteView bytes, const UpdateTarget& target,
+  Result<bool> feed(delta::Patcher& patcher, ByteView bytes, const UpdateTarget& target,
                     DownloadJournal& journal);
   void progress(std::uint32_t done, std::uint32_t total, const UpdateTarget& target);
   bool stages(const UpdateTarget& target) const;

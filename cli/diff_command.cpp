@@ -1,4 +1,5 @@
-// `updraft diff OLD NEW -o PATCH [--profile mcu-tiny|mcu|linux] [--format-version 1|2]`
+// `updraft diff OLD NEW -o PATCH [--profile mcu-tiny|mcu|linux] [--format-version 1|2]
+//  [--arch auto|thumb2|none]`
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -16,6 +17,7 @@ struct DiffArgs {
   std::string old_path, new_path, out_path;
   std::string profile = "linux";
   unsigned format_version = delta::kFormatVersion;
+  std::string arch = "auto";
   bool quiet = false;
 };
 
@@ -35,6 +37,12 @@ int run_diff(const DiffArgs& args) {
   delta::DiffOptions options;
   options.profile = profile->profile;
   options.format_version = static_cast<std::uint8_t>(args.format_version);
+  if (args.arch == "thumb2") options.arch = delta::Arch::kThumb2;
+  if (args.arch == "none") options.arch = delta::Arch::kNone;
+  if (args.arch == "thumb2" && args.format_version < 2) {
+    return report_error(Error(ErrorCode::kInvalidArgument,
+                              "--arch thumb2 needs patch format 2 (relocation prediction)"));
+  }
   options.progress = [&](const char* stage, std::uint64_t done, std::uint64_t total) {
     progress.update(stage, done, total);
   };
@@ -58,6 +66,13 @@ int run_diff(const DiffArgs& args) {
         "%u model shapes tried, %.2f s\n",
         args.out_path.c_str(), patch->size(), ratio, args.profile.c_str(), args.format_version,
         workspace, stats.ops, stats.shapes_tried, seconds);
+    if (stats.arch == delta::Arch::kThumb2) {
+      std::printf("relocation prediction: thumb2, load address 0x%08x, %u map entries\n",
+                  stats.reloc_base, stats.reloc_entries);
+    } else if (args.arch != "none") {
+      std::printf("relocation prediction: not used%s\n",
+                  args.arch == "auto" ? " (no Cortex-M vector table, or it did not pay)" : "");
+    }
   }
   return 0;
 }
@@ -82,6 +97,11 @@ void add_diff_command(CLI::App& app, int& exit_code) {
                   "Patch format: 2, or 1 for agents built before format 2")
       ->capture_default_str()
       ->check(CLI::Range(1, 2));
+  cmd->add_option("--arch", args->arch,
+                  "Relocation prediction: thumb2 (Cortex-M), none, or auto (thumb2 when the "
+                  "old image starts with a Cortex-M vector table and it makes the patch smaller)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "thumb2", "none"}));
   cmd->add_flag("-q,--quiet", args->quiet, "Print nothing on success");
   cmd->callback([args, &exit_code] { exit_code = run_diff(*args); });
 }

@@ -28,8 +28,21 @@ int run_info(const InfoArgs& args) {
   if (!decoded.ok()) return report_error(Error(decoded.error()));
   const delta::PatchHeader& h = *decoded;
 
-  // Walk the frame headers to show how the payload splits; a short file is reported, not trusted.
+  // The relocation block, if any: its head, then 2 varints per map entry, then a CRC.
   std::size_t pos = delta::kHeaderSize;
+  std::uint32_t reloc_arch = 0, reloc_base = 0;
+  std::size_t reloc_bytes = 0;
+  if (h.reloc_count > 0 && pos + delta::kRelocBlockHeadSize <= patch->size()) {
+    reloc_arch = std::to_integer<std::uint8_t>((*patch)[pos]);
+    reloc_base = load_le32(patch->data() + pos + 4);
+    std::size_t at = pos + delta::kRelocBlockHeadSize;
+    for (std::uint64_t ends = 0; ends < 2ull * h.reloc_count && at < patch->size(); ++at) {
+      if ((std::to_integer<std::uint8_t>((*patch)[at]) & 0x80) == 0) ++ends;
+    }
+    reloc_bytes = at + 4 - pos;
+    pos += reloc_bytes;
+  }
+  // Walk the frame headers to show how the payload splits; a short file is reported, not trusted.
   std::uint64_t largest_frame = 0;
   std::uint32_t frames_present = 0;
   while (frames_present < h.frame_count() && pos + delta::kFrameHeaderSize <= patch->size()) {
@@ -62,6 +75,12 @@ int run_info(const InfoArgs& args) {
         {"adaptive_rate", h.params.adaptive_rate}}},
       {"complete", complete},
   };
+  if (h.reloc_count > 0) {
+    j["relocation"] = {{"arch", reloc_arch == 1 ? "thumb2" : "unknown"},
+                       {"load_address", reloc_base},
+                       {"map_entries", h.reloc_count},
+                       {"block_bytes", reloc_bytes}};
+  }
   if (args.json) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
@@ -76,8 +95,12 @@ int run_info(const InfoArgs& args) {
     std::printf("  new image  %u bytes  sha256 %s\n", h.new_size,
                 hex(h.new_hash.data(), 32).c_str());
     std::printf(
-        "  device RAM %u bytes of workspace (+ 376 B patcher object, < 800 B stack on Cortex-M4)\n",
+        "  device RAM %u bytes of workspace (+ 448 B patcher object, < 800 B stack on Cortex-M4)\n",
         h.workspace_bytes);
+    if (h.reloc_count > 0) {
+      std::printf("  relocation %s, load address 0x%08x, %u map entries (%zu bytes)\n",
+                  reloc_arch == 1 ? "thumb2" : "unknown", reloc_base, h.reloc_count, reloc_bytes);
+    }
     std::printf("  frames     %u of %u bytes (resume points), largest payload %llu bytes\n",
                 h.frame_count(), h.params.frame_size,
                 static_cast<unsigned long long>(largest_frame));

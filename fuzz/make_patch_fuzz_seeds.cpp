@@ -7,6 +7,7 @@
 // Other files in DIR (inputs the fuzzer found, named regression_*) are left alone.
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct Seed {
   Profile profile;
   Bytes new_image;
   std::uint8_t format_version = kFormatVersion;
+  std::optional<Arch> arch = Arch::kNone;  // forced: the old image has no vector table
 };
 
 std::vector<Seed> seeds() {
@@ -57,6 +59,9 @@ std::vector<Seed> seeds() {
       {"v1_edited_mcu_tiny", Profile::kMcuTiny, edited, 1},
       {"v1_relocated_mcu", Profile::kMcu, relocated, 1},
       {"v1_two_frames_mcu_tiny", Profile::kMcuTiny, two_frames, 1},
+      // Relocation prediction: a relocation block and predicted old bytes.
+      {"thumb2_relocated_mcu_tiny", Profile::kMcuTiny, relocated, kFormatVersion, Arch::kThumb2},
+      {"thumb2_edited_linux", Profile::kLinux, edited, kFormatVersion, Arch::kThumb2},
   };
 }
 
@@ -65,6 +70,7 @@ int generate(const std::string& dir) {
     DiffOptions options;
     options.profile = seed.profile;
     options.format_version = seed.format_version;
+    options.arch = seed.arch;
     HostResult<Bytes> patch = make_patch(patch_fuzz_old_image(), seed.new_image, options);
     if (!patch.ok()) {
       std::fprintf(stderr, "%s: %s\n", seed.name, patch.error().to_string().c_str());

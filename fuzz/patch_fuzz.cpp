@@ -92,6 +92,7 @@ Run feed_all(Patcher& patcher, ByteView patch, std::size_t from) {
     check(fed->consumed > 0 && fed->consumed <= n,
           "feed() took nothing, or more than it was given");
     pos += fed->consumed;
+    if (fed->seek) pos = patcher.checkpoint_patch_offset();
     if (fed->checkpoint) {
       patcher.save_checkpoint(run.checkpoint);
       run.have_checkpoint = true;

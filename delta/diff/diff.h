@@ -10,6 +10,7 @@
 #include "core/bytes.h"
 #include "core/host/error.h"
 #include "delta/format/patch_format.h"
+#include "delta/format/reloc.h"
 
 namespace updraft::delta {
 
@@ -20,6 +21,9 @@ struct DiffOptions {
   std::uint8_t format_version = kFormatVersion;
   // Codes with this one shape instead of trying the profile's (tests, experiments).
   std::optional<ModelParams> params;
+  // Relocation prediction (format 2): unset detects Thumb-2 from a Cortex-M vector
+  // table at the start of the old image; the encoder keeps it only where it pays.
+  std::optional<Arch> arch;
   // Called with (stage, done, total); stages are "index", "match", "encode".
   std::function<void(const char* stage, std::uint64_t done, std::uint64_t total)> progress;
 };
@@ -30,7 +34,14 @@ struct DiffStats {
   std::uint64_t copied_bytes = 0;   // new bytes coded as old + diff
   std::uint64_t literal_bytes = 0;  // new bytes coded as literals
   std::uint32_t shapes_tried = 0;   // model shapes coded to find the smallest
+  Arch arch = Arch::kNone;          // relocation prediction in the patch kept
+  std::uint32_t reloc_base = 0;     // the load address it assumed
+  std::uint32_t reloc_entries = 0;  // layout-map entries the patch carries
 };
+
+// Likely load addresses of a Cortex-M image (initial SP in SRAM, odd reset
+// vector), best first; empty when the image does not start with a vector table.
+std::vector<std::uint32_t> thumb2_base_candidates(ByteView image);
 
 // The model shapes make_patch() tries for `profile`, each within its workspace limit.
 std::vector<ModelParams> candidate_params(Profile profile, std::uint8_t format_version);

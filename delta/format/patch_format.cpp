@@ -47,6 +47,11 @@ std::uint32_t workspace_bytes(const ModelParams& params) {
                                     OpModel::storage_bytes(params));
 }
 
+std::uint32_t workspace_bytes(const ModelParams& params, std::uint32_t reloc_count) {
+  return workspace_bytes(params) +
+         (reloc_count == 0 ? 0 : static_cast<std::uint32_t>(kRelocWindowBytes) + 8 * reloc_count);
+}
+
 void encode_header(const PatchHeader& h, std::span<std::byte, kHeaderSize> out) {
   std::byte* p = out.data();
   std::copy(kMagic.begin(), kMagic.end(), p);
@@ -108,8 +113,19 @@ Result<PatchHeader> decode_header(std::span<const std::byte, kHeaderSize> bytes)
       h.params.lit_pos_bits <= kMaxPosCtxBits && h.params.frame_size >= kMinFrameSize &&
       h.params.frame_size % kOutputBufferBytes == 0;
   if (!reserved_ok || !params_ok || h.old_size > kMaxImageSize || h.new_size > kMaxImageSize ||
-      h.workspace_bytes != workspace_bytes(h.params)) {
+      h.workspace_bytes < workspace_bytes(h.params)) {
     return ErrorCode::kPatchCorrupt;
+  }
+  if (h.workspace_bytes != workspace_bytes(h.params)) {
+    // Only version 2 has a relocation block, of 1 to kMaxRelocEntries whole entries
+    // (a workspace short of the window wraps around to a huge map).
+    const std::uint32_t map_bytes = h.workspace_bytes - workspace_bytes(h.params) -
+                                    static_cast<std::uint32_t>(kRelocWindowBytes);
+    if (h.version == 1 || map_bytes == 0 || map_bytes % 8 != 0 ||
+        map_bytes / 8 > kMaxRelocEntries) {
+      return ErrorCode::kPatchCorrupt;
+    }
+    h.reloc_count = map_bytes / 8;
   }
   return h;
 }

@@ -6,6 +6,9 @@
 //   | diff_ctx_bits (1) | pos_ctx_bits (1) | lit_pos_bits (1) | diff_pos_bits (1)
 //   | frame_size (4) | workspace_bytes (4)
 //   | old_size (4) | new_size (4) | old_sha256 (32) | new_sha256 (32) | header_crc32 (4)
+// Version 2: when workspace_bytes exceeds what the model shape needs, the extra is
+// kRelocWindowBytes + 8 per layout-map entry, and a relocation block follows the
+// header: arch (1) | reserved (3) | base (4) | entries (varints) | crc32 (4).
 // Then ceil(new_size / frame_size) frames, each: payload_size (4) | payload_crc32 (4) | payload.
 #pragma once
 
@@ -43,6 +46,13 @@ inline constexpr std::size_t kOldBufferBytes = 256;
 inline constexpr std::size_t kOutputBufferBytes = 256;
 // The most patch bytes one decoding step (one op header or one byte) can consume.
 inline constexpr std::size_t kMaxStepInput = 64;
+
+// Relocation prediction (version 2): the raw old window predict() reads, and the
+// map, 8 bytes per entry, both in the workspace.
+inline constexpr std::size_t kRelocWindowBytes = kOldBufferBytes + 16;
+inline constexpr std::size_t kRelocBlockHeadSize = 8;
+inline constexpr std::size_t kMaxRelocEntryBytes = 10;  // two varints of up to 5 bytes
+inline constexpr std::uint32_t kMaxRelocEntries = 1u << 16;
 
 // A sanity bound on a frame's payload, so a corrupt size field fails at once
 // instead of waiting for bytes that never come. Real payloads are far smaller.
@@ -82,6 +92,8 @@ std::string_view profile_name(std::uint8_t profile);
 
 // Bytes of workspace the patcher needs for these model params (models + buffers).
 std::uint32_t workspace_bytes(const ModelParams& params);
+// ... and with a relocation map of `reloc_count` entries (0: none).
+std::uint32_t workspace_bytes(const ModelParams& params, std::uint32_t reloc_count);
 
 struct PatchHeader {
   std::uint8_t version = kFormatVersion;
@@ -93,6 +105,9 @@ struct PatchHeader {
   std::uint32_t new_size = 0;
   std::array<std::byte, 32> old_hash{};
   std::array<std::byte, 32> new_hash{};
+  // Layout-map entries in the relocation block; 0 means there is none. Not a field
+  // of its own: workspace_bytes carries it (see the layout above).
+  std::uint32_t reloc_count = 0;
 
   std::uint32_t frame_count() const {
     return new_size == 0 ? 0 : (new_size - 1) / params.frame_size + 1;

@@ -63,14 +63,33 @@ Result<Patcher::FeedResult> Patcher::feed_inner(ByteView in) {
             decode_header(std::span<const std::byte, kHeaderSize>(in_, kHeaderSize)));
         UPDRAFT_TRY(accept_header(header));
         in_begin_ = in_end_ = 0;
-        checkpoint_patch_offset_ = patch_offset_;
-        state_ = header_.frame_count() == 0 ? State::kDone : State::kFrameHeader;
-        if (state_ == State::kDone) {
-          UPDRAFT_TRY(finish_frame());
+        state_ = State::kRelocBlock;
+        [[fallthrough]];
+      }
+      case State::kRelocBlock: {
+        // Only a patch with relocation prediction has the block (reloc_count > 0).
+        for (; !reloc_ready_ && pos < in.size(); ++pos) {
+          ++patch_offset_;
+          UPDRAFT_TRY(reloc_byte(in[pos]));
         }
         result.consumed = pos;
+        if (!reloc_ready_) return result;
+        state_ = State::kFrameHeader;
+        if (resume_offset_ != 0) {
+          // Resuming: the map is back; the frames to skip were decoded before.
+          patch_offset_ = checkpoint_patch_offset_ = resume_offset_;
+          resume_offset_ = 0;
+          result.seek = true;
+          return result;
+        }
+        // The first checkpoint, or the end of a patch with no frames.
+        checkpoint_patch_offset_ = patch_offset_;
+        if (header_.frame_count() == 0) {
+          state_ = State::kDone;
+          UPDRAFT_TRY(finish_frame());
+        }
         result.checkpoint = state_ != State::kDone;
-        result.done = state_ == State::kDone;
+        result.done = !result.checkpoint;
         return result;
       }
       case State::kFrameHeader: {
@@ -124,9 +143,11 @@ Result<Patcher::FeedResult> Patcher::feed_inner(ByteView in) {
 }
 
 Result<void> Patcher::accept_header(const PatchHeader& header) {
-  // Carve the workspace: buffers, then the 2-byte aligned model.
+  // Carve the workspace: buffers, then with relocation prediction the map and the
+  // raw old window predict() reads, then the model.
   std::byte* base = workspace_.data();
-  const auto misalign = reinterpret_cast<std::uintptr_t>(base) % alignof(std::uint16_t);
+  // One alignment for both (4): the map's words need it, and one rule is less code.
+  const std::size_t misalign = (0u - reinterpret_cast<std::uintptr_t>(base)) % alignof(RelocEntry);
   if (workspace_.size() < header.workspace_bytes + misalign) {
     return ErrorCode::kPatchWorkspaceTooSmall;
   }
@@ -135,10 +156,69 @@ Result<void> Patcher::accept_header(const PatchHeader& header) {
   in_ = base;
   old_ = in_ + kInputBufferBytes;
   out_ = old_ + kOldBufferBytes;
-  auto* model_storage = reinterpret_cast<std::uint16_t*>(out_ + kOutputBufferBytes + misalign);
-  model_.init(header.params, model_storage);
+  std::byte* p = out_ + kOutputBufferBytes + misalign;
+  static_assert((kInputBufferBytes + kOldBufferBytes + kOutputBufferBytes) % alignof(RelocEntry) ==
+                0);
+  reloc_entries_ = reinterpret_cast<RelocEntry*>(p);
+  p += sizeof(RelocEntry) * header.reloc_count;
+  raw_ = p;
+  if (header.reloc_count > 0) p += kRelocWindowBytes;
+  model_.init(header.params, reinterpret_cast<std::uint16_t*>(p));
+  reloc_ = RelocMap{Arch::kNone, 0, header.old_size, reloc_entries_, 0};
+  reloc_ready_ = header.reloc_count == 0;
+  reloc_read_ = reloc_crc_ = reloc_value_ = 0;
+  reloc_value_bits_ = 0;
+  reloc_half_ = false;
   if (old_image_.size() != header.old_size) return ErrorCode::kPatchWrongBase;
   return verify_old_image();
+}
+
+// The relocation block, one byte at a time: arch (1) | reserved (3) | base (4) |
+// per entry varint(start step), varint(zig-zag shift step) | crc32 (4). The CRC
+// is the only check the entries need: predict() is safe with any map, and a map
+// that predicts badly only yields an image that fails its SHA-256.
+Result<void> Patcher::reloc_byte(std::byte b) {
+  const auto v = std::to_integer<std::uint8_t>(b);
+  const bool entries_done =
+      reloc_read_ == kRelocBlockHeadSize && reloc_.count == header_.reloc_count;
+  if (!entries_done) reloc_crc_ = crc32(ByteView(&b, 1), reloc_crc_);
+  if (reloc_read_ < kRelocBlockHeadSize) {
+    in_[reloc_read_++] = b;
+    if (reloc_read_ == kRelocBlockHeadSize) {
+      // Thumb-2 is the only arch so far; the reserved bytes are zero.
+      if (load_le32(in_) != static_cast<std::uint32_t>(Arch::kThumb2))
+        return ErrorCode::kPatchCorrupt;
+      reloc_.arch = Arch::kThumb2;
+      reloc_.base = load_le32(in_ + 4);
+    }
+    return {};
+  }
+  // A varint of at most 5 bytes, or the CRC's 4 bytes, little-endian.
+  if (reloc_value_bits_ >= 35) return ErrorCode::kPatchCorrupt;
+  if (entries_done) {
+    reloc_value_ |= std::uint32_t{v} << reloc_value_bits_;
+    reloc_value_bits_ = static_cast<std::uint8_t>(reloc_value_bits_ + 8);
+    if (reloc_value_bits_ < 32) return {};
+    if (reloc_value_ != reloc_crc_) return ErrorCode::kPatchCorrupt;
+    reloc_ready_ = true;
+    return {};
+  }
+  reloc_value_ |= std::uint32_t{v & 0x7Fu} << reloc_value_bits_;
+  reloc_value_bits_ = static_cast<std::uint8_t>(reloc_value_bits_ + 7);
+  if ((v & 0x80u) != 0) return {};
+  RelocEntry& e = reloc_entries_[reloc_.count];
+  const RelocEntry prev = reloc_.count == 0 ? RelocEntry{} : reloc_entries_[reloc_.count - 1];
+  if (!reloc_half_) {
+    e.old_start = prev.old_start + reloc_value_;
+  } else {
+    const std::uint32_t step = (reloc_value_ >> 1) ^ (0u - (reloc_value_ & 1u));
+    e.shift = static_cast<std::int32_t>(static_cast<std::uint32_t>(prev.shift) + step);
+    ++reloc_.count;
+  }
+  reloc_half_ = !reloc_half_;
+  reloc_value_ = 0;
+  reloc_value_bits_ = 0;
+  return {};
 }
 
 Result<void> Patcher::verify_old_image() {
@@ -226,7 +306,17 @@ Result<std::uint8_t> Patcher::old_byte(std::uint32_t pos) {
   if (pos - old_cache_pos_ >= old_cache_len_) {
     old_cache_pos_ = pos;
     old_cache_len_ = std::min<std::uint32_t>(kOldBufferBytes, header_.old_size - pos);
-    UPDRAFT_TRY(old_image_.read(pos, MutableByteView(old_, old_cache_len_)));
+    if (header_.reloc_count == 0) {
+      UPDRAFT_TRY(old_image_.read(pos, MutableByteView(old_, old_cache_len_)));
+    } else {
+      // Read with kRelocMargin on each side, then predict the cached range.
+      const std::uint32_t lo = pos >= kRelocMargin ? pos - kRelocMargin : 0;
+      const std::uint32_t hi =
+          std::min<std::uint32_t>(header_.old_size, pos + old_cache_len_ + kRelocMargin);
+      UPDRAFT_TRY(old_image_.read(lo, MutableByteView(raw_, hi - lo)));
+      predict(reloc_, reinterpret_cast<const std::uint8_t*>(raw_), lo, pos, old_cache_len_,
+              reinterpret_cast<std::uint8_t*>(old_));
+    }
   }
   return std::to_integer<std::uint8_t>(old_[pos - old_cache_pos_]);
 }
@@ -318,6 +408,12 @@ Result<void> Patcher::resume(std::span<const std::byte, kCheckpointSize> cp) {
   new_pos_ = static_cast<std::uint32_t>(new_pos);
   in_begin_ = in_end_ = 0;
   state_ = State::kFrameHeader;
+  if (header_.reloc_count > 0) {
+    // The map is not in the checkpoint: read the block again, then seek.
+    resume_offset_ = patch_offset_;
+    patch_offset_ = checkpoint_patch_offset_ = kHeaderSize;
+    state_ = State::kRelocBlock;
+  }
   return {};
 }
 

@@ -10,12 +10,15 @@
 // Resume: after each frame (and after the header) feed() reports a checkpoint;
 // save_checkpoint() gives kCheckpointSize bytes to journal. After a power cut,
 // resume() from them and feed the patch again from checkpoint_patch_offset().
+// A patch with relocation prediction first needs its relocation block again: then
+// checkpoint_patch_offset() is where that block starts, and once it is read feed()
+// reports `seek`: go on from checkpoint_patch_offset(), the frame to resume.
 //
 // RAM: the header's workspace_bytes of caller workspace (at most 8 KB for mcu-tiny,
-// 32 KB for mcu), this object (376 bytes on Cortex-M4) and < 800 bytes of stack
-// (724 measured on Cortex-M4, agent/cortex_m). No heap. The first feed() hashes the
-// whole old image before it writes anything: allow for it in a watchdog budget.
-// Not thread-safe; one Patcher per update.
+// 32 KB for mcu; it includes the relocation map, 8 bytes per entry), this object (448 bytes on
+// Cortex-M4) and < 800 bytes of stack (740 measured on Cortex-M4, agent/cortex_m). No heap. The
+// first feed() hashes the whole old image before it writes anything: allow for it in a watchdog
+// budget. Not thread-safe; one Patcher per update.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +30,7 @@
 #include "crypto/sha256.h"
 #include "delta/format/op_model.h"
 #include "delta/format/patch_format.h"
+#include "delta/format/reloc.h"
 #include "delta/patch/image_io.h"
 #include "delta/patch/range_decoder.h"
 
@@ -42,10 +46,12 @@ class Patcher {
     std::size_t consumed = 0;  // bytes of the input taken
     bool checkpoint = false;   // a checkpoint was reached; feed() stopped right after it
     bool done = false;         // the new image is complete and verified
+    bool seek = false;         // after resume(): feed on from checkpoint_patch_offset(), not here
   };
 
   // `old_image` and `new_image` must outlive the Patcher. `workspace` should hold
-  // the header's workspace_bytes (2-byte aligned); less fails with kPatchWorkspaceTooSmall.
+  // the header's workspace_bytes, 4-byte aligned (an unaligned start costs up to
+  // 3 bytes more); less fails with kPatchWorkspaceTooSmall.
   Patcher(ImageReader& old_image, ImageWriter& new_image, MutableByteView workspace);
 
   // Consumes patch bytes. Stops early, with consumed < size, after a checkpoint
@@ -71,12 +77,13 @@ class Patcher {
   Result<void> resume(std::span<const std::byte, kCheckpointSize> checkpoint);
 
  private:
-  enum class State : std::uint8_t { kHeader, kFrameHeader, kPayload, kDone, kFailed };
+  enum class State : std::uint8_t { kHeader, kRelocBlock, kFrameHeader, kPayload, kDone, kFailed };
   enum class OpState : std::uint8_t { kStart, kOpHeader, kCopy, kLiteral };
 
   Result<FeedResult> feed_inner(ByteView in);
   Result<void> accept_header(const PatchHeader& header);
   Result<void> verify_old_image();
+  Result<void> reloc_byte(std::byte b);
   Result<void> begin_frame();
   Result<void> decode_available();
   Result<void> finish_frame();
@@ -116,6 +123,18 @@ class Patcher {
   std::uint32_t old_cache_pos_ = 0, old_cache_len_ = 0;
   std::uint32_t out_len_ = 0;
   std::uint8_t last_byte_ = 0;
+  std::uint32_t resume_offset_ = 0;  // after resume(): where to go on once the map is read
+
+  // Relocation prediction; accept_header() sets all of it (the constructor leaves
+  // it be: on a Cortex-M0 every store there costs flash). reloc_.count counts
+  // the entries read until the block's CRC has checked out.
+  std::byte* raw_;  // kRelocWindowBytes: old bytes predict() reads
+  RelocEntry* reloc_entries_;
+  RelocMap reloc_;
+  bool reloc_ready_;  // the block is read and its CRC checked
+  std::uint32_t reloc_read_, reloc_crc_, reloc_value_;
+  std::uint8_t reloc_value_bits_;
+  bool reloc_half_;  // the entry's start is read, its shift is next
 };
 
 }  // namespace updraft::delta

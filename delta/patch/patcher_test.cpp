@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <sstream>
@@ -228,7 +229,7 @@ Outcome run(Patcher& patcher, CheckedWriter& writer, ByteView patch, std::size_t
       break;
     }
     EXPECT_LE(fed->consumed, n);
-    EXPECT_TRUE(fed->consumed == n || fed->checkpoint || fed->done)
+    EXPECT_TRUE(fed->consumed == n || fed->checkpoint || fed->done || fed->seek)
         << "stopped early for no reason";
     if (fed->consumed == 0) {
       ADD_FAILURE() << "feed() took none of " << n << " bytes at patch offset " << pos;
@@ -236,7 +237,9 @@ Outcome run(Patcher& patcher, CheckedWriter& writer, ByteView patch, std::size_t
       break;
     }
     pos += fed->consumed;
-    EXPECT_EQ(patcher.patch_offset(), pos);
+    EXPECT_EQ(patcher.patch_offset(), fed->seek ? patcher.checkpoint_patch_offset() : pos);
+    // After a resume, a relocation block read again sends the feed on to the frame.
+    if (fed->seek) pos = patcher.checkpoint_patch_offset();
     if (fed->checkpoint) {
       SavedCheckpoint cp;
       patcher.save_checkpoint(cp.bytes);
@@ -312,7 +315,9 @@ void expect_resume_from_every_checkpoint(ByteView old_image, ByteView new_image,
     ASSERT_TRUE(resumed.ok()) << describe(resumed.error());
     ASSERT_EQ(patcher.new_offset(), std::uint64_t{header.params.frame_size} * i);
     ASSERT_EQ(patcher.new_offset(), cp.new_offset);
-    ASSERT_EQ(patcher.checkpoint_patch_offset(), cp.patch_offset);
+    // With relocation prediction the map is read again first, from the block.
+    ASSERT_EQ(patcher.checkpoint_patch_offset(),
+              header.reloc_count > 0 ? kHeaderSize : cp.patch_offset);
     writer.bytes().assign(new_image.begin(), new_image.begin() + patcher.new_offset());
     const Outcome rest = run(patcher, writer, patch, chunk, patcher.checkpoint_patch_offset());
     ASSERT_EQ(rest.error, ErrorCode::kOk) << describe(rest.error);
@@ -749,18 +754,20 @@ TEST(PatcherTest, RefusesWorkspaceSmallerThanTheHeaderAsks) {
       EXPECT_EQ(fed.error(), ErrorCode::kPatchWorkspaceTooSmall) << size << " bytes";
       EXPECT_TRUE(writer.bytes().empty());
     }
-    // The model is 2-byte aligned: an odd start costs one byte of the workspace.
-    Bytes workspace(needed + 2);
+    // The model and the map are 4-byte aligned: a start 1 byte past a 4-byte
+    // boundary costs 3 bytes of the workspace.
+    std::vector<std::uint32_t> storage(needed / 4 + 2);
+    std::byte* const odd = reinterpret_cast<std::byte*>(storage.data()) + 1;
     {
       MemoryImageReader reader(pair.old_image);
       CheckedWriter writer;
-      Patcher patcher(reader, writer, MutableByteView(workspace.data() + 1, needed));
+      Patcher patcher(reader, writer, MutableByteView(odd, needed + 2));
       EXPECT_EQ(run(patcher, writer, patch, 4096).error, ErrorCode::kPatchWorkspaceTooSmall);
     }
     {
       MemoryImageReader reader(pair.old_image);
       CheckedWriter writer;
-      Patcher patcher(reader, writer, MutableByteView(workspace.data() + 1, needed + 1));
+      Patcher patcher(reader, writer, MutableByteView(odd, needed + 3));
       const Outcome outcome = run(patcher, writer, patch, 4096);
       EXPECT_EQ(outcome.error, ErrorCode::kOk);
       EXPECT_TRUE(same_bytes(outcome.output, pair.new_image));
@@ -929,4 +936,122 @@ TEST(FormatVersionTest, HeaderChecksVersionAndItsFields) {
 }
 
 }  // namespace
+
+// --- Relocation prediction (Thumb-2).
+
+class RelocationTest : public testing::TestWithParam<Profile> {
+ protected:
+  static constexpr std::uint32_t kBase = 0x08004000;
+
+  void SetUp() override {
+    // Function 40 of 300 grows by 36 bytes: the 260 after it move, and with them
+    // the calls into them and the pointer table.
+    old_ = thumb2_image(kBase, 300, 1);
+    new_ = thumb2_image(kBase, 300, 1, 40, 36);
+    ASSERT_GT(old_.size(), 64u * 1024) << "two mcu-tiny frames at least";
+  }
+
+  Bytes make_with(std::optional<Arch> arch, DiffStats* stats) {
+    DiffOptions options;
+    options.profile = GetParam();
+    options.arch = arch;
+    HostResult<Bytes> made = make_patch(old_, new_, options, stats);
+    EXPECT_TRUE(made.ok()) << made.error().to_string();
+    return made.ok() ? std::move(made).value() : Bytes{};
+  }
+
+  Bytes old_, new_;
+};
+
+TEST_P(RelocationTest, DetectsTheLoadAddressAndShrinksThePatch) {
+  const std::vector<std::uint32_t> bases = thumb2_base_candidates(old_);
+  ASSERT_FALSE(bases.empty());
+  EXPECT_EQ(bases.front(), kBase);
+  DiffStats plain_stats, stats;
+  const Bytes plain = make_with(Arch::kNone, &plain_stats);
+  const Bytes predicted = make_with(std::nullopt, &stats);
+  EXPECT_EQ(plain_stats.arch, Arch::kNone);
+  ASSERT_EQ(stats.arch, Arch::kThumb2);
+  EXPECT_EQ(stats.reloc_base, kBase);
+  EXPECT_GT(stats.reloc_entries, 0u);
+  // Without prediction every moved call and pointer is a diff byte to code.
+  EXPECT_LT(predicted.size() * 3, plain.size())
+      << predicted.size() << " bytes predicted, " << plain.size() << " without";
+  const PatchHeader header = header_of(predicted);
+  EXPECT_EQ(header.reloc_count, stats.reloc_entries);
+  EXPECT_LE(header.workspace_bytes, profile_info(GetParam()).workspace_limit);
+  EXPECT_EQ(header.workspace_bytes, workspace_bytes(header.params, header.reloc_count));
+}
+
+TEST_P(RelocationTest, RoundTripsAtEveryChunkSizeAndResumesFromEveryCheckpoint) {
+  DiffStats stats;
+  const Bytes patch = make_with(Arch::kThumb2, &stats);
+  ASSERT_EQ(stats.arch, Arch::kThumb2);
+  ASSERT_NO_FATAL_FAILURE(expect_round_trip(old_, new_, patch, {1, 2, 7, 64, 4096}));
+  ASSERT_NO_FATAL_FAILURE(expect_resume_from_every_checkpoint(old_, new_, patch, 7));
+}
+
+TEST_P(RelocationTest, RejectsAnyDamageToTheRelocationBlockAndAnyCut) {
+  DiffStats stats;
+  const Bytes patch = make_with(Arch::kThumb2, &stats);
+  ASSERT_EQ(stats.arch, Arch::kThumb2);
+  // The block runs from the header to the first frame header; a frame header's
+  // payload size is what the first checkpoint's offset tells apart.
+  const std::size_t block_end = apply(old_, patch, 4096).checkpoints.front().patch_offset;
+  ASSERT_GT(block_end, kHeaderSize + kRelocBlockHeadSize);
+  std::vector<std::size_t> positions;
+  for (std::size_t at = kHeaderSize; at < block_end; ++at) positions.push_back(at);
+  ASSERT_NO_FATAL_FAILURE(expect_corruption_caught(old_, new_, patch, positions));
+  ASSERT_NO_FATAL_FAILURE(expect_every_prefix_rejected(old_, patch, 97));
+}
+
+TEST_P(RelocationTest, ForcedOnAnImageWithoutCodeStillRoundTrips) {
+  // Prediction that predicts nothing useful costs bytes but never correctness.
+  const ImagePair pair = make_pair_from(recipe("insertions"));
+  DiffOptions options;
+  options.profile = GetParam();
+  options.arch = Arch::kThumb2;
+  DiffStats stats;
+  HostResult<Bytes> patch = make_patch(pair.old_image, pair.new_image, options, &stats);
+  ASSERT_TRUE(patch.ok()) << patch.error().to_string();
+  EXPECT_EQ(stats.arch, Arch::kThumb2);
+  ASSERT_NO_FATAL_FAILURE(expect_round_trip(pair.old_image, pair.new_image, *patch, {7, 4096}));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllProfiles, RelocationTest, testing::ValuesIn(kProfiles),
+                         [](const testing::TestParamInfo<Profile>& p) { return name_of(p.param); });
+
+TEST(RelocationPredictTest, AnyWindowPredictsWhatTheWholeImageDoes) {
+  // The encoder predicts the whole image at once; the patcher, 256 bytes at a time
+  // through a small window. Both must agree on every byte, wherever the window falls.
+  const Bytes image = thumb2_image(0x1000, 120, 5);
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(image.data());
+  const auto size = static_cast<std::uint32_t>(image.size());
+  std::mt19937 rng(3);
+  std::vector<RelocEntry> entries;
+  for (std::uint32_t start = 0; start < size;
+       start += static_cast<std::uint32_t>(64 + rng() % 2048)) {
+    entries.push_back({start, static_cast<std::int32_t>(rng() % 4096) - 2048});
+  }
+  const RelocMap map{Arch::kThumb2, 0x1000, size, entries.data(),
+                     static_cast<std::uint32_t>(entries.size())};
+  std::vector<std::uint8_t> whole(size);
+  predict(map, bytes, 0, 0, size, whole.data());
+  std::size_t changed = 0;
+  for (std::uint32_t i = 0; i < size; ++i) changed += whole[i] != bytes[i];
+  EXPECT_GT(changed, size / 20) << "the map should move many calls and pointers";
+  std::vector<std::uint8_t> part(300);
+  for (std::uint32_t pos = 0; pos < size; pos += static_cast<std::uint32_t>(1 + rng() % 97)) {
+    const std::uint32_t len =
+        std::min<std::uint32_t>(static_cast<std::uint32_t>(1 + rng() % 256), size - pos);
+    const std::uint32_t lo = pos >= kRelocMargin ? pos - kRelocMargin : 0;
+    const std::uint32_t hi = std::min<std::uint32_t>(size, pos + len + kRelocMargin);
+    // Exactly the window, copied, so that a read outside it would show (ASan).
+    const std::vector<std::uint8_t> window(bytes + lo, bytes + hi);
+    predict(map, window.data(), lo, pos, len, part.data());
+    ASSERT_TRUE(std::equal(part.begin(), part.begin() + len, whole.begin() + pos))
+        << "window at " << pos << ", " << len << " bytes";
+  }
+}
+
 }  // namespace updraft::delta

@@ -97,4 +97,71 @@ Bytes relocate_pointers(Bytes image, std::size_t begin, std::size_t end, std::ui
   return image;
 }
 
+Bytes thumb2_image(std::uint32_t base, std::size_t functions, std::uint32_t seed,
+                   std::size_t grow_at, std::uint32_t grow) {
+  // A body is a list of 16-bit ops and calls, fixed per function before layout.
+  // The ops are common Thumb encodings, none of them a 32-bit branch prefix.
+  constexpr std::uint16_t kOps[] = {0xB510, 0x4770, 0x2000, 0x6800, 0x4618, 0x3001,
+                                    0x2800, 0xD1FA, 0xBD10, 0x6043, 0x1C40, 0x4283};
+  struct Item {
+    bool call;
+    std::uint32_t value;  // the op, or the callee
+  };
+  std::vector<std::vector<Item>> bodies(functions);
+  for (std::size_t f = 0; f < functions; ++f) {
+    std::mt19937 rng(seed * 7919u + static_cast<std::uint32_t>(f));
+    const auto halfwords =
+        static_cast<std::uint32_t>(32 + rng() % 224 + (f == grow_at ? grow / 2 : 0));
+    for (std::uint32_t h = 0; h < halfwords;) {
+      if (rng() % 8 == 0 && h + 2 <= halfwords) {
+        bodies[f].push_back({true, static_cast<std::uint32_t>(rng() % functions)});
+        h += 2;
+      } else {
+        const std::uint16_t op = kOps[rng() % std::size(kOps)];
+        bodies[f].push_back({false, static_cast<std::uint32_t>(op | (rng() % 8))});
+        h += 1;
+      }
+    }
+  }
+  constexpr std::uint32_t kVectorBytes = 64;
+  std::vector<std::uint32_t> start(functions);
+  std::uint32_t at = kVectorBytes;
+  for (std::size_t f = 0; f < functions; ++f) {
+    start[f] = at;
+    std::uint32_t bytes = 0;
+    for (const Item& item : bodies[f]) bytes += item.call ? 4 : 2;
+    at += (bytes + 3) & ~3u;
+  }
+  Bytes image(at + 4 * functions);
+  std::byte* p = image.data();
+  store_le32(p, 0x20008000u);  // initial stack pointer, in SRAM
+  for (std::uint32_t v = 1; v < kVectorBytes / 4; ++v) {
+    store_le32(p + 4 * v, base + start[v % functions] + 1);
+  }
+  for (std::size_t f = 0; f < functions; ++f) {
+    std::uint32_t pc = start[f];
+    for (const Item& item : bodies[f]) {
+      if (!item.call) {
+        store_le16(p + pc, static_cast<std::uint16_t>(item.value));
+        pc += 2;
+        continue;
+      }
+      // BL: 11110 S imm10 | 11 J1 1 J2 imm11, offset from pc + 4.
+      const auto imm = static_cast<std::uint32_t>(static_cast<std::int64_t>(start[item.value]) -
+                                                  (std::int64_t{pc} + 4));
+      const std::uint32_t s = (imm >> 24) & 1u;
+      const std::uint32_t j1 = ~(((imm >> 23) & 1u) ^ s) & 1u;
+      const std::uint32_t j2 = ~(((imm >> 22) & 1u) ^ s) & 1u;
+      store_le16(p + pc, static_cast<std::uint16_t>(0xF000u | (s << 10) | ((imm >> 12) & 0x3FFu)));
+      store_le16(p + pc + 2, static_cast<std::uint16_t>(0xD000u | (j1 << 13) | (j2 << 11) |
+                                                        ((imm >> 1) & 0x7FFu)));
+      pc += 4;
+    }
+  }
+  for (std::size_t f = 0; f < functions; ++f) {
+    store_le32(p + at + 4 * f, base + start[f] + 1);  // a table of function pointers
+  }
+  return image;
+}
+
 }  // namespace updraft::test_images

@@ -36,4 +36,13 @@ Bytes spread_changes(Bytes image, std::uint32_t min_gap, std::uint32_t max_gap, 
 // code at another address does to a table of pointers.
 Bytes relocate_pointers(Bytes image, std::size_t begin, std::size_t end, std::uint32_t delta);
 
+// A Cortex-M image laid out as a linker would: a vector table, then `functions`
+// Thumb-2 functions that call one another (BL) and end in a table of pointers to
+// them. Each function's code depends only on `seed` and its index, so two images
+// that differ in `grow` (bytes added to function `grow_at`) differ as a rebuild
+// does: everything after that function moves, and every call and pointer across
+// the move changes.
+Bytes thumb2_image(std::uint32_t base, std::size_t functions, std::uint32_t seed,
+                   std::size_t grow_at = 0, std::uint32_t grow = 0);
+
 }  // namespace updraft::test_images

@@ -26,7 +26,7 @@ HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patc
     }
     UPDRAFT_TRY_ASSIGN(PatchHeader header, decode_header(std::span<const std::byte, kHeaderSize>(
                                                patch.data(), kHeaderSize)));
-    workspace_size = header.workspace_bytes + 1;  // +1 covers a misaligned vector start
+    workspace_size = header.workspace_bytes + 3;  // covers a misaligned vector start
   }
   std::vector<std::byte> workspace(workspace_size);
   MemoryImageReader reader(old_image);
