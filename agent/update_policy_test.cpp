@@ -49,6 +49,30 @@ TEST(UpdatePolicyTest, MaintenanceWindowWrapsMidnightAndHonoursOffset) {
             Verdict::kOutsideWindow);
 }
 
+TEST(UpdatePolicyTest, WindowMatchesLocalTimeForEveryOffsetAndMinute) {
+  // A one-minute window at each local minute of the day, for west and east
+  // offsets, whole days of offset and the extremes of the field: open exactly
+  // when (UTC minutes + offset) mod 1440 is that minute.
+  UpdatePolicy p;
+  for (const int offset : {-32768, -1441, -1440, -721, -300, -1, 0, 1, 330, 1439, 1440, 32767}) {
+    p.utc_offset_minutes = static_cast<std::int16_t>(offset);
+    for (std::uint64_t utc_minute = 0; utc_minute < 1440; utc_minute += 7) {
+      const std::int64_t local = static_cast<std::int64_t>(utc_minute) + offset;
+      const auto expected = static_cast<std::uint16_t>(((local % 1440) + 1440) % 1440);
+      p.window_start_minute = expected;
+      p.window_end_minute = static_cast<std::uint16_t>(expected + 1);
+      const std::uint64_t now = kMidnightUtc + utc_minute * 60 + 59;
+      ASSERT_EQ(p.evaluate(status(100, NetworkType::kWifi), now, false, false), Verdict::kGo)
+          << "offset " << offset << ", UTC minute " << utc_minute;
+      p.window_start_minute = static_cast<std::uint16_t>((expected + 1) % 1440);
+      p.window_end_minute = static_cast<std::uint16_t>((expected + 2) % 1440);
+      ASSERT_EQ(p.evaluate(status(100, NetworkType::kWifi), now, false, false),
+                Verdict::kOutsideWindow)
+          << "offset " << offset << ", UTC minute " << utc_minute;
+    }
+  }
+}
+
 TEST(UpdatePolicyTest, UserConfirmationUnlessForced) {
   UpdatePolicy p;
   p.require_user_confirmation = true;
