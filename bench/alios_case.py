@@ -3,8 +3,8 @@
 
 AliOS Things (../shared/seeds/000_c25b4be16e15444d.txt) quotes 4,332 bytes for "minor changes
 to the version code" of a 1 MB bin. This makes such a pair from source the project compiles:
-generated C with a few thousand functions that call each other (BL) and a table of function
-pointers (absolute addresses), built with arm-none-eabi-gcc -Os for a Cortex-M4 and flattened
+generated C with a vector table, a few thousand functions that call each other (BL) and a table
+of function pointers (absolute addresses), built with arm-none-eabi-gcc -Os for a Cortex-M4 and flattened
 with objcopy. The new image changes one function in the middle so that it grows, as a real fix
 does: every function after it moves, so branches across it and the pointer table change too.
 
@@ -61,6 +61,11 @@ def source(count, changed_index, seed):
     parts.append("const handler handlers[] = {" + ", ".join(f"f{i}" for i in range(count)) + "};\n")
     parts.append("uint32_t _start(uint32_t a) {\n  uint32_t x = a;\n"
                  f"  for (uint32_t i = 0; i < {count}u; ++i) x = handlers[i](x, i);\n  return x;\n}}\n")
+    # A Cortex-M image starts with its vector table: the initial stack pointer, then
+    # the reset and fault handlers. .text.sorted.* goes first in the default linker
+    # script's .text, so the table lands at the load address.
+    parts.append('__attribute__((section(".text.sorted.0"), used)) const void *const vectors[16] = {\n'
+                 "  (const void *)0x20010000u, " + ", ".join(["(const void *)_start"] * 15) + "};\n")
     return "".join(parts)
 
 

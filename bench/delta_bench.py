@@ -53,9 +53,11 @@ class Tool:
 
 
 def updraft_tool(exe, spec):
-    """`spec` is a profile, or profile@N for patch format version N (e.g. mcu-tiny@1)."""
+    """`spec` is a profile, then optionally @N for patch format version N and :ARCH for
+    `--arch ARCH` (e.g. mcu-tiny@1, mcu-tiny:none)."""
+    spec, _, arch = spec.partition(":")
     profile, _, version = spec.partition("@")
-    extra = ["--format-version", version] if version else []
+    extra = (["--format-version", version] if version else []) + (["--arch", arch] if arch else [])
 
     def workspace(patch):
         out = subprocess.run([exe, "info", str(patch), "--json"], capture_output=True, text=True)
@@ -67,7 +69,7 @@ def updraft_tool(exe, spec):
             raise ToolFailed(f"updraft info --json gave no workspace_bytes: {e!r}") from e
 
     return Tool(
-        name=f"updraft-{profile}" + (f"-v{version}" if version else ""),
+        name=f"updraft-{profile}" + (f"-v{version}" if version else "") + (f"-{arch}" if arch else ""),
         diff=lambda pair, patch: [exe, "diff", pair.old, pair.new, "-o", patch, "--profile", profile,
                                   *extra],
         apply=lambda pair, patch, out: [exe, "patch", pair.old, patch, "-o", out],
@@ -230,7 +232,8 @@ def main():
                     default=Path(os.environ.get("UPDRAFT_CORPUS", REPO.parent / "shared/corpus")) / "public")
     ap.add_argument("--profiles", default=",".join(PROFILES),
                     help="comma-separated Updraft profiles, each optionally @N for patch format "
-                         "version N, e.g. mcu-tiny@1,mcu-tiny (default: %(default)s)")
+                         "version N and :ARCH for --arch ARCH, e.g. mcu-tiny@1,mcu-tiny:none,mcu-tiny "
+                         "(default: %(default)s)")
     ap.add_argument("--pairs", default="", help="only pairs whose name contains this")
     ap.add_argument("--json", type=Path, help="also write results here")
     ap.add_argument("--repeat", type=int, default=1, help="timing runs per step; the minimum is kept")

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
+#include <thread>
 
 #include "core/codec.h"
 #include "core/crc32.h"
@@ -70,11 +72,13 @@ std::vector<Op> plan_ops(const std::vector<Cover>& covers, std::uint32_t new_siz
 // each and keeps the smallest. Shapes over the profile's workspace are skipped.
 struct Shape {
   std::uint8_t lit, lit_pos, diff, diff_pos, pos;
+  bool map_only = false;  // small enough to leave room for a relocation map; tried with one
 };
 // The last four of mcu-tiny leave room in 8 KiB for a relocation map.
-constexpr Shape kTinyShapes[] = {{2, 0, 3, 0, 2}, {1, 1, 3, 0, 2}, {2, 0, 2, 1, 2}, {1, 1, 2, 1, 2},
-                                 {2, 0, 3, 0, 0}, {1, 1, 3, 0, 0}, {1, 1, 2, 0, 2}, {2, 0, 2, 0, 2},
-                                 {1, 0, 3, 0, 2}, {1, 0, 2, 0, 2}};
+constexpr Shape kTinyShapes[] = {
+    {2, 0, 3, 0, 2},       {1, 1, 3, 0, 2},      {2, 0, 2, 1, 2},       {1, 1, 2, 1, 2},
+    {2, 0, 3, 0, 0},       {1, 1, 3, 0, 0},      {1, 1, 2, 0, 2, true}, {2, 0, 2, 0, 2, true},
+    {1, 0, 3, 0, 2, true}, {1, 0, 2, 0, 2, true}};
 constexpr Shape kMcuShapes[] = {
     {5, 0, 4, 0, 2}, {4, 1, 4, 0, 2}, {5, 0, 3, 1, 2}, {4, 1, 3, 1, 2}, {3, 2, 3, 1, 2}};
 constexpr Shape kLinuxShapes[] = {{8, 0, 3, 0, 2}, {8, 1, 3, 0, 2}, {8, 1, 3, 1, 2},
@@ -95,11 +99,13 @@ std::span<const Shape> shapes_for(Profile profile) {
 
 }  // namespace
 
-std::vector<ModelParams> candidate_params(Profile profile, std::uint8_t format_version) {
+std::vector<ModelParams> candidate_params(Profile profile, std::uint8_t format_version,
+                                          bool with_map) {
   const ProfileInfo& info = profile_info(profile);
   if (format_version == 1) return {info.params};
   std::vector<ModelParams> out;
   for (const Shape& s : shapes_for(profile)) {
+    if (s.map_only && !with_map) continue;
     ModelParams p;
     p.lit_ctx_bits = s.lit;
     p.lit_pos_bits = s.lit_pos;
@@ -118,10 +124,13 @@ namespace {
 // Codes every frame of `ops` with the model shape in `header`; returns the patch.
 // `old_image` is what the patcher will read as old: with relocation prediction,
 // the predicted image, and `reloc_block` goes between the header and the frames.
+// With `sample_bytes`, only the ops that start in the first sample_bytes of each
+// frame are coded, and no CRCs: a quick estimate to rank the ways to code it.
 HostResult<std::vector<std::byte>> encode_patch(ByteView old_image, ByteView new_image,
                                                 const PatchHeader& header,
                                                 const std::vector<Op>& ops,
-                                                ByteView reloc_block = {}) {
+                                                ByteView reloc_block = {},
+                                                std::uint32_t sample_bytes = 0) {
   std::vector<std::byte> patch(kHeaderSize);
   encode_header(header, std::span<std::byte, kHeaderSize>(patch.data(), kHeaderSize));
   patch.insert(patch.end(), reloc_block.begin(), reloc_block.end());
@@ -139,6 +148,11 @@ HostResult<std::vector<std::byte>> encode_patch(ByteView old_image, ByteView new
     RangeEncoder rc(payload);
     for (; op_index < ops.size() && ops[op_index].new_pos < frame_end; ++op_index) {
       const Op& op = ops[op_index];
+      if (sample_bytes != 0 && op.new_pos - frame_start >= sample_bytes) {
+        old_pos = op.copy_len > 0 ? op.old_pos : old_pos;  // as if coded
+        old_pos += op.copy_len + op.lit_len;
+        continue;
+      }
       OpHeader h;
       h.seek = op.copy_len > 0 ? static_cast<std::int32_t>(std::int64_t{op.old_pos} - old_pos) : 0;
       h.copy_len = op.copy_len;
@@ -164,12 +178,27 @@ HostResult<std::vector<std::byte>> encode_patch(ByteView old_image, ByteView new
     }
     std::byte frame_header[kFrameHeaderSize];
     store_le32(frame_header, static_cast<std::uint32_t>(payload.size()));
-    store_le32(frame_header + 4, crc32(payload));
+    store_le32(frame_header + 4, sample_bytes != 0 ? 0 : crc32(payload));
     patch.insert(patch.end(), frame_header, frame_header + kFrameHeaderSize);
     patch.insert(patch.end(), payload.begin(), payload.end());
   }
   return patch;
 }
+
+// One way to code a patch: a model shape, with a relocation map of at most
+// map_cap entries, or none (0).
+struct Job {
+  ModelParams params;
+  std::uint32_t map_cap = 0;
+};
+
+// The old image as a map of one size predicts it, and the map's block.
+struct Prediction {
+  std::vector<RelocEntry> entries;
+  RelocMap map{};
+  std::vector<std::byte> old_image;
+  std::vector<std::byte> block;
+};
 
 // Covers shorter than this are often chance matches, not moved code: they stay
 // out of the layout map.
@@ -276,21 +305,22 @@ std::optional<std::uint32_t> base_by_pointers(ByteView image, std::uint32_t rese
   std::sort(pointers.begin(), pointers.end());
   pointers.erase(std::unique(pointers.begin(), pointers.end()), pointers.end());
   // Bound the work on huge images: a sample of the pointers is enough to vote.
-  const std::size_t stride =
-      std::max<std::size_t>(1, pointers.size() * targets.size() / 50'000'000);
-  std::unordered_map<std::uint32_t, std::uint32_t> votes;
+  const std::size_t stride = std::max<std::size_t>(1, pointers.size() * targets.size() / 2'000'000);
+  // One counter per 256-aligned base in (reset - size, reset].
+  const std::uint32_t lowest = reset >= size ? (reset - size + 256) & ~0xFFu : 0;
+  std::vector<std::uint32_t> votes((reset - lowest) / 256 + 1, 0);
   for (std::size_t i = 0; i < pointers.size(); i += stride) {
     for (const std::uint32_t t : targets) {
       const std::uint32_t base = pointers[i] - t;
-      if (base % 256 == 0 && base <= reset && reset - base < size) ++votes[base];
+      if (base % 256 == 0 && base - lowest <= reset - lowest) ++votes[(base - lowest) / 256];
     }
   }
   std::optional<std::uint32_t> best;
   std::uint32_t best_votes = 0;
-  for (const auto& [base, n] : votes) {
-    if (n > best_votes || (n == best_votes && best && base > *best)) {
-      best = base;
-      best_votes = n;
+  for (std::size_t k = votes.size(); k-- > 0;) {  // the highest base wins a tie
+    if (votes[k] > best_votes) {
+      best = lowest + static_cast<std::uint32_t>(k) * 256;
+      best_votes = votes[k];
     }
   }
   if (best_votes < 4) return std::nullopt;  // no agreement (tiny images)
@@ -305,6 +335,7 @@ std::uint32_t base_by_handlers(ByteView image, std::uint32_t reset) {
   std::size_t best_score = 0;
   for (unsigned k = 8; k <= 24; ++k) {
     const std::uint32_t base = (reset & ~1u) & ~((1u << k) - 1);
+    if (k > 8 && base == ((reset & ~1u) & ~((1u << (k - 1)) - 1))) continue;  // scored already
     bool handlers_inside = true;
     for (std::size_t i = 1; i < 16; ++i) {
       const std::uint32_t v = load_le32(image.data() + 4 * i);
@@ -319,6 +350,63 @@ std::uint32_t base_by_handlers(ByteView image, std::uint32_t reset) {
     if (score > best_score) {
       best = base;
       best_score = score;
+    }
+  }
+  return best;
+}
+
+// How the encoder searches: when there are more ways to code a patch than this,
+// each is first coded on the first quarter of every frame (at least
+// kMinSampleBytes), and only the best kJobsCodedInFull are coded in full. Models
+// restart at each frame, so a longer sample ranks the shapes that learn slowly
+// but end sharper (large contexts) more fairly.
+constexpr std::size_t kJobsCodedInFull = 2;
+constexpr std::uint32_t kMinSampleBytes = 16 * 1024;
+
+// Runs fn(0) ... fn(n - 1) on up to 4 threads (as many as the machine has);
+// the first error, in index order, if any.
+HostResult<void> in_parallel(std::size_t n,
+                             const std::function<HostResult<void>(std::size_t)>& fn) {
+  std::vector<HostResult<void>> results(n, HostResult<void>{});
+  const std::size_t threads =
+      std::min<std::size_t>({std::max(1u, std::thread::hardware_concurrency()), 4, n});
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i = next++; i < n; i = next++) results[i] = fn(i);
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  for (HostResult<void>& r : results) {
+    if (!r.ok()) return r;
+  }
+  return {};
+}
+
+// The candidate load address under which the full map predicts the most copied
+// bytes exactly (a zero diff): a cheap stand-in for coding with each.
+std::uint32_t best_base(ByteView old_image, ByteView new_image, const std::vector<Op>& ops,
+                        const std::vector<RelocEntry>& map,
+                        const std::vector<std::uint32_t>& bases) {
+  const auto size = static_cast<std::uint32_t>(old_image.size());
+  std::vector<std::uint8_t> predicted(old_image.size());
+  std::uint32_t best = bases.front();
+  std::uint64_t best_hits = 0;
+  for (const std::uint32_t base : bases) {
+    const RelocMap m{Arch::kThumb2, base, size, map.data(), static_cast<std::uint32_t>(map.size())};
+    predict(m, reinterpret_cast<const std::uint8_t*>(old_image.data()), 0, 0, size,
+            predicted.data());
+    std::uint64_t hits = 0;
+    for (const Op& op : ops) {
+      for (std::uint32_t k = 0; k < op.copy_len; ++k) {
+        hits +=
+            predicted[op.old_pos + k] == std::to_integer<std::uint8_t>(new_image[op.new_pos + k]);
+      }
+    }
+    if (hits > best_hits) {
+      best = base;
+      best_hits = hits;
     }
   }
   return best;
@@ -374,80 +462,131 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
   report("match", new_image.size(), new_image.size());
   const std::vector<ModelParams> shapes =
       options.params ? std::vector<ModelParams>{*options.params}
-                     : candidate_params(options.profile, options.format_version);
-  // All shapes share a frame size, so one op plan serves them all.
-  const std::vector<Op> ops = plan_ops(covers, header.new_size, shapes.front().frame_size);
-
-  std::vector<std::byte> best;
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
-    header.params = shapes[i];
-    header.workspace_bytes = workspace_bytes(header.params);
+                     : candidate_params(options.profile, options.format_version, true);
+  const std::vector<ModelParams> plain_shapes =
+      options.params ? shapes : candidate_params(options.profile, options.format_version, false);
+  for (const ModelParams& params : shapes) {
     // The decoder is the judge of a valid shape: what it would not read back
     // the same is refused here.
+    header.params = params;
+    header.workspace_bytes = workspace_bytes(params);
     std::array<std::byte, kHeaderSize> encoded;
     encode_header(header, encoded);
     const Result<PatchHeader> decoded = decode_header(encoded);
-    if (!decoded.ok() || !(decoded->params == header.params) ||
-        shapes.front().frame_size != header.params.frame_size) {
+    if (!decoded.ok() || !(decoded->params == params) ||
+        shapes.front().frame_size != params.frame_size) {
       return Error(ErrorCode::kInvalidArgument, "model shape is not valid for patch format " +
                                                     std::to_string(options.format_version));
     }
-    UPDRAFT_TRY_ASSIGN(std::vector<std::byte> patch,
-                       encode_patch(old_image, new_image, header, ops));
-    if (best.empty() || patch.size() < best.size()) best = std::move(patch);
-    report("encode", i + 1, shapes.size());
   }
+  // All shapes share a frame size, so one op plan serves them all.
+  const std::vector<Op> ops = plan_ops(covers, header.new_size, shapes.front().frame_size);
 
-  // Relocation prediction: the same ops over the old image as the layout map
-  // predicts it, for each shape with room left for a map; kept where smaller.
+  // Relocation prediction: tried on a Cortex-M image (or when asked for), at the
+  // load address whose prediction turns the most copied bytes into zero diffs.
   Arch arch = Arch::kNone;
-  std::vector<std::uint32_t> bases;
-  if (options.format_version >= 2) {
-    bases = thumb2_base_candidates(old_image);
-    arch = options.arch.value_or(bases.empty() ? Arch::kNone : Arch::kThumb2);
-    if (arch == Arch::kThumb2 && bases.empty()) bases.push_back(0);
-  }
-  RelocMap kept_map{};
-  for (const std::uint32_t base : arch == Arch::kNone ? std::vector<std::uint32_t>{} : bases) {
-    const std::vector<RelocEntry> full_map = layout_map(covers);
-    const std::uint32_t limit = profile_info(options.profile).workspace_limit;
-    std::vector<std::byte> predicted(old_image.size());
-    std::size_t predicted_for = 0;  // the map size `predicted` was made with
-    std::vector<RelocEntry> map;
-    for (const ModelParams& params : shapes) {
-      const std::uint32_t plain = workspace_bytes(params) + kRelocWindowBytes;
-      if (options.params && !options.arch) break;  // a forced shape codes as it is
-      if (plain >= limit && !options.params) continue;
-      const std::size_t room = options.params ? full_map.size() : (limit - plain) / 8;
-      const std::size_t cap = std::min<std::size_t>({room, full_map.size(), kMaxRelocEntries});
-      if (cap == 0) continue;
-      if (cap != predicted_for) {
-        map = limit_map(full_map, header.old_size, cap);
-        RelocMap m{arch, base, header.old_size, map.data(), static_cast<std::uint32_t>(map.size())};
-        predict(m, reinterpret_cast<const std::uint8_t*>(old_image.data()), 0, 0, header.old_size,
-                reinterpret_cast<std::uint8_t*>(predicted.data()));
-        predicted_for = cap;
-      }
-      const RelocMap m{arch, base, header.old_size, map.data(),
-                       static_cast<std::uint32_t>(map.size())};
-      header.params = params;
-      header.reloc_count = m.count;
-      header.workspace_bytes = workspace_bytes(params, m.count);
-      const std::vector<std::byte> block = encode_reloc_block(m);
-      UPDRAFT_TRY_ASSIGN(std::vector<std::byte> patch,
-                         encode_patch(predicted, new_image, header, ops, block));
-      if (patch.size() < best.size() || (options.arch && kept_map.count == 0)) {
-        best = std::move(patch);
-        kept_map = m;
-      }
+  std::uint32_t base = 0;
+  std::vector<RelocEntry> full_map;
+  if (options.format_version >= 2 && options.arch != Arch::kNone) {
+    std::vector<std::uint32_t> bases = thumb2_base_candidates(old_image);
+    if (!bases.empty() || options.arch == Arch::kThumb2) {
+      if (bases.empty()) bases.push_back(0);
+      full_map = layout_map(covers);
+      arch = Arch::kThumb2;
+      base = best_base(old_image, new_image, ops, full_map, bases);
     }
   }
+  const bool forced = options.arch == Arch::kThumb2 && !full_map.empty();
+
+  // The ways to code it: each shape without a map (unless prediction is forced),
+  // and, with prediction, each shape with as large a map as its room allows.
+  std::vector<Job> jobs;
+  if (!forced) {
+    for (const ModelParams& params : plain_shapes) jobs.push_back({params, 0});
+  }
+  const std::uint32_t limit = profile_info(options.profile).workspace_limit;
+  if (!full_map.empty() && (!options.params || options.arch)) {
+    for (const ModelParams& params : shapes) {
+      const std::uint32_t used = workspace_bytes(params) + kRelocWindowBytes;
+      // A forced shape takes the whole map; the profile's own stay in budget.
+      const std::size_t room = options.params ? full_map.size()
+                               : used < limit ? (limit - used) / 8
+                                              : 0;
+      const auto cap = static_cast<std::uint32_t>(
+          std::min<std::size_t>({room, full_map.size(), kMaxRelocEntries}));
+      if (cap > 0) jobs.push_back({params, cap});
+    }
+  }
+
+  if (jobs.empty()) {
+    for (const ModelParams& params : plain_shapes) jobs.push_back({params, 0});
+  }
+
+  // One predicted old image per map size.
+  std::map<std::uint32_t, Prediction> predictions;
+  for (const Job& job : jobs) {
+    if (job.map_cap == 0 || predictions.count(job.map_cap) != 0) continue;
+    Prediction& pr = predictions[job.map_cap];
+    pr.entries = limit_map(full_map, header.old_size, job.map_cap);
+    pr.map = RelocMap{arch, base, header.old_size, pr.entries.data(),
+                      static_cast<std::uint32_t>(pr.entries.size())};
+    pr.old_image.resize(old_image.size());
+    predict(pr.map, reinterpret_cast<const std::uint8_t*>(old_image.data()), 0, 0, header.old_size,
+            reinterpret_cast<std::uint8_t*>(pr.old_image.data()));
+    pr.block = encode_reloc_block(pr.map);
+  }
+
+  // Rank every job by a sample of each frame, then code the best few in full;
+  // keep the smallest, the first of equals, so that the result never depends on
+  // the threads' timing. Jobs share only read-only inputs.
+  const auto code_job = [&](const Job& job, std::uint32_t sample) {
+    PatchHeader h = header;
+    h.params = job.params;
+    const Prediction* pr = job.map_cap > 0 ? &predictions.at(job.map_cap) : nullptr;
+    h.reloc_count = pr != nullptr ? pr->map.count : 0;
+    h.workspace_bytes = workspace_bytes(h.params, h.reloc_count);
+    return pr != nullptr ? encode_patch(pr->old_image, new_image, h, ops, pr->block, sample)
+                         : encode_patch(old_image, new_image, h, ops, {}, sample);
+  };
+  const std::uint32_t frame_size = shapes.front().frame_size;
+  const std::uint32_t sample_bytes = std::max(kMinSampleBytes, frame_size / 4);
+  const bool sampling =
+      jobs.size() > kJobsCodedInFull && std::min(frame_size, header.new_size) > sample_bytes;
+  std::vector<std::size_t> finalists(jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) finalists[i] = i;
+  if (sampling) {
+    std::vector<std::size_t> estimate(jobs.size());
+    UPDRAFT_TRY(in_parallel(jobs.size(), [&](std::size_t i) -> HostResult<void> {
+      UPDRAFT_TRY_ASSIGN(std::vector<std::byte> sample, code_job(jobs[i], sample_bytes));
+      estimate[i] = sample.size();
+      return {};
+    }));
+    std::stable_sort(finalists.begin(), finalists.end(),
+                     [&](std::size_t a, std::size_t b) { return estimate[a] < estimate[b]; });
+    finalists.resize(kJobsCodedInFull);
+    std::sort(finalists.begin(), finalists.end());
+    report("encode", jobs.size(), jobs.size() + finalists.size());
+  }
+  std::vector<std::vector<std::byte>> patches(finalists.size());
+  UPDRAFT_TRY(in_parallel(finalists.size(), [&](std::size_t i) -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(patches[i], code_job(jobs[finalists[i]], 0));
+    return {};
+  }));
+  report("encode", 1, 1);
+  std::size_t best_index = 0;
+  for (std::size_t i = 1; i < patches.size(); ++i) {
+    if (patches[i].size() < patches[best_index].size()) best_index = i;
+  }
+  std::vector<std::byte> best = std::move(patches[best_index]);
+  const std::size_t kept = finalists[best_index];
+  const RelocMap kept_map =
+      jobs[kept].map_cap > 0 ? predictions.at(jobs[kept].map_cap).map : RelocMap{};
 
   if (stats != nullptr) {
     *stats = {};
     stats->covers = static_cast<std::uint32_t>(covers.size());
     stats->ops = static_cast<std::uint32_t>(ops.size());
-    stats->shapes_tried = static_cast<std::uint32_t>(shapes.size());
+    stats->shapes_tried = static_cast<std::uint32_t>(jobs.size());
     stats->arch = kept_map.count > 0 ? kept_map.arch : Arch::kNone;
     stats->reloc_base = kept_map.count > 0 ? kept_map.base : 0;
     stats->reloc_entries = kept_map.count;

@@ -33,7 +33,7 @@ struct DiffStats {
   std::uint32_t ops = 0;
   std::uint64_t copied_bytes = 0;   // new bytes coded as old + diff
   std::uint64_t literal_bytes = 0;  // new bytes coded as literals
-  std::uint32_t shapes_tried = 0;   // model shapes coded to find the smallest
+  std::uint32_t shapes_tried = 0;   // codings tried to find the smallest (shape, map or none)
   Arch arch = Arch::kNone;          // relocation prediction in the patch kept
   std::uint32_t reloc_base = 0;     // the load address it assumed
   std::uint32_t reloc_entries = 0;  // layout-map entries the patch carries
@@ -43,8 +43,10 @@ struct DiffStats {
 // vector), best first; empty when the image does not start with a vector table.
 std::vector<std::uint32_t> thumb2_base_candidates(ByteView image);
 
-// The model shapes make_patch() tries for `profile`, each within its workspace limit.
-std::vector<ModelParams> candidate_params(Profile profile, std::uint8_t format_version);
+// The model shapes make_patch() tries for `profile`, each within its workspace limit;
+// `with_map` adds those only worth trying with a relocation map (small models).
+std::vector<ModelParams> candidate_params(Profile profile, std::uint8_t format_version,
+                                          bool with_map = true);
 
 // Fails with kPatchInputTooLarge beyond the format's 2 GiB limit.
 HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_image,

@@ -178,5 +178,26 @@ TEST(MakePatchTest, ReportsProgressThroughEveryStage) {
   EXPECT_EQ(stages, (std::set<std::string>{"index", "match", "encode"}));
 }
 
+TEST(MakePatchTest, TheSameInputsGiveTheSameBytesWhateverTheThreadsDo) {
+  // The ways to code a patch are tried on several threads; the one kept must not
+  // depend on which finishes first. A Cortex-M pair brings relocation prediction in.
+  const Bytes old_image = test_images::thumb2_image(0x08000000, 700, 3);
+  const Bytes new_image = test_images::thumb2_image(0x08000000, 700, 3, 350, 20);
+  for (const Profile profile : {Profile::kMcuTiny, Profile::kMcu, Profile::kLinux}) {
+    DiffOptions options;
+    options.profile = profile;
+    DiffStats stats;
+    HostResult<std::vector<std::byte>> first = make_patch(old_image, new_image, options, &stats);
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(stats.arch, Arch::kThumb2);
+    EXPECT_GT(stats.shapes_tried, 2u);
+    for (int run = 0; run < 4; ++run) {
+      HostResult<std::vector<std::byte>> again = make_patch(old_image, new_image, options);
+      ASSERT_TRUE(again.ok());
+      ASSERT_TRUE(*again == *first) << "profile " << static_cast<int>(profile) << ", run " << run;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace updraft::delta
