@@ -84,6 +84,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True, help="folder for old.bin, new.bin, pairs.tsv")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--bytes", type=int, default=TARGET_BYTES,
+                    help="about how large the images are (default: 1 MiB, the AliOS case)")
     args = ap.parse_args()
     for tool in ("arm-none-eabi-gcc", "arm-none-eabi-objcopy"):
         if not shutil.which(tool):
@@ -93,7 +95,7 @@ def main():
     # Find the function count that makes about 1 MB, from a small build's bytes per function.
     probe = 200
     per_function = build(source(probe, -1, args.seed), args.out / "probe.bin", args.out) / probe
-    count = int(TARGET_BYTES / per_function)
+    count = int(args.bytes / per_function)
     print(f"alios_case: {count} functions, about {per_function:.0f} B each", file=sys.stderr)
     old_size = build(source(count, -1, args.seed), args.out / "old.bin", args.out)
     new_size = build(source(count, count // 2, args.seed), args.out / "new.bin", args.out)
