@@ -39,10 +39,6 @@ struct DiffStats {
   std::uint32_t reloc_entries = 0;  // layout-map entries the patch carries
 };
 
-// Likely load addresses of a Cortex-M image (initial SP in SRAM, odd reset
-// vector), best first; empty when the image does not start with a vector table.
-std::vector<std::uint32_t> thumb2_base_candidates(ByteView image);
-
 // The model shapes make_patch() tries for `profile`, each within its workspace limit;
 // `with_map` adds those only worth trying with a relocation map (small models).
 std::vector<ModelParams> candidate_params(Profile profile, std::uint8_t format_version,

@@ -20,6 +20,7 @@
 #include "core/crc32.h"
 #include "core/host/file.h"
 #include "delta/diff/diff.h"
+#include "delta/diff/relocation.h"
 #include "delta/patch/host/apply.h"
 #include "delta/testing/corpus.h"
 #include "delta/testing/test_images.h"
