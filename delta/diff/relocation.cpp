@@ -89,7 +89,6 @@ std::vector<std::byte> encode_reloc_block(const RelocMap& map) {
   return out;
 }
 
-
 namespace {
 
 std::optional<std::uint32_t> base_by_pointers(ByteView image, std::uint32_t reset) {
