@@ -25,6 +25,12 @@ inline std::uint32_t load_le32(const std::byte* p) {
   for (int i = 3; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint32_t>(p[i]);
   return v;
 }
+// Zig-zag: a signed value as an unsigned one with small magnitudes small
+// (0, -1, 1, -2 ... -> 0, 1, 2, 3 ...), for variable-length codes. 32-bit two's
+// complement both ways.
+constexpr std::uint32_t zigzag_encode(std::uint32_t v) { return (v << 1) ^ (0u - (v >> 31)); }
+constexpr std::uint32_t zigzag_decode(std::uint32_t v) { return (v >> 1) ^ (0u - (v & 1u)); }
+
 inline std::uint64_t load_le64(const std::byte* p) {
   std::uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint64_t>(p[i]);

@@ -230,28 +230,36 @@ HostResult<void> in_parallel(std::size_t n,
   return {};
 }
 
-// The candidate load address under which the full map predicts the most copied
-// bytes exactly (a zero diff): a cheap stand-in for coding with each.
-std::uint32_t best_base(ByteView old_image, ByteView new_image, const std::vector<Op>& ops,
-                        const std::vector<RelocEntry>& map,
-                        const std::vector<std::uint32_t>& bases) {
-  const auto size = static_cast<std::uint32_t>(old_image.size());
-  std::vector<std::uint8_t> predicted(old_image.size());
-  std::uint32_t best = bases.front();
+// Predicts the old image with `map` (all of `entries`) at `base`.
+void predict_image(ByteView old_image, Prediction& pr) {
+  pr.map.entries = pr.entries.data();
+  pr.map.count = static_cast<std::uint32_t>(pr.entries.size());
+  pr.old_image.resize(old_image.size());
+  predict(pr.map, reinterpret_cast<const std::uint8_t*>(old_image.data()), 0, 0, pr.map.old_size,
+          reinterpret_cast<std::uint8_t*>(pr.old_image.data()));
+  pr.block = encode_reloc_block(pr.map);
+}
+
+// The full map's prediction at the candidate load address that makes the most
+// copied bytes exact (a zero diff): a cheap stand-in for coding with each.
+Prediction best_base(ByteView old_image, ByteView new_image, const std::vector<Op>& ops,
+                     const std::vector<RelocEntry>& map, const std::vector<std::uint32_t>& bases) {
+  Prediction best;
   std::uint64_t best_hits = 0;
   for (const std::uint32_t base : bases) {
-    const RelocMap m{Arch::kThumb2, base, size, map.data(), static_cast<std::uint32_t>(map.size())};
-    predict(m, reinterpret_cast<const std::uint8_t*>(old_image.data()), 0, 0, size,
-            predicted.data());
+    Prediction pr;
+    pr.entries = map;
+    pr.map =
+        RelocMap{Arch::kThumb2, base, static_cast<std::uint32_t>(old_image.size()), nullptr, 0};
+    predict_image(old_image, pr);
     std::uint64_t hits = 0;
     for (const Op& op : ops) {
       for (std::uint32_t k = 0; k < op.copy_len; ++k) {
-        hits +=
-            predicted[op.old_pos + k] == std::to_integer<std::uint8_t>(new_image[op.new_pos + k]);
+        hits += pr.old_image[op.old_pos + k] == new_image[op.new_pos + k];
       }
     }
-    if (hits > best_hits) {
-      best = base;
+    if (best.old_image.empty() || hits > best_hits) {
+      best = std::move(pr);  // a moved vector keeps its buffer, so map.entries stays valid
       best_hits = hits;
     }
   }
@@ -313,26 +321,25 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
 
   // Relocation prediction: tried on a Cortex-M image (or when asked for), at the
   // load address whose prediction turns the most copied bytes into zero diffs.
-  Arch arch = Arch::kNone;
-  std::uint32_t base = 0;
+  // One predicted old image per map size; the full map's comes with the base.
+  std::map<std::uint32_t, Prediction> predictions;
   std::vector<RelocEntry> full_map;
   if (options.format_version >= 2 && options.arch != Arch::kNone) {
     std::vector<std::uint32_t> bases = thumb2_base_candidates(old_image);
     if (!bases.empty() || options.arch == Arch::kThumb2) {
       if (bases.empty()) bases.push_back(0);
       full_map = layout_map(covers);
-      arch = Arch::kThumb2;
-      base = best_base(old_image, new_image, ops, full_map, bases);
+      if (!full_map.empty()) {
+        predictions.emplace(static_cast<std::uint32_t>(full_map.size()),
+                            best_base(old_image, new_image, ops, full_map, bases));
+      }
     }
   }
-  const bool forced = options.arch == Arch::kThumb2 && !full_map.empty();
 
-  // The ways to code it: each shape without a map (unless prediction is forced),
-  // and, with prediction, each shape with as large a map as its room allows.
+  // The ways to code it: with prediction, each shape with as large a map as its
+  // room allows; and each shape without a map, unless prediction is forced and
+  // has a way. Plain ones go first, so they win a tie.
   std::vector<Job> jobs;
-  if (!forced) {
-    for (const ModelParams& params : plain_shapes) jobs.push_back({params, 0});
-  }
   const std::uint32_t limit = profile_info(options.profile).workspace_limit;
   if (!full_map.empty() && (!options.params || options.arch)) {
     for (const ModelParams& params : shapes) {
@@ -346,23 +353,18 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
       if (cap > 0) jobs.push_back({params, cap});
     }
   }
-
-  if (jobs.empty()) {
-    for (const ModelParams& params : plain_shapes) jobs.push_back({params, 0});
+  if (options.arch != Arch::kThumb2 || jobs.empty()) {
+    std::vector<Job> plain;
+    for (const ModelParams& params : plain_shapes) plain.push_back({params, 0});
+    jobs.insert(jobs.begin(), plain.begin(), plain.end());
   }
-
-  // One predicted old image per map size.
-  std::map<std::uint32_t, Prediction> predictions;
   for (const Job& job : jobs) {
     if (job.map_cap == 0 || predictions.count(job.map_cap) != 0) continue;
-    Prediction& pr = predictions[job.map_cap];
+    Prediction pr;
     pr.entries = limit_map(full_map, header.old_size, job.map_cap);
-    pr.map = RelocMap{arch, base, header.old_size, pr.entries.data(),
-                      static_cast<std::uint32_t>(pr.entries.size())};
-    pr.old_image.resize(old_image.size());
-    predict(pr.map, reinterpret_cast<const std::uint8_t*>(old_image.data()), 0, 0, header.old_size,
-            reinterpret_cast<std::uint8_t*>(pr.old_image.data()));
-    pr.block = encode_reloc_block(pr.map);
+    pr.map = predictions.at(static_cast<std::uint32_t>(full_map.size())).map;  // arch and base
+    predict_image(old_image, pr);
+    predictions.emplace(job.map_cap, std::move(pr));
   }
 
   // Rank every job by a sample of each frame, then code the best few in full;

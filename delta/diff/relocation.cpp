@@ -77,9 +77,8 @@ std::vector<std::byte> encode_reloc_block(const RelocMap& map) {
   std::int32_t shift = 0;
   for (std::uint32_t i = 0; i < map.count; ++i) {
     put_varint(out, map.entries[i].old_start - start);
-    const auto d =
-        static_cast<std::uint32_t>(map.entries[i].shift) - static_cast<std::uint32_t>(shift);
-    put_varint(out, (d << 1) ^ (0u - (d >> 31)));
+    put_varint(out, zigzag_encode(static_cast<std::uint32_t>(map.entries[i].shift) -
+                                  static_cast<std::uint32_t>(shift)));
     start = map.entries[i].old_start;
     shift = map.entries[i].shift;
   }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <span>
 
+#include "core/codec.h"
 #include "delta/format/patch_format.h"
 
 namespace updraft::delta {
@@ -145,10 +146,8 @@ class OpModel {
   template <typename Coder>
   OpHeader code_op(Coder& c, const OpHeader& op) {
     OpHeader out;
-    const std::uint32_t zz =
-        (static_cast<std::uint32_t>(op.seek) << 1) ^ static_cast<std::uint32_t>(op.seek >> 31);
-    const std::uint32_t seek = seek_.code(c, zz);
-    out.seek = static_cast<std::int32_t>((seek >> 1) ^ (0u - (seek & 1u)));
+    const std::uint32_t seek = seek_.code(c, zigzag_encode(static_cast<std::uint32_t>(op.seek)));
+    out.seek = static_cast<std::int32_t>(zigzag_decode(seek));
     out.copy_len = copy_len_.code(c, op.copy_len);
     out.lit_len = lit_len_.code(c, op.lit_len);
     return out;

@@ -51,7 +51,6 @@ inline constexpr std::size_t kMaxStepInput = 64;
 // map, 8 bytes per entry, both in the workspace.
 inline constexpr std::size_t kRelocWindowBytes = kOldBufferBytes + 16;
 inline constexpr std::size_t kRelocBlockHeadSize = 8;
-inline constexpr std::size_t kMaxRelocEntryBytes = 10;  // two varints of up to 5 bytes
 inline constexpr std::uint32_t kMaxRelocEntries = 1u << 16;
 
 // A sanity bound on a frame's payload, so a corrupt size field fails at once

@@ -211,8 +211,8 @@ Result<void> Patcher::reloc_byte(std::byte b) {
   if (!reloc_half_) {
     e.old_start = prev.old_start + reloc_value_;
   } else {
-    const std::uint32_t step = (reloc_value_ >> 1) ^ (0u - (reloc_value_ & 1u));
-    e.shift = static_cast<std::int32_t>(static_cast<std::uint32_t>(prev.shift) + step);
+    e.shift = static_cast<std::int32_t>(static_cast<std::uint32_t>(prev.shift) +
+                                        zigzag_decode(reloc_value_));
     ++reloc_.count;
   }
   reloc_half_ = !reloc_half_;
