@@ -9,6 +9,8 @@
 #include "core/codec.h"
 #include "core/host/file.h"
 #include "delta/diff/diff.h"
+#include "delta/format/host/firmware_file.h"
+#include "delta/format/layout.h"
 
 namespace updraft::cli {
 namespace {
@@ -21,16 +23,37 @@ struct DiffArgs {
   bool quiet = false;
 };
 
+HostResult<delta::FirmwareImage> read_firmware(const std::string& path) {
+  UPDRAFT_TRY_ASSIGN(std::vector<std::byte> bytes, read_file(path));
+  HostResult<delta::FirmwareImage> image = delta::parse_firmware(bytes);
+  if (!image.ok()) return Error(image.error().code, path + ": " + image.error().message);
+  return image;
+}
+
+void print_segments(const char* which, const delta::FirmwareImage& image) {
+  std::printf("%s: %s, %zu load segment%s:", which,
+              std::string(delta::format_name(image.format)).c_str(), image.segments.size(),
+              image.segments.size() == 1 ? "" : "s");
+  for (const delta::Segment& s : image.segments) {
+    std::printf(" %zu bytes at 0x%08x;", s.bytes.size(), s.address);
+  }
+  std::printf("\n");
+}
+
 int run_diff(const DiffArgs& args) {
   const delta::ProfileInfo* profile = delta::find_profile(args.profile);
   if (profile == nullptr) {
     return report_error(Error(ErrorCode::kInvalidArgument, "unknown profile '" + args.profile +
                                                                "' (use mcu-tiny, mcu or linux)"));
   }
-  HostResult<std::vector<std::byte>> old_image = read_file(args.old_path);
+  HostResult<delta::FirmwareImage> old_image = read_firmware(args.old_path);
   if (!old_image.ok()) return report_error(old_image.error());
-  HostResult<std::vector<std::byte>> new_image = read_file(args.new_path);
+  HostResult<delta::FirmwareImage> new_image = read_firmware(args.new_path);
   if (!new_image.ok()) return report_error(new_image.error());
+  // Raw binaries give a plain patch; Intel HEX or ELF on either side, a segmented
+  // one that records where each load segment goes.
+  const bool segmented = old_image->format != delta::FirmwareFormat::kRaw ||
+                         new_image->format != delta::FirmwareFormat::kRaw;
 
   const auto start = std::chrono::steady_clock::now();
   Progress progress("diff", args.quiet ? 0 : new_image->size());
@@ -48,7 +71,8 @@ int run_diff(const DiffArgs& args) {
   };
   delta::DiffStats stats;
   HostResult<std::vector<std::byte>> patch =
-      delta::make_patch(*old_image, *new_image, options, &stats);
+      segmented ? delta::make_segmented_patch(*old_image, *new_image, options, &stats)
+                : delta::make_patch(old_image->linear(), new_image->linear(), options, &stats);
   if (!patch.ok()) return report_error(patch.error());
   if (auto written = write_file_atomic(args.out_path, *patch); !written.ok()) {
     return report_error(written.error());
@@ -56,11 +80,18 @@ int run_diff(const DiffArgs& args) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!args.quiet) {
-    const double ratio = new_image->empty() ? 0.0
-                                            : 100.0 * static_cast<double>(patch->size()) /
-                                                  static_cast<double>(new_image->size());
+    const double ratio = new_image->size() == 0 ? 0.0
+                                                : 100.0 * static_cast<double>(patch->size()) /
+                                                      static_cast<double>(new_image->size());
     // The header holds the shape the encoder chose, and so the workspace.
-    const std::uint32_t workspace = load_le32(patch->data() + 16);
+    const std::size_t header_at =
+        segmented ? delta::layout_block_size(old_image->segments.size(), new_image->segments.size())
+                  : 0;
+    const std::uint32_t workspace = load_le32(patch->data() + header_at + 16);
+    if (segmented) {
+      print_segments("old", *old_image);
+      print_segments("new", *new_image);
+    }
     std::printf(
         "%s: %zu bytes (%.2f%% of new image), profile %s, format %u, workspace %u bytes, %u ops, "
         "%u model shapes tried, %.2f s\n",
@@ -82,10 +113,12 @@ int run_diff(const DiffArgs& args) {
 void add_diff_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<DiffArgs>();
   CLI::App* cmd = app.add_subcommand("diff", "Make a delta patch that turns OLD into NEW");
-  cmd->add_option("OLD", args->old_path, "Image the device runs now")
+  cmd->add_option("OLD", args->old_path,
+                  "Image the device runs now: a raw binary, Intel HEX or ELF (load segments at "
+                  "their addresses make a segmented patch)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("NEW", args->new_path, "Image to update to")
+  cmd->add_option("NEW", args->new_path, "Image to update to (raw binary, Intel HEX or ELF)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", args->out_path, "Patch file to write")->required();

@@ -7,6 +7,7 @@
 #include "cli/output.h"
 #include "core/codec.h"
 #include "core/host/file.h"
+#include "delta/format/layout.h"
 #include "delta/format/patch_format.h"
 
 namespace updraft::cli {
@@ -20,6 +21,22 @@ struct InfoArgs {
 int run_info(const InfoArgs& args) {
   HostResult<std::vector<std::byte>> patch = read_file(args.patch_path);
   if (!patch.ok()) return report_error(patch.error());
+  const std::size_t file_bytes = patch->size();
+  // A segmented patch: the layout block, then an ordinary patch (read below without it).
+  std::vector<delta::SegmentSpan> old_spans(delta::kMaxLayoutSegments),
+      new_spans(delta::kMaxLayoutSegments);
+  std::size_t layout_bytes = 0;
+  if (delta::is_layout_block(*patch)) {
+    Result<delta::LayoutCounts> counts = delta::decode_layout(*patch, old_spans, new_spans);
+    if (!counts.ok()) {
+      return report_error(
+          Error(counts.error(), "layout block: " + std::string(describe(counts.error()))));
+    }
+    old_spans.resize(counts->old_count);
+    new_spans.resize(counts->new_count);
+    layout_bytes = counts->block_size();
+    patch->erase(patch->begin(), patch->begin() + static_cast<std::ptrdiff_t>(layout_bytes));
+  }
   if (patch->size() < delta::kHeaderSize) {
     return report_error(Error(ErrorCode::kPatchTruncated, "file is shorter than a patch header"));
   }
@@ -57,7 +74,7 @@ int run_info(const InfoArgs& args) {
       {"format_version", h.version},
       {"profile", std::string(delta::profile_name(h.profile))},
       {"codec", h.codec},
-      {"patch_bytes", patch->size()},
+      {"patch_bytes", file_bytes},
       {"old_size", h.old_size},
       {"new_size", h.new_size},
       {"old_sha256", hex(h.old_hash.data(), h.old_hash.size())},
@@ -81,14 +98,26 @@ int run_info(const InfoArgs& args) {
                        {"map_entries", h.reloc_count},
                        {"block_bytes", reloc_bytes}};
   }
+  const auto span_list = [](const std::vector<delta::SegmentSpan>& spans) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const delta::SegmentSpan& s : spans) {
+      list.push_back({{"address", s.address}, {"size", s.size}});
+    }
+    return list;
+  };
+  if (layout_bytes > 0) {
+    j["layout"] = {{"block_bytes", layout_bytes},
+                   {"old_segments", span_list(old_spans)},
+                   {"new_segments", span_list(new_spans)}};
+  }
   if (args.json) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     const double ratio =
-        h.new_size == 0 ? 0.0 : 100.0 * static_cast<double>(patch->size()) / h.new_size;
+        h.new_size == 0 ? 0.0 : 100.0 * static_cast<double>(file_bytes) / h.new_size;
     std::printf("Updraft patch v%u, profile %s\n", h.version,
                 std::string(delta::profile_name(h.profile)).c_str());
-    std::printf("  patch      %zu bytes (%.2f%% of new)%s\n", patch->size(), ratio,
+    std::printf("  patch      %zu bytes (%.2f%% of new)%s\n", file_bytes, ratio,
                 complete ? "" : "  [INCOMPLETE or has trailing bytes]");
     std::printf("  old image  %u bytes  sha256 %s\n", h.old_size,
                 hex(h.old_hash.data(), 32).c_str());
@@ -97,6 +126,16 @@ int run_info(const InfoArgs& args) {
     std::printf(
         "  device RAM %u bytes of workspace (+ 448 B patcher object, < 800 B stack on Cortex-M4)\n",
         h.workspace_bytes);
+    const auto print_spans = [](const char* which, const std::vector<delta::SegmentSpan>& spans) {
+      std::printf("  %s", which);
+      for (const delta::SegmentSpan& s : spans)
+        std::printf(" %u bytes at 0x%08x;", s.size, s.address);
+      std::printf("\n");
+    };
+    if (layout_bytes > 0) {
+      print_spans("old layout", old_spans);
+      print_spans("new layout", new_spans);
+    }
     if (h.reloc_count > 0) {
       std::printf("  relocation %s, load address 0x%08x, %u map entries (%zu bytes)\n",
                   reloc_arch == 1 ? "thumb2" : "unknown", reloc_base, h.reloc_count, reloc_bytes);

@@ -33,6 +33,8 @@ constexpr Entry kCatalogue[] = {
     {ErrorCode::kPatchTooLarge, "PATCH_TOO_LARGE", "image sizes exceed the patch format's limits"},
     {ErrorCode::kPatchInputTooLarge, "PATCH_INPUT_TOO_LARGE",
      "input image too large for the diff engine"},
+    {ErrorCode::kFirmwareFileMalformed, "FIRMWARE_FILE_MALFORMED",
+     "firmware file (Intel HEX or ELF) is malformed"},
     {ErrorCode::kManifestMalformed, "MANIFEST_MALFORMED", "manifest is malformed"},
     {ErrorCode::kSignatureInvalid, "SIGNATURE_INVALID", "signature is invalid"},
     {ErrorCode::kHashMismatch, "HASH_MISMATCH", "SHA-256 does not match"},

@@ -27,6 +27,7 @@ enum class ErrorCode : std::uint16_t {
   kPatchBadCheckpoint = 110,
   kPatchTooLarge = 111,
   kPatchInputTooLarge = 112,
+  kFirmwareFileMalformed = 113,  // an Intel HEX or ELF input that does not parse
 
   // 2xx manifest and signatures
   kManifestMalformed = 200,

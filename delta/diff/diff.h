@@ -9,6 +9,7 @@
 
 #include "core/bytes.h"
 #include "core/host/error.h"
+#include "delta/format/host/firmware_file.h"
 #include "delta/format/patch_format.h"
 #include "delta/format/reloc.h"
 
@@ -48,5 +49,13 @@ std::vector<ModelParams> candidate_params(Profile profile, std::uint8_t format_v
 HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_image,
                                               const DiffOptions& options,
                                               DiffStats* stats = nullptr);
+
+// A segmented patch (format 2; docs/formats/patch.md): the layout block naming both
+// images' load segments and addresses, then make_patch() of their bytes laid end to
+// end. For Intel HEX and ELF inputs, whose flash layout need not be contiguous.
+HostResult<std::vector<std::byte>> make_segmented_patch(const FirmwareImage& old_image,
+                                                        const FirmwareImage& new_image,
+                                                        const DiffOptions& options,
+                                                        DiffStats* stats = nullptr);
 
 }  // namespace updraft::delta

@@ -12,6 +12,7 @@
 
 #include "delta/diff/cover_finder.h"
 #include "delta/diff/suffix_array.h"
+#include "delta/format/layout.h"
 #include "delta/patch/host/apply.h"
 #include "delta/testing/test_images.h"
 
@@ -197,6 +198,98 @@ TEST(MakePatchTest, TheSameInputsGiveTheSameBytesWhateverTheThreadsDo) {
       ASSERT_TRUE(*again == *first) << "profile " << static_cast<int>(profile) << ", run " << run;
     }
   }
+}
+
+// --- segmented patches (Intel HEX, ELF) ---
+
+// A Cortex-M layout in three regions: vectors, .text and .rodata.
+FirmwareImage three_region_image(std::uint32_t seed) {
+  return {FirmwareFormat::kElf,
+          {{0x08000000u, test_images::firmware_like(0x200, seed)},
+           {0x08004000u, test_images::firmware_like(40 * 1024, seed + 1)},
+           {0x08040000u, test_images::firmware_like(8 * 1024, seed + 2)}}};
+}
+
+TEST(SegmentedPatchTest, RebuildsEverySegmentAtItsAddress) {
+  const FirmwareImage old_image = three_region_image(3);
+  FirmwareImage new_image = old_image;
+  new_image.format = FirmwareFormat::kIntelHex;
+  new_image.segments[1].bytes = test_images::insert_blocks(new_image.segments[1].bytes, 5, 300, 4);
+  new_image.segments[2].bytes =
+      test_images::spread_changes(new_image.segments[2].bytes, 200, 900, 5);
+  new_image.segments.push_back({0x08060000u, test_images::firmware_like(2048, 6)});
+  for (const char* profile : {"mcu-tiny", "linux"}) {
+    DiffOptions options;
+    options.profile = find_profile(profile)->profile;
+    HostResult<Bytes> patch = make_segmented_patch(old_image, new_image, options);
+    ASSERT_TRUE(patch.ok()) << patch.error().to_string();
+    ASSERT_TRUE(is_layout_block(*patch));
+    HostResult<FirmwareImage> rebuilt = apply_segmented_patch(old_image, *patch);
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.error().to_string();
+    ASSERT_EQ(rebuilt->segments.size(), new_image.segments.size()) << profile;
+    for (std::size_t i = 0; i < new_image.segments.size(); ++i) {
+      EXPECT_EQ(rebuilt->segments[i].address, new_image.segments[i].address) << profile << " " << i;
+      EXPECT_EQ(rebuilt->segments[i].bytes, new_image.segments[i].bytes) << profile << " " << i;
+    }
+    // The layout costs a few bytes, not a gap-filled image.
+    EXPECT_LT(patch->size(), new_image.size() / 5) << profile;
+  }
+}
+
+TEST(SegmentedPatchTest, RefusesAnOldImageWithAnotherLayout) {
+  const FirmwareImage old_image = three_region_image(3);
+  const FirmwareImage new_image = three_region_image(13);
+  HostResult<Bytes> patch = make_segmented_patch(old_image, new_image, DiffOptions{});
+  ASSERT_TRUE(patch.ok());
+
+  FirmwareImage moved = old_image;
+  moved.segments[1].address += 0x1000;
+  HostResult<FirmwareImage> rebuilt = apply_segmented_patch(moved, *patch);
+  ASSERT_FALSE(rebuilt.ok());
+  EXPECT_EQ(rebuilt.error().code, ErrorCode::kPatchWrongBase);
+  EXPECT_NE(rebuilt.error().message.find("segment 2 is 40960 bytes at 0x08005000"),
+            std::string::npos)
+      << rebuilt.error().message;
+
+  // The same bytes as a raw binary: the addresses are unknown, so it is refused too.
+  HostResult<FirmwareImage> raw = parse_firmware(old_image.linear());
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(apply_segmented_patch(*raw, *patch).error().code, ErrorCode::kPatchWrongBase);
+  // The plain entry point names what it got.
+  HostResult<Bytes> plain = apply_patch(old_image.linear(), *patch);
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.error().code, ErrorCode::kPatchBadMagic);
+  EXPECT_NE(plain.error().message.find("segmented patch"), std::string::npos);
+
+  // A corrupt layout block is refused before anything is applied.
+  Bytes corrupt = *patch;
+  corrupt[9] ^= std::byte{0x10};
+  EXPECT_EQ(apply_segmented_patch(old_image, corrupt).error().code, ErrorCode::kPatchCorrupt);
+}
+
+TEST(SegmentedPatchTest, ARawOldImageStandsInForOneSegmentAtAnyAddress) {
+  const FirmwareImage old_image{FirmwareFormat::kElf,
+                                {{0x08000000u, test_images::firmware_like(16 * 1024, 21)}}};
+  FirmwareImage new_image = old_image;
+  new_image.segments[0].bytes = test_images::insert_blocks(new_image.segments[0].bytes, 2, 100, 22);
+  HostResult<Bytes> patch = make_segmented_patch(old_image, new_image, DiffOptions{});
+  ASSERT_TRUE(patch.ok());
+  HostResult<FirmwareImage> raw = parse_firmware(old_image.linear());
+  ASSERT_TRUE(raw.ok());
+  HostResult<FirmwareImage> rebuilt = apply_segmented_patch(*raw, *patch);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.error().to_string();
+  ASSERT_EQ(rebuilt->segments.size(), 1u);
+  EXPECT_EQ(rebuilt->segments[0].address, 0x08000000u);
+  EXPECT_EQ(rebuilt->segments[0].bytes, new_image.segments[0].bytes);
+}
+
+TEST(SegmentedPatchTest, NeedsFormatVersion2) {
+  DiffOptions options;
+  options.format_version = 1;
+  HostResult<Bytes> patch =
+      make_segmented_patch(three_region_image(1), three_region_image(2), options);
+  ASSERT_FALSE(patch.ok());
+  EXPECT_EQ(patch.error().code, ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 #include "delta/patch/host/apply.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
+
+#include "delta/format/layout.h"
 
 namespace updraft::delta {
 
@@ -19,6 +22,11 @@ Result<void> VectorImageWriter::write(std::uint32_t offset, ByteView data) {
 
 HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patch,
                                                const ApplyOptions& options) {
+  if (is_layout_block(patch)) {
+    return Error(ErrorCode::kPatchBadMagic,
+                 "this is a segmented patch (it starts with a layout block): apply it to the old "
+                 "image as Intel HEX or ELF");
+  }
   std::size_t workspace_size = options.workspace_bytes;
   if (workspace_size == 0) {
     if (patch.size() < kHeaderSize) {
@@ -48,6 +56,61 @@ HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patc
                                        std::to_string(patcher.new_offset()) + " bytes)");
   }
   return std::move(writer.bytes());
+}
+
+namespace {
+
+std::string describe_span(const SegmentSpan& s) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%u bytes at 0x%08x", s.size, s.address);
+  return text;
+}
+
+}  // namespace
+
+HostResult<FirmwareImage> apply_segmented_patch(const FirmwareImage& old_image, ByteView patch,
+                                                const ApplyOptions& options) {
+  if (!is_layout_block(patch)) {
+    if (old_image.segments.size() > 1 ||
+        (!old_image.segments.empty() && old_image.segments[0].address != 0)) {
+      return Error(ErrorCode::kPatchWrongBase,
+                   "this patch has no layout block: it applies to a raw binary, not to load "
+                   "segments at addresses");
+    }
+    UPDRAFT_TRY_ASSIGN(std::vector<std::byte> image,
+                       apply_patch(old_image.linear(), patch, options));
+    return split_linear(image, image.empty() ? std::vector<SegmentSpan>{}
+                                             : std::vector<SegmentSpan>{
+                                                   {0, static_cast<std::uint32_t>(image.size())}});
+  }
+  std::vector<SegmentSpan> old_spans(kMaxLayoutSegments), new_spans(kMaxLayoutSegments);
+  Result<LayoutCounts> counts = decode_layout(patch, old_spans, new_spans);
+  if (!counts.ok()) {
+    return Error(counts.error(), "layout block: " + std::string(describe(counts.error())));
+  }
+  old_spans.resize(counts->old_count);
+  new_spans.resize(counts->new_count);
+
+  const std::vector<SegmentSpan> have = old_image.spans();
+  const bool raw_stands_in = old_image.format == FirmwareFormat::kRaw && have.size() == 1 &&
+                             old_spans.size() == 1 && have[0].size == old_spans[0].size;
+  if (!raw_stands_in && have != old_spans) {
+    std::size_t i = 0;
+    while (i < have.size() && i < old_spans.size() && have[i] == old_spans[i]) ++i;
+    const std::string wanted = i < old_spans.size() ? describe_span(old_spans[i]) : "nothing more";
+    const std::string found = i < have.size() ? describe_span(have[i]) : "nothing more";
+    return Error(ErrorCode::kPatchWrongBase, "old image's load segment " + std::to_string(i + 1) +
+                                                 " is " + found + ", the patch was made for " +
+                                                 wanted);
+  }
+  UPDRAFT_TRY_ASSIGN(std::vector<std::byte> image,
+                     apply_patch(old_image.linear(), patch.subspan(counts->block_size()), options));
+  if (image.size() != total_size(new_spans)) {
+    return Error(ErrorCode::kPatchCorrupt,
+                 "layout block's new segments hold " + std::to_string(total_size(new_spans)) +
+                     " bytes, the patch made " + std::to_string(image.size()));
+  }
+  return split_linear(image, new_spans);
 }
 
 }  // namespace updraft::delta

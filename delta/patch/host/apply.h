@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/host/error.h"
+#include "delta/format/host/firmware_file.h"
 #include "delta/patch/patcher.h"
 
 namespace updraft::delta {
@@ -39,7 +40,16 @@ struct ApplyOptions {
 };
 
 // Applies a whole patch held in memory; the result is verified against the header.
+// A segmented patch is refused (kPatchBadMagic): it needs apply_segmented_patch().
 HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patch,
                                                const ApplyOptions& options = {});
+
+// Applies a segmented patch (a layout block, then a patch): the old image's load
+// segments must be the block's old table (kPatchWrongBase names the first that is
+// not; a raw old image stands for a one-segment table at any address), and the
+// result has the block's new segments. A patch without a layout block applies to a
+// raw old image, and the result is one segment at address 0.
+HostResult<FirmwareImage> apply_segmented_patch(const FirmwareImage& old_image, ByteView patch,
+                                                const ApplyOptions& options = {});
 
 }  // namespace updraft::delta
