@@ -11,6 +11,8 @@ packages=(
   libdivsufsort-dev
   # crypto, storage, server, cli
   libssl-dev libsqlite3-dev sqlite3 libboost-dev nlohmann-json3-dev libcli11-dev
+  # the PostgreSQL store: libpq, and the server its tests start in a temp dir
+  libpq-dev postgresql
   # MQTT wake-up: client library (updraftd, updraft-agent) and the broker (tests)
   libmosquitto-dev mosquitto
   # CoAP device API: libcoap (updraftd, tests) and its coap-client-openssl (tests)
