@@ -21,6 +21,7 @@
 #include "server/api/coap_routes.h"
 #include "server/api/routes.h"
 #include "server/services/mqtt_wake.h"
+#include "server/storage/postgres/postgres_store.h"
 #include "server/storage/sqlite/sqlite_store.h"
 
 namespace {
@@ -30,6 +31,7 @@ using namespace updraft::server;
 
 struct Config {
   std::string data_dir = "updraft-data";
+  std::string store;  // empty: SQLite in data_dir
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;
   std::string port_file;
@@ -121,6 +123,19 @@ HostResult<void> bootstrap_admin_token(FleetService& fleet, const std::string& d
   return {};
 }
 
+// SQLite in the data directory unless --store names a PostgreSQL database.
+HostResult<std::unique_ptr<Store>> open_store(const Config& config) {
+  if (PostgresStore::is_uri(config.store)) {
+    UPDRAFT_TRY_ASSIGN(auto store, PostgresStore::open(config.store));
+    std::printf("updraftd: store: PostgreSQL\n");
+    return std::unique_ptr<Store>(std::move(store));
+  }
+  const std::string path = config.store.empty() ? config.data_dir + "/updraft.db" : config.store;
+  UPDRAFT_TRY_ASSIGN(auto store, SqliteStore::open(path));
+  std::printf("updraftd: store: SQLite %s\n", path.c_str());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
 int run(const Config& config) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -129,8 +144,7 @@ int run(const Config& config) {
     return fail(
         Error(ErrorCode::kIoError, "cannot create " + config.data_dir + ": " + ec.message()));
 
-  HostResult<std::unique_ptr<SqliteStore>> opened =
-      SqliteStore::open(config.data_dir + "/updraft.db");
+  HostResult<std::unique_ptr<Store>> opened = open_store(config);
   if (!opened.ok()) return fail(opened.error());
   Store& store = **opened;
   ServerKeys::Options key_options;
@@ -320,6 +334,9 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "read options from this TOML/INI file");
   app.add_option("--data", config.data_dir, "data directory: database, keys, artifacts")
       ->capture_default_str();
+  app.add_option("--store", config.store,
+                 "database: a SQLite file (default: DATA/updraft.db) or "
+                 "postgresql://user[:password]@host[:port]/database");
   app.add_option("--listen", config.address, "address to listen on")->capture_default_str();
   app.add_option("--port", config.port, "port (0: any free port)")->capture_default_str();
   app.add_option("--port-file", config.port_file, "write the bound port to this file");

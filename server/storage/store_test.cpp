@@ -1,6 +1,8 @@
 // The Store contract, run against every implementation: a new store adds its
-// factory to INSTANTIATE_TEST_SUITE_P below. SqliteStoreTest adds what only the
-// SQLite store has: its schema version, its file and surviving kill -9.
+// factory to INSTANTIATE_TEST_SUITE_P below. PostgreSQL runs on a private server
+// the test starts (TempPostgres), and is skipped, never passed, when it is not
+// installed. SqliteStoreTest adds what only the SQLite store has: its schema
+// version, its file and surviving kill -9; PostgresStoreTest, its schema version.
 #include "server/storage/store.h"
 
 #include <gtest/gtest.h>
@@ -21,6 +23,8 @@
 
 #include "server/model/names.h"
 #include "server/storage/migrations/migrations.h"
+#include "server/storage/postgres/postgres_store.h"
+#include "server/storage/postgres/testing/temp_postgres.h"
 #include "server/storage/sqlite/database.h"
 #include "server/storage/sqlite/sqlite_store.h"
 
@@ -276,6 +280,7 @@ constexpr CampaignState kCampaignStates[] = {CampaignState::kDraft, CampaignStat
 struct StoreFactory {
   std::string name;
   std::function<HostResult<std::unique_ptr<Store>>(const std::string& dir)> open;
+  std::function<bool()> available = [] { return true; };
 };
 
 void PrintTo(const StoreFactory& factory, std::ostream* out) { *out << factory.name; }
@@ -285,9 +290,33 @@ HostResult<std::unique_ptr<Store>> open_sqlite(const std::string& dir) {
   return std::unique_ptr<Store>(std::move(store));
 }
 
+// One PostgreSQL server for the whole test process, and one database per
+// directory, so a reopened store finds its data again.
+postgres::TempPostgres& test_postgres() {
+  static std::unique_ptr<postgres::TempPostgres> server = must(postgres::TempPostgres::start());
+  return *server;
+}
+
+HostResult<std::unique_ptr<Store>> open_postgres(const std::string& dir) {
+  static std::map<std::string, std::string> uris;
+  auto found = uris.find(dir);
+  if (found == uris.end()) {
+    const std::string name = std::filesystem::path(dir).filename().string();
+    UPDRAFT_TRY_ASSIGN(std::string uri, test_postgres().create_database(name));
+    found = uris.emplace(dir, std::move(uri)).first;
+  }
+  UPDRAFT_TRY_ASSIGN(auto store, PostgresStore::open(found->second));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
 class StoreTest : public testing::TestWithParam<StoreFactory> {
  protected:
-  void SetUp() override { reopen(); }
+  void SetUp() override {
+    if (!GetParam().available()) {
+      GTEST_SKIP() << GetParam().name << " is not installed (scripts/setup.sh installs it)";
+    }
+    reopen();
+  }
 
   void reopen() {
     store_.reset();
@@ -323,10 +352,11 @@ class StoreTest : public testing::TestWithParam<StoreFactory> {
   std::unique_ptr<Store> store_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, testing::Values(StoreFactory{"sqlite", open_sqlite}),
-                         [](const testing::TestParamInfo<StoreFactory>& factory) {
-                           return factory.param.name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Stores, StoreTest,
+    testing::Values(StoreFactory{"sqlite", open_sqlite},
+                    StoreFactory{"postgres", open_postgres, postgres::TempPostgres::available}),
+    [](const testing::TestParamInfo<StoreFactory>& factory) { return factory.param.name; });
 
 TEST_P(StoreTest, ProductRoundTripsEveryField) {
   Product expected = sample_product("thermostat");
@@ -1023,9 +1053,9 @@ TEST(SqliteStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
   const TempDir dir;
   const std::string path = dir.path() + "/updraft.db";
   must(SqliteStore::open(path));
-  EXPECT_EQ(user_version(path), static_cast<std::int64_t>(sqlite::migrations().size()));
+  EXPECT_EQ(user_version(path), static_cast<std::int64_t>(sqlite_migrations().size()));
   must(SqliteStore::open(path));
-  EXPECT_EQ(user_version(path), static_cast<std::int64_t>(sqlite::migrations().size()))
+  EXPECT_EQ(user_version(path), static_cast<std::int64_t>(sqlite_migrations().size()))
       << "reopening applies nothing again";
 }
 
@@ -1033,7 +1063,7 @@ TEST(SqliteStoreTest, RefusesDatabaseWithNewerSchema) {
   const TempDir dir;
   const std::string path = dir.path() + "/updraft.db";
   must(SqliteStore::open(path));
-  const auto newer = std::to_string(sqlite::migrations().size() + 1);
+  const auto newer = std::to_string(sqlite_migrations().size() + 1);
   ASSERT_TRUE(ok(must(sqlite::Database::open(path)).exec("PRAGMA user_version = " + newer)));
   const auto refused = SqliteStore::open(path);
   EXPECT_EQ(code_of(refused), ErrorCode::kStoreMigration);
@@ -1126,6 +1156,57 @@ TEST(SqliteStoreTest, KeepsEveryAcknowledgedWriteAfterKill9) {
   const std::size_t stored = must(store->count_devices({}));
   EXPECT_GE(stored, acknowledged.size());
   EXPECT_LE(stored, acknowledged.size() + 1);
+}
+
+// PostgreSQL only.
+
+std::int64_t schema_version(const std::string& uri) {
+  auto db = must(postgres::Connection::open(uri));
+  auto statement = must(db.prepare("SELECT version FROM schema_version"));
+  must(statement.step());
+  return statement.column<std::int64_t>(0);
+}
+
+class PostgresStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (!postgres::TempPostgres::available()) GTEST_SKIP() << "PostgreSQL is not installed";
+  }
+};
+
+TEST_F(PostgresStoreTest, NodesOpeningANewDatabaseTogetherMigrateItOnce) {
+  const std::string uri = must(test_postgres().create_database("migrate_together"));
+  std::vector<std::optional<HostResult<std::unique_ptr<PostgresStore>>>> opened(4);
+  std::vector<std::thread> nodes;
+  for (auto& result : opened) {
+    nodes.emplace_back([&result, &uri] { result.emplace(PostgresStore::open(uri)); });
+  }
+  for (std::thread& node : nodes) node.join();
+  for (const auto& result : opened) ASSERT_TRUE(ok(*result));
+  EXPECT_EQ(schema_version(uri), static_cast<std::int64_t>(postgres_migrations().size()));
+  // Each sees the others' writes: one database.
+  const Product product = must((**opened[0])->create_product(sample_product("shared")));
+  EXPECT_EQ(must((**opened[3])->product(product.id)), product);
+}
+
+TEST_F(PostgresStoreTest, RefusesDatabaseWithNewerSchema) {
+  const std::string uri = must(test_postgres().create_database("newer_schema"));
+  must(PostgresStore::open(uri));
+  auto db = must(postgres::Connection::open(uri));
+  must(db.exec("UPDATE schema_version SET version = " +
+               std::to_string(postgres_migrations().size() + 1)));
+  const auto reopened = PostgresStore::open(uri);
+  EXPECT_EQ(code_of(reopened), ErrorCode::kStoreMigration);
+  EXPECT_NE(reopened.error().message.find("newer"), std::string::npos) << reopened.error().message;
+}
+
+TEST_F(PostgresStoreTest, AnUnreachableServerIsAnIoErrorThatHidesThePassword) {
+  const auto opened =
+      PostgresStore::open("postgresql://updraft:s3cret@127.0.0.1:1/fleet?connect_timeout=2");
+  EXPECT_EQ(code_of(opened), ErrorCode::kStoreIo);
+  EXPECT_EQ(opened.error().message.find("s3cret"), std::string::npos) << opened.error().message;
+  EXPECT_NE(opened.error().message.find("updraft:***@127.0.0.1:1/fleet"), std::string::npos)
+      << opened.error().message;
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
-// updraftd end to end on loopback: a real server process on a fresh SQLite store,
-// driven over HTTP the way devices and operators drive it. Devices here are
-// scripted (check in, download, report); the real agent against the server is the
-// fleet simulator's job.
+// updraftd end to end on loopback: a real server process on a fresh store, SQLite
+// and PostgreSQL (a private server the test starts; skipped, never passed, when
+// PostgreSQL is not installed), driven over HTTP the way devices and operators drive it. Devices
+// here are scripted (check in, download, report); the real agent against the server is the fleet
+// simulator's job.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +30,7 @@
 #include "manifest/host/root_builder.h"
 #include "manifest/verifier.h"
 #include "net/http/http_client.h"
+#include "server/storage/postgres/testing/temp_postgres.h"
 #include "tests/integration/updraftd_process.h"
 
 namespace updraft {
@@ -70,10 +73,30 @@ struct Device {
   std::string image_sha = sha_hex(image_v1());
 };
 
-class ServerTest : public ::testing::Test {
+// One PostgreSQL server for the test process; each test gets its own database.
+server::postgres::TempPostgres* test_postgres() {
+  static std::unique_ptr<server::postgres::TempPostgres> server = [] {
+    auto started = server::postgres::TempPostgres::start();
+    if (!started.ok()) throw std::runtime_error(started.error().to_string());
+    return std::move(*started);
+  }();
+  return server.get();
+}
+
+// The store each test runs on: "sqlite" (in the data directory) or "postgres".
+class ServerTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = fresh_dir();
+    if (GetParam() == "postgres") {
+      if (!server::postgres::TempPostgres::available()) {
+        GTEST_SKIP() << "PostgreSQL is not installed (scripts/setup.sh installs it)";
+      }
+      HostResult<std::string> uri =
+          test_postgres()->create_database(std::filesystem::path(dir_).filename().string());
+      ASSERT_TRUE(uri.ok()) << uri.error().to_string();
+      store_args_ = {"--store", *uri};
+    }
     start();
   }
   void TearDown() override {
@@ -82,7 +105,7 @@ class ServerTest : public ::testing::Test {
   }
 
   void start() {
-    server_ = std::make_unique<testing::UpdraftdProcess>(dir_);
+    server_ = std::make_unique<testing::UpdraftdProcess>(dir_, store_args_);
     ASSERT_TRUE(server_->started()) << "updraftd did not start; see " << dir_ << "/updraftd.log";
     admin_token_ = server_->admin_token();
     ASSERT_FALSE(admin_token_.empty());
@@ -199,13 +222,14 @@ class ServerTest : public ::testing::Test {
   json campaign(int id) { return admin(Method::kGet, "/api/v1/campaigns/" + std::to_string(id)); }
 
   std::string dir_;
+  std::vector<std::string> store_args_;
   std::unique_ptr<testing::UpdraftdProcess> server_;
   std::string admin_token_;
   int release_v1_ = 0;
   int release_v2_ = 0;
 };
 
-TEST_F(ServerTest, PhasedCampaignReleasesPhaseByPhaseAndCompletes) {
+TEST_P(ServerTest, PhasedCampaignReleasesPhaseByPhaseAndCompletes) {
   std::vector<Device> devices = fleet(10);
   const json created = admin(Method::kPost, "/api/v1/campaigns",
                              {{"name", "v2"},
@@ -277,7 +301,7 @@ TEST_F(ServerTest, PhasedCampaignReleasesPhaseByPhaseAndCompletes) {
       << metrics;
 }
 
-TEST_F(ServerTest, PausesItselfWhenFailuresPassTheThresholdAndResumesOnlyWhenRaised) {
+TEST_P(ServerTest, PausesItselfWhenFailuresPassTheThresholdAndResumesOnlyWhenRaised) {
   std::vector<Device> devices = fleet(10);
   const int id = admin(Method::kPost, "/api/v1/campaigns",
                        {{"name", "risky"},
@@ -318,7 +342,7 @@ TEST_F(ServerTest, PausesItselfWhenFailuresPassTheThresholdAndResumesOnlyWhenRai
   EXPECT_TRUE(check_in(devices[2]).value("update", false));
 }
 
-TEST_F(ServerTest, BuildsEachDeltaOnceHoweverManyDevicesAskAtOnce) {
+TEST_P(ServerTest, BuildsEachDeltaOnceHoweverManyDevicesAskAtOnce) {
   std::vector<Device> devices = fleet(16);
   upload("0.9.0", 1, image_v0());
   // A quarter of the fleet runs 0.9.0: two source images, so two deltas.
@@ -351,7 +375,7 @@ TEST_F(ServerTest, BuildsEachDeltaOnceHoweverManyDevicesAskAtOnce) {
   EXPECT_NE(metrics.find("updraft_delta_builds_total 2\n"), std::string::npos) << metrics;
 }
 
-TEST_F(ServerTest, ArtifactDownloadResumesWithRangeRequests) {
+TEST_P(ServerTest, ArtifactDownloadResumesWithRangeRequests) {
   std::vector<Device> devices = fleet(1);
   const int id =
       admin(Method::kPost, "/api/v1/campaigns", {{"name", "r"}, {"release", release_v2_}}, 201)
@@ -396,7 +420,7 @@ TEST_F(ServerTest, ArtifactDownloadResumesWithRangeRequests) {
 
 // Found from outside (findings 2026-12-01): every range request counted the
 // whole artifact in updraft_download_bytes_total.
-TEST_F(ServerTest, DownloadBytesCountWhatEachAnswerCarries) {
+TEST_P(ServerTest, DownloadBytesCountWhatEachAnswerCarries) {
   std::vector<Device> devices = fleet(1);
   const int id =
       admin(Method::kPost, "/api/v1/campaigns", {{"name", "r"}, {"release", release_v2_}}, 201)
@@ -426,7 +450,7 @@ TEST_F(ServerTest, DownloadBytesCountWhatEachAnswerCarries) {
   EXPECT_EQ(sent() - before, 100u + size);
 }
 
-TEST_F(ServerTest, DevicesSeeOnlyTheirOwnDeploymentsAndRolesLimitOperators) {
+TEST_P(ServerTest, DevicesSeeOnlyTheirOwnDeploymentsAndRolesLimitOperators) {
   std::vector<Device> devices = fleet(2);
   const int id =
       admin(Method::kPost, "/api/v1/campaigns", {{"name", "a"}, {"release", release_v2_}}, 201)
@@ -476,7 +500,7 @@ TEST_F(ServerTest, DevicesSeeOnlyTheirOwnDeploymentsAndRolesLimitOperators) {
   EXPECT_EQ(call(Method::kGet, "/api/v1/devices").status, 401);
 }
 
-TEST_F(ServerTest, KillNineMidCampaignLosesNoAcknowledgedReport) {
+TEST_P(ServerTest, KillNineMidCampaignLosesNoAcknowledgedReport) {
   std::vector<Device> devices = fleet(6);
   const int id =
       admin(Method::kPost, "/api/v1/campaigns", {{"name", "k"}, {"release", release_v2_}}, 201)
@@ -529,7 +553,7 @@ TEST_F(ServerTest, KillNineMidCampaignLosesNoAcknowledgedReport) {
   ASSERT_TRUE(eventually([&] { return campaign(id).at("state") == "completed"; }));
 }
 
-TEST_F(ServerTest, MalformedRequestsGetFourHundredsAndTheServerCarriesOn) {
+TEST_P(ServerTest, MalformedRequestsGetFourHundredsAndTheServerCarriesOn) {
   std::vector<Device> devices = fleet(1);
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   const std::vector<std::string> bodies = {"",
@@ -577,6 +601,11 @@ TEST_F(ServerTest, MalformedRequestsGetFourHundredsAndTheServerCarriesOn) {
   EXPECT_EQ(call(Method::kGet, "/api/v1/health").status, 200);
   EXPECT_EQ(admin(Method::kGet, "/api/v1/devices").at("total"), 1);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, ServerTest, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& store) {
+                           return store.param;
+                         });
 
 }  // namespace
 }  // namespace updraft

@@ -26,7 +26,7 @@ Error postgres_error(const PGresult* result, PGconn* connection) {
   return Error(ErrorCode::kStoreIo, message.empty() ? "PostgreSQL command failed" : message);
 }
 
-std::string numbered_parameters(std::string_view sql) {
+std::string numbered_parameters(std::string_view sql, std::vector<bool>* used) {
   std::string out;
   out.reserve(sql.size());
   char quote = 0;  // inside '...' or "..."
@@ -38,6 +38,16 @@ std::string numbered_parameters(std::string_view sql) {
       quote = c;
     } else if (c == '?' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
       out += '$';
+      if (used != nullptr) {
+        std::size_t n = 0;
+        for (std::size_t j = i + 1; j < sql.size() && sql[j] >= '0' && sql[j] <= '9'; ++j) {
+          n = n * 10 + static_cast<std::size_t>(sql[j] - '0');
+        }
+        if (n > 0) {
+          if (used->size() < n) used->resize(n);
+          (*used)[n - 1] = true;
+        }
+      }
       continue;
     }
     out += c;
@@ -120,15 +130,25 @@ HostResult<Statement> Connection::prepare(const std::string& sql) {
   if (found == prepared_.end()) {
     std::string name = std::to_string(prepared_.size() + 1);
     name.insert(0, 1, 's');  // (not "s" + ...: GCC 12's -Wrestrict misfires on it at -O3)
-    const std::string text = numbered_parameters(sql);
+    std::vector<bool> used;
+    const std::string text = numbered_parameters(sql, &used);
+    // The store's filters number their parameters once for all combinations (?6
+    // may come without ?1); PostgreSQL cannot infer the type of one the text never
+    // uses, so those are declared text. The others it infers from their use.
+    std::vector<Oid> types(used.size(), 0);
+    for (std::size_t i = 0; i < used.size(); ++i) {
+      if (!used[i]) types[i] = 25;  // TEXTOID
+    }
     std::unique_ptr<PGresult, void (*)(PGresult*)> result(
-        PQprepare(connection_.get(), name.c_str(), text.c_str(), 0, nullptr), PQclear);
+        PQprepare(connection_.get(), name.c_str(), text.c_str(), static_cast<int>(types.size()),
+                  types.data()),
+        PQclear);
     if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
       return postgres_error(result.get(), connection_.get());
     }
-    found = prepared_.emplace(sql, std::move(name)).first;
+    found = prepared_.emplace(sql, Prepared{std::move(name), used.size()}).first;
   }
-  return Statement(connection_.get(), found->second);
+  return Statement(connection_.get(), found->second.name, found->second.param_count);
 }
 
 }  // namespace updraft::server::postgres

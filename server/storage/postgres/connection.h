@@ -28,8 +28,9 @@ namespace updraft::server::postgres {
 // -> kStoreCorrupt, anything else (a lost connection too) -> kStoreIo.
 Error postgres_error(const PGresult* result, PGconn* connection);
 
-// ?N -> $N outside quoted strings and identifiers.
-std::string numbered_parameters(std::string_view sql);
+// ?N -> $N outside quoted strings and identifiers. `used`, when given, gets
+// used[N - 1] = true for each parameter the text names.
+std::string numbered_parameters(std::string_view sql, std::vector<bool>* used = nullptr);
 
 class Connection;
 
@@ -83,8 +84,8 @@ class Statement {
   struct Clear {
     void operator()(PGresult* result) const { PQclear(result); }
   };
-  Statement(PGconn* connection, std::string name)
-      : connection_(connection), name_(std::move(name)) {}
+  Statement(PGconn* connection, std::string name, std::size_t param_count)
+      : connection_(connection), name_(std::move(name)), params_(param_count) {}
   Statement& set(int index, std::string value);
   HostResult<void> execute();
 
@@ -99,6 +100,9 @@ class Statement {
 
 class Connection {
  public:
+  using Statement = postgres::Statement;
+  static constexpr const char* kBeginTransaction = "BEGIN";
+
   // Connects with a libpq connection string or URI ("postgresql://user@host:port/db").
   // kStoreIo with libpq's reason when the server cannot be reached or refuses.
   static HostResult<Connection> open(const std::string& conninfo);
@@ -115,7 +119,11 @@ class Connection {
     void operator()(PGconn* connection) const { PQfinish(connection); }
   };
   std::unique_ptr<PGconn, Finish> connection_;
-  std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+  struct Prepared {
+    std::string name;
+    std::size_t param_count = 0;
+  };
+  std::unordered_map<std::string, Prepared> prepared_;  // by SQL text
 };
 
 }  // namespace updraft::server::postgres

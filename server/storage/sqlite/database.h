@@ -17,6 +17,11 @@ namespace updraft::server::sqlite {
 
 class Database {
  public:
+  using Statement = sqlite::Statement;
+  // The outermost transaction takes the write lock up front, so it cannot fail
+  // half-way for want of it.
+  static constexpr const char* kBeginTransaction = "BEGIN IMMEDIATE";
+
   // Opens or creates the database file at `path`. Extended result codes are on.
   static HostResult<Database> open(const std::string& path);
 

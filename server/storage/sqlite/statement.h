@@ -45,6 +45,8 @@ class Statement {
   HostResult<bool> step();
   // Steps a statement that returns no rows.
   HostResult<void> run();
+  // Rows the last INSERT, UPDATE or DELETE on this connection changed.
+  std::int64_t changes() const { return sqlite3_changes64(sqlite3_db_handle(stmt_)); }
 
   // Columns are numbered from 0 and converted like bind().
   template <typename T>
