@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "server/api/coap_routes.h"
 #include "server/api/routes.h"
 #include "server/services/mqtt_wake.h"
+#include "server/storage/postgres/leader_lock.h"
 #include "server/storage/postgres/postgres_store.h"
 #include "server/storage/sqlite/sqlite_store.h"
 
@@ -101,14 +103,11 @@ int fail(const Error& error) {
   return 1;
 }
 
-// The HMAC key for device tokens: made once, kept in the store, so tokens survive restarts.
+// The HMAC key for device tokens: made once, kept in the store, so tokens survive
+// restarts and every server on a shared database signs with the same key.
 HostResult<std::string> device_token_key(Store& store) {
-  HostResult<std::string> key = store.setting("device_token_key");
-  if (key.ok()) return key;
-  if (key.error().code != ErrorCode::kStoreNotFound) return key.error();
   UPDRAFT_TRY_ASSIGN(std::string fresh, random_secret());
-  UPDRAFT_TRY(store.set_setting("device_token_key", fresh));
-  return fresh;
+  return store.setting_or_set("device_token_key", fresh);
 }
 
 // With no admin token yet, makes one and writes it to <data>/admin.token (0600).
@@ -298,15 +297,41 @@ int run(const Config& config) {
     std::fflush(stdout);
   }
 
-  // The campaign scheduler: releases phases, advances, pauses and completes.
+  // The campaign scheduler: releases phases, advances, pauses and completes. On a
+  // shared PostgreSQL database only the node holding the scheduler's advisory lock
+  // ticks campaigns; every node flushes its own device statuses.
+  std::unique_ptr<postgres::LeaderLock> leader;
+  if (PostgresStore::is_uri(config.store)) {
+    HostResult<std::unique_ptr<postgres::LeaderLock>> lock =
+        postgres::LeaderLock::open(config.store, postgres::kSchedulerLeaderKey);
+    if (!lock.ok()) return fail(lock.error());
+    leader = std::move(*lock);
+  }
   std::atomic<bool> running{true};
   std::thread scheduler([&] {
+    std::optional<bool> was_leading;  // unknown until the first tick
     while (running.load()) {
       if (auto r = statuses.flush(); !r.ok()) {
         std::fprintf(stderr, "updraftd: device statuses: %s\n", r.error().to_string().c_str());
       }
-      if (auto r = campaigns.tick(std::nullopt, wall_now()); !r.ok()) {
-        std::fprintf(stderr, "updraftd: campaign tick: %s\n", r.error().to_string().c_str());
+      bool leading = true;
+      if (leader != nullptr) {
+        HostResult<bool> held = leader->try_acquire();
+        if (!held.ok()) {
+          std::fprintf(stderr, "updraftd: scheduler lock: %s\n", held.error().to_string().c_str());
+        }
+        leading = held.ok() && *held;
+        if (leading != was_leading) {
+          std::printf("updraftd: campaign scheduler: %s\n",
+                      leading ? "leading" : "standing by (another node leads)");
+          std::fflush(stdout);
+        }
+      }
+      was_leading = leading;
+      if (leading) {
+        if (auto r = campaigns.tick(std::nullopt, wall_now()); !r.ok()) {
+          std::fprintf(stderr, "updraftd: campaign tick: %s\n", r.error().to_string().c_str());
+        }
       }
       for (unsigned waited = 0; waited < config.tick_ms && running.load(); waited += 50) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -133,6 +133,10 @@ class Store {
   // for a key never set.
   virtual HostResult<std::string> setting(const std::string& key) = 0;
   virtual HostResult<void> set_setting(const std::string& key, const std::string& value) = 0;
+  // The key's value if it has one, else sets it to `value` and returns that: servers
+  // sharing a database that race to create a setting all end with the same one.
+  virtual HostResult<std::string> setting_or_set(const std::string& key,
+                                                 const std::string& value) = 0;
 
   // Admin API tokens.
   virtual HostResult<ApiToken> create_token(const ApiToken& token) = 0;

@@ -832,6 +832,23 @@ TEST_P(StoreTest, SettingsAreSetAndReplaced) {
   EXPECT_EQ(must(store().setting("token_secret")), "");
 }
 
+TEST_P(StoreTest, SettingOrSetGivesEveryRacingServerTheFirstValue) {
+  // Two connections to one database, as two servers have, each from four threads.
+  std::unique_ptr<Store> other = must(GetParam().open(dir_.path()));
+  std::vector<std::string> seen(8);
+  std::vector<std::thread> racers;
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    racers.emplace_back([&, i] {
+      Store& store_i = i % 2 == 0 ? store() : *other;
+      seen[i] = must(store_i.setting_or_set("device_token_key", "key-" + std::to_string(i)));
+    });
+  }
+  for (std::thread& racer : racers) racer.join();
+  const std::string stored = must(store().setting("device_token_key"));
+  for (const std::string& value : seen) EXPECT_EQ(value, stored);
+  EXPECT_EQ(must(other->setting_or_set("device_token_key", "later")), stored);
+}
+
 ApiToken sample_token(const std::string& name, Role role, const std::string& hash) {
   ApiToken token;
   token.name = name;

@@ -607,5 +607,58 @@ INSTANTIATE_TEST_SUITE_P(Stores, ServerTest, ::testing::Values("sqlite", "postgr
                            return store.param;
                          });
 
+// Two updraftd processes on one PostgreSQL database and one data directory (keys,
+// images): either serves any request; one leads the campaign scheduler. Killing
+// the leader with kill -9 hands the scheduler to the survivor, which finishes the
+// campaign; no device gets a second deployment.
+class ClusterTest : public ServerTest {};
+
+TEST_P(ClusterTest, TheSurvivorLeadsTheCampaignToTheEndWhenTheLeaderIsKilled) {
+  ASSERT_TRUE(
+      eventually([&] { return server_->log().find("scheduler: leading") != std::string::npos; }));
+  auto follower = std::make_unique<testing::UpdraftdProcess>(dir_, store_args_, dir_ + "/node-b");
+  ASSERT_TRUE(follower->started()) << follower->log();
+  ASSERT_TRUE(eventually([&] { return follower->log().find("standing by") != std::string::npos; }));
+
+  std::vector<Device> devices = fleet(6);
+  const json created = admin(Method::kPost, "/api/v1/campaigns",
+                             {{"name", "v2"},
+                              {"release", release_v2_},
+                              {"phases", {{{"count", 3}}, {{"percent", 100}}}},
+                              {"success_threshold", 1.0}},
+                             201);
+  const int id = created.at("id");
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+  for (int i = 0; i < 3; ++i) {
+    const json offer = check_in(devices[i], 300 + i);
+    ASSERT_TRUE(offer.value("update", false)) << offer.dump();
+    ASSERT_NO_FATAL_FAILURE(install(devices[i], offer));
+  }
+  ASSERT_TRUE(eventually([&] { return campaign(id).at("current_phase") == 1; }));
+
+  // The leader dies; the follower takes the scheduler and serves everything.
+  server_->kill9();
+  server_ = std::move(follower);
+  ASSERT_TRUE(eventually([&] {
+    return server_->log().find("scheduler: leading") != std::string::npos;
+  })) << server_->log();
+  for (std::size_t i = 3; i < devices.size(); ++i) {
+    const json offer = check_in(devices[i], 400 + i);
+    ASSERT_TRUE(offer.value("update", false)) << devices[i].id << ": " << offer.dump();
+    ASSERT_NO_FATAL_FAILURE(install(devices[i], offer));
+  }
+  ASSERT_TRUE(eventually([&] { return campaign(id).at("state") == "completed"; }));
+  EXPECT_EQ(campaign(id).at("deployments").at("by_state").at("succeeded"), 6);
+  for (const Device& d : devices) {
+    const json device = admin(Method::kGet, "/api/v1/devices/" + d.id);
+    EXPECT_EQ(device.at("deployments").size(), 1u) << d.id << ": " << device.dump();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, ClusterTest, ::testing::Values("postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& store) {
+                           return store.param;
+                         });
+
 }  // namespace
 }  // namespace updraft

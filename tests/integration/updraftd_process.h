@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,16 +17,20 @@ namespace updraft::testing {
 
 class UpdraftdProcess {
  public:
-  // Starts updraftd on `data_dir` and waits (bounded) until it listens.
-  explicit UpdraftdProcess(std::string data_dir, std::vector<std::string> extra = {})
-      : data_dir_(std::move(data_dir)) {
+  // Starts updraftd on `data_dir` and waits (bounded) until it listens. Its port
+  // file and log go to `own_dir` (default: data_dir), so several processes can
+  // share one data directory.
+  explicit UpdraftdProcess(std::string data_dir, std::vector<std::string> extra = {},
+                           std::string own_dir = "")
+      : data_dir_(std::move(data_dir)), own_dir_(own_dir.empty() ? data_dir_ : own_dir) {
     std::filesystem::create_directories(data_dir_);
-    const std::string port_file = data_dir_ + "/port";
+    std::filesystem::create_directories(own_dir_);
+    const std::string port_file = own_dir_ + "/port";
     std::filesystem::remove(port_file);
     std::vector<std::string> args = {UPDRAFTD,      "--data",  data_dir_,   "--port", "0",
                                      "--port-file", port_file, "--tick-ms", "100"};
     args.insert(args.end(), extra.begin(), extra.end());
-    child_ = std::make_unique<ChildProcess>(std::move(args), data_dir_ + "/updraftd.log");
+    child_ = std::make_unique<ChildProcess>(std::move(args), own_dir_ + "/updraftd.log");
     for (int i = 0; i < 200 && port_ == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
       std::ifstream in(port_file);
@@ -43,6 +48,12 @@ class UpdraftdProcess {
     return token;
   }
 
+  // What the process has written to its log so far.
+  std::string log() const {
+    std::ifstream in(own_dir_ + "/updraftd.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
   // SIGTERM and wait 5 s at most; SIGKILL if it does not stop.
   void stop() { child_->end(SIGTERM, 5'000); }
   // SIGKILL: the process gets no chance to flush or close anything.
@@ -50,6 +61,7 @@ class UpdraftdProcess {
 
  private:
   std::string data_dir_;
+  std::string own_dir_;
   std::unique_ptr<ChildProcess> child_;
   std::uint16_t port_ = 0;
 };

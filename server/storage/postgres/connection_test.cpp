@@ -6,9 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
+#include <thread>
 
+#include "server/storage/postgres/leader_lock.h"
 #include "server/storage/postgres/testing/temp_postgres.h"
 
 namespace updraft::server::postgres {
@@ -146,6 +149,26 @@ TEST_F(ConnectionTest, AServerThatIsNotThereIsAnIoErrorWithTheReason) {
       Connection::open("postgresql://updraft@127.0.0.1:1/x?connect_timeout=2");
   ASSERT_FALSE(closed.ok());
   EXPECT_NE(closed.error().message.find("cannot connect to PostgreSQL"), std::string::npos);
+}
+
+TEST_F(ConnectionTest, OneProcessLeadsAndAnotherTakesOverWhenItsConnectionEnds) {
+  const std::string uri = server_->uri();
+  HostResult<std::unique_ptr<LeaderLock>> first = LeaderLock::open(uri, kSchedulerLeaderKey);
+  HostResult<std::unique_ptr<LeaderLock>> second = LeaderLock::open(uri, kSchedulerLeaderKey);
+  HostResult<std::unique_ptr<LeaderLock>> other_role = LeaderLock::open(uri, 42);
+  ASSERT_TRUE(first.ok() && second.ok() && other_role.ok());
+  EXPECT_TRUE(*(*first)->try_acquire());
+  EXPECT_FALSE(*(*second)->try_acquire());
+  EXPECT_TRUE(*(*first)->try_acquire()) << "a leader stays leader";
+  EXPECT_TRUE(*(*other_role)->try_acquire()) << "another key is another role";
+
+  first->reset();  // the leader's connection ends, as when its process dies
+  bool took_over = false;
+  for (int i = 0; i < 100 && !took_over; ++i) {
+    took_over = *(*second)->try_acquire();
+    if (!took_over) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(took_over) << "the lock was not released within 5 s";
 }
 
 }  // namespace

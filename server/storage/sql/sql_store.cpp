@@ -1120,6 +1120,24 @@ HostResult<void> SqlStore<Db>::set_setting(const std::string& key, const std::st
   });
 }
 
+template <typename Db>
+HostResult<std::string> SqlStore<Db>::setting_or_set(const std::string& key,
+                                                     const std::string& value) {
+  std::lock_guard lock(mutex_);
+  return about("setting " + quoted(key), [&]() -> HostResult<std::string> {
+    {
+      UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("INSERT INTO settings (key, value) VALUES (?1, "
+                                                  "?2) ON CONFLICT (key) DO NOTHING"));
+      UPDRAFT_TRY(s.bind(1, key).bind(2, value).run());
+    }
+    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("SELECT value FROM settings WHERE key = ?1"));
+    s.bind(1, key);
+    return one(s, [](const Statement& row) -> HostResult<std::string> {
+      return row.template column<std::string>(0);
+    });
+  });
+}
+
 // Admin API tokens.
 
 template <typename Db>

@@ -80,6 +80,7 @@ class SqlStore : public Store {
 
   HostResult<std::string> setting(const std::string& key) override;
   HostResult<void> set_setting(const std::string& key, const std::string& value) override;
+  HostResult<std::string> setting_or_set(const std::string& key, const std::string& value) override;
 
   HostResult<ApiToken> create_token(const ApiToken& token) override;
   HostResult<ApiToken> token(TokenId id) override;
