@@ -314,6 +314,9 @@ int run(const Config& config) {
       if (auto r = statuses.flush(); !r.ok()) {
         std::fprintf(stderr, "updraftd: device statuses: %s\n", r.error().to_string().c_str());
       }
+      if (auto r = campaigns.follow_generation(); !r.ok()) {
+        std::fprintf(stderr, "updraftd: campaign changes: %s\n", r.error().to_string().c_str());
+      }
       bool leading = true;
       if (leader != nullptr) {
         HostResult<bool> held = leader->try_acquire();

@@ -62,11 +62,37 @@ DeltaCache::Entry& DeltaCache::entry_locked(const Key& key) {
     entry.last_used = stored->last_used_at;
     return entries_.emplace(key, entry).first->second;
   }
-  // Unknown, or a build a restart interrupted: build it.
   entry.state = DeltaState::kBuilding;
-  queue_.push_back(key);
-  changed_.notify_all();
+  if (stored.ok() && stored->state == DeltaState::kBuilding &&
+      stored->last_used_at >= wall_now() - options_.claim_stale_seconds) {
+    entry.elsewhere = true;  // another server is building it
+  } else {
+    // Unknown, a file gone, or a claim gone stale: claim it and build.
+    queue_.push_back(key);
+    changed_.notify_all();
+  }
   return entries_.emplace(key, entry).first->second;
+}
+
+void DeltaCache::follow_locked(const Key& key, Entry& entry) {
+  if (!entry.elsewhere) return;
+  HostResult<DeltaRecord> stored =
+      store_.delta(std::get<0>(key), std::get<1>(key), std::get<2>(key));
+  if (stored.ok() && stored->state == DeltaState::kBuilding &&
+      stored->last_used_at >= wall_now() - options_.claim_stale_seconds) {
+    return;  // still building there
+  }
+  entry.elsewhere = false;
+  if (stored.ok() && stored->state != DeltaState::kBuilding &&
+      (stored->state != DeltaState::kReady || std::filesystem::exists(patch_path(key)))) {
+    entry.state = stored->state;
+    entry.size = stored->size;
+    entry.last_used = stored->last_used_at;
+    changed_.notify_all();
+    return;
+  }
+  queue_.push_back(key);  // its builder is gone: build it here
+  changed_.notify_all();
 }
 
 DeltaCache::Artifact DeltaCache::artifact_locked(const Key& key, const Entry& entry) {
@@ -100,15 +126,28 @@ HostResult<DeltaCache::Artifact> DeltaCache::get(const std::string& from, const 
   const Key key{from, to, profile};
   std::unique_lock lock(mutex_);
   Entry* entry = &entry_locked(key);
+  follow_locked(key, *entry);
   if (entry->state == DeltaState::kReady) {
     stats_.hits.fetch_add(1, std::memory_order_relaxed);
   } else {
     stats_.misses.fetch_add(1, std::memory_order_relaxed);
-    changed_.wait_for(lock, wait, [&] {
-      const auto it = entries_.find(key);
-      return it == entries_.end() || it->second.state != DeltaState::kBuilding || stopping_;
-    });
-    entry = &entry_locked(key);  // eviction may have replaced it while we waited
+    // A local build wakes the waiters; another server's is looked up in the store
+    // every 200 ms.
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      const auto slice =
+          std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+      changed_.wait_until(lock, slice, [&] {
+        const auto it = entries_.find(key);
+        return it == entries_.end() || it->second.state != DeltaState::kBuilding || stopping_;
+      });
+      entry = &entry_locked(key);  // eviction may have replaced it while we waited
+      follow_locked(key, *entry);
+      if (entry->state != DeltaState::kBuilding || stopping_ ||
+          std::chrono::steady_clock::now() >= deadline) {
+        break;
+      }
+    }
   }
   if (entry->state == DeltaState::kReady) {
     if (entry->sha256.empty()) {
@@ -155,8 +194,42 @@ void DeltaCache::build(const Key& key) {
   record.from_sha256 = from;
   record.to_sha256 = to;
   record.profile = profile;
+  record.state = DeltaState::kBuilding;
   record.created_at = record.last_used_at = wall_now();
   std::string patch_sha;
+
+  // Another server may hold the build; then its result is awaited (follow_locked).
+  // A store error builds here all the same: at worst the patch is built twice.
+  const HostResult<bool> claimed =
+      store_.claim_delta_build(record, record.created_at - options_.claim_stale_seconds);
+  if (claimed.ok() && !*claimed) {
+    std::lock_guard lock(mutex_);
+    Entry& entry = entries_[key];
+    entry.state = DeltaState::kBuilding;
+    entry.elsewhere = true;
+    changed_.notify_all();
+    return;
+  }
+  // Renews the claim every few seconds while this build runs, from a thread of its
+  // own (a large image spends long stretches inside one library call).
+  std::mutex beat_mutex;
+  std::condition_variable beat_stop;
+  bool built = false;
+  std::thread heartbeat([&, beat = record]() mutable {
+    std::unique_lock beat_lock(beat_mutex);
+    while (!beat_stop.wait_for(beat_lock, std::chrono::seconds(5), [&] { return built; })) {
+      beat.last_used_at = wall_now();
+      (void)store_.put_delta(beat);
+    }
+  });
+  const auto stop_heartbeat = [&] {
+    {
+      std::lock_guard beat_lock(beat_mutex);
+      built = true;
+    }
+    beat_stop.notify_all();
+    heartbeat.join();
+  };
 
   HostResult<std::vector<std::byte>> old_image = read_file(image_path(from));
   HostResult<std::vector<std::byte>> new_image = read_file(image_path(to));
@@ -189,6 +262,7 @@ void DeltaCache::build(const Key& key) {
                  record.error.c_str());
   }
   stats_.builds.fetch_add(1, std::memory_order_relaxed);
+  stop_heartbeat();  // before the result, which no late heartbeat may overwrite
   (void)store_.put_delta(record);
 
   std::lock_guard lock(mutex_);
@@ -199,6 +273,7 @@ void DeltaCache::build(const Key& key) {
   entry.size = record.size;
   entry.sha256 = patch_sha;
   entry.last_used = record.last_used_at;
+  entry.elsewhere = false;
   if (record.state == DeltaState::kReady) evict_locked(key);
   changed_.notify_all();
 }

@@ -3,7 +3,12 @@
 //
 // When a fleet on one version checks in at once, every device asks for the same
 // patch: the first request queues one build on a bounded worker pool and all of
-// them wait on it (or come back later), so a patch is built once. A patch that
+// them wait on it (or come back later), so a patch is built once. Servers sharing
+// a database (and the data directory) build it once between them: a worker first
+// claims the build in the store (Store::claim_delta_build) and, while it builds,
+// renews the claim every few seconds; a server that finds another's fresh claim
+// waits for that result, and takes the build over once the claim goes stale (its
+// builder died, or this server restarted mid-build). A patch that
 // would not be smaller than the image it rebuilds is not kept; those devices get
 // the full image. The oldest patches are evicted past a size budget.
 // Host only. Thread-safe.
@@ -34,6 +39,7 @@ class DeltaCache {
     std::string deltas_dir;  // <from>-<to>-<profile>.updp files: patches
     std::size_t workers = 1;
     std::uint64_t max_bytes = std::uint64_t{1} << 30;  // patches kept on disk
+    std::int64_t claim_stale_seconds = 30;  // a build claim not renewed for this long is free
   };
 
   struct Artifact {
@@ -80,11 +86,14 @@ class DeltaCache {
     std::uint64_t size = 0;
     std::string sha256;
     UnixTime last_used = 0;
+    bool elsewhere = false;  // another server holds the build claim
   };
 
   // With mutex_ held: the entry for `key`, loading it from the store or queuing a
   // build when there is none.
   Entry& entry_locked(const Key& key);
+  // With mutex_ held: for a build another server holds, what the store now says.
+  void follow_locked(const Key& key, Entry& entry);
   Artifact artifact_locked(const Key& key, const Entry& entry);
   std::string patch_path(const Key& key) const;
   void work();

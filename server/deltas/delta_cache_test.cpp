@@ -43,12 +43,20 @@ class DeltaCacheTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
+  DeltaCache::Options options(std::uint64_t max_bytes = std::uint64_t{1} << 30,
+                              std::size_t workers = 1) {
+    DeltaCache::Options o;
+    o.images_dir = (dir_ / "images").string();
+    o.deltas_dir = (dir_ / "deltas").string();
+    o.workers = workers;
+    o.max_bytes = max_bytes;
+    return o;
+  }
+
   DeltaCache& open_cache(std::uint64_t max_bytes = std::uint64_t{1} << 30,
                          std::size_t workers = 1) {
     cache_.reset();
-    cache_ = std::make_unique<DeltaCache>(
-        *store_, DeltaCache::Options{(dir_ / "images").string(), (dir_ / "deltas").string(),
-                                     workers, max_bytes});
+    cache_ = std::make_unique<DeltaCache>(*store_, options(max_bytes, workers));
     return *cache_;
   }
 
@@ -96,6 +104,50 @@ TEST_F(DeltaCacheTest, ManyWaitersGetOnePatchBuiltOnceThatRebuildsTheImage) {
   EXPECT_EQ(hits + cache.stats().misses.load(), got.size());
   get(from, to);
   EXPECT_EQ(cache.stats().hits.load(), hits + 1);
+}
+
+// Two servers on one database and data directory: the patch is built once between
+// them, and the one that did not build serves it too.
+TEST_F(DeltaCacheTest, TwoServersSharingAStoreBuildEachPatchOnce) {
+  DeltaCache& first = open_cache();
+  DeltaCache second(*store_, options());
+  const std::string from = put_image(v1_), to = put_image(v2_);
+  DeltaCache::Artifact a, b;
+  std::thread asks_first([&] { a = *first.get(from, to, delta::Profile::kMcu, 60s); });
+  std::thread asks_second([&] { b = *second.get(from, to, delta::Profile::kMcu, 60s); });
+  asks_first.join();
+  asks_second.join();
+  EXPECT_EQ(first.stats().builds.load() + second.stats().builds.load(), 1u);
+  ASSERT_EQ(a.kind, DeltaCache::Artifact::Kind::kDelta);
+  ASSERT_EQ(b.kind, DeltaCache::Artifact::Kind::kDelta);
+  EXPECT_EQ(a.sha256, b.sha256);
+  const Bytes patch = read_file(b.path).value();
+  EXPECT_EQ(delta::apply_patch(v1_, patch).value(), v2_);
+}
+
+// Another server's claim holds while it is fresh; once stale (its builder died),
+// this server builds the patch itself.
+TEST_F(DeltaCacheTest, AnotherServersBuildIsAwaitedUntilItsClaimGoesStale) {
+  const std::string from = put_image(v1_), to = put_image(v2_);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  DeltaRecord foreign;
+  foreign.from_sha256 = from;
+  foreign.to_sha256 = to;
+  foreign.profile = delta::Profile::kMcu;
+  foreign.state = DeltaState::kBuilding;
+  foreign.created_at = foreign.last_used_at = now;
+  ASSERT_TRUE(store_->put_delta(foreign).ok());
+
+  DeltaCache& cache = open_cache();
+  EXPECT_EQ(get(from, to, 300ms).kind, DeltaCache::Artifact::Kind::kBuilding);
+  EXPECT_EQ(cache.stats().builds.load(), 0u);
+
+  foreign.last_used_at = now - 31;  // no heartbeat for longer than claim_stale_seconds
+  ASSERT_TRUE(store_->put_delta(foreign).ok());
+  EXPECT_EQ(get(from, to).kind, DeltaCache::Artifact::Kind::kDelta);
+  EXPECT_EQ(cache.stats().builds.load(), 1u);
 }
 
 TEST_F(DeltaCacheTest, ADeviceAskingDuringTheBuildIsToldItIsBuilding) {

@@ -11,6 +11,7 @@
 #include "server/campaigns/targeting.h"
 #include "server/model/names.h"
 #include "server/services/audit_log.h"
+#include "server/services/credentials.h"
 #include "server/services/deployment_events.h"
 
 namespace updraft::server {
@@ -27,6 +28,29 @@ void CampaignService::audit(const std::string& actor, const char* action, const 
   // The change itself is committed; the log is best effort.
   (void)append_audit(store_, now, actor, action, "campaign/" + std::to_string(c.id.value),
                      details.is_null() ? json{{"name", c.name}} : details);
+}
+
+void CampaignService::bump_generation() {
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  // A mark no other change writes; best effort: a server that misses it still
+  // looks again when its idle devices next check in after their poll interval.
+  HostResult<std::string> mark = random_secret();
+  if (!mark.ok()) return;
+  std::lock_guard lock(mark_mutex_);
+  if (store_.set_setting("campaign_generation_mark", *mark).ok()) seen_mark_ = *mark;
+}
+
+HostResult<void> CampaignService::follow_generation() {
+  HostResult<std::string> mark = store_.setting("campaign_generation_mark");
+  if (!mark.ok()) {
+    if (mark.error().code == ErrorCode::kStoreNotFound) return {};  // no change yet
+    return mark.error();
+  }
+  std::lock_guard lock(mark_mutex_);
+  if (*mark == seen_mark_) return {};
+  seen_mark_ = *mark;
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return {};
 }
 
 void CampaignService::publish(const Campaign& c) {
@@ -158,7 +182,7 @@ HostResult<Campaign> CampaignService::set_state(CampaignId id, CampaignState fro
   if (to == CampaignState::kPaused) c->pause_reason = "operator";
   if (to == CampaignState::kRunning) c->pause_reason.clear();
   UPDRAFT_TRY(store_.update_campaign(*c));
-  generation_.fetch_add(1, std::memory_order_acq_rel);  // after the commit: see generation()
+  bump_generation();  // after the commit: see generation()
   audit(actor, action, *c, json(), now);
   publish(*c);
   return c;
@@ -228,7 +252,7 @@ HostResult<Campaign> CampaignService::resume(CampaignId id, std::optional<double
                     "); raise failure_threshold or abort");
   }
   UPDRAFT_TRY(store_.update_campaign(resumed));
-  generation_.fetch_add(1, std::memory_order_acq_rel);
+  bump_generation();
   audit(actor, "campaign.resume", resumed,
         json{{"name", resumed.name}, {"failure_threshold", resumed.failure_threshold}}, now);
   publish(resumed);

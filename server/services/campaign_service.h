@@ -86,6 +86,10 @@ class CampaignService {
   // Bumped after every committed change that can give a device a deployment it did
   // not have (a start or resume), so caches of "nothing to do" know to look again.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // Servers sharing a database: each change above also records a fresh mark in
+  // the store; a server that finds a mark it has not seen bumps its own
+  // generation. The scheduler calls this every tick, on every server.
+  HostResult<void> follow_generation();
 
  private:
   HostResult<void> tick_locked(Campaign campaign, UnixTime now);
@@ -97,6 +101,7 @@ class CampaignService {
   void audit(const std::string& actor, const char* action, const Campaign& c,
              const nlohmann::json& details, UnixTime now);
   void publish(const Campaign& c);
+  void bump_generation();
 
   Store& store_;
   StatusQueue& statuses_;
@@ -104,6 +109,8 @@ class CampaignService {
   DeltaCache& deltas_;
   std::mutex mutex_;
   std::atomic<std::uint64_t> generation_{1};
+  std::mutex mark_mutex_;
+  std::string seen_mark_;  // the store's generation mark last followed or written
 };
 
 }  // namespace updraft::server

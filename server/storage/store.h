@@ -100,6 +100,12 @@ class Store {
   virtual HostResult<std::vector<DeltaRecord>> deltas() = 0;
   virtual HostResult<void> delete_delta(const std::string& from_sha256,
                                         const std::string& to_sha256, delta::Profile profile) = 0;
+  // Claims the build of `claim`'s patch for the caller, so that servers sharing a
+  // database build each patch once: true when there was no record, or one that
+  // is not building, or one building whose last_used_at (the builder's heartbeat)
+  // is older than `stale_before`; the record is then `claim` (state building,
+  // its last_used_at the heartbeat). False while another builder's claim is fresh.
+  virtual HostResult<bool> claim_delta_build(const DeltaRecord& claim, UnixTime stale_before) = 0;
 
   // Campaigns.
   virtual HostResult<Campaign> create_campaign(const Campaign& campaign) = 0;

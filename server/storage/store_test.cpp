@@ -491,6 +491,25 @@ TEST_P(StoreTest, DeltaIndexInsertsReplacesAndDeletes) {
   EXPECT_EQ(must(store().deltas()), std::vector<DeltaRecord>{other_profile});
 }
 
+TEST_P(StoreTest, ADeltaBuildIsClaimedOnceUntilItsHeartbeatGoesStale) {
+  DeltaRecord claim = sample_delta("aa", "bb");
+  claim.state = DeltaState::kBuilding;
+  claim.last_used_at = 1000;  // the heartbeat
+  EXPECT_TRUE(must(store().claim_delta_build(claim, 900))) << "no record: free";
+  EXPECT_EQ(must(store().delta("aa", "bb", claim.profile)), claim);
+  DeltaRecord other = claim;
+  other.last_used_at = 1010;
+  EXPECT_FALSE(must(store().claim_delta_build(other, 990))) << "a fresh claim holds";
+  EXPECT_EQ(must(store().delta("aa", "bb", claim.profile)).last_used_at, 1000);
+  EXPECT_TRUE(must(store().claim_delta_build(other, 1001))) << "a stale claim is taken over";
+  EXPECT_EQ(must(store().delta("aa", "bb", claim.profile)).last_used_at, 1010);
+
+  // A record in any other state (a ready patch whose file is gone) may be claimed.
+  ASSERT_TRUE(ok(store().put_delta(sample_delta("aa", "bb"))));
+  EXPECT_TRUE(must(store().claim_delta_build(other, 0)));
+  EXPECT_EQ(must(store().delta("aa", "bb", claim.profile)).state, DeltaState::kBuilding);
+}
+
 TEST_P(StoreTest, CampaignRoundTripsEveryField) {
   const ProductId product = must(store().create_product(sample_product("thermostat"))).id;
   const ReleaseId release = must(store().create_release(sample_release(product, "2.0.0"))).id;

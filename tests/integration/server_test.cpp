@@ -628,13 +628,30 @@ TEST_P(ClusterTest, TheSurvivorLeadsTheCampaignToTheEndWhenTheLeaderIsKilled) {
                               {"success_threshold", 1.0}},
                              201);
   const int id = created.at("id");
+  // Started through the follower, which queues the delta build there; devices ask
+  // the leader for it meanwhile: one build between the two.
+  std::swap(server_, follower);
   admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+  std::swap(server_, follower);
   for (int i = 0; i < 3; ++i) {
-    const json offer = check_in(devices[i], 300 + i);
+    // The leader learns of the start within a tick; then the delta may still be building.
+    json offer = check_in(devices[i], 300 + i);
+    for (int retry = 0; retry < 50 && !offer.value("update", false); ++retry) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      offer = check_in(devices[i], 350 + retry);
+    }
     ASSERT_TRUE(offer.value("update", false)) << offer.dump();
     ASSERT_NO_FATAL_FAILURE(install(devices[i], offer));
   }
   ASSERT_TRUE(eventually([&] { return campaign(id).at("current_phase") == 1; }));
+  const auto builds = [&](testing::UpdraftdProcess& node) {
+    HttpClient client("127.0.0.1", node.port());
+    const std::string metrics = client.request(Method::kGet, "/metrics", {}, "")->body;
+    const std::string name = "\nupdraft_delta_builds_total ";
+    const std::size_t at = metrics.find(name);
+    return at == std::string::npos ? -1 : std::atoi(metrics.c_str() + at + name.size());
+  };
+  EXPECT_EQ(builds(*server_) + builds(*follower), 1) << "the delta was built more than once";
 
   // The leader dies; the follower takes the scheduler and serves everything.
   server_->kill9();

@@ -866,6 +866,36 @@ HostResult<void> SqlStore<Db>::delete_delta(const std::string& from_sha256,
   });
 }
 
+template <typename Db>
+HostResult<bool> SqlStore<Db>::claim_delta_build(const DeltaRecord& claim, UnixTime stale_before) {
+  std::lock_guard lock(mutex_);
+  return about(delta_name(claim.from_sha256, claim.to_sha256, claim.profile),
+               [&]() -> HostResult<bool> {
+                 // One statement, so two servers cannot both see the row free.
+                 UPDRAFT_TRY_ASSIGN(
+                     Statement s,
+                     db_.prepare("INSERT INTO deltas (from_sha256, to_sha256, profile, state, "
+                                 "size, error, hits, created_at, last_used_at) VALUES (?1, ?2, "
+                                 "?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (from_sha256, "
+                                 "to_sha256, profile) DO UPDATE SET state = excluded.state, size "
+                                 "= excluded.size, error = excluded.error, created_at = "
+                                 "excluded.created_at, last_used_at = excluded.last_used_at "
+                                 "WHERE deltas.state != ?4 OR deltas.last_used_at < ?10"));
+                 UPDRAFT_TRY(s.bind(1, claim.from_sha256)
+                                 .bind(2, claim.to_sha256)
+                                 .bind(3, claim.profile)
+                                 .bind(4, DeltaState::kBuilding)
+                                 .bind(5, claim.size)
+                                 .bind(6, claim.error)
+                                 .bind(7, claim.hits)
+                                 .bind(8, claim.created_at)
+                                 .bind(9, claim.last_used_at)
+                                 .bind(10, stale_before)
+                                 .run());
+                 return s.changes() == 1;
+               });
+}
+
 // Campaigns.
 
 template <typename Db>
