@@ -10,6 +10,10 @@ Two cases, each run against updraftd and then against nginx serving the same byt
   download  GET /api/v1/device/deployments/{id}/artifact (sendfile) of a 32 MiB full image
             vs nginx GET (sendfile on) of the same file.
 
+With --store postgresql, updraftd runs on a private PostgreSQL the bench starts in its temp
+dir (initdb, pg_ctl on a free loopback port; as the postgres user when root); the CPU
+column counts updraftd only, not the PostgreSQL server.
+
 Targets (issue): check-in requests/s >= 0.50x nginx, download MB/s >= 0.90x nginx. Missing
 a target is reported, not an error: exits 1 only if a server fails to start, the setup
 fails, or wrk fails or sees an error answer.
@@ -142,7 +146,35 @@ def call(base, method, path, token=None, body=None):
 
 # --- Servers.
 
-def start_updraftd(exe, scratch, threads):
+def start_postgres(scratch, stack):
+    """A private PostgreSQL in scratch/pg; returns the URI of its database `updraft`."""
+    bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+    if not (Path(bindir) / "initdb").exists():
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if not found:
+            raise BenchFailed("PostgreSQL is not installed (scripts/setup.sh installs it)")
+        bindir = str(found[-1].parent)
+    pg = scratch / "pg"
+    pg.mkdir()
+    as_pg = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(pg, "postgres", "postgres")
+        os.chmod(scratch, 0o755)
+        as_pg = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    subprocess.run(as_pg + [f"{bindir}/initdb", "-D", pg / "data", "-U", "updraft", "--auth=trust",
+                            "--no-locale", "-E", "UTF8"], check=True, capture_output=True)
+    subprocess.run(as_pg + [f"{bindir}/pg_ctl", "-D", pg / "data", "-l", pg / "server.log", "-w", "-o",
+                            f"-p {port} -k {pg} -c listen_addresses=127.0.0.1", "start"],
+                   check=True, capture_output=True)
+    stack.callback(subprocess.run, as_pg + [f"{bindir}/pg_ctl", "-D", pg / "data", "-m", "fast", "-w",
+                                            "stop"], capture_output=True)
+    subprocess.run([f"{bindir}/psql", "-q", "-h", "127.0.0.1", "-p", str(port), "-U", "updraft",
+                    "-d", "postgres", "-c", "CREATE DATABASE updraft"], check=True, capture_output=True)
+    return f"postgresql://updraft@127.0.0.1:{port}/updraft"
+
+
+def start_updraftd(exe, scratch, threads, store=None):
     data = scratch / "updraftd-data"
     port_file = scratch / "updraftd.port"
 
@@ -150,8 +182,10 @@ def start_updraftd(exe, scratch, threads):
         text = port_file.read_text() if port_file.exists() else ""
         return int(text) if text.strip().isdigit() else None
 
+    store_args = ["--store", store] if store else []
     proc, port = start_process([exe, "--data", data, "--port", 0, "--port-file", port_file,
-                                "--threads", threads], scratch / "updraftd.log", "updraftd", port)
+                                "--threads", threads] + store_args,
+                               scratch / "updraftd.log", "updraftd", port)
     return proc, f"http://127.0.0.1:{port}", (data / "admin.token").read_text().strip()
 
 
@@ -333,6 +367,8 @@ def main():
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default: %(default)s)")
     ap.add_argument("--size-mb", type=int, default=32, help="release image size (default: %(default)s)")
     ap.add_argument("--cases", default="checkin,download", help="(default: %(default)s)")
+    ap.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite",
+                    help="updraftd's store (default: %(default)s)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     cases = [c for c in args.cases.split(",") if c]
@@ -352,7 +388,8 @@ def main():
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="server_bench.")))
             www = scratch / "nginx" / "www"
             www.mkdir(parents=True)
-            updraftd, base, admin = start_updraftd(args.updraftd, scratch, args.threads)
+            store = start_postgres(scratch, stack) if args.store == "postgresql" else None
+            updraftd, base, admin = start_updraftd(args.updraftd, scratch, args.threads, store)
             stack.callback(stop_process, updraftd)
             nginx, nginx_base = start_nginx(args.nginx, scratch, args.threads)
             stack.callback(stop_process, nginx)
@@ -378,7 +415,7 @@ def main():
         return 130
 
     print(f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s on loopback; "
-          f"updraftd --threads {args.threads}, nginx worker_processes {args.threads}; "
+          f"updraftd --threads {args.threads} on {args.store}, nginx worker_processes {args.threads}; "
           f"{os.cpu_count()} CPUs\n")
     titles = {
         "checkin": f"check-in ({len(answer)}-byte answer): updraftd POST {CHECKIN_PATH}, "
@@ -390,7 +427,7 @@ def main():
     if args.json:
         args.json.write_text(json.dumps({
             "wrk": {"threads": args.wrk_threads, "connections": args.connections, "duration_s": args.duration},
-            "server_threads": args.threads, "image_bytes": args.size_mb << 20,
+            "server_threads": args.threads, "store": args.store, "image_bytes": args.size_mb << 20,
             "targets": {c: {"figure": k, "ratio": t} for c, (k, t) in TARGETS.items()},
             "results": results}, indent=2) + "\n")
     return 0
