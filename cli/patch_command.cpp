@@ -22,11 +22,6 @@ struct PatchArgs {
   bool quiet = false;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 int run_patch(const PatchArgs& args) {
   HostResult<std::vector<std::byte>> old_bytes = read_file(args.old_path);
   if (!old_bytes.ok()) return report_error(old_bytes.error());
@@ -51,7 +46,7 @@ int run_patch(const PatchArgs& args) {
     if (!new_image.ok()) return report_error(new_image.error());
     const bool hex = args.output_format == "hex" ||
                      (args.output_format == "auto" &&
-                      (ends_with(args.out_path, ".hex") || ends_with(args.out_path, ".ihex")));
+                      (args.out_path.ends_with(".hex") || args.out_path.ends_with(".ihex")));
     if (hex) {
       const std::string text = delta::to_intel_hex(*new_image);
       const auto* p = reinterpret_cast<const std::byte*>(text.data());

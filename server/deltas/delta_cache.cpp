@@ -50,48 +50,34 @@ std::string DeltaCache::patch_path(const Key& key) const {
 DeltaCache::Entry& DeltaCache::entry_locked(const Key& key) {
   auto it = entries_.find(key);
   if (it != entries_.end()) return it->second;
-  Entry entry;
-  HostResult<DeltaRecord> stored =
-      store_.delta(std::get<0>(key), std::get<1>(key), std::get<2>(key));
-  const bool usable =
-      stored.ok() && stored->state != DeltaState::kBuilding &&
-      (stored->state != DeltaState::kReady || std::filesystem::exists(patch_path(key)));
-  if (usable) {
-    entry.state = stored->state;
-    entry.size = stored->size;
-    entry.last_used = stored->last_used_at;
-    return entries_.emplace(key, entry).first->second;
-  }
-  entry.state = DeltaState::kBuilding;
-  if (stored.ok() && stored->state == DeltaState::kBuilding &&
-      stored->last_used_at >= wall_now() - options_.claim_stale_seconds) {
-    entry.elsewhere = true;  // another server is building it
-  } else {
-    // Unknown, a file gone, or a claim gone stale: claim it and build.
-    queue_.push_back(key);
-    changed_.notify_all();
-  }
-  return entries_.emplace(key, entry).first->second;
+  Entry& entry = entries_[key];
+  adopt_locked(key, entry);
+  return entry;
 }
 
 void DeltaCache::follow_locked(const Key& key, Entry& entry) {
-  if (!entry.elsewhere) return;
+  if (entry.elsewhere) adopt_locked(key, entry);
+}
+
+void DeltaCache::adopt_locked(const Key& key, Entry& entry) {
   HostResult<DeltaRecord> stored =
       store_.delta(std::get<0>(key), std::get<1>(key), std::get<2>(key));
-  if (stored.ok() && stored->state == DeltaState::kBuilding &&
-      stored->last_used_at >= wall_now() - options_.claim_stale_seconds) {
-    return;  // still building there
-  }
   entry.elsewhere = false;
   if (stored.ok() && stored->state != DeltaState::kBuilding &&
       (stored->state != DeltaState::kReady || std::filesystem::exists(patch_path(key)))) {
     entry.state = stored->state;
     entry.size = stored->size;
     entry.last_used = stored->last_used_at;
-    changed_.notify_all();
+  } else if (stored.ok() && stored->state == DeltaState::kBuilding &&
+             stored->last_used_at >= wall_now() - options_.claim_stale_seconds) {
+    entry.state = DeltaState::kBuilding;
+    entry.elsewhere = true;  // another server is building it
     return;
+  } else {
+    // Unknown, a file gone, or a claim gone stale (its builder died): build it here.
+    entry.state = DeltaState::kBuilding;
+    queue_.push_back(key);
   }
-  queue_.push_back(key);  // its builder is gone: build it here
   changed_.notify_all();
 }
 

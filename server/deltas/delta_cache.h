@@ -94,6 +94,9 @@ class DeltaCache {
   Entry& entry_locked(const Key& key);
   // With mutex_ held: for a build another server holds, what the store now says.
   void follow_locked(const Key& key, Entry& entry);
+  // With mutex_ held: sets `entry` from the store's record: a result to serve,
+  // another server's fresh claim to wait on, or nothing usable (queues a build).
+  void adopt_locked(const Key& key, Entry& entry);
   Artifact artifact_locked(const Key& key, const Entry& entry);
   std::string patch_path(const Key& key) const;
   void work();

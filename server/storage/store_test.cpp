@@ -292,10 +292,7 @@ HostResult<std::unique_ptr<Store>> open_sqlite(const std::string& dir) {
 
 // One PostgreSQL server for the whole test process, and one database per
 // directory, so a reopened store finds its data again.
-postgres::TempPostgres& test_postgres() {
-  static std::unique_ptr<postgres::TempPostgres> server = must(postgres::TempPostgres::start());
-  return *server;
-}
+postgres::TempPostgres& test_postgres() { return *must(postgres::TempPostgres::shared()); }
 
 HostResult<std::unique_ptr<Store>> open_postgres(const std::string& dir) {
   static std::map<std::string, std::string> uris;

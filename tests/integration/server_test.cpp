@@ -15,7 +15,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,16 +72,6 @@ struct Device {
   std::string image_sha = sha_hex(image_v1());
 };
 
-// One PostgreSQL server for the test process; each test gets its own database.
-server::postgres::TempPostgres* test_postgres() {
-  static std::unique_ptr<server::postgres::TempPostgres> server = [] {
-    auto started = server::postgres::TempPostgres::start();
-    if (!started.ok()) throw std::runtime_error(started.error().to_string());
-    return std::move(*started);
-  }();
-  return server.get();
-}
-
 // The store each test runs on: "sqlite" (in the data directory) or "postgres".
 class ServerTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -92,8 +81,12 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
       if (!server::postgres::TempPostgres::available()) {
         GTEST_SKIP() << "PostgreSQL is not installed (scripts/setup.sh installs it)";
       }
+      // One server for the test process; each test gets its own database.
+      HostResult<server::postgres::TempPostgres*> postgres =
+          server::postgres::TempPostgres::shared();
+      ASSERT_TRUE(postgres.ok()) << postgres.error().to_string();
       HostResult<std::string> uri =
-          test_postgres()->create_database(std::filesystem::path(dir_).filename().string());
+          (*postgres)->create_database(std::filesystem::path(dir_).filename().string());
       ASSERT_TRUE(uri.ok()) << uri.error().to_string();
       store_args_ = {"--store", *uri};
     }

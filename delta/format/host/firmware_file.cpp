@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/codec.h"
+#include "core/host/hex.h"
 #include "delta/format/patch_format.h"
 
 namespace updraft::delta {
@@ -53,12 +54,7 @@ HostResult<std::vector<Segment>> merge_pieces(std::vector<Segment> pieces) {
   return merged;
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+bool is_space(char c) { return c == '\r' || c == '\n' || c == ' ' || c == '\t'; }
 
 }  // namespace
 
@@ -104,7 +100,7 @@ HostResult<FirmwareImage> parse_intel_hex(ByteView text) {
   while (pos < text.size()) {
     const char c = static_cast<char>(text[pos]);
     if (c == '\n') ++line;
-    if (c == '\r' || c == '\n' || c == ' ' || c == '\t') {
+    if (is_space(c)) {
       ++pos;
       continue;
     }
@@ -112,21 +108,17 @@ HostResult<FirmwareImage> parse_intel_hex(ByteView text) {
     if (ended) return malformed(where + "data after the end-of-file record");
     if (c != ':') return malformed(where + "a record must start with ':'");
     ++pos;
-    // Decode the record's hex pairs up to the end of the line.
-    std::vector<std::uint8_t> record;
-    while (pos < text.size()) {
-      const char hi = static_cast<char>(text[pos]);
-      if (hi == '\r' || hi == '\n' || hi == ' ' || hi == '\t') break;
-      const char lo = pos + 1 < text.size() ? static_cast<char>(text[pos + 1]) : '\n';
-      if (lo == '\r' || lo == '\n' || lo == ' ' || lo == '\t') {
-        return malformed(where + "odd number of hex digits");
-      }
-      const int h = hex_digit(hi);
-      const int l = hex_digit(lo);
-      if (h < 0 || l < 0) return malformed(where + "not a hex digit");
-      record.push_back(static_cast<std::uint8_t>(h * 16 + l));
-      pos += 2;
+    // The record's hex pairs, up to the end of the line.
+    const std::size_t start = pos;
+    while (pos < text.size() && !is_space(static_cast<char>(text[pos]))) ++pos;
+    const std::string_view digits(reinterpret_cast<const char*>(text.data()) + start, pos - start);
+    HostResult<std::vector<std::byte>> decoded = from_hex(digits);
+    if (!decoded.ok()) {
+      return malformed(where +
+                       (digits.size() % 2 != 0 ? "odd number of hex digits" : "not a hex digit"));
     }
+    std::vector<std::uint8_t> record;
+    for (std::byte b : *decoded) record.push_back(std::to_integer<std::uint8_t>(b));
     if (record.size() < 5) return malformed(where + "record shorter than its 5 fixed bytes");
     const std::size_t count = record[0];
     if (record.size() != count + 5) {

@@ -25,18 +25,12 @@ TEST(NumberedParametersTest, TurnsSqliteParametersIntoPostgresOnesOutsideQuotes)
 
 class ConnectionTest : public testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (!TempPostgres::available()) return;
-    HostResult<std::unique_ptr<TempPostgres>> started = TempPostgres::start();
-    ASSERT_TRUE(started.ok()) << started.error().to_string();
-    server_ = std::move(*started).release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   void SetUp() override {
-    if (server_ == nullptr) GTEST_SKIP() << "PostgreSQL is not installed (Debian: postgresql)";
+    if (!TempPostgres::available())
+      GTEST_SKIP() << "PostgreSQL is not installed (Debian: postgresql)";
+    HostResult<TempPostgres*> shared = TempPostgres::shared();
+    ASSERT_TRUE(shared.ok()) << shared.error().to_string();
+    server_ = *shared;
     static int databases = 0;
     HostResult<std::string> uri =
         server_->create_database(std::string("test_").append(std::to_string(++databases)));
@@ -51,7 +45,7 @@ class ConnectionTest : public testing::Test {
             .ok());
   }
 
-  static inline TempPostgres* server_ = nullptr;
+  TempPostgres* server_ = nullptr;
   std::optional<Connection> db_;
 };
 

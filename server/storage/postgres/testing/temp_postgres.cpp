@@ -67,6 +67,12 @@ std::string read_text(const std::string& path) {
 
 bool TempPostgres::available() { return !find_bindir().empty(); }
 
+HostResult<TempPostgres*> TempPostgres::shared() {
+  static HostResult<std::unique_ptr<TempPostgres>> server = start();
+  if (!server.ok()) return server.error();
+  return server->get();
+}
+
 HostResult<std::unique_ptr<TempPostgres>> TempPostgres::start() {
   std::unique_ptr<TempPostgres> pg(new TempPostgres());
   pg->bindir_ = find_bindir();

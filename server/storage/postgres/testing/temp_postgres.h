@@ -20,6 +20,9 @@ class TempPostgres {
   static HostResult<std::unique_ptr<TempPostgres>> start();
   // True when the server binaries (initdb, pg_ctl) can be found.
   static bool available();
+  // One server for the whole test process, started on first use and stopped at
+  // exit; tests give each case its own database (create_database).
+  static HostResult<TempPostgres*> shared();
 
   ~TempPostgres();
   TempPostgres(const TempPostgres&) = delete;
