@@ -21,6 +21,7 @@
 #include "net/http/http_server.h"
 #include "server/api/coap_routes.h"
 #include "server/api/routes.h"
+#include "server/services/cluster_events.h"
 #include "server/services/mqtt_wake.h"
 #include "server/storage/postgres/leader_lock.h"
 #include "server/storage/postgres/postgres_store.h"
@@ -162,6 +163,14 @@ int run(const Config& config) {
   DeltaCache deltas(store, DeltaCache::Options{images, config.data_dir + "/artifacts/deltas",
                                                config.delta_workers, config.delta_cache_mb << 20});
   EventBus events;
+  // On a shared database every node's events reach every node's streams.
+  std::unique_ptr<ClusterEvents> cluster_events;
+  if (PostgresStore::is_uri(config.store)) {
+    HostResult<std::unique_ptr<ClusterEvents>> relay = ClusterEvents::start(config.store, events);
+    if (!relay.ok()) return fail(relay.error());
+    cluster_events = std::move(*relay);
+    events.set_relay(cluster_events.get());
+  }
   if (!config.mqtt.empty()) {
     HostResult<std::shared_ptr<MqttWake>> wake = MqttWake::start(config.mqtt);
     if (!wake.ok()) return fail(wake.error());

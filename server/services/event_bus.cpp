@@ -10,6 +10,11 @@ void EventBus::subscribe(std::shared_ptr<EventSink> sink) {
 }
 
 void EventBus::publish(const std::string& type, const std::string& data) {
+  deliver(type, data);
+  if (relay_ != nullptr) relay_->forward(type, data);
+}
+
+void EventBus::deliver(const std::string& type, const std::string& data) {
   std::lock_guard lock(mutex_);
   std::erase_if(sinks_,
                 [&](const std::shared_ptr<EventSink>& sink) { return !sink->send(type, data); });

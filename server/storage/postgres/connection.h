@@ -114,6 +114,9 @@ class Connection {
   // and kept until the connection closes.
   HostResult<Statement> prepare(const std::string& sql);
 
+  // libpq's handle, for what the statement API does not cover (LISTEN's socket).
+  PGconn* native() const { return connection_.get(); }
+
  private:
   struct Finish {
     void operator()(PGconn* connection) const { PQfinish(connection); }
