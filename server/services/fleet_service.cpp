@@ -1,7 +1,9 @@
 #include "server/services/fleet_service.h"
 
 #include <algorithm>
+#include <cstdlib>
 
+#include "crypto/constant_time.h"
 #include "manifest/manifest.h"
 #include "server/model/names.h"
 #include "server/services/audit_log.h"
@@ -492,33 +494,46 @@ HostResult<ApiToken> FleetService::authorize_hash(const std::string& hash, Role 
   return *found;
 }
 
+// A ticket is "<expires>.<nonce>.<token hash>.<mac>", signed with the key every
+// server on the database shares: any node redeems what another issued (the
+// console's stream may land on another node than its ticket request).
 HostResult<EventTicket> FleetService::issue_event_ticket(const ApiToken& who, UnixTime now) {
   EventTicket out;
-  UPDRAFT_TRY_ASSIGN(out.ticket, random_secret());
+  UPDRAFT_TRY_ASSIGN(std::string nonce, random_secret());
+  nonce.resize(32);
   out.expires_at = now + kEventTicketSeconds;
-  std::lock_guard lock(tickets_mutex_);
-  std::erase_if(tickets_, [now](const auto& entry) { return entry.second.expires_at <= now; });
-  if (tickets_.size() >= kMaxEventTickets)
-    return Error(ErrorCode::kApiUnavailable, "too many event tickets outstanding; retry shortly");
-  tickets_[secret_hash(out.ticket)] = Ticket{who.token_sha256, out.expires_at};
+  std::string body = std::to_string(out.expires_at);
+  body.append(".").append(nonce).append(".").append(who.token_sha256);
+  out.ticket = body + "." + device_tokens_.mac("event-ticket:" + body);
   return out;
 }
 
 HostResult<ApiToken> FleetService::redeem_event_ticket(std::string_view ticket, Role role,
                                                        UnixTime now) {
-  std::optional<Ticket> found;
-  {
-    std::lock_guard lock(tickets_mutex_);
-    const auto it = tickets_.find(secret_hash(ticket));
-    if (it != tickets_.end()) {
-      found = std::move(it->second);
-      tickets_.erase(it);
-    }
+  const Error refused(ErrorCode::kApiUnauthorized, "unknown, spent or expired event ticket");
+  const std::size_t mac_at = ticket.rfind('.');
+  if (mac_at == std::string_view::npos) return refused;
+  const std::string body(ticket.substr(0, mac_at));
+  const std::string expected = device_tokens_.mac("event-ticket:" + body);
+  const std::string_view given = ticket.substr(mac_at + 1);
+  if (given.size() != expected.size() ||
+      !constant_time_equal(as_bytes_view(given.data(), given.size()),
+                           as_bytes_view(expected.data(), expected.size()))) {
+    return refused;
   }
-  if (!found || found->expires_at <= now)
-    return Error(ErrorCode::kApiUnauthorized, "unknown, spent or expired event ticket");
+  const std::size_t first = body.find('.'), second = body.find('.', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return refused;
+  const UnixTime expires_at = std::strtoll(body.c_str(), nullptr, 10);
+  if (expires_at <= now) return refused;
+  {
+    // Spent here; a node keeps what it has seen until it expires.
+    std::lock_guard lock(tickets_mutex_);
+    std::erase_if(spent_tickets_, [now](const auto& entry) { return entry.second <= now; });
+    if (!spent_tickets_.emplace(body.substr(first + 1, second - first - 1), expires_at).second)
+      return refused;
+  }
   // The token may have been revoked since the ticket was issued.
-  return authorize_hash(found->token_sha256, role, now);
+  return authorize_hash(body.substr(second + 1), role, now);
 }
 
 HostResult<std::vector<AuditEvent>> FleetService::audit(std::size_t limit, std::int64_t before_id) {

@@ -187,8 +187,9 @@ class FleetService {
   // kApiForbidden for a lower role. Looked up once, then cached by hash; its last
   // use is written at most once a minute.
   HostResult<ApiToken> authorize(std::string_view secret, Role role, UnixTime now);
-  // A ticket for the event stream, for `who`, single-use and valid 60 s.
-  // kApiUnavailable when too many are outstanding.
+  // A ticket for the event stream, for `who`, single-use and valid 60 s, signed
+  // with the device-token key so that every server sharing the store takes it.
+  // Single use is per server: a ticket spent on one node is refused there again.
   HostResult<EventTicket> issue_event_ticket(const ApiToken& who, UnixTime now);
   // The token a ticket was issued to, checked as authorize() does; the ticket is
   // spent. kApiUnauthorized for an unknown, spent or expired ticket.
@@ -203,7 +204,6 @@ class FleetService {
 
   static constexpr std::int64_t kLastUseResolutionSeconds = 60;
   static constexpr std::int64_t kEventTicketSeconds = 60;
-  static constexpr std::size_t kMaxEventTickets = 10'000;
 
  private:
   HostResult<ApiToken> authorize_hash(const std::string& hash, Role role, UnixTime now);
@@ -212,11 +212,6 @@ class FleetService {
   // grow and a decommissioning is final, so updates may land in any order.
   void note_ended_tokens(const DeviceTokenState& state);
   HostResult<void> load_ended_tokens();
-
-  struct Ticket {
-    std::string token_sha256;
-    UnixTime expires_at = 0;
-  };
 
   Store& store_;
   const DeviceTokens& device_tokens_;
@@ -228,7 +223,7 @@ class FleetService {
   bool ended_tokens_loaded_ = false;
   std::unordered_map<DeviceId, DeviceTokenState> ended_tokens_;
   std::mutex tickets_mutex_;
-  std::unordered_map<std::string, Ticket> tickets_;  // by the ticket's hash
+  std::unordered_map<std::string, UnixTime> spent_tickets_;  // nonce -> expiry
 };
 
 }  // namespace updraft::server

@@ -460,6 +460,25 @@ TEST_F(FleetServiceTest, EventTicketsAreSingleUseAndLastAMinute) {
   HostResult<EventTicket> late = fleet_->issue_event_ticket(who, now_);
   EXPECT_FALSE(fleet_->redeem_event_ticket(late->ticket, Role::kViewer, now_ + 60).ok());
   EXPECT_FALSE(fleet_->redeem_event_ticket("made-up", Role::kViewer, now_).ok());
+  // Another server on the same store (the console's stream behind a load
+  // balancer) takes a ticket this one issued; a forged or altered one is refused.
+  FleetService other_node(*store_, *device_tokens_);
+  HostResult<EventTicket> elsewhere = fleet_->issue_event_ticket(who, now_);
+  ASSERT_TRUE(elsewhere.ok());
+  std::string altered = elsewhere->ticket;
+  altered[0] = altered[0] == '9' ? '8' : '9';  // a later expiry
+  EXPECT_FALSE(other_node.redeem_event_ticket(altered, Role::kViewer, now_).ok());
+  EXPECT_FALSE(other_node.redeem_event_ticket(elsewhere->ticket + "0", Role::kViewer, now_).ok());
+  HostResult<ApiToken> there =
+      other_node.redeem_event_ticket(elsewhere->ticket, Role::kViewer, now_);
+  ASSERT_TRUE(there.ok()) << there.error().to_string();
+  EXPECT_EQ(there->id, who.id);
+  EXPECT_FALSE(other_node.redeem_event_ticket(elsewhere->ticket, Role::kViewer, now_).ok())
+      << "spent on that node";
+  DeviceTokens other_key("another server's key, not this database's");
+  FleetService stranger(*store_, other_key);
+  HostResult<EventTicket> foreign = stranger.issue_event_ticket(who, now_);
+  EXPECT_FALSE(fleet_->redeem_event_ticket(foreign->ticket, Role::kViewer, now_).ok());
   // A ticket is worth what its token is worth, when it is used.
   HostResult<EventTicket> orphan = fleet_->issue_event_ticket(who, now_);
   ASSERT_TRUE(fleet_->revoke_token(who.id, "admin", now_).ok());
