@@ -69,12 +69,20 @@ class FaultyLink final : public agent::Transport {
   Result<void> report(const agent::Report& report) override {
     last_ = report;
     has_report_ = true;
-    return inner_.report(report);
+    Result<void> sent = inner_.report(report);
+    if (sent.ok()) {  // the server acknowledged it: it must be in the store
+      acked_ = report;
+      ++acked_count_;
+    }
+    return sent;
   }
   std::uint32_t block_size() const override { return inner_.block_size(); }
 
   bool has_report() const { return has_report_; }
   const agent::Report& last_report() const { return last_; }
+  // The last report the server acknowledged, and how many it did.
+  const agent::Report& acked_report() const { return acked_; }
+  std::size_t acked_count() const { return acked_count_; }
   std::uint64_t bytes() const { return bytes_; }
   const std::vector<std::uint32_t>& check_in_micros() const { return check_in_micros_; }
   // Between cycles a battery device sleeps: no idle connection is kept.
@@ -90,6 +98,8 @@ class FaultyLink final : public agent::Transport {
   bool corrupt_pending_;
   agent::Report last_{};
   bool has_report_ = false;
+  agent::Report acked_{};
+  std::size_t acked_count_ = 0;
   std::uint64_t bytes_ = 0;
   std::vector<std::uint32_t> check_in_micros_;
 };
@@ -301,6 +311,11 @@ HostResult<FleetSummary> run_fleet(const FleetOptions& o, const std::string& tar
       if (d.link->has_report()) {
         out.last_phase = agent::phase_name(d.link->last_report().phase);
         out.last_error = d.link->last_report().error;
+      }
+      out.acked_reports = d.link->acked_count();
+      if (out.acked_reports > 0) {
+        out.acked_phase = agent::phase_name(d.link->acked_report().phase);
+        out.acked_error = d.link->acked_report().error;
       }
       Result<agent::SlotInfo> running = d.sim->running_image();
       if (running.ok()) out.version = running->version.data();

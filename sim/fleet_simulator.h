@@ -49,6 +49,11 @@ struct DeviceOutcome {
   std::string version;     // what it runs at the end
   std::string last_phase;  // its last report
   int last_error = 0;      // its last report's error number
+  // The last report the server acknowledged (a report whose answer was lost is
+  // sent again by the agent): what the store must hold for this device.
+  std::string acked_phase;
+  int acked_error = 0;
+  std::size_t acked_reports = 0;
   bool rolled_back = false;
   bool bricked = false;     // nothing bootable (must never happen)
   std::uint64_t bytes = 0;  // artifact bytes it downloaded

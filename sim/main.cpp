@@ -163,6 +163,9 @@ int main(int argc, char** argv) {
                           {"version", d.version},
                           {"last_phase", d.last_phase},
                           {"last_error", d.last_error},
+                          {"acked_phase", d.acked_phase},
+                          {"acked_error", d.acked_error},
+                          {"acked_reports", d.acked_reports},
                           {"rolled_back", d.rolled_back},
                           {"bricked", d.bricked},
                           {"bytes", d.bytes}});

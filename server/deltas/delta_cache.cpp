@@ -1,6 +1,7 @@
 #include "server/deltas/delta_cache.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -217,6 +218,7 @@ void DeltaCache::build(const Key& key) {
     heartbeat.join();
   };
 
+  const auto build_started = std::chrono::steady_clock::now();
   HostResult<std::vector<std::byte>> old_image = read_file(image_path(from));
   HostResult<std::vector<std::byte>> new_image = read_file(image_path(to));
   if (!old_image.ok() || !new_image.ok()) {
@@ -246,6 +248,14 @@ void DeltaCache::build(const Key& key) {
     stats_.failures.fetch_add(1, std::memory_order_relaxed);
     std::fprintf(stderr, "updraftd: delta %s -> %s failed: %s\n", from.c_str(), to.c_str(),
                  record.error.c_str());
+  } else {
+    // One line per finished build: an operator (and the cluster test) counts them.
+    std::fprintf(stderr, "updraftd: delta %.12s -> %.12s built: %llu bytes in %lld ms%s\n",
+                 from.c_str(), to.c_str(), static_cast<unsigned long long>(record.size),
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - build_started)
+                                            .count()),
+                 record.state == DeltaState::kNotSmaller ? " (not smaller than the image)" : "");
   }
   stats_.builds.fetch_add(1, std::memory_order_relaxed);
   stop_heartbeat();  // before the result, which no late heartbeat may overwrite
