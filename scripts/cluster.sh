@@ -5,6 +5,7 @@
 # balancing over them, then prints the URL and waits. Ctrl-C stops everything
 # and deletes the temp dir (KEEP=1 keeps it).
 # Usage: scripts/cluster.sh [N]   (default 2; needs a build: cmake --build --preset release)
+# UPDRAFTD_ARGS adds options to every node (e.g. "--tick-ms 200 --poll-seconds 5").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nodes=${1:-2}
@@ -48,10 +49,12 @@ echo "cluster: PostgreSQL on $store"
 upstreams=""
 for n in $(seq "$nodes"); do
   mkdir -p "$dir/node-$n"
+  # shellcheck disable=SC2086  # UPDRAFTD_ARGS is a list of options
   "$updraftd" --data "$dir/data" --store "$store" --port 0 --port-file "$dir/node-$n/port" \
-    >"$dir/node-$n/updraftd.log" 2>&1 &
+    ${UPDRAFTD_ARGS:-} >"$dir/node-$n/updraftd.log" 2>&1 &
   pids+=($!)
   wait_for "$dir/node-$n/port" "node $n" "$dir/node-$n/updraftd.log"
+  echo "cluster: node $n pid $! on 127.0.0.1:$(cat "$dir/node-$n/port")"
   upstreams+="    server 127.0.0.1:$(cat "$dir/node-$n/port");"$'\n'
 done
 
@@ -98,4 +101,5 @@ echo "cluster: $nodes updraftd nodes behind nginx at http://127.0.0.1:$port"
 echo "cluster: admin token in $dir/data/admin.token; logs in $dir/node-*/updraftd.log"
 echo "cluster: UPDRAFT_SERVER=http://127.0.0.1:$port UPDRAFT_TOKEN_FILE=$dir/data/admin.token build/release/cli/updraft campaign list"
 echo "cluster: Ctrl-C stops it"
-wait "${pids[0]}"
+# Until Ctrl-C or nginx ends; a node that dies (a failover drill) stops nothing.
+wait "${pids[-1]}"
