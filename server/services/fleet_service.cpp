@@ -1,7 +1,6 @@
 #include "server/services/fleet_service.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "crypto/constant_time.h"
 #include "manifest/manifest.h"
@@ -494,46 +493,65 @@ HostResult<ApiToken> FleetService::authorize_hash(const std::string& hash, Role 
   return *found;
 }
 
-// A ticket is "<expires>.<nonce>.<token hash>.<mac>", signed with the key every
-// server on the database shares: any node redeems what another issued (the
-// console's stream may land on another node than its ticket request).
+// A ticket is 96 hex digits: a 128-bit nonce, the expiry and the token's id (64
+// bits each), and a 128-bit MAC over them under the key every server on the
+// database shares, so any node redeems what another issued (the console's stream
+// may land on another node than its ticket request). Nothing in it is secret but
+// the MAC; it names no token secret or hash.
+namespace {
+
+constexpr std::size_t kTicketBody = 64, kTicketMac = 32;
+
+std::string hex64(std::uint64_t value) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, value >>= 4) out[static_cast<std::size_t>(i)] = kDigits[value & 15];
+  return out;
+}
+
+}  // namespace
+
 HostResult<EventTicket> FleetService::issue_event_ticket(const ApiToken& who, UnixTime now) {
   EventTicket out;
-  UPDRAFT_TRY_ASSIGN(std::string nonce, random_secret());
-  nonce.resize(32);
+  UPDRAFT_TRY_ASSIGN(std::string body, random_secret());
+  body.resize(32);
   out.expires_at = now + kEventTicketSeconds;
-  std::string body = std::to_string(out.expires_at);
-  body.append(".").append(nonce).append(".").append(who.token_sha256);
-  out.ticket = body + "." + device_tokens_.mac("event-ticket:" + body);
+  body += hex64(static_cast<std::uint64_t>(out.expires_at));
+  body += hex64(static_cast<std::uint64_t>(who.id.value));
+  out.ticket = body + device_tokens_.mac("event-ticket:" + body).substr(0, kTicketMac);
   return out;
 }
 
 HostResult<ApiToken> FleetService::redeem_event_ticket(std::string_view ticket, Role role,
                                                        UnixTime now) {
   const Error refused(ErrorCode::kApiUnauthorized, "unknown, spent or expired event ticket");
-  const std::size_t mac_at = ticket.rfind('.');
-  if (mac_at == std::string_view::npos) return refused;
-  const std::string body(ticket.substr(0, mac_at));
-  const std::string expected = device_tokens_.mac("event-ticket:" + body);
-  const std::string_view given = ticket.substr(mac_at + 1);
-  if (given.size() != expected.size() ||
-      !constant_time_equal(as_bytes_view(given.data(), given.size()),
+  if (ticket.size() != kTicketBody + kTicketMac ||
+      ticket.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    return refused;
+  }
+  const std::string body(ticket.substr(0, kTicketBody));
+  const std::string expected = device_tokens_.mac("event-ticket:" + body).substr(0, kTicketMac);
+  const std::string_view given = ticket.substr(kTicketBody);
+  if (!constant_time_equal(as_bytes_view(given.data(), given.size()),
                            as_bytes_view(expected.data(), expected.size()))) {
     return refused;
   }
-  const std::size_t first = body.find('.'), second = body.find('.', first + 1);
-  if (first == std::string::npos || second == std::string::npos) return refused;
-  const UnixTime expires_at = std::strtoll(body.c_str(), nullptr, 10);
+  const auto expires_at = static_cast<UnixTime>(std::stoull(body.substr(32, 16), nullptr, 16));
+  const auto token_id = static_cast<std::int64_t>(std::stoull(body.substr(48, 16), nullptr, 16));
   if (expires_at <= now) return refused;
   {
     // Spent here; a node keeps what it has seen until it expires.
     std::lock_guard lock(tickets_mutex_);
     std::erase_if(spent_tickets_, [now](const auto& entry) { return entry.second <= now; });
-    if (!spent_tickets_.emplace(body.substr(first + 1, second - first - 1), expires_at).second)
-      return refused;
+    if (!spent_tickets_.emplace(body.substr(0, 32), expires_at).second) return refused;
   }
   // The token may have been revoked since the ticket was issued.
-  return authorize_hash(body.substr(second + 1), role, now);
+  HostResult<ApiToken> token = store_.token(TokenId{token_id});
+  if (!token.ok()) {
+    if (token.error().code == ErrorCode::kStoreNotFound) return refused;
+    return token.error();
+  }
+  return authorize_hash(token->token_sha256, role, now);
 }
 
 HostResult<std::vector<AuditEvent>> FleetService::audit(std::size_t limit, std::int64_t before_id) {

@@ -465,10 +465,14 @@ TEST_F(FleetServiceTest, EventTicketsAreSingleUseAndLastAMinute) {
   FleetService other_node(*store_, *device_tokens_);
   HostResult<EventTicket> elsewhere = fleet_->issue_event_ticket(who, now_);
   ASSERT_TRUE(elsewhere.ok());
-  std::string altered = elsewhere->ticket;
-  altered[0] = altered[0] == '9' ? '8' : '9';  // a later expiry
-  EXPECT_FALSE(other_node.redeem_event_ticket(altered, Role::kViewer, now_).ok());
+  EXPECT_EQ(elsewhere->ticket.size(), 96u);
+  for (const std::size_t at : {0, 40, 60, 90}) {  // nonce, expiry, token id, MAC
+    std::string altered = elsewhere->ticket;
+    altered[at] = altered[at] == '9' ? '8' : '9';
+    EXPECT_FALSE(other_node.redeem_event_ticket(altered, Role::kViewer, now_).ok()) << at;
+  }
   EXPECT_FALSE(other_node.redeem_event_ticket(elsewhere->ticket + "0", Role::kViewer, now_).ok());
+  EXPECT_EQ(elsewhere->ticket.find(who.token_sha256.substr(0, 16)), std::string::npos);
   HostResult<ApiToken> there =
       other_node.redeem_event_ticket(elsewhere->ticket, Role::kViewer, now_);
   ASSERT_TRUE(there.ok()) << there.error().to_string();

@@ -305,7 +305,7 @@ async function run(t, exposePage) {
 
   assert.deepEqual(pageErrors, [], "no script errors on the page");
   assert.deepEqual(tokenUrls, [], "no token in any URL the page asked for");
-  assert.ok(streamUrls.length > 0 && streamUrls.every((u) => /\/api\/v1\/events\?ticket=[0-9a-f]{64}$/.test(u)),
+  assert.ok(streamUrls.length > 0 && streamUrls.every((u) => /\/api\/v1\/events\?ticket=[0-9a-f]{96}$/.test(u)),
     `the live stream opened with tickets: ${streamUrls}`);
 
   // A clean stop with the browser's event stream still open (and, in the asan
