@@ -159,9 +159,14 @@ int run(const Config& config) {
   FleetService fleet(store, device_tokens);
   if (auto r = bootstrap_admin_token(fleet, config.data_dir); !r.ok()) return fail(r.error());
 
-  const std::string images = config.data_dir + "/artifacts/images";
-  DeltaCache deltas(store, DeltaCache::Options{images, config.data_dir + "/artifacts/deltas",
-                                               config.delta_workers, config.delta_cache_mb << 20});
+  // Release images and patches: files under <data>/artifacts (shared by the nodes
+  // of a cluster). Another ArtifactStore (an object store) would be chosen here.
+  HostResult<std::unique_ptr<DirectoryArtifactStore>> artifact_dir =
+      DirectoryArtifactStore::open(config.data_dir + "/artifacts");
+  if (!artifact_dir.ok()) return fail(artifact_dir.error());
+  ArtifactStore& artifacts = **artifact_dir;
+  DeltaCache deltas(store, artifacts,
+                    DeltaCache::Options{config.delta_workers, config.delta_cache_mb << 20});
   EventBus events;
   // On a shared database every node's events reach every node's streams.
   std::unique_ptr<ClusterEvents> cluster_events;
@@ -177,7 +182,7 @@ int run(const Config& config) {
     events.subscribe(*wake);
   }
   Metrics metrics;
-  ReleaseService releases(store, *keys, images, config.max_upload_bytes);
+  ReleaseService releases(store, *keys, artifacts, config.max_upload_bytes);
   StatusQueue statuses(store);
   CampaignService campaigns(store, statuses, events, deltas);
   UpdateSettings settings;

@@ -168,7 +168,9 @@ Response artifact(Request& request, ApiContext& ctx) {
   }
   if (asked != name)
     return error_response(Error(ErrorCode::kApiNotFound, "no such artifact for this controller"));
-  Response response = Response::file(ctx.deltas.image_path(release->sha256));
+  HostResult<ArtifactLocation> image = ctx.deltas.image(release->sha256);
+  if (!image.ok()) return error_response(image.error());
+  Response response = Response::file(image->path);
   response.headers["etag"] = "\"" + release->sha256 + "\"";
   response.headers["content-disposition"] = "attachment; filename=" + name;
   // A HEAD (clients checking size before resuming) is no download.

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 
-#include "core/host/file.h"
 #include "core/host/hex.h"
 #include "crypto/sha256.h"
 #include "delta/diff/diff.h"
@@ -19,16 +17,15 @@ UnixTime wall_now() {
       .count();
 }
 
-HostResult<std::string> file_sha256(const std::string& path) {
-  UPDRAFT_TRY_ASSIGN(std::vector<std::byte> bytes, read_file(path));
+HostResult<std::string> artifact_sha256(ArtifactStore& artifacts, const std::string& name) {
+  UPDRAFT_TRY_ASSIGN(std::vector<std::byte> bytes, artifacts.read(ArtifactKind::kPatch, name));
   return to_hex(Sha256::digest(bytes));
 }
 
 }  // namespace
 
-DeltaCache::DeltaCache(Store& store, Options options)
-    : store_(store), options_(std::move(options)) {
-  std::filesystem::create_directories(options_.deltas_dir);
+DeltaCache::DeltaCache(Store& store, ArtifactStore& artifacts, Options options)
+    : store_(store), artifacts_(artifacts), options_(std::move(options)) {
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i)
     workers_.emplace_back([this] { work(); });
 }
@@ -43,8 +40,8 @@ DeltaCache::~DeltaCache() {
   for (std::thread& t : workers_) t.join();
 }
 
-std::string DeltaCache::patch_path(const Key& key) const {
-  return options_.deltas_dir + "/" + std::get<0>(key) + "-" + std::get<1>(key) + "-" +
+std::string DeltaCache::patch_name(const Key& key) {
+  return std::get<0>(key) + "-" + std::get<1>(key) + "-" +
          std::string(delta::profile_info(std::get<2>(key)).name) + ".updp";
 }
 
@@ -64,8 +61,11 @@ void DeltaCache::adopt_locked(const Key& key, Entry& entry) {
   HostResult<DeltaRecord> stored =
       store_.delta(std::get<0>(key), std::get<1>(key), std::get<2>(key));
   entry.elsewhere = false;
+  HostResult<bool> has_patch = false;
+  if (stored.ok() && stored->state == DeltaState::kReady)
+    has_patch = artifacts_.exists(ArtifactKind::kPatch, patch_name(key));
   if (stored.ok() && stored->state != DeltaState::kBuilding &&
-      (stored->state != DeltaState::kReady || std::filesystem::exists(patch_path(key)))) {
+      (stored->state != DeltaState::kReady || (has_patch.ok() && *has_patch))) {
     entry.state = stored->state;
     entry.size = stored->size;
     entry.last_used = stored->last_used_at;
@@ -89,21 +89,26 @@ DeltaCache::Artifact DeltaCache::artifact_locked(const Key& key, const Entry& en
     case DeltaState::kBuilding:
       a.kind = Artifact::Kind::kBuilding;
       return a;
-    case DeltaState::kReady:
+    case DeltaState::kReady: {
       a.kind = Artifact::Kind::kDelta;
-      a.path = patch_path(key);
+      HostResult<ArtifactLocation> patch = artifacts_.locate(ArtifactKind::kPatch, patch_name(key));
+      if (patch.ok())
+        a.path = patch->path;  // else a path that fails to open: 500, and a rebuild later
       a.size = entry.size;
       a.sha256 = entry.sha256;
       return a;
+    }
     case DeltaState::kNotSmaller:
     case DeltaState::kFailed:
       break;
   }
   a.kind = Artifact::Kind::kFull;
-  a.path = image_path(to);
   a.sha256 = to;
-  std::error_code ec;
-  a.size = std::filesystem::file_size(a.path, ec);
+  HostResult<ArtifactLocation> image = artifacts_.locate(ArtifactKind::kImage, to);
+  if (image.ok()) {
+    a.path = image->path;
+    a.size = image->size;
+  }
   return a;
 }
 
@@ -139,7 +144,7 @@ HostResult<DeltaCache::Artifact> DeltaCache::get(const std::string& from, const 
   if (entry->state == DeltaState::kReady) {
     if (entry->sha256.empty()) {
       // Known from the store after a restart: hash the file once.
-      HostResult<std::string> sha = file_sha256(patch_path(key));
+      HostResult<std::string> sha = artifact_sha256(artifacts_, patch_name(key));
       if (!sha.ok()) return sha.error();
       entry->sha256 = *sha;
     }
@@ -219,8 +224,8 @@ void DeltaCache::build(const Key& key) {
   };
 
   const auto build_started = std::chrono::steady_clock::now();
-  HostResult<std::vector<std::byte>> old_image = read_file(image_path(from));
-  HostResult<std::vector<std::byte>> new_image = read_file(image_path(to));
+  HostResult<std::vector<std::byte>> old_image = artifacts_.read(ArtifactKind::kImage, from);
+  HostResult<std::vector<std::byte>> new_image = artifacts_.read(ArtifactKind::kImage, to);
   if (!old_image.ok() || !new_image.ok()) {
     record.state = DeltaState::kFailed;
     record.error = (!old_image.ok() ? old_image.error() : new_image.error()).to_string();
@@ -234,7 +239,8 @@ void DeltaCache::build(const Key& key) {
     } else if (patch->size() >= new_image->size()) {
       record.state = DeltaState::kNotSmaller;
       record.size = patch->size();
-    } else if (Result<void, Error> written = write_file_atomic(patch_path(key), *patch);
+    } else if (HostResult<void> written =
+                   artifacts_.put_bytes(ArtifactKind::kPatch, patch_name(key), *patch);
                !written.ok()) {
       record.state = DeltaState::kFailed;
       record.error = written.error().to_string();
@@ -292,8 +298,7 @@ void DeltaCache::evict_locked(const Key& keep) {
     const Key key{r.from_sha256, r.to_sha256, r.profile};
     if (key == keep) continue;
     if (!store_.delete_delta(r.from_sha256, r.to_sha256, r.profile).ok()) continue;
-    std::error_code ec;
-    std::filesystem::remove(patch_path(key), ec);
+    (void)artifacts_.remove(ArtifactKind::kPatch, patch_name(key));
     entries_.erase(key);
     total -= r.size;
   }

@@ -1,10 +1,11 @@
-// Patches between release images, built on demand and kept on disk beside them,
-// indexed in the store by (from image, to image, profile).
+// Patches between release images, built on demand and kept in the artifact store
+// beside them (server/storage/artifacts/artifact_store.h), indexed in the store
+// by (from image, to image, profile).
 //
 // When a fleet on one version checks in at once, every device asks for the same
 // patch: the first request queues one build on a bounded worker pool and all of
 // them wait on it (or come back later), so a patch is built once. Servers sharing
-// a database (and the data directory) build it once between them: a worker first
+// a database (and the artifacts) build it once between them: a worker first
 // claims the build in the store (Store::claim_delta_build) and, while it builds,
 // renews the claim every few seconds; a server that finds another's fresh claim
 // waits for that result, and takes the build over once the claim goes stale (its
@@ -28,6 +29,7 @@
 
 #include "core/host/error.h"
 #include "delta/format/patch_format.h"
+#include "server/storage/artifacts/artifact_store.h"
 #include "server/storage/store.h"
 
 namespace updraft::server {
@@ -35,10 +37,8 @@ namespace updraft::server {
 class DeltaCache {
  public:
   struct Options {
-    std::string images_dir;  // <sha256> files: release images
-    std::string deltas_dir;  // <from>-<to>-<profile>.updp files: patches
     std::size_t workers = 1;
-    std::uint64_t max_bytes = std::uint64_t{1} << 30;  // patches kept on disk
+    std::uint64_t max_bytes = std::uint64_t{1} << 30;  // patches kept
     std::int64_t claim_stale_seconds = 30;  // a build claim not renewed for this long is free
   };
 
@@ -58,7 +58,7 @@ class DeltaCache {
     std::atomic<std::uint64_t> failures{0};
   };
 
-  DeltaCache(Store& store, Options options);
+  DeltaCache(Store& store, ArtifactStore& artifacts, Options options);
   ~DeltaCache();  // finishes the builds under way, drops the queue
   DeltaCache(const DeltaCache&) = delete;
   DeltaCache& operator=(const DeltaCache&) = delete;
@@ -75,8 +75,9 @@ class DeltaCache {
 
   const Stats& stats() const { return stats_; }
 
-  std::string image_path(const std::string& sha256) const {
-    return options_.images_dir + "/" + sha256;
+  // Where the release image `sha256` is served from; kStoreNotFound if absent.
+  HostResult<ArtifactLocation> image(const std::string& sha256) {
+    return artifacts_.locate(ArtifactKind::kImage, sha256);
   }
 
  private:
@@ -98,12 +99,13 @@ class DeltaCache {
   // another server's fresh claim to wait on, or nothing usable (queues a build).
   void adopt_locked(const Key& key, Entry& entry);
   Artifact artifact_locked(const Key& key, const Entry& entry);
-  std::string patch_path(const Key& key) const;
+  static std::string patch_name(const Key& key);
   void work();
   void build(const Key& key);
   void evict_locked(const Key& keep);
 
   Store& store_;
+  ArtifactStore& artifacts_;
   Stats stats_;
   Options options_;
   std::mutex mutex_;

@@ -29,7 +29,10 @@ class DeltaCacheTest : public ::testing::Test {
     static std::atomic<int> counter{0};
     dir_ = std::filesystem::temp_directory_path() /
            ("updraft-deltas-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(dir_ / "images");
+    HostResult<std::unique_ptr<DirectoryArtifactStore>> artifacts =
+        DirectoryArtifactStore::open(dir_.string());
+    ASSERT_TRUE(artifacts.ok()) << artifacts.error().to_string();
+    artifacts_ = std::move(*artifacts);
     HostResult<std::unique_ptr<SqliteStore>> store = SqliteStore::open(":memory:");
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
@@ -46,8 +49,6 @@ class DeltaCacheTest : public ::testing::Test {
   DeltaCache::Options options(std::uint64_t max_bytes = std::uint64_t{1} << 30,
                               std::size_t workers = 1) {
     DeltaCache::Options o;
-    o.images_dir = (dir_ / "images").string();
-    o.deltas_dir = (dir_ / "deltas").string();
     o.workers = workers;
     o.max_bytes = max_bytes;
     return o;
@@ -56,7 +57,7 @@ class DeltaCacheTest : public ::testing::Test {
   DeltaCache& open_cache(std::uint64_t max_bytes = std::uint64_t{1} << 30,
                          std::size_t workers = 1) {
     cache_.reset();
-    cache_ = std::make_unique<DeltaCache>(*store_, options(max_bytes, workers));
+    cache_ = std::make_unique<DeltaCache>(*store_, *artifacts_, options(max_bytes, workers));
     return *cache_;
   }
 
@@ -75,6 +76,7 @@ class DeltaCacheTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<DirectoryArtifactStore> artifacts_;
   std::unique_ptr<DeltaCache> cache_;
   Bytes v1_, v2_, v3_;
 };
@@ -110,7 +112,7 @@ TEST_F(DeltaCacheTest, ManyWaitersGetOnePatchBuiltOnceThatRebuildsTheImage) {
 // them, and the one that did not build serves it too.
 TEST_F(DeltaCacheTest, TwoServersSharingAStoreBuildEachPatchOnce) {
   DeltaCache& first = open_cache();
-  DeltaCache second(*store_, options());
+  DeltaCache second(*store_, *artifacts_, options());
   const std::string from = put_image(v1_), to = put_image(v2_);
   DeltaCache::Artifact a, b;
   std::thread asks_first([&] { a = *first.get(from, to, delta::Profile::kMcu, 60s); });
@@ -171,7 +173,8 @@ TEST_F(DeltaCacheTest, APatchNoSmallerThanTheImageServesTheImage) {
   EXPECT_EQ(a.kind, DeltaCache::Artifact::Kind::kFull);
   EXPECT_EQ(a.sha256, to);
   EXPECT_EQ(a.size, noise_b.size());
-  EXPECT_EQ(a.path, cache_->image_path(to));
+  EXPECT_EQ(a.path, cache_->image(to)->path);
+  EXPECT_EQ(a.path, (dir_ / "images" / to).string());
   EXPECT_EQ(store_->delta(from, to, delta::Profile::kMcu)->state, DeltaState::kNotSmaller);
 }
 

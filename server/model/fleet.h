@@ -63,7 +63,7 @@ struct Release {
   std::vector<std::string> hardware;  // compatible hardware ids
   bool allow_downgrade = false;
   std::uint64_t size = 0;
-  std::string sha256;  // hex; the image lives at <data>/artifacts/images/<sha256>
+  std::string sha256;  // hex; the image's name in the artifact store
   std::string notes;
   // What devices that report free-text versions call it (EnOS, e.g. "v2.0.0.1");
   // "" when they use `version`.

@@ -338,7 +338,8 @@ std::string DdiService::artifact_name(const DdiController& c, const Release& rel
 }
 
 HostResult<LegacyDigests> DdiService::sha1_md5(const Release& release) {
-  return digests_.of(deltas_.image_path(release.sha256), release.sha256);
+  UPDRAFT_TRY_ASSIGN(const ArtifactLocation image, deltas_.image(release.sha256));
+  return digests_.of(image.path, release.sha256);
 }
 
 }  // namespace updraft::server

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 #include "core/host/file.h"
 #include "core/host/hex.h"
@@ -138,20 +137,14 @@ HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, const Im
 
   // Content-addressed: the same bytes may be stored already (another product's
   // release, say). Then the incoming copy goes, and a failure below keeps the file.
-  std::error_code ec;
-  std::filesystem::create_directories(images_dir_, ec);
-  if (ec) return io_error("storing the image", ec.value());
-  const std::string target = images_dir_ + "/" + release.sha256;
-  const bool existed = std::filesystem::exists(target, ec);
+  UPDRAFT_TRY_ASSIGN(const bool existed, artifacts_.exists(ArtifactKind::kImage, release.sha256));
   if (!existed) {
-    if (::rename(image.path.c_str(), target.c_str()) != 0) {
-      return io_error("storing the image", errno);
-    }
+    UPDRAFT_TRY(artifacts_.put(ArtifactKind::kImage, release.sha256, image.path));
     incoming.path.clear();
   }
   HostResult<Release> stored = store_.create_release(release);
   if (!stored.ok()) {
-    if (!existed) ::unlink(target.c_str());
+    if (!existed) (void)artifacts_.remove(ArtifactKind::kImage, release.sha256);
     return stored.error();
   }
   (void)append_audit(store_, now, actor, "release.upload",
@@ -165,11 +158,8 @@ HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, const Im
 
 HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, ByteView image,
                                            const std::string& actor, UnixTime now) {
-  std::error_code ec;
-  std::filesystem::create_directories(images_dir_, ec);
-  if (ec) return io_error("storing the image", ec.value());
-  const std::string path =
-      images_dir_ + "/.incoming-" + std::to_string(::getpid()) + "-" + std::to_string(incoming_++);
+  const std::string path = artifacts_.staging_dir() + "/upload-" + std::to_string(::getpid()) +
+                           "-" + std::to_string(incoming_++);
   RemoveOnExit written{path};
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io_error("storing the image", errno);

@@ -45,14 +45,11 @@ class ReleaseService {
  public:
   static constexpr std::uint64_t kDefaultMaxImageBytes = std::uint64_t{1} << 30;
 
-  // `images_dir`: where images are kept, each under its SHA-256. `max_image_bytes`
+  // Images are kept in `artifacts`, each under its SHA-256. `max_image_bytes`
   // bounds every image, whatever its product's slot.
-  ReleaseService(Store& store, const ServerKeys& keys, std::string images_dir,
+  ReleaseService(Store& store, const ServerKeys& keys, ArtifactStore& artifacts,
                  std::uint64_t max_image_bytes = kDefaultMaxImageBytes)
-      : store_(store),
-        keys_(keys),
-        images_dir_(std::move(images_dir)),
-        max_image_bytes_(max_image_bytes) {}
+      : store_(store), keys_(keys), artifacts_(artifacts), max_image_bytes_(max_image_bytes) {}
 
   // Before the image is received: every rule that does not need it (text fields
   // UTF-8, product, semver, ids, counter, version not taken), and the most bytes
@@ -61,9 +58,9 @@ class ReleaseService {
   HostResult<std::uint64_t> upload_limit(const ReleaseUpload& upload);
 
   // Validates (text fields UTF-8, semver, ids, counter not below the product's
-  // newest, size within the product's slot and max_image_bytes), moves the image
-  // into <images>/<sha256> with a rename (the same file system, so atomic) and
-  // records the release. The file is consumed: moved on success, deleted on any
+  // newest, size within the product's slot and max_image_bytes), puts the image
+  // into the artifact store under its SHA-256 (a rename for a directory store,
+  // so atomic) and records the release. The file is consumed: moved on success, deleted on any
   // failure. kApiBadRequest naming the field / kApiNotFound (product) /
   // kApiConflict (version exists) / kIoError with the reason (never a path).
   HostResult<Release> upload(const ReleaseUpload& upload, const ImageFile& image,
@@ -90,7 +87,7 @@ class ReleaseService {
 
   Store& store_;
   const ServerKeys& keys_;
-  std::string images_dir_;
+  ArtifactStore& artifacts_;
   std::uint64_t max_image_bytes_;
   // Serializes placing an image and recording its release, so a failed upload
   // never deletes a file another upload of the same bytes has just recorded.

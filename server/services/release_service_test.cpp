@@ -173,7 +173,7 @@ TEST_F(ReleaseServiceTest, TheUploadLimitIsTheSlotOrTheServersMaximum) {
   ReleaseUpload gateway = spec("1.0.0", 1);
   gateway.product = "gateway";
   EXPECT_EQ(*releases_->upload_limit(gateway), ReleaseService::kDefaultMaxImageBytes);
-  ReleaseService small(*store_, *keys_, (dir_ / "images").string(), 1000);
+  ReleaseService small(*store_, *keys_, *artifacts_, 1000);
   EXPECT_EQ(*small.upload_limit(gateway), 1000u);
   HostResult<Release> r = small.upload(gateway, test_images::random_bytes(1001, 6), "alice", now_);
   ASSERT_FALSE(r.ok());
@@ -203,8 +203,11 @@ TEST_F(ReleaseServiceTest, AFailedStoreLeavesNoImageAndDiskErrorsGiveTheReasonNo
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(raw);
-  const std::string images = (dir_ / "failing-images").string();
-  ReleaseService releases(*store, *keys_, images);
+  const std::string images = (dir_ / "failing" / "images").string();
+  HostResult<std::unique_ptr<DirectoryArtifactStore>> artifacts =
+      DirectoryArtifactStore::open((dir_ / "failing").string());
+  ASSERT_TRUE(artifacts.ok()) << artifacts.error().to_string();
+  ReleaseService releases(*store, *keys_, **artifacts);
   const ImageFile file = incoming(image_);
   HostResult<Release> r = releases.upload(spec("1.0.0", 1), file, "alice", now_);
   ASSERT_FALSE(r.ok());
@@ -213,13 +216,13 @@ TEST_F(ReleaseServiceTest, AFailedStoreLeavesNoImageAndDiskErrorsGiveTheReasonNo
   EXPECT_TRUE(std::filesystem::is_empty(images));
   EXPECT_TRUE(store->releases(std::nullopt)->empty());
 
-  // An images folder that cannot be made: the reason, and no path of the server's.
-  std::ofstream(dir_ / "not-a-folder") << "x";
-  ReleaseService nowhere(*store_, *keys_, (dir_ / "not-a-folder" / "images").string());
-  HostResult<Release> failed = nowhere.upload(spec("1.0.0", 1), image_, "alice", now_);
+  // An images folder gone bad under the server: the reason, and no path of the server's.
+  std::filesystem::remove_all(images);
+  std::ofstream(images) << "x";
+  HostResult<Release> failed = releases.upload(spec("1.0.0", 1), image_, "alice", now_);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code, ErrorCode::kIoError);
-  EXPECT_EQ(failed.error().message, "storing the image: Not a directory");
+  EXPECT_EQ(failed.error().message, "storing artifact " + sha256_hex(image_) + ": Not a directory");
 }
 
 TEST_F(ReleaseServiceTest, SignsACheckInAnswerBoundToTheDeviceAndTheArtifact) {

@@ -43,7 +43,8 @@ HostResult<DeltaCache::Artifact> UpdateService::choose_artifact(const Product& p
     return deltas_.get(from->sha256, release.sha256, product.profile, settings_.delta_wait);
   DeltaCache::Artifact full;
   full.kind = DeltaCache::Artifact::Kind::kFull;
-  full.path = deltas_.image_path(release.sha256);
+  UPDRAFT_TRY_ASSIGN(const ArtifactLocation image, deltas_.image(release.sha256));
+  full.path = image.path;
   full.size = release.size;
   full.sha256 = release.sha256;
   return full;

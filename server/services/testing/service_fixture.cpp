@@ -67,11 +67,13 @@ void ServiceFixture::build(UpdateSettings settings, DeltaCache::Options delta_op
   HostResult<std::unique_ptr<SqliteStore>> store = SqliteStore::open(":memory:");
   ASSERT_TRUE(store.ok()) << store.error().to_string();
   store_ = std::move(*store);
-  if (delta_options.images_dir.empty()) delta_options.images_dir = (dir_ / "images").string();
-  if (delta_options.deltas_dir.empty()) delta_options.deltas_dir = (dir_ / "deltas").string();
-  deltas_ = std::make_unique<DeltaCache>(*store_, delta_options);
+  HostResult<std::unique_ptr<DirectoryArtifactStore>> artifacts =
+      DirectoryArtifactStore::open(dir_.string());
+  ASSERT_TRUE(artifacts.ok()) << artifacts.error().to_string();
+  artifacts_ = std::move(*artifacts);
+  deltas_ = std::make_unique<DeltaCache>(*store_, *artifacts_, delta_options);
   fleet_ = std::make_unique<FleetService>(*store_, *device_tokens_);
-  releases_ = std::make_unique<ReleaseService>(*store_, *keys_, delta_options.images_dir);
+  releases_ = std::make_unique<ReleaseService>(*store_, *keys_, *artifacts_);
   statuses_ = std::make_unique<StatusQueue>(*store_);
   campaigns_ = std::make_unique<CampaignService>(*store_, *statuses_, events_, *deltas_);
   updates_ = std::make_unique<UpdateService>(*store_, *releases_, *deltas_, *campaigns_, *statuses_,

@@ -81,6 +81,7 @@ class ServiceFixture : public ::testing::Test {
   std::filesystem::path dir_;
   UnixTime now_ = kStart;
   std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<DirectoryArtifactStore> artifacts_;  // images and patches under dir_
   std::optional<ServerKeys> keys_;
   std::optional<DeviceTokens> device_tokens_;
   EventBus events_;
