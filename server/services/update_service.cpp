@@ -133,10 +133,12 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
     return answer;
   }
 
-  UPDRAFT_TRY_ASSIGN(auto counts, store_.count_deployments(campaign.id));
+  // Counted only when the campaign caps downloads, and only those rows: a count
+  // of the whole campaign at every offer grew with the fleet.
   std::size_t downloading = 0;
-  for (const auto& [state, n] : counts) {
-    if (state == DeploymentState::kDownloading) downloading = n;
+  if (campaign.max_concurrent_downloads != 0) {
+    UPDRAFT_TRY_ASSIGN(
+        downloading, store_.count_deployments_in_state(campaign.id, DeploymentState::kDownloading));
   }
   // A device already downloading is resuming: it never waits for itself.
   if (dep.state == DeploymentState::kDownloading && downloading > 0) --downloading;

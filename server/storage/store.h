@@ -125,6 +125,10 @@ class Store {
   // Deployments per state, for one campaign or (nullopt) all.
   virtual HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> count_deployments(
       std::optional<CampaignId> campaign) = 0;
+  // The campaign's deployments in one state; reads only those rows (an index on
+  // campaign and state), so it stays cheap in a campaign of a million devices.
+  virtual HostResult<std::size_t> count_deployments_in_state(CampaignId campaign,
+                                                             DeploymentState state) = 0;
   // Deployments of `product`'s campaigns in flight over `channel`: offered (an
   // artifact kind is set) and pending, downloading, installing or rebooting, and
   // updated at or after `since`.

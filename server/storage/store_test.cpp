@@ -722,6 +722,12 @@ TEST_P(StoreTest, CountsDeploymentsPerStateOfOneCampaignOrAll) {
                                           {DeploymentState::kSucceeded, 1},
                                           {DeploymentState::kFailed, 1}}));
   EXPECT_EQ(counts(CampaignId{999}), Counts{});
+
+  EXPECT_EQ(must(store().count_deployments_in_state(c1, DeploymentState::kPending)), 2u);
+  EXPECT_EQ(must(store().count_deployments_in_state(c1, DeploymentState::kFailed)), 1u);
+  EXPECT_EQ(must(store().count_deployments_in_state(c2, DeploymentState::kSucceeded)), 0u);
+  EXPECT_EQ(must(store().count_deployments_in_state(CampaignId{999}, DeploymentState::kPending)),
+            0u);
 }
 
 TEST_P(StoreTest, ADeviceHasAtMostOneUnfinishedDeployment) {

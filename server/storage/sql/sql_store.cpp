@@ -1070,6 +1070,20 @@ HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> SqlStore<Db>::c
 }
 
 template <typename Db>
+HostResult<std::size_t> SqlStore<Db>::count_deployments_in_state(CampaignId campaign,
+                                                                 DeploymentState state) {
+  std::lock_guard lock(mutex_);
+  return about("deployments", [&]() -> HostResult<std::size_t> {
+    UPDRAFT_TRY_ASSIGN(
+        Statement s,
+        db_.prepare("SELECT COUNT(*) FROM deployments WHERE campaign_id = ?1 AND state = ?2"));
+    s.bind(1, campaign.value).bind(2, state);
+    UPDRAFT_TRY_ASSIGN(const bool row, s.step());
+    return row ? s.template column<std::size_t>(0) : std::size_t{0};
+  });
+}
+
+template <typename Db>
 HostResult<std::size_t> SqlStore<Db>::count_in_flight(ProductId product, const std::string& channel,
                                                       UnixTime since) {
   std::lock_guard lock(mutex_);

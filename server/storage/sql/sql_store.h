@@ -73,6 +73,8 @@ class SqlStore : public Store {
   HostResult<Deployment> open_deployment(const DeviceId& device) override;
   HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> count_deployments(
       std::optional<CampaignId> campaign) override;
+  HostResult<std::size_t> count_deployments_in_state(CampaignId campaign,
+                                                     DeploymentState state) override;
   HostResult<std::size_t> count_in_flight(ProductId product, const std::string& channel,
                                           UnixTime since) override;
 
