@@ -20,6 +20,7 @@ struct ProductArgs {
   std::string profile;
   std::uint32_t slot_size = 0;
   std::string provisioning_secret;
+  std::string while_delta_builds;
   // EnOS settings (docs/api/enos.md); unset options keep their value.
   std::optional<std::string> sign_method, download_base, hardware;
   std::optional<bool> allow_delta, auto_register;
@@ -31,10 +32,12 @@ HostResult<void> create_product(ServerConnection& server, const ProductArgs& arg
   json body = {{"name", args.name}, {"profile", args.profile}};
   if (args.slot_size != 0) body["slot_size"] = args.slot_size;
   if (!args.provisioning_secret.empty()) body["provisioning_secret"] = args.provisioning_secret;
+  if (!args.while_delta_builds.empty()) body["while_delta_builds"] = args.while_delta_builds;
   UPDRAFT_TRY_ASSIGN(const json product, server.send(Method::kPost, "/api/v1/products", body));
-  std::printf("product %s (id %lld): profile %s, slot size %u bytes\n",
+  std::printf("product %s (id %lld): profile %s, slot size %u bytes, while a delta builds: %s\n",
               product.at("name").get<std::string>().c_str(), product.at("id").get<long long>(),
-              product.at("profile").get<std::string>().c_str(), product.value("slot_size", 0u));
+              product.at("profile").get<std::string>().c_str(), product.value("slot_size", 0u),
+              product.value("while_delta_builds", "retry").c_str());
   if (product.contains("provisioning_secret")) {
     std::printf(
         "provisioning secret: %s\n  (shown once: devices that know it may register themselves)\n",
@@ -110,6 +113,11 @@ void add_product_command(CLI::App& app, int& exit_code) {
   create
       ->add_option("--slot-size", args->slot_size, "Bytes in a device's image slot; 0: not checked")
       ->capture_default_str();
+  create
+      ->add_option("--while-delta-builds", args->while_delta_builds,
+                   "What a device is told while its delta is being built: retry (come back in "
+                   "a few seconds; the default) or full-image (take the whole image now)")
+      ->check(CLI::IsMember({"retry", "full-image"}));
   create->add_option(
       "--provisioning-secret", args->provisioning_secret,
       "Lets devices register themselves with this secret (>= 16 characters); 'generate' makes "

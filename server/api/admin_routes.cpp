@@ -79,6 +79,11 @@ Response create_product(Request& request, ApiContext& ctx, const ApiToken& who) 
   spec.slot_size = static_cast<std::uint32_t>(*slot_size);
   spec.sector_size = static_cast<std::uint32_t>(*sector_size);
   spec.provisioning_secret = body->value("provisioning_secret", std::string());
+  if (body->contains("while_delta_builds") && !(*body)["while_delta_builds"].is_string()) {
+    return error_response(
+        Error(ErrorCode::kApiBadRequest, "while_delta_builds: \"retry\" or \"full-image\""));
+  }
+  spec.while_delta_builds = body->value("while_delta_builds", spec.while_delta_builds);
   HostResult<NewProduct> created = ctx.fleet.create_product(spec, who.name, ctx.now());
   if (!created.ok()) return error_response(created.error());
   json out = to_json(created->product);

@@ -44,6 +44,8 @@ json to_json(const Product& p) {
           {"slot_size", p.slot_size},
           {"sector_size", p.sector_size},
           {"self_registration", !p.provisioning_secret_hash.empty()},
+          {"while_delta_builds",
+           p.while_delta_builds == WhileDeltaBuilds::kFullImage ? "full-image" : "retry"},
           {"created_at", p.created_at}};
 }
 

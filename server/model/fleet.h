@@ -11,6 +11,10 @@
 
 namespace updraft::server {
 
+// What a device is told while its delta is being built (on this server or
+// another): come back in a few seconds, or take the full image now.
+enum class WhileDeltaBuilds : std::uint8_t { kRetry = 0, kFullImage = 1 };
+
 struct Product {
   ProductId id;
   std::string name;  // unique; the `product` a manifest names (docs/formats/manifest.md)
@@ -25,6 +29,7 @@ struct Product {
   // register itself; empty: only the operator registers devices.
   std::string provisioning_secret_hash;
   UnixTime created_at = 0;
+  WhileDeltaBuilds while_delta_builds = WhileDeltaBuilds::kRetry;
 };
 
 // What a device last said about itself at check-in.

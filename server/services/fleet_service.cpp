@@ -83,6 +83,11 @@ HostResult<NewProduct> FleetService::create_product(const ProductSpec& spec,
   Product p;
   p.name = spec.name;
   p.profile = info->profile;
+  if (spec.while_delta_builds == "full-image") {
+    p.while_delta_builds = WhileDeltaBuilds::kFullImage;
+  } else if (spec.while_delta_builds != "retry") {
+    return bad("while_delta_builds: \"retry\" or \"full-image\"");
+  }
   p.slot_size = spec.slot_size;
   p.sector_size = spec.sector_size;
   if (!out.provisioning_secret.empty())

@@ -46,6 +46,9 @@ struct ProductSpec {
   // Lets devices register themselves: at least 16 characters, "generate" for a
   // random one, or empty for none.
   std::string provisioning_secret;
+  // While a delta builds: "retry" (devices come back in a few seconds) or
+  // "full-image" (they take the whole image now).
+  std::string while_delta_builds = "retry";
 };
 
 struct NewProduct {

@@ -156,6 +156,11 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
   UPDRAFT_TRY_ASSIGN(
       DeltaCache::Artifact artifact,
       choose_artifact(product, release, request.full_image_only || !running ? nullptr : &*running));
+  if (artifact.kind == DeltaCache::Artifact::Kind::kBuilding &&
+      product.while_delta_builds == WhileDeltaBuilds::kFullImage) {
+    // The product's policy: the full image now rather than the patch later.
+    UPDRAFT_TRY_ASSIGN(artifact, choose_artifact(product, release, nullptr));
+  }
   if (artifact.kind == DeltaCache::Artifact::Kind::kBuilding) {
     answer.poll_seconds = 5;
     answer.reason = "preparing the delta";

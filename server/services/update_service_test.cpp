@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <thread>
 
 #include "crypto/host/openssl_verifier.h"
@@ -273,6 +274,48 @@ TEST_F(UpdateServiceTest, WhileTheDeltaBuildsTheDeviceIsToldToComeBackSoon) {
   }
   ASSERT_TRUE(a.update);
   EXPECT_EQ(a.kind, "delta");
+}
+
+// Another server holds the build of the delta (a fresh claim in the shared
+// store): a product that says so takes the full image meanwhile; the default
+// tells the device to come back.
+TEST_F(UpdateServiceTest, WhileTheDeltaBuildsElsewhereTheProductsPolicyDecides) {
+  UpdateSettings settings;
+  settings.delta_wait = std::chrono::milliseconds(0);
+  build(settings);
+  DeltaRecord claim;  // both products' releases are the same images: one patch
+  claim.from_sha256 = sha256_hex(v1_);
+  claim.to_sha256 = sha256_hex(v2_);
+  claim.profile = delta::Profile::kMcuTiny;
+  claim.created_at = claim.last_used_at = static_cast<UnixTime>(std::time(nullptr));
+  ASSERT_TRUE(*store_->claim_delta_build(claim, claim.last_used_at - 30));
+  for (const char* policy : {"full-image", "retry"}) {
+    SCOPED_TRACE(policy);
+    const std::string product = std::string("meter-") + policy;
+    ProductSpec spec;
+    spec.name = product;
+    spec.while_delta_builds = policy;
+    ASSERT_TRUE(fleet_->create_product(spec, "test", now_).ok());
+    upload(product, "1.0.0", 1, v1_);
+    const Release r2 = upload(product, "2.0.0", 2, v2_);
+    const std::string device = std::string("dev-") + policy;
+    add_device(device, product);
+    Campaign campaign;
+    campaign.name = std::string("rollout-") + policy;
+    start_campaign(r2, campaign);
+    const CheckInAnswer a = check_in(device, "1.0.0", v1_);
+    if (std::string(policy) == "full-image") {
+      ASSERT_TRUE(a.update) << a.reason;
+      EXPECT_EQ(a.kind, "full");
+    } else {
+      EXPECT_FALSE(a.update);
+      EXPECT_EQ(a.reason, "preparing the delta");
+    }
+  }
+  ProductSpec bad;
+  bad.name = "meter-bad";
+  bad.while_delta_builds = "later";
+  EXPECT_EQ(fleet_->create_product(bad, "test", now_).error().code, ErrorCode::kApiBadRequest);
 }
 
 TEST_F(UpdateServiceTest, OfferNamesTheReleaseOfTheDevicesOwnDeployment) {

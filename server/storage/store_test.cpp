@@ -33,8 +33,8 @@ namespace updraft::server {
 // Field-by-field equality for the model's plain values. The structured bindings
 // stop compiling when a field is added, so no new field escapes the round trips.
 auto fields(const Product& v) {
-  const auto& [a, b, c, d, e, f, g] = v;
-  return std::tie(a, b, c, d, e, f, g);
+  const auto& [a, b, c, d, e, f, g, h] = v;
+  return std::tie(a, b, c, d, e, f, g, h);
 }
 auto fields(const DeviceStatusReport& v) {
   const auto& [a, b, c, d, e, f] = v;
@@ -370,6 +370,7 @@ TEST_P(StoreTest, ProductRoundTripsEveryField) {
   expected.sector_size = 2;
   expected.provisioning_secret_hash = "";
   expected.created_at = 3;
+  expected.while_delta_builds = WhileDeltaBuilds::kFullImage;
   ASSERT_TRUE(ok(store().update_product(expected)));
   EXPECT_EQ(must(store().product(created.id)), expected);
   EXPECT_EQ(must(store().products()), std::vector<Product>{expected});

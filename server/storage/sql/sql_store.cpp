@@ -130,8 +130,8 @@ MaintenanceWindow decode_window(const std::string& text) {
 // binder of every column but the id as ?1, ?2, ... in the same order.
 
 constexpr char kSelectProduct[] =
-    "SELECT id, name, profile, slot_size, sector_size, provisioning_secret_hash, created_at "
-    "FROM products";
+    "SELECT id, name, profile, slot_size, sector_size, provisioning_secret_hash, created_at, "
+    "while_delta_builds FROM products";
 
 template <typename Row>
 HostResult<Product> read_product(const Row& s) {
@@ -143,6 +143,7 @@ HostResult<Product> read_product(const Row& s) {
   product.sector_size = s.template column<std::uint32_t>(4);
   product.provisioning_secret_hash = s.template column<std::string>(5);
   product.created_at = s.template column<UnixTime>(6);
+  product.while_delta_builds = s.template column<WhileDeltaBuilds>(7);
   return product;
 }
 
@@ -153,7 +154,8 @@ void bind_product(Stmt& s, const Product& product) {
       .bind(3, product.slot_size)
       .bind(4, product.sector_size)
       .bind(5, product.provisioning_secret_hash)
-      .bind(6, product.created_at);
+      .bind(6, product.created_at)
+      .bind(7, product.while_delta_builds);
 }
 
 constexpr char kSelectDevice[] =
@@ -477,8 +479,8 @@ HostResult<Product> SqlStore<Db>::create_product(const Product& product) {
   return about("product " + quoted(product.name), [&]() -> HostResult<Product> {
     UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("INSERT INTO products (name, profile, slot_size, "
                                                 "sector_size, provisioning_secret_hash, "
-                                                "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                                                "RETURNING id"));
+                                                "created_at, while_delta_builds) VALUES (?1, ?2, "
+                                                "?3, ?4, ?5, ?6, ?7) RETURNING id"));
     bind_product(s, product);
     Product stored = product;
     UPDRAFT_TRY_ASSIGN(stored.id.value, inserted_id(s));
@@ -492,10 +494,10 @@ HostResult<void> SqlStore<Db>::update_product(const Product& product) {
   return about("product " + std::to_string(product.id.value), [&]() -> HostResult<void> {
     UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("UPDATE products SET name = ?1, profile = ?2, "
                                                 "slot_size = ?3, sector_size = ?4, "
-                                                "provisioning_secret_hash = ?5, created_at = ?6 "
-                                                "WHERE id = ?7"));
+                                                "provisioning_secret_hash = ?5, created_at = ?6, "
+                                                "while_delta_builds = ?7 WHERE id = ?8"));
     bind_product(s, product);
-    UPDRAFT_TRY(s.bind(7, product.id.value).run());
+    UPDRAFT_TRY(s.bind(8, product.id.value).run());
     if (s.changes() == 0) return not_found();
     return {};
   });
