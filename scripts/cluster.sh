@@ -2,8 +2,8 @@
 # Several updraftd on one PostgreSQL database behind nginx, all on loopback
 # (docs/design.md, "Deploying at scale"): starts a private PostgreSQL (initdb in
 # a temp dir), N updraftd nodes sharing it and one data directory, and nginx
-# balancing over them, then prints the URL and waits. Ctrl-C stops everything
-# and deletes the temp dir (KEEP=1 keeps it).
+# balancing over them, then prints the URL and waits. Ctrl-C (or SIGTERM to the
+# script) stops everything and deletes the temp dir (KEEP=1 keeps it).
 # Usage: scripts/cluster.sh [N]   (default 2; needs a build: cmake --build --preset release)
 # UPDRAFTD_ARGS adds options to every node (e.g. "--tick-ms 200 --poll-seconds 5").
 set -euo pipefail
@@ -45,7 +45,8 @@ pg_port=$(free_port)
 store="postgresql://updraft@127.0.0.1:$pg_port/updraft"
 echo "cluster: PostgreSQL on $store"
 
-# Node 1 first: it creates the keys and the admin token in the shared data directory.
+# One node at a time, each up before the next: simple to follow in the logs (nodes
+# may also start together: the keys are made once, under a lock).
 upstreams=""
 for n in $(seq "$nodes"); do
   mkdir -p "$dir/node-$n"

@@ -1,8 +1,15 @@
 #include "server/services/server_keys.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <optional>
+#include <utility>
 
 #include "core/host/file.h"
 #include "crypto/host/key_file.h"
@@ -25,6 +32,36 @@ std::string root_file(const std::string& dir, std::uint32_t version) {
 }
 
 Error invalid(const std::string& message) { return Error(ErrorCode::kInvalidArgument, message); }
+
+// An exclusive lock on <dir>/.lock for as long as it lives: servers that start
+// together on one new (shared) data directory make the keys once, and the
+// others load them. flock(2) works across processes and over NFSv4.
+class DirLock {
+ public:
+  static HostResult<DirLock> take(const std::string& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return Error(ErrorCode::kIoError, "cannot create " + dir + ": " + ec.message());
+    DirLock lock;
+    lock.fd_ = ::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock.fd_ < 0 || ::flock(lock.fd_, LOCK_EX) != 0) {
+      return Error(ErrorCode::kIoError, "cannot lock " + dir + "/.lock: " + std::strerror(errno));
+    }
+    return lock;
+  }
+  DirLock() = default;
+  DirLock(DirLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  DirLock& operator=(DirLock&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~DirLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 std::string code_text(ErrorCode code) {
   return std::string(error_name(code)) + " (" + std::to_string(error_number(code)) + ")";
@@ -171,6 +208,7 @@ HostResult<ServerKeys> ServerKeys::load_or_create(const std::string& dir,
 }
 
 HostResult<ServerKeys> ServerKeys::load_or_create(const std::string& dir, const Options& options) {
+  UPDRAFT_TRY_ASSIGN(const DirLock lock, DirLock::take(dir));
   const bool has_release = fs::exists(dir + "/release.key");
   const bool has_root_key = fs::exists(dir + "/root.key");
   if (!options.import_roots.empty()) {

@@ -9,6 +9,8 @@
 #include <array>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/host/file.h"
 #include "crypto/host/key_file.h"
@@ -70,6 +72,30 @@ TEST_F(ServerKeysTest, CreatesEd25519KeysByDefault) {
   EXPECT_EQ(device_accepts(keys, verifier), ErrorCode::kOk);
   for (const char* file : {"root.key", "root.pub", "release.key", "release.pub", "root.bin"}) {
     EXPECT_TRUE(fs::exists(dir_ / "keys" / file)) << file;
+  }
+}
+
+// Servers starting together on one new shared data directory (a cluster's first
+// start): one makes the keys, every one of them loads the same.
+TEST_F(ServerKeysTest, ServersStartingTogetherOnANewDirectoryShareOneSetOfKeys) {
+  std::vector<std::thread> starts;
+  std::vector<std::string> roots(6);
+  std::vector<std::string> errors(6);
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    starts.emplace_back([&, i] {
+      HostResult<ServerKeys> keys = ServerKeys::load_or_create(keys_dir());
+      if (!keys.ok()) {
+        errors[i] = keys.error().to_string();
+        return;
+      }
+      const std::vector<std::byte>& root = keys->root_metadata();
+      roots[i].assign(reinterpret_cast<const char*>(root.data()), root.size());
+    });
+  }
+  for (std::thread& t : starts) t.join();
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    EXPECT_EQ(errors[i], "") << i;
+    EXPECT_EQ(roots[i], roots[0]) << i;
   }
 }
 
