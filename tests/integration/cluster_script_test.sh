@@ -14,11 +14,12 @@ if ! { command -v pg_config >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/
   echo "SKIP: PostgreSQL or nginx not installed (scripts/setup.sh installs them)"
   exit 77
 fi
-out=$(mktemp /tmp/updraft-cluster-test-XXXXXX)
+work=$(mktemp -d /tmp/updraft-cluster-test-XXXXXX)
+out=$work/cluster.out
 fail() { echo "cluster_script_test: FAILED: $*" >&2; cat "$out" >&2; exit 1; }
 UPDRAFTD="$updraftd" setsid bash "$root/scripts/cluster.sh" 2 >"$out" 2>&1 &
 script=$!
-trap 'kill -INT -- -$script 2>/dev/null || true; rm -f "$out"' EXIT
+trap 'kill -INT -- -$script 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 300); do grep -q "Ctrl-C stops it" "$out" && break; sleep 0.1; done
 grep -q "Ctrl-C stops it" "$out" || fail "the cluster did not come up"
 url=$(grep -o "behind nginx at http://127.0.0.1:[0-9]*" "$out" | grep -o "http.*")
@@ -42,7 +43,7 @@ node1=http://$(grep -o "node 1 pid [0-9]* on 127.0.0.1:[0-9]*" "$out" | awk '{pr
 node2=http://$(grep -o "node 2 pid [0-9]* on 127.0.0.1:[0-9]*" "$out" | awk '{print $6}')
 ticket=$(curl -fsS -X POST -H "Authorization: Bearer $token" "$node1/api/v1/events/ticket" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["ticket"])') || fail "a ticket from node 1"
-events=$(mktemp /tmp/updraft-cluster-events-XXXXXX)
+events=$work/events
 curl -sS -v -N --max-time 20 "$node2/api/v1/events?ticket=$ticket" >"$events" 2>&1 &
 stream=$!
 head -c 4096 /dev/urandom >"$events.bin"
@@ -61,7 +62,6 @@ for _ in $(seq 100); do grep -qF "$seen" "$events" && break; sleep 0.1; done
 kill $stream 2>/dev/null || true
 grep -q "event: campaign" "$events" && grep -qF "$seen" "$events" ||
   fail "node 2's event stream did not carry node 1's campaign: $(cat "$events")"
-rm -f "$events" "$events.bin"
 
 kill -INT -- -$script
 for _ in $(seq 100); do kill -0 $script 2>/dev/null || break; sleep 0.1; done
