@@ -47,10 +47,6 @@ namespace fs = std::filesystem;
 constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
 constexpr double kPromptMs = 100;  // a normal request after an attack
-// A normal request *while* thousands of connections are being opened, on a
-// 2-core machine that also runs other tests (CI measured 153 ms once): a blocked
-// event loop would take seconds, so this bound still catches one.
-constexpr double kPromptDuringAttackMs = 1000;
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -441,7 +437,7 @@ TEST(HostileClientsTest, TwoThousandIdleConnectionsUnderAnOpenFileLimitOf1024) {
     if (i % 250 == 249) worst_ms = std::max(worst_ms, server.health_ms());
   }
   std::printf("worst GET /api/v1/health while 2,000 idle connections opened: %.1f ms\n", worst_ms);
-  EXPECT_LT(worst_ms, kPromptDuringAttackMs);
+  EXPECT_LT(worst_ms, kPromptMs);
   expect_prompt(server, "2,000 idle connections");
 
   // The longest-idle connections made room: the server holds no more than its cap.
