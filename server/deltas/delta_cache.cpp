@@ -34,9 +34,9 @@ DeltaCache::~DeltaCache() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    queue_.clear();
   }
   changed_.notify_all();
+  queued_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
 
@@ -58,34 +58,49 @@ void DeltaCache::follow_locked(const Key& key, Entry& entry) {
 }
 
 void DeltaCache::adopt_locked(const Key& key, Entry& entry) {
-  HostResult<DeltaRecord> stored =
-      store_.delta(std::get<0>(key), std::get<1>(key), std::get<2>(key));
-  entry.elsewhere = false;
-  HostResult<bool> has_patch = false;
-  if (stored.ok() && stored->state == DeltaState::kReady)
-    has_patch = artifacts_.exists(ArtifactKind::kPatch, patch_name(key));
-  if (stored.ok() && stored->state != DeltaState::kBuilding &&
-      (stored->state != DeltaState::kReady || (has_patch.ok() && *has_patch))) {
-    entry.state = stored->state;
-    entry.size = stored->size;
-    entry.last_used = stored->last_used_at;
-  } else if (stored.ok() && stored->state == DeltaState::kBuilding &&
-             stored->last_used_at >= wall_now() - options_.claim_stale_seconds) {
-    entry.state = DeltaState::kBuilding;
-    entry.elsewhere = true;  // another server is building it
-    return;
-  } else {
-    // Unknown, a file gone, or a claim gone stale (its builder died): build it here.
-    entry.state = DeltaState::kBuilding;
-    queue_.push_back(key);
+  const auto& [from, to, profile] = key;
+  HostResult<DeltaRecord> stored = store_.delta(from, to, profile);
+  const bool in_queue = stored.ok() && (stored->state == DeltaState::kQueued ||
+                                        stored->state == DeltaState::kBuilding);
+  if (stored.ok() && !in_queue) {
+    HostResult<bool> has_patch = true;
+    if (stored->state == DeltaState::kReady)
+      has_patch = artifacts_.exists(ArtifactKind::kPatch, patch_name(key));
+    if (has_patch.ok() && *has_patch) {
+      entry.state = stored->state;
+      entry.size = stored->size;
+      entry.last_used = stored->last_used_at;
+      entry.elsewhere = false;
+      changed_.notify_all();
+      return;
+    }
+    (void)store_.delete_delta(from, to, profile);  // its file is gone: build it again
   }
-  changed_.notify_all();
+  // Queued or under way (a dead builder's build is taken again from the queue),
+  // or to be queued now; a worker here or on another server builds it.
+  entry.state = DeltaState::kBuilding;
+  entry.elsewhere = true;
+  if (in_queue) return;
+  DeltaRecord job;
+  job.from_sha256 = from;
+  job.to_sha256 = to;
+  job.profile = profile;
+  job.state = DeltaState::kQueued;
+  job.created_at = job.last_used_at = wall_now();
+  // False when another server queued it first; an error is retried by the next
+  // request that looks (follow_locked).
+  HostResult<bool> queued = store_.queue_delta_build(job);
+  if (queued.ok() && *queued) {
+    ++queued_count_;
+    queued_.notify_one();
+  }
 }
 
 DeltaCache::Artifact DeltaCache::artifact_locked(const Key& key, const Entry& entry) {
   Artifact a;
   const std::string& to = std::get<1>(key);
   switch (entry.state) {
+    case DeltaState::kQueued:
     case DeltaState::kBuilding:
       a.kind = Artifact::Kind::kBuilding;
       return a;
@@ -167,42 +182,43 @@ void DeltaCache::prebuild(const std::string& from, const std::string& to, delta:
 }
 
 void DeltaCache::work() {
-  while (true) {
-    Key key;
-    {
-      std::unique_lock lock(mutex_);
-      changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      key = queue_.front();
-      queue_.pop_front();
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    const std::uint64_t seen = queued_count_;
+    lock.unlock();
+    const UnixTime now = wall_now();
+    HostResult<std::optional<DeltaRecord>> job =
+        store_.take_delta_build(now, now - options_.claim_stale_seconds);
+    lock.lock();
+    if (job.ok() && job->has_value()) {
+      if (stopping_) {
+        // Taken as this server stops: back to the queue for another server.
+        DeltaRecord back = **job;
+        back.state = DeltaState::kQueued;
+        (void)store_.put_delta(back);
+        return;
+      }
+      const Key key{(*job)->from_sha256, (*job)->to_sha256, (*job)->profile};
+      if (auto it = entries_.find(key); it != entries_.end())
+        it->second.elsewhere = false;  // built here: waiters are woken, need not poll
+      lock.unlock();
+      build(**job);
+      lock.lock();
+      continue;
     }
-    build(key);
+    // Nothing to take (or the store failed): wait for a build queued here, or
+    // look again after `poll` for one queued elsewhere.
+    queued_.wait_for(lock, options_.poll, [&] { return stopping_ || queued_count_ != seen; });
   }
 }
 
-void DeltaCache::build(const Key& key) {
+void DeltaCache::build(const DeltaRecord& job) {
+  const Key key{job.from_sha256, job.to_sha256, job.profile};
   const auto& [from, to, profile] = key;
-  DeltaRecord record;
-  record.from_sha256 = from;
-  record.to_sha256 = to;
-  record.profile = profile;
-  record.state = DeltaState::kBuilding;
-  record.created_at = record.last_used_at = wall_now();
+  DeltaRecord record = job;  // state building, last_used_at the heartbeat
   std::string patch_sha;
 
-  // Another server may hold the build; then its result is awaited (follow_locked).
-  // A store error builds here all the same: at worst the patch is built twice.
-  const HostResult<bool> claimed =
-      store_.claim_delta_build(record, record.created_at - options_.claim_stale_seconds);
-  if (claimed.ok() && !*claimed) {
-    std::lock_guard lock(mutex_);
-    Entry& entry = entries_[key];
-    entry.state = DeltaState::kBuilding;
-    entry.elsewhere = true;
-    changed_.notify_all();
-    return;
-  }
-  // Renews the claim every few seconds while this build runs, from a thread of its
+  // Renews the heartbeat every few seconds while this build runs, from a thread of its
   // own (a large image spends long stretches inside one library call).
   std::mutex beat_mutex;
   std::condition_variable beat_stop;

@@ -3,15 +3,17 @@
 // by (from image, to image, profile).
 //
 // When a fleet on one version checks in at once, every device asks for the same
-// patch: the first request queues one build on a bounded worker pool and all of
-// them wait on it (or come back later), so a patch is built once. Servers sharing
-// a database (and the artifacts) build it once between them: a worker first
-// claims the build in the store (Store::claim_delta_build) and, while it builds,
-// renews the claim every few seconds; a server that finds another's fresh claim
-// waits for that result, and takes the build over once the claim goes stale (its
-// builder died, or this server restarted mid-build). A patch that
-// would not be smaller than the image it rebuilds is not kept; those devices get
-// the full image. The oldest patches are evicted past a size budget.
+// patch: the first request queues one build and all of them wait on it (or come
+// back later), so a patch is built once. The queue is in the store
+// (Store::queue_delta_build), shared by every server on the database: each
+// server's workers take builds from it (Store::take_delta_build), so a patch is
+// built once between them, by whichever server has a worker free. A worker
+// renews its build's heartbeat every few seconds; a build whose heartbeat goes
+// stale (its builder died, or this server restarted mid-build) is taken again.
+// An idle worker looks in the queue every `poll`, and at once when its own server
+// queues a build. A patch that would not be smaller than the image it rebuilds is
+// not kept; those devices get the full image. The oldest patches are evicted past
+// a size budget.
 // Host only. Thread-safe.
 #pragma once
 
@@ -19,7 +21,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -39,7 +40,8 @@ class DeltaCache {
   struct Options {
     std::size_t workers = 1;
     std::uint64_t max_bytes = std::uint64_t{1} << 30;  // patches kept
-    std::int64_t claim_stale_seconds = 30;  // a build claim not renewed for this long is free
+    std::int64_t claim_stale_seconds = 30;  // a build not renewed for this long is taken again
+    std::chrono::milliseconds poll{1000};   // how often an idle worker looks in the queue
   };
 
   struct Artifact {
@@ -87,21 +89,21 @@ class DeltaCache {
     std::uint64_t size = 0;
     std::string sha256;
     UnixTime last_used = 0;
-    bool elsewhere = false;  // another server holds the build claim
+    bool elsewhere = false;  // queued, or built by another server: look in the store
   };
 
   // With mutex_ held: the entry for `key`, loading it from the store or queuing a
   // build when there is none.
   Entry& entry_locked(const Key& key);
-  // With mutex_ held: for a build another server holds, what the store now says.
+  // With mutex_ held: for a build not under way here, what the store now says.
   void follow_locked(const Key& key, Entry& entry);
-  // With mutex_ held: sets `entry` from the store's record: a result to serve,
-  // another server's fresh claim to wait on, or nothing usable (queues a build).
+  // With mutex_ held: sets `entry` from the store's record: a result to serve, a
+  // build queued or under way to wait on, or nothing usable (queues a build).
   void adopt_locked(const Key& key, Entry& entry);
   Artifact artifact_locked(const Key& key, const Entry& entry);
   static std::string patch_name(const Key& key);
   void work();
-  void build(const Key& key);
+  void build(const DeltaRecord& job);
   void evict_locked(const Key& keep);
 
   Store& store_;
@@ -109,9 +111,10 @@ class DeltaCache {
   Stats stats_;
   Options options_;
   std::mutex mutex_;
-  std::condition_variable changed_;
+  std::condition_variable changed_;  // an entry changed
+  std::condition_variable queued_;   // this server queued a build
+  std::uint64_t queued_count_ = 0;
   std::map<Key, Entry> entries_;
-  std::deque<Key> queue_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };

@@ -234,6 +234,60 @@ TEST_F(DeltaCacheTest, PastTheBudgetTheLeastRecentlyUsedPatchIsEvicted) {
   EXPECT_TRUE(std::filesystem::exists(second.path));
 }
 
+// Waits (bounded) until the store holds a finished record of the patch.
+DeltaState finished_state(Store& store, const std::string& from, const std::string& to) {
+  for (int i = 0; i < 400; ++i) {
+    HostResult<DeltaRecord> r = store.delta(from, to, delta::Profile::kMcu);
+    if (r.ok() && r->state != DeltaState::kQueued && r->state != DeltaState::kBuilding)
+      return r->state;
+    std::this_thread::sleep_for(50ms);
+  }
+  return DeltaState::kBuilding;
+}
+
+// A build queued by one server (busy, or gone) is built by another whose worker
+// is free, without a device asking that one.
+TEST_F(DeltaCacheTest, AnIdleServerBuildsWhatAnotherQueued) {
+  const std::string from = put_image(v1_), to = put_image(v2_);
+  DeltaRecord job;
+  job.from_sha256 = from;
+  job.to_sha256 = to;
+  job.profile = delta::Profile::kMcu;
+  job.created_at = job.last_used_at = 1;
+  ASSERT_TRUE(store_->queue_delta_build(job).value());
+  DeltaCache::Options o = options();
+  o.poll = 50ms;
+  DeltaCache idle(*store_, *artifacts_, o);
+  EXPECT_EQ(finished_state(*store_, from, to), DeltaState::kReady);
+  EXPECT_EQ(idle.stats().builds.load(), 1u);
+
+  DeltaCache& asked = open_cache();  // the server that queued it serves the result
+  const DeltaCache::Artifact a = get(from, to);
+  ASSERT_EQ(a.kind, DeltaCache::Artifact::Kind::kDelta);
+  EXPECT_EQ(asked.stats().builds.load(), 0u);
+  EXPECT_EQ(delta::apply_patch(v1_, read_file(a.path).value()).value(), v2_);
+}
+
+// Three patches queued at once, two servers with a worker each: every patch is
+// built exactly once between them.
+TEST_F(DeltaCacheTest, TwoServersWorkThroughOneQueueBuildingEachPatchOnce) {
+  const std::string a = put_image(v1_), b = put_image(v2_), c = put_image(v3_);
+  const std::vector<std::pair<std::string, std::string>> pairs{{a, b}, {b, c}, {a, c}};
+  for (const auto& [from, to] : pairs) {
+    DeltaRecord job;
+    job.from_sha256 = from;
+    job.to_sha256 = to;
+    job.profile = delta::Profile::kMcu;
+    ASSERT_TRUE(store_->queue_delta_build(job).value());
+  }
+  DeltaCache::Options o = options();
+  o.poll = 20ms;
+  DeltaCache first(*store_, *artifacts_, o), second(*store_, *artifacts_, o);
+  for (const auto& [from, to] : pairs)
+    EXPECT_EQ(finished_state(*store_, from, to), DeltaState::kReady);
+  EXPECT_EQ(first.stats().builds.load() + second.stats().builds.load(), pairs.size());
+}
+
 TEST_F(DeltaCacheTest, PrebuildWarmsTheCache) {
   DeltaCache& cache = open_cache();
   const std::string from = put_image(v1_), to = put_image(v2_);

@@ -81,6 +81,7 @@ enum class DeltaState : std::uint8_t {
   kReady = 2,
   kNotSmaller = 3,  // the patch would not be smaller than the image: serve the image
   kFailed = 4,
+  kQueued = 5,  // waits in the build queue for a free worker (on any server)
 };
 
 // A cached patch from one image to another at one profile.

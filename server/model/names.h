@@ -55,7 +55,8 @@ struct EnumNames<Role> {
 
 template <>
 struct EnumNames<DeltaState> {
-  static constexpr std::array<std::pair<DeltaState, std::string_view>, 4> kTable{{
+  static constexpr std::array<std::pair<DeltaState, std::string_view>, 5> kTable{{
+      {DeltaState::kQueued, "queued"},
       {DeltaState::kBuilding, "building"},
       {DeltaState::kReady, "ready"},
       {DeltaState::kNotSmaller, "not_smaller"},

@@ -287,8 +287,9 @@ TEST_F(UpdateServiceTest, WhileTheDeltaBuildsElsewhereTheProductsPolicyDecides) 
   claim.from_sha256 = sha256_hex(v1_);
   claim.to_sha256 = sha256_hex(v2_);
   claim.profile = delta::Profile::kMcuTiny;
+  claim.state = DeltaState::kBuilding;  // its heartbeat fresh: no worker here takes it
   claim.created_at = claim.last_used_at = static_cast<UnixTime>(std::time(nullptr));
-  ASSERT_TRUE(*store_->claim_delta_build(claim, claim.last_used_at - 30));
+  ASSERT_TRUE(store_->put_delta(claim).ok());
   for (const char* policy : {"full-image", "retry"}) {
     SCOPED_TRACE(policy);
     const std::string product = std::string("meter-") + policy;

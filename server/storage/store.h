@@ -100,12 +100,18 @@ class Store {
   virtual HostResult<std::vector<DeltaRecord>> deltas() = 0;
   virtual HostResult<void> delete_delta(const std::string& from_sha256,
                                         const std::string& to_sha256, delta::Profile profile) = 0;
-  // Claims the build of `claim`'s patch for the caller, so that servers sharing a
-  // database build each patch once: true when there was no record, or one that
-  // is not building, or one building whose last_used_at (the builder's heartbeat)
-  // is older than `stale_before`; the record is then `claim` (state building,
-  // its last_used_at the heartbeat). False while another builder's claim is fresh.
-  virtual HostResult<bool> claim_delta_build(const DeltaRecord& claim, UnixTime stale_before) = 0;
+  // The delta build queue, one for every server on the database, so that each
+  // patch is built once, by whichever server has a worker free.
+  // Queues the build of `job`'s patch (stored with state queued) unless a record
+  // of that patch exists; true when this call queued it.
+  virtual HostResult<bool> queue_delta_build(const DeltaRecord& job) = 0;
+  // Takes the oldest queued build, or a building one whose last_used_at (its
+  // builder's heartbeat) is older than `stale_before` (the builder died): the
+  // record becomes building with last_used_at `now` and is returned; nullopt
+  // when there is none. Two callers never take the same build (on PostgreSQL
+  // through FOR UPDATE SKIP LOCKED, so that they do not wait on each other).
+  virtual HostResult<std::optional<DeltaRecord>> take_delta_build(UnixTime now,
+                                                                  UnixTime stale_before) = 0;
 
   // Campaigns.
   virtual HostResult<Campaign> create_campaign(const Campaign& campaign) = 0;

@@ -489,23 +489,79 @@ TEST_P(StoreTest, DeltaIndexInsertsReplacesAndDeletes) {
   EXPECT_EQ(must(store().deltas()), std::vector<DeltaRecord>{other_profile});
 }
 
-TEST_P(StoreTest, ADeltaBuildIsClaimedOnceUntilItsHeartbeatGoesStale) {
-  DeltaRecord claim = sample_delta("aa", "bb");
-  claim.state = DeltaState::kBuilding;
-  claim.last_used_at = 1000;  // the heartbeat
-  EXPECT_TRUE(must(store().claim_delta_build(claim, 900))) << "no record: free";
-  EXPECT_EQ(must(store().delta("aa", "bb", claim.profile)), claim);
-  DeltaRecord other = claim;
-  other.last_used_at = 1010;
-  EXPECT_FALSE(must(store().claim_delta_build(other, 990))) << "a fresh claim holds";
-  EXPECT_EQ(must(store().delta("aa", "bb", claim.profile)).last_used_at, 1000);
-  EXPECT_TRUE(must(store().claim_delta_build(other, 1001))) << "a stale claim is taken over";
-  EXPECT_EQ(must(store().delta("aa", "bb", claim.profile)).last_used_at, 1010);
+TEST_P(StoreTest, TheDeltaBuildQueueHandsEachBuildOutOnceUntilItsHeartbeatGoesStale) {
+  DeltaRecord job = sample_delta("aa", "bb");
+  job.created_at = job.last_used_at = 1000;
+  DeltaRecord later = sample_delta("cc", "dd");
+  later.created_at = later.last_used_at = 1001;
+  EXPECT_TRUE(must(store().queue_delta_build(later)));
+  EXPECT_TRUE(must(store().queue_delta_build(job)));
+  EXPECT_FALSE(must(store().queue_delta_build(job))) << "queued once";
+  EXPECT_EQ(must(store().delta("aa", "bb", job.profile)).state, DeltaState::kQueued);
 
-  // A record in any other state (a ready patch whose file is gone) may be claimed.
-  ASSERT_TRUE(ok(store().put_delta(sample_delta("aa", "bb"))));
-  EXPECT_TRUE(must(store().claim_delta_build(other, 0)));
-  EXPECT_EQ(must(store().delta("aa", "bb", claim.profile)).state, DeltaState::kBuilding);
+  // Oldest first; each taken once.
+  const std::optional<DeltaRecord> first = must(store().take_delta_build(1100, 1000));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->from_sha256, "aa");
+  EXPECT_EQ(first->state, DeltaState::kBuilding);
+  EXPECT_EQ(first->last_used_at, 1100);
+  EXPECT_EQ(must(store().delta("aa", "bb", job.profile)), *first);
+  const std::optional<DeltaRecord> second = must(store().take_delta_build(1100, 1000));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->from_sha256, "cc");
+  EXPECT_FALSE(must(store().take_delta_build(1101, 1000)).has_value()) << "both builds are fresh";
+
+  // A builder that stops renewing its heartbeat loses the build to the next taker.
+  DeltaRecord beat = *first;
+  beat.last_used_at = 1200;
+  ASSERT_TRUE(ok(store().put_delta(beat)));
+  const std::optional<DeltaRecord> taken_over = must(store().take_delta_build(1300, 1150));
+  ASSERT_TRUE(taken_over.has_value());
+  EXPECT_EQ(taken_over->from_sha256, "cc") << "its heartbeat is 1100, before 1150";
+  EXPECT_EQ(taken_over->last_used_at, 1300);
+
+  // A finished build is never handed out, nor queued again.
+  DeltaRecord done = beat;
+  done.state = DeltaState::kReady;
+  done.size = 1234;
+  ASSERT_TRUE(ok(store().put_delta(done)));
+  const std::optional<DeltaRecord> stale = must(store().take_delta_build(5000, 4000));
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_EQ(stale->from_sha256, "cc") << "the ready patch is not handed out";
+  EXPECT_FALSE(must(store().take_delta_build(5000, 4000)).has_value());
+  EXPECT_FALSE(must(store().queue_delta_build(job)));
+  EXPECT_EQ(must(store().delta("aa", "bb", job.profile)), done);
+}
+
+// Four servers on one database take from the queue at once: every build is
+// handed out exactly once (on PostgreSQL, SKIP LOCKED under real concurrency).
+TEST_P(StoreTest, ServersTakingFromTheQueueAtOnceGetEachBuildOnce) {
+  constexpr int kJobs = 40;
+  for (int i = 0; i < kJobs; ++i) {
+    DeltaRecord job = sample_delta("from" + std::to_string(i), "to");
+    job.created_at = job.last_used_at = 1000 + i;
+    ASSERT_TRUE(must(store().queue_delta_build(job)));
+  }
+  std::vector<std::unique_ptr<Store>> servers;
+  for (int i = 0; i < 4; ++i) servers.push_back(must(GetParam().open(dir_.path())));
+  std::vector<std::vector<std::string>> taken(servers.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int attempt = 0; attempt < 2 * kJobs; ++attempt) {
+        HostResult<std::optional<DeltaRecord>> job = servers[i]->take_delta_build(2000, 1500);
+        ASSERT_TRUE(job.ok()) << job.error().to_string();
+        if (!job->has_value()) return;
+        taken[i].push_back((*job)->from_sha256);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::vector<std::string> all;
+  for (const auto& some : taken) all.insert(all.end(), some.begin(), some.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "a build handed out twice";
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kJobs));
 }
 
 TEST_P(StoreTest, CampaignRoundTripsEveryField) {

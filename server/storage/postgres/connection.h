@@ -102,6 +102,8 @@ class Connection {
  public:
   using Statement = postgres::Statement;
   static constexpr const char* kBeginTransaction = "BEGIN";
+  // A queue row another server is taking is passed over, not waited for.
+  static constexpr const char* kSkipLocked = " FOR UPDATE SKIP LOCKED";
 
   // Connects with a libpq connection string or URI ("postgresql://user@host:port/db").
   // kStoreIo with libpq's reason when the server cannot be reached or refuses.

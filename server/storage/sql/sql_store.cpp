@@ -869,33 +869,48 @@ HostResult<void> SqlStore<Db>::delete_delta(const std::string& from_sha256,
 }
 
 template <typename Db>
-HostResult<bool> SqlStore<Db>::claim_delta_build(const DeltaRecord& claim, UnixTime stale_before) {
+HostResult<bool> SqlStore<Db>::queue_delta_build(const DeltaRecord& job) {
   std::lock_guard lock(mutex_);
-  return about(delta_name(claim.from_sha256, claim.to_sha256, claim.profile),
-               [&]() -> HostResult<bool> {
-                 // One statement, so two servers cannot both see the row free.
-                 UPDRAFT_TRY_ASSIGN(
-                     Statement s,
-                     db_.prepare("INSERT INTO deltas (from_sha256, to_sha256, profile, state, "
-                                 "size, error, hits, created_at, last_used_at) VALUES (?1, ?2, "
-                                 "?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (from_sha256, "
-                                 "to_sha256, profile) DO UPDATE SET state = excluded.state, size "
-                                 "= excluded.size, error = excluded.error, created_at = "
-                                 "excluded.created_at, last_used_at = excluded.last_used_at "
-                                 "WHERE deltas.state != ?4 OR deltas.last_used_at < ?10"));
-                 UPDRAFT_TRY(s.bind(1, claim.from_sha256)
-                                 .bind(2, claim.to_sha256)
-                                 .bind(3, claim.profile)
-                                 .bind(4, DeltaState::kBuilding)
-                                 .bind(5, claim.size)
-                                 .bind(6, claim.error)
-                                 .bind(7, claim.hits)
-                                 .bind(8, claim.created_at)
-                                 .bind(9, claim.last_used_at)
-                                 .bind(10, stale_before)
-                                 .run());
-                 return s.changes() == 1;
-               });
+  return about(delta_name(job.from_sha256, job.to_sha256, job.profile), [&]() -> HostResult<bool> {
+    // One statement, so that two servers cannot both queue the same patch.
+    UPDRAFT_TRY_ASSIGN(Statement s,
+                       db_.prepare("INSERT INTO deltas (from_sha256, to_sha256, profile, state, "
+                                   "size, error, hits, created_at, last_used_at) VALUES (?1, ?2, "
+                                   "?3, ?4, 0, '', 0, ?5, ?6) ON CONFLICT (from_sha256, "
+                                   "to_sha256, profile) DO NOTHING"));
+    UPDRAFT_TRY(s.bind(1, job.from_sha256)
+                    .bind(2, job.to_sha256)
+                    .bind(3, job.profile)
+                    .bind(4, DeltaState::kQueued)
+                    .bind(5, job.created_at)
+                    .bind(6, job.last_used_at)
+                    .run());
+    return s.changes() == 1;
+  });
+}
+
+template <typename Db>
+HostResult<std::optional<DeltaRecord>> SqlStore<Db>::take_delta_build(UnixTime now,
+                                                                      UnixTime stale_before) {
+  std::lock_guard lock(mutex_);
+  return about("the delta build queue", [&]() -> HostResult<std::optional<DeltaRecord>> {
+    UPDRAFT_TRY_ASSIGN(
+        Statement s,
+        db_.prepare(std::string("UPDATE deltas SET state = ?1, last_used_at = ?2 WHERE "
+                                "(from_sha256, to_sha256, profile) IN (SELECT from_sha256, "
+                                "to_sha256, profile FROM deltas WHERE state = ?3 OR (state = ?1 "
+                                "AND last_used_at < ?4) ORDER BY created_at LIMIT 1") +
+                    Db::kSkipLocked +
+                    ") RETURNING from_sha256, to_sha256, profile, state, size, error, hits, "
+                    "created_at, last_used_at"));
+    s.bind(1, DeltaState::kBuilding)
+        .bind(2, now)
+        .bind(3, DeltaState::kQueued)
+        .bind(4, stale_before);
+    UPDRAFT_TRY_ASSIGN(std::vector<DeltaRecord> taken, all(s, read_delta<Statement>));
+    if (taken.empty()) return std::optional<DeltaRecord>{};
+    return std::optional<DeltaRecord>{std::move(taken.front())};
+  });
 }
 
 // Campaigns.

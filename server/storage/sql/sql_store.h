@@ -59,7 +59,9 @@ class SqlStore : public Store {
   HostResult<std::vector<DeltaRecord>> deltas() override;
   HostResult<void> delete_delta(const std::string& from_sha256, const std::string& to_sha256,
                                 delta::Profile profile) override;
-  HostResult<bool> claim_delta_build(const DeltaRecord& claim, UnixTime stale_before) override;
+  HostResult<bool> queue_delta_build(const DeltaRecord& job) override;
+  HostResult<std::optional<DeltaRecord>> take_delta_build(UnixTime now,
+                                                          UnixTime stale_before) override;
 
   HostResult<Campaign> create_campaign(const Campaign& campaign) override;
   HostResult<void> update_campaign(const Campaign& campaign) override;

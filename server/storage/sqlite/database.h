@@ -21,6 +21,9 @@ class Database {
   // The outermost transaction takes the write lock up front, so it cannot fail
   // half-way for want of it.
   static constexpr const char* kBeginTransaction = "BEGIN IMMEDIATE";
+  // One process owns the file and the store's mutex orders its statements: no
+  // other taker can hold a row.
+  static constexpr const char* kSkipLocked = "";
 
   // Opens or creates the database file at `path`. Extended result codes are on.
   static HostResult<Database> open(const std::string& path);
