@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "server/api/api_errors.h"
+#include "server/services/utf8.h"
 
 namespace updraft::server::api {
 namespace {
@@ -62,7 +63,7 @@ HostResult<DdiFeedback> ddi_feedback_from_json(const json& body) {
   if (details != status->end() && details->is_array()) {
     for (const json& line : *details) {
       if (out.details.size() == kMaxDetails) break;
-      out.details.push_back(as_text(line).substr(0, kMaxDetailBytes));
+      out.details.emplace_back(utf8_prefix(as_text(line), kMaxDetailBytes));
     }
   }
   return out;

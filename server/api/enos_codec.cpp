@@ -1,6 +1,7 @@
 #include "server/api/enos_codec.h"
 
 #include "server/api/api_errors.h"
+#include "server/services/utf8.h"
 
 namespace updraft::server::api {
 namespace {
@@ -47,7 +48,7 @@ HostResult<EnosDownloadResult> enos_download_result_from_json(const json& body) 
   EnosDownloadResult r;
   UPDRAFT_TRY_ASSIGN(r.code, int_field(body, "code"));
   UPDRAFT_TRY_ASSIGN(r.message, text_field(body, "message"));
-  r.message = r.message.substr(0, 500);
+  r.message = std::string(utf8_prefix(r.message, 500));
   return r;
 }
 

@@ -43,6 +43,14 @@ bool valid_utf8(std::string_view text) {
   return true;
 }
 
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  // Back off the continuation bytes (10xxxxxx) of the character the cut falls in.
+  while (end > 0 && (static_cast<std::uint8_t>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 HostResult<void> require_utf8(std::string_view field, std::string_view text) {
   if (valid_utf8(text)) return {};
   return Error(ErrorCode::kApiBadRequest, std::string(field) + ": not valid UTF-8");

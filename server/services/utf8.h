@@ -17,4 +17,8 @@ bool valid_utf8(std::string_view text);
 // kApiBadRequest "<field>: not valid UTF-8" unless `text` is.
 HostResult<void> require_utf8(std::string_view field, std::string_view text);
 
+// The longest prefix of well-formed `text` of at most `max_bytes` that does not
+// cut a character in two (a cut character would make the stored text invalid).
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
+
 }  // namespace updraft::server

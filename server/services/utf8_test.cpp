@@ -33,6 +33,19 @@ TEST(Utf8Test, RefusesMalformedText) {
   }
 }
 
+TEST(Utf8Test, APrefixNeverCutsACharacter) {
+  const std::string text = "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z";  // a é € 😀 z
+  for (std::size_t max = 0; max <= text.size() + 1; ++max) {
+    const std::string_view prefix = utf8_prefix(text, max);
+    EXPECT_LE(prefix.size(), max);
+    EXPECT_TRUE(valid_utf8(prefix)) << max;
+    EXPECT_EQ(text.substr(0, prefix.size()), prefix);
+  }
+  EXPECT_EQ(utf8_prefix(text, 3), "a\xC3\xA9");
+  EXPECT_EQ(utf8_prefix(text, 5), "a\xC3\xA9") << "inside the euro sign";
+  EXPECT_EQ(utf8_prefix(text, 100), text);
+}
+
 TEST(Utf8Test, NamesTheFieldInTheError) {
   EXPECT_TRUE(require_utf8("notes", "fine").ok());
   const HostResult<void> bad = require_utf8("notes", "caf\xE9");
