@@ -146,6 +146,30 @@ Response device_view(ApiContext& ctx, const DeviceId& id) {
   return ok_json(j);
 }
 
+Response device_history(Request& request, ApiContext& ctx) {
+  const std::size_t limit = query_size(request, "limit", 100, 1000);
+  const std::size_t offset =
+      query_size(request, "offset", 0, std::numeric_limits<std::uint32_t>::max());
+  HostResult<HistoryPage> page = ctx.fleet.history(DeviceId{request.param("id")}, limit, offset);
+  if (!page.ok()) return error_response(page.error());
+  json list = json::array();
+  for (const DeploymentHistoryEntry& e : page->entries) list.push_back(to_json(e));
+  return ok_json({{"history", list}, {"total", page->total}});
+}
+
+Response deployment_log(Request& request, ApiContext& ctx) {
+  HostResult<std::int64_t> id = id_param(request, "deployment");
+  if (!id.ok()) return error_response(id.error());
+  const std::size_t limit = query_size(request, "limit", 1000, 1000);
+  const std::size_t offset =
+      query_size(request, "offset", 0, std::numeric_limits<std::uint32_t>::max());
+  HostResult<LogPage> page = ctx.fleet.deployment_log(DeploymentId{*id}, limit, offset);
+  if (!page.ok()) return error_response(page.error());
+  json lines = json::array();
+  for (const DeploymentLogLine& l : page->lines) lines.push_back({{"at", l.at}, {"line", l.line}});
+  return ok_json({{"lines", lines}, {"total", page->total}, {"dropped", page->dropped}});
+}
+
 Response set_tags(Request& request, ApiContext& ctx, const ApiToken& who) {
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
@@ -454,6 +478,8 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
              with(viewer, [&ctx](Request& r, const ApiToken&) {
                return device_view(ctx, DeviceId{r.param("id")});
              }));
+  router.add(Method::kGet, "/api/v1/devices/{id}/history",
+             with(viewer, [&ctx](Request& r, const ApiToken&) { return device_history(r, ctx); }));
   router.add(Method::kPut, "/api/v1/devices/{id}/tags",
              with(op, [&ctx](Request& r, const ApiToken& w) { return set_tags(r, ctx, w); }));
   router.add(Method::kPut, "/api/v1/devices/{id}/serial",
@@ -512,6 +538,8 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
   router.add(
       Method::kGet, "/api/v1/campaigns/{id}/deployments",
       with(viewer, [&ctx](Request& r, const ApiToken&) { return list_deployments(r, ctx); }));
+  router.add(Method::kGet, "/api/v1/deployments/{id}/log",
+             with(viewer, [&ctx](Request& r, const ApiToken&) { return deployment_log(r, ctx); }));
   router.add(Method::kGet, "/api/v1/deployments/{id}",
              with(viewer, [&ctx](Request& r, const ApiToken&) {
                HostResult<std::int64_t> id = id_param(r, "deployment");

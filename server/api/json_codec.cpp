@@ -134,6 +134,18 @@ json to_json(const Deployment& d) {
           {"finished_at", d.finished_at}};
 }
 
+json to_json(const DeploymentHistoryEntry& e) {
+  return {{"deployment", e.deployment.value},
+          {"campaign", e.campaign.value},
+          {"at", e.at},
+          {"state", name_of(e.state)},
+          {"progress", e.progress},
+          {"error", e.error},
+          {"error_name", e.error != 0 ? error_name(static_cast<ErrorCode>(e.error)) : ""},
+          {"attempt", e.attempt},
+          {"message", e.message}};
+}
+
 json to_json(const AuditEvent& e) {
   json details = json::parse(e.details, nullptr, false);
   if (details.is_discarded()) details = e.details;
@@ -193,6 +205,15 @@ HostResult<DeviceReport> report_from_json(const json& body) {
   r.error = static_cast<int>(error);
   r.running_version = body.value("running_version", std::string());
   r.message = body.value("message", std::string());
+  if (body.contains("log")) {
+    // Lines for the deployment's log; past kMaxReportLogLines they are not kept.
+    const json& log = body["log"];
+    if (!log.is_array()) return bad_request("log: must be an array of text lines");
+    for (const json& line : log) {
+      if (!line.is_string()) return bad_request("log: must be an array of text lines");
+      if (r.log.size() < kMaxReportLogLines) r.log.push_back(line.get<std::string>());
+    }
+  }
   if (!state_for_phase(r.phase, r.error))
     return bad_request("phase: unknown phase \"" + r.phase.substr(0, 32) + "\"");
   return r;

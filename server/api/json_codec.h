@@ -27,6 +27,7 @@ json to_json(const Release& release, const std::string& product_name);
 json to_json(const Campaign& campaign);
 json to_json(const Deployment& deployment);
 json to_json(const AuditEvent& event);
+json to_json(const DeploymentHistoryEntry& entry);
 json to_json(const CampaignProgress& progress);
 
 // A device's check-in and report bodies (docs/api/device.md).

@@ -107,4 +107,23 @@ struct Deployment {
   UnixTime finished_at = 0;
 };
 
+// One step of a deployment's history: its creation, or a change of its state,
+// error, message or attempt (kept by the store as it happens).
+struct DeploymentHistoryEntry {
+  DeploymentId deployment;
+  CampaignId campaign;
+  UnixTime at = 0;
+  DeploymentState state = DeploymentState::kScheduled;
+  int progress = 0;
+  int error = 0;
+  int attempt = 0;  // the deployment's offer count then
+  std::string message;
+};
+
+// A line a device attached to one of its reports.
+struct DeploymentLogLine {
+  UnixTime at = 0;
+  std::string line;
+};
+
 }  // namespace updraft::server

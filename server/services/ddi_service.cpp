@@ -6,6 +6,7 @@
 #include "server/services/audit_log.h"
 #include "server/services/credentials.h"
 #include "server/services/deployment_events.h"
+#include "server/services/utf8.h"
 
 namespace updraft::server {
 namespace {
@@ -97,7 +98,7 @@ std::string ddi_deployment_message(const std::string& previous,
   for (const std::string& line : details) {
     if (!is_error(line)) add(line);
   }
-  return text.substr(0, kMaxMessageBytes);
+  return std::string(utf8_prefix(text, kMaxMessageBytes));
 }
 
 HostResult<DdiSettings> DdiService::settings(ProductId product) {
@@ -242,6 +243,7 @@ HostResult<void> DdiService::feedback(const DdiController& c, DeploymentId id,
     const std::optional<std::string> phase = phase_for(feedback, dep.state, &report.error);
     report.progress = feedback.percent;
     report.message = ddi_deployment_message(dep.message, feedback.details);
+    report.log = feedback.details;  // DDI's details are the controller's log lines
     Deployment result;
     if (!phase) {
       dep.state = DeploymentState::kCanceled;
@@ -289,7 +291,7 @@ HostResult<void> DdiService::cancel_feedback(const DdiController& c, DeploymentI
       UPDRAFT_TRY(store_.set_setting(cancel_ack_key(dep.id), "acknowledged"));
     }
     if (!feedback.details.empty()) {
-      dep.message = joined(feedback.details).substr(0, kMaxMessageBytes);
+      dep.message = utf8_prefix(joined(feedback.details), kMaxMessageBytes);
       dep.updated_at = now;
       UPDRAFT_TRY(store_.update_deployment(dep));
     }

@@ -238,6 +238,20 @@ HostResult<std::vector<Deployment>> FleetService::deployments_of(const DeviceId&
   return store_.deployments(filter);
 }
 
+HostResult<HistoryPage> FleetService::history(const DeviceId& id, std::size_t limit,
+                                              std::size_t offset) {
+  UPDRAFT_TRY(device(id));
+  return store_.device_history(id, limit, offset);
+}
+
+HostResult<LogPage> FleetService::deployment_log(DeploymentId id, std::size_t limit,
+                                                 std::size_t offset) {
+  HostResult<LogPage> page = store_.deployment_log(id, limit, offset);
+  if (!page.ok() && page.error().code == ErrorCode::kStoreNotFound)
+    return Error(ErrorCode::kApiNotFound, "no deployment " + std::to_string(id.value));
+  return page;
+}
+
 HostResult<Device> FleetService::set_tags(const DeviceId& id, const std::vector<std::string>& tags,
                                           const std::string& actor, UnixTime now) {
   if (tags.size() > 64) return bad("tags: at most 64");

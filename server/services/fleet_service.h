@@ -146,6 +146,11 @@ class FleetService {
   HostResult<std::optional<Device>> device_by_serial(const std::string& serial);
   HostResult<DevicePage> devices(const DeviceQuery& query);
   HostResult<std::vector<Deployment>> deployments_of(const DeviceId& id);
+  // What happened to the device's deployments, newest first; kApiNotFound for an
+  // unknown device.
+  HostResult<HistoryPage> history(const DeviceId& id, std::size_t limit, std::size_t offset);
+  // The log lines devices attached to the deployment's reports, oldest first.
+  HostResult<LogPage> deployment_log(DeploymentId id, std::size_t limit, std::size_t offset);
   HostResult<Device> set_tags(const DeviceId& id, const std::vector<std::string>& tags,
                               const std::string& actor, UnixTime now);
   // "" removes it.

@@ -7,6 +7,7 @@
 #include "server/campaigns/compatibility.h"
 #include "server/model/names.h"
 #include "server/services/deployment_events.h"
+#include "server/services/utf8.h"
 
 namespace updraft::server {
 namespace {
@@ -239,10 +240,16 @@ HostResult<Deployment> UpdateService::report(const DeviceId& device, DeploymentI
     if (report.progress >= 0) dep.progress = std::clamp(report.progress, 0, 100);
     if (dep.state == DeploymentState::kSucceeded) dep.progress = 100;
     dep.error = report.error;
-    dep.message = report.message.substr(0, 500);
+    dep.message = utf8_prefix(report.message, 500);
     dep.updated_at = now;
     if (is_final(dep.state)) dep.finished_at = now;
-    return store_.update_deployment(dep);
+    UPDRAFT_TRY(store_.update_deployment(dep));
+    if (report.log.empty()) return {};
+    std::vector<std::string> lines;
+    for (std::size_t i = 0; i < report.log.size() && i < kMaxReportLogLines; ++i)
+      lines.emplace_back(utf8_prefix(report.log[i], kMaxLogLineBytes));
+    UPDRAFT_TRY(store_.append_deployment_log(dep.id, now, lines, kMaxDeploymentLogLines));
+    return {};
   }));
   if (dep.state == DeploymentState::kSucceeded) UPDRAFT_TRY(note_installed(device, dep, now));
   publish(dep);

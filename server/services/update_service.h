@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/host/error.h"
 #include "server/deltas/delta_cache.h"
@@ -64,7 +65,14 @@ struct DeviceReport {
   int error = 0;
   std::string running_version;
   std::string message;
+  std::vector<std::string> log;  // lines for the deployment's log (at most kMaxReportLogLines)
 };
+
+// Bounds on what devices attach to reports: lines per report and per deployment,
+// and bytes per line (longer lines are cut, at a character boundary).
+inline constexpr std::size_t kMaxReportLogLines = 100;
+inline constexpr std::size_t kMaxDeploymentLogLines = 1000;
+inline constexpr std::size_t kMaxLogLineBytes = 1000;
 
 class UpdateService {
  public:

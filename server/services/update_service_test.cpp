@@ -191,6 +191,35 @@ TEST_F(UpdateServiceTest, ReportPhasesMapOntoDeploymentStates) {
   EXPECT_FALSE(updates_->report(DeviceId{"dev-1"}, id, late, now_).ok());
 }
 
+// Log lines ride on reports: kept per deployment, bounded per report and per
+// line, and a long line or message is cut between characters, never inside one
+// (a cut character would be stored invalid and break every answer that shows it).
+TEST_F(UpdateServiceTest, ReportsCarryLogLinesKeptBoundedAndWholeCharacters) {
+  add_device("dev-1", "meter");
+  start_campaign(r2_);
+  const DeploymentId id = check_in("dev-1", "1.0.0", v1_).deployment;
+  DeviceReport r;
+  r.phase = "downloading";
+  r.log = {"connected", std::string(kMaxLogLineBytes - 1, 'x') + "\xC3\xA9"};
+  r.message = std::string(499, 'm') + "\xC3\xA9";
+  const Deployment after = updates_->report(DeviceId{"dev-1"}, id, r, now_).value();
+  EXPECT_EQ(after.message, std::string(499, 'm')) << "the e-acute would straddle byte 500";
+  for (std::size_t i = 0; i < kMaxReportLogLines + 5; ++i)
+    r.log.push_back("line " + std::to_string(i));
+  r.phase = "verifying";
+  ASSERT_TRUE(updates_->report(DeviceId{"dev-1"}, id, r, now_ + 1).ok());
+
+  const LogPage log = store_->deployment_log(id, 1000, 0).value();
+  ASSERT_EQ(log.total, 2 + kMaxReportLogLines);
+  EXPECT_EQ(log.lines[0].line, "connected");
+  EXPECT_EQ(log.lines[0].at, now_);
+  EXPECT_EQ(log.lines[1].line, std::string(kMaxLogLineBytes - 1, 'x'));
+  EXPECT_EQ(log.lines[2].at, now_ + 1);
+  EXPECT_EQ(log.lines.back().line, "line " + std::to_string(kMaxReportLogLines - 3));
+  EXPECT_EQ(store_->device_history(DeviceId{"dev-1"}, 10, 0).value().entries.front().state,
+            DeploymentState::kInstalling);
+}
+
 TEST_F(UpdateServiceTest, ADeviceCannotReportOnAnothersDeployment) {
   add_device("dev-1", "meter");
   add_device("dev-2", "meter");

@@ -49,6 +49,20 @@ struct DeploymentFilter {
   std::size_t offset = 0;  // ordered by deployment id
 };
 
+// One page of a device's history, newest first, and how many entries it has in all.
+struct HistoryPage {
+  std::vector<DeploymentHistoryEntry> entries;
+  std::size_t total = 0;
+};
+
+// One page of a deployment's log, oldest first; `total` lines are kept and
+// `dropped` more were refused past the bound.
+struct LogPage {
+  std::vector<DeploymentLogLine> lines;
+  std::size_t total = 0;
+  std::uint64_t dropped = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -128,6 +142,18 @@ class Store {
   // paused (at most one: a device is in one unfinished campaign at a time);
   // kStoreNotFound when there is none.
   virtual HostResult<Deployment> open_deployment(const DeviceId& device) = 0;
+  // The history of every deployment of `device`, newest first (kept by the
+  // store on every change; see migrations */..._deployment_history.sql).
+  virtual HostResult<HistoryPage> device_history(const DeviceId& device, std::size_t limit,
+                                                 std::size_t offset) = 0;
+  // Appends `lines` to the deployment's log, keeping at most `max_lines` in all:
+  // the lines past that are counted as dropped. Returns how many were kept;
+  // kStoreNotFound for an unknown deployment.
+  virtual HostResult<std::size_t> append_deployment_log(DeploymentId id, UnixTime at,
+                                                        const std::vector<std::string>& lines,
+                                                        std::size_t max_lines) = 0;
+  virtual HostResult<LogPage> deployment_log(DeploymentId id, std::size_t limit,
+                                             std::size_t offset) = 0;
   // Deployments per state, for one campaign or (nullopt) all.
   virtual HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> count_deployments(
       std::optional<CampaignId> campaign) = 0;

@@ -72,6 +72,14 @@ auto fields(const Deployment& v) {
   const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o] = v;
   return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o);
 }
+auto fields(const DeploymentHistoryEntry& v) {
+  const auto& [a, b, c, d, e, f, g, h] = v;
+  return std::tie(a, b, c, d, e, f, g, h);
+}
+auto fields(const DeploymentLogLine& v) {
+  const auto& [a, b] = v;
+  return std::tie(a, b);
+}
 auto fields(const AuditEvent& v) {
   const auto& [a, b, c, d, e, f] = v;
   return std::tie(a, b, c, d, e, f);
@@ -714,6 +722,74 @@ TEST_P(StoreTest, FiltersAndPagesDevicesInIdOrder) {
   EXPECT_EQ(ids_of(must(store().devices(paged(device_filter(p1, "", "", ""), 2, 1)))),
             (Ids{"a2", "a3"}));
   EXPECT_TRUE(must(store().devices(paged(DeviceFilter{}, 1000, 4))).empty());
+}
+
+// Every change of a deployment's state, error, message or attempt is kept, by
+// whichever writer makes it; progress alone is not a step.
+TEST_P(StoreTest, KeepsEveryStepOfADevicesDeploymentsNewestFirst) {
+  World world = populate();
+  Deployment dep = world.deployment;
+  const auto step = [&](DeploymentState state, int progress, int error, const std::string& message,
+                        UnixTime at) {
+    dep.state = state;
+    dep.progress = progress;
+    dep.error = error;
+    dep.message = message;
+    dep.updated_at = at;
+    ASSERT_TRUE(ok(store().update_deployment(dep)));
+  };
+  step(DeploymentState::kDownloading, 0, 0, "", 2000);
+  step(DeploymentState::kDownloading, 50, 0, "", 2001);  // progress only: no step
+  step(DeploymentState::kFailed, 50, 210, "hash mismatch", 2002);
+  dep.attempts += 1;  // retried: a new offer
+  step(DeploymentState::kPending, 0, 0, "", 2003);
+  step(DeploymentState::kSucceeded, 100, 0, "", 2004);
+
+  const HistoryPage all = must(store().device_history(world.device.id, 100, 0));
+  ASSERT_EQ(all.total, 5u);
+  ASSERT_EQ(all.entries.size(), 5u);
+  const std::vector<DeploymentState> states = {
+      DeploymentState::kSucceeded, DeploymentState::kPending, DeploymentState::kFailed,
+      DeploymentState::kDownloading, DeploymentState::kPending};
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    EXPECT_EQ(all.entries[i].state, states[i]) << i;
+    EXPECT_EQ(all.entries[i].deployment, dep.id);
+    EXPECT_EQ(all.entries[i].campaign, world.campaign.id);
+  }
+  const DeploymentHistoryEntry& failed = all.entries[2];
+  EXPECT_EQ(failed.at, 2002);
+  EXPECT_EQ(failed.progress, 50);
+  EXPECT_EQ(failed.error, 210);
+  EXPECT_EQ(failed.message, "hash mismatch");
+  EXPECT_EQ(failed.attempt, world.deployment.attempts);
+  EXPECT_EQ(all.entries[1].attempt, world.deployment.attempts + 1);
+  EXPECT_EQ(all.entries[4].at, world.deployment.created_at) << "its creation";
+
+  const HistoryPage page = must(store().device_history(world.device.id, 2, 2));
+  EXPECT_EQ(page.total, 5u);
+  EXPECT_EQ(page.entries, (std::vector<DeploymentHistoryEntry>{all.entries[2], all.entries[3]}));
+  EXPECT_EQ(must(store().device_history(DeviceId{"nobody"}, 10, 0)).total, 0u);
+}
+
+TEST_P(StoreTest, KeepsADeploymentsLogUpToItsBoundAndCountsWhatItDropped) {
+  World world = populate();
+  const DeploymentId id = world.deployment.id;
+  EXPECT_EQ(must(store().append_deployment_log(id, 10, {"a", "b", "c"}, 5)), 3u);
+  EXPECT_EQ(must(store().append_deployment_log(id, 11, {"d", "e", "f", "g"}, 5)), 2u);
+  EXPECT_EQ(must(store().append_deployment_log(id, 12, {"h"}, 5)), 0u);
+  const LogPage log = must(store().deployment_log(id, 100, 0));
+  EXPECT_EQ(log.total, 5u);
+  EXPECT_EQ(log.dropped, 3u);
+  EXPECT_EQ(log.lines, (std::vector<DeploymentLogLine>{
+                           {10, "a"}, {10, "b"}, {10, "c"}, {11, "d"}, {11, "e"}}));
+  EXPECT_EQ(must(store().deployment_log(id, 2, 3)).lines,
+            (std::vector<DeploymentLogLine>{{11, "d"}, {11, "e"}}));
+  EXPECT_EQ(must(store().deployment(id)), world.deployment) << "the deployment is untouched";
+  EXPECT_EQ(must(store().device_history(world.device.id, 10, 0)).total, 1u) << "no history step";
+
+  EXPECT_EQ(code_of(store().append_deployment_log(DeploymentId{999}, 1, {"x"}, 5)),
+            ErrorCode::kStoreNotFound);
+  EXPECT_EQ(code_of(store().deployment_log(DeploymentId{999}, 1, 0)), ErrorCode::kStoreNotFound);
 }
 
 TEST_P(StoreTest, FiltersAndPagesDeploymentsInIdOrder) {

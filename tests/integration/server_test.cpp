@@ -294,6 +294,62 @@ TEST_P(ServerTest, PhasedCampaignReleasesPhaseByPhaseAndCompletes) {
       << metrics;
 }
 
+// Through the admin API: a device's history across its deployment's steps,
+// newest first, and the log lines it attached to its reports.
+TEST_P(ServerTest, ADevicesHistoryAndLogAreKeptAndPaged) {
+  std::vector<Device> devices = fleet(1);
+  const int id =
+      admin(Method::kPost, "/api/v1/campaigns", {{"name", "v2"}, {"release", release_v2_}}, 201)
+          .at("id");
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+  json offer = check_in(devices[0], 1);
+  for (int retry = 0; retry < 50 && !offer.value("update", false); ++retry) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    offer = check_in(devices[0], 2 + retry);
+  }
+  ASSERT_TRUE(offer.value("update", false)) << offer.dump();
+  const std::int64_t dep = offer.at("deployment");
+  const std::string report_path = "/api/v1/device/deployments/" + std::to_string(dep) + "/report";
+  const ClientResponse with_log =
+      call(Method::kPost, report_path, devices[0].token,
+           json{{"phase", "downloading"}, {"progress", 10}, {"log", {"dns ok", "resumed at 4096"}}}
+               .dump());
+  EXPECT_EQ(with_log.status, 204) << with_log.body;
+  const ClientResponse bad_log = call(Method::kPost, report_path, devices[0].token,
+                                      json{{"phase", "downloading"}, {"log", "one line"}}.dump());
+  EXPECT_EQ(bad_log.status, 400);
+  EXPECT_NE(bad_log.body.find("log: must be an array"), std::string::npos) << bad_log.body;
+  ASSERT_NO_FATAL_FAILURE(install(devices[0], offer));
+
+  const std::string history_path = "/api/v1/devices/" + devices[0].id + "/history";
+  const json history = admin(Method::kGet, history_path);
+  std::vector<std::string> states;
+  for (const json& e : history.at("history")) {
+    states.push_back(e.at("state"));
+    EXPECT_EQ(e.at("deployment"), dep);
+    EXPECT_EQ(e.at("campaign"), id);
+  }
+  // Scheduled at creation, released by the start, offered (its first attempt),
+  // then each report's state.
+  EXPECT_EQ(states, (std::vector<std::string>{"succeeded", "rebooting", "installing", "downloading",
+                                              "pending", "pending", "scheduled"}))
+      << history.dump();
+  EXPECT_EQ(history.at("history")[4].at("attempt"), 1);
+  EXPECT_EQ(history.at("history")[5].at("attempt"), 0);
+  EXPECT_EQ(history.at("total"), states.size());
+  const json page = admin(Method::kGet, history_path + "?limit=2&offset=1");
+  ASSERT_EQ(page.at("history").size(), 2u);
+  EXPECT_EQ(page.at("history")[0].at("state"), "rebooting");
+  EXPECT_EQ(page.at("total"), states.size());
+  admin(Method::kGet, "/api/v1/devices/nobody/history", nullptr, 404);
+
+  const json log = admin(Method::kGet, "/api/v1/deployments/" + std::to_string(dep) + "/log");
+  ASSERT_EQ(log.at("lines").size(), 2u);
+  EXPECT_EQ(log.at("lines")[1].at("line"), "resumed at 4096");
+  EXPECT_EQ(log.at("dropped"), 0);
+  admin(Method::kGet, "/api/v1/deployments/999999/log", nullptr, 404);
+}
+
 TEST_P(ServerTest, PausesItselfWhenFailuresPassTheThresholdAndResumesOnlyWhenRaised) {
   std::vector<Device> devices = fleet(10);
   const int id = admin(Method::kPost, "/api/v1/campaigns",

@@ -1070,6 +1070,106 @@ HostResult<Deployment> SqlStore<Db>::open_deployment(const DeviceId& device) {
 }
 
 template <typename Db>
+HostResult<HistoryPage> SqlStore<Db>::device_history(const DeviceId& device, std::size_t limit,
+                                                     std::size_t offset) {
+  std::lock_guard lock(mutex_);
+  return about("history of device " + quoted(device.value), [&]() -> HostResult<HistoryPage> {
+    HistoryPage page;
+    {
+      UPDRAFT_TRY_ASSIGN(Statement s,
+                         db_.prepare("SELECT h.deployment_id, d.campaign_id, h.at, h.state, "
+                                     "h.progress, h.error, h.attempt, h.message FROM "
+                                     "deployment_history h JOIN deployments d ON d.id = "
+                                     "h.deployment_id WHERE d.device_id = ?1 ORDER BY h.id DESC "
+                                     "LIMIT ?2 OFFSET ?3"));
+      s.bind(1, device.value).bind(2, sql_count(limit)).bind(3, sql_count(offset));
+      UPDRAFT_TRY_ASSIGN(page.entries,
+                         all(s, [](const Statement& row) -> HostResult<DeploymentHistoryEntry> {
+                           DeploymentHistoryEntry e;
+                           e.deployment.value = row.template column<std::int64_t>(0);
+                           e.campaign.value = row.template column<std::int64_t>(1);
+                           e.at = row.template column<UnixTime>(2);
+                           e.state = row.template column<DeploymentState>(3);
+                           e.progress = row.template column<int>(4);
+                           e.error = row.template column<int>(5);
+                           e.attempt = row.template column<int>(6);
+                           e.message = row.template column<std::string>(7);
+                           return e;
+                         }));
+    }
+    UPDRAFT_TRY_ASSIGN(Statement count,
+                       db_.prepare("SELECT COUNT(*) FROM deployment_history h JOIN deployments d "
+                                   "ON d.id = h.deployment_id WHERE d.device_id = ?1"));
+    count.bind(1, device.value);
+    UPDRAFT_TRY_ASSIGN(page.total, one(count, [](const Statement& row) -> HostResult<std::size_t> {
+                         return row.template column<std::size_t>(0);
+                       }));
+    return page;
+  });
+}
+
+template <typename Db>
+HostResult<std::size_t> SqlStore<Db>::append_deployment_log(DeploymentId id, UnixTime at,
+                                                            const std::vector<std::string>& lines,
+                                                            std::size_t max_lines) {
+  const auto read_count = [](const Statement& row) -> HostResult<std::size_t> {
+    return row.template column<std::size_t>(0);
+  };
+  return about("log of deployment " + std::to_string(id.value), [&]() -> HostResult<std::size_t> {
+    std::size_t kept = 0;
+    HostResult<void> done = transaction([&]() -> HostResult<void> {
+      UPDRAFT_TRY_ASSIGN(Statement held,
+                         db_.prepare("SELECT (SELECT COUNT(*) FROM deployment_logs WHERE "
+                                     "deployment_id = ?1) FROM deployments WHERE id = ?1"));
+      held.bind(1, id.value);
+      UPDRAFT_TRY_ASSIGN(const std::size_t count, one(held, read_count));
+      kept = std::min(lines.size(), max_lines > count ? max_lines - count : 0);
+      for (std::size_t i = 0; i < kept; ++i) {
+        UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("INSERT INTO deployment_logs (deployment_id, "
+                                                    "at, line) VALUES (?1, ?2, ?3)"));
+        UPDRAFT_TRY(s.bind(1, id.value).bind(2, at).bind(3, lines[i]).run());
+      }
+      if (kept == lines.size()) return {};
+      UPDRAFT_TRY_ASSIGN(Statement dropped,
+                         db_.prepare("UPDATE deployments SET log_dropped = log_dropped + ?2 WHERE "
+                                     "id = ?1"));
+      return dropped.bind(1, id.value).bind(2, sql_count(lines.size() - kept)).run();
+    });
+    if (!done.ok()) return done.error();
+    return kept;
+  });
+}
+
+template <typename Db>
+HostResult<LogPage> SqlStore<Db>::deployment_log(DeploymentId id, std::size_t limit,
+                                                 std::size_t offset) {
+  std::lock_guard lock(mutex_);
+  return about("log of deployment " + std::to_string(id.value), [&]() -> HostResult<LogPage> {
+    LogPage page;
+    {
+      UPDRAFT_TRY_ASSIGN(Statement s,
+                         db_.prepare("SELECT log_dropped, (SELECT COUNT(*) FROM deployment_logs "
+                                     "WHERE deployment_id = ?1) FROM deployments WHERE id = ?1"));
+      s.bind(1, id.value);
+      UPDRAFT_TRY_ASSIGN(const bool row, s.step());
+      if (!row) return not_found();
+      page.dropped = s.template column<std::uint64_t>(0);
+      page.total = s.template column<std::size_t>(1);
+    }
+    UPDRAFT_TRY_ASSIGN(Statement s,
+                       db_.prepare("SELECT at, line FROM deployment_logs WHERE deployment_id = "
+                                   "?1 ORDER BY id LIMIT ?2 OFFSET ?3"));
+    s.bind(1, id.value).bind(2, sql_count(limit)).bind(3, sql_count(offset));
+    UPDRAFT_TRY_ASSIGN(page.lines,
+                       all(s, [](const Statement& row) -> HostResult<DeploymentLogLine> {
+                         return DeploymentLogLine{row.template column<UnixTime>(0),
+                                                  row.template column<std::string>(1)};
+                       }));
+    return page;
+  });
+}
+
+template <typename Db>
 HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> SqlStore<Db>::count_deployments(
     std::optional<CampaignId> campaign) {
   using Count = std::pair<DeploymentState, std::size_t>;

@@ -59,6 +59,13 @@ class SqlStore : public Store {
   HostResult<std::vector<DeltaRecord>> deltas() override;
   HostResult<void> delete_delta(const std::string& from_sha256, const std::string& to_sha256,
                                 delta::Profile profile) override;
+  HostResult<HistoryPage> device_history(const DeviceId& device, std::size_t limit,
+                                         std::size_t offset) override;
+  HostResult<std::size_t> append_deployment_log(DeploymentId id, UnixTime at,
+                                                const std::vector<std::string>& lines,
+                                                std::size_t max_lines) override;
+  HostResult<LogPage> deployment_log(DeploymentId id, std::size_t limit,
+                                     std::size_t offset) override;
   HostResult<bool> queue_delta_build(const DeltaRecord& job) override;
   HostResult<std::optional<DeltaRecord>> take_delta_build(UnixTime now,
                                                           UnixTime stale_before) override;
