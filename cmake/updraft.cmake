@@ -40,7 +40,9 @@ function(updraft_test file)
   if(UPDRAFT_PORTABLE_ONLY)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  # SERIAL: the tests time the server, so they run with no other test beside them
+  # (ctest -j would lend their CPU to a neighbour and the figures to its load).
+  cmake_parse_arguments(ARG "SERIAL" "" "DEPS" ${ARGN})
   get_filename_component(test_name ${file} NAME_WE)
   add_executable(${test_name} ${file})
   target_compile_options(${test_name} PRIVATE ${UPDRAFT_WARNINGS})
@@ -49,7 +51,11 @@ function(updraft_test file)
   # Includes are rooted at the repository, as in the code under test (docs/style.md).
   target_include_directories(${test_name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${test_name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
-  gtest_discover_tests(${test_name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+  set(serial FALSE)
+  if(ARG_SERIAL)
+    set(serial TRUE)
+  endif()
+  gtest_discover_tests(${test_name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900 RUN_SERIAL ${serial})
 endfunction()
 
 function(updraft_executable name)

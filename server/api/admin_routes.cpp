@@ -39,6 +39,18 @@ std::size_t query_size(const Request& request, const char* name, std::size_t fal
   return std::min(value, max);
 }
 
+// A Unix time (seconds) from the query, when given; 400 when it is not one.
+HostResult<std::optional<UnixTime>> query_time(const Request& request, const char* name) {
+  const auto it = request.query.find(name);
+  if (it == request.query.end() || it->second.empty()) return std::optional<UnixTime>();
+  UnixTime value = 0;
+  const auto [end, ec] =
+      std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+  if (ec != std::errc() || end != it->second.data() + it->second.size())
+    return bad_request(std::string(name) + ": a Unix time in seconds");
+  return std::optional<UnixTime>(value);
+}
+
 std::string query(const Request& request, const char* name) {
   const auto it = request.query.find(name);
   return it != request.query.end() ? it->second : std::string();
@@ -118,6 +130,13 @@ Response list_devices(Request& request, ApiContext& ctx) {
   q.filter.hardware = query(request, "hardware");
   q.filter.version = query(request, "version");
   q.filter.tag = query(request, "tag");
+  q.filter.id_prefix = query(request, "id");
+  HostResult<std::optional<UnixTime>> seen_after = query_time(request, "seen_after");
+  if (!seen_after.ok()) return error_response(seen_after.error());
+  HostResult<std::optional<UnixTime>> seen_before = query_time(request, "seen_before");
+  if (!seen_before.ok()) return error_response(seen_before.error());
+  q.filter.seen_after = *seen_after;
+  q.filter.seen_before = *seen_before;
   q.filter.limit = query_size(request, "limit", 100, 10000);
   q.filter.offset = query_size(request, "offset", 0, std::numeric_limits<std::uint32_t>::max());
   q.state = query(request, "state");

@@ -215,13 +215,19 @@ HostResult<DevicePage> FleetService::devices(const DeviceQuery& query) {
     }
     filter.product = product->id;
   }
+  if (!query.state.empty()) {
+    filter.state = from_name<DeploymentState>(query.state);
+    if (!filter.state) return bad("state: not a deployment state");
+  }
+  if (!filter.id_prefix.empty() && !valid_device_id(filter.id_prefix))
+    return bad("id: a device id prefix (letters, digits, '.', '_', ':', '-')");
+  // Filtered and counted in the store: `total` counts the rows the pages hold.
   UPDRAFT_TRY_ASSIGN(std::vector<Device> devices, store_.devices(filter));
   UPDRAFT_TRY_ASSIGN(page.total, store_.count_devices(filter));
   for (Device& d : devices) {
     DeviceRow row;
     HostResult<Deployment> open = store_.open_deployment(d.id);
     if (open.ok()) row.open = *open;
-    if (!query.state.empty() && (!row.open || name_of(row.open->state) != query.state)) continue;
     // The latest deployment in any state, so a list can show a device's last error
     // after its campaign ended (the open one is gone by then).
     UPDRAFT_TRY_ASSIGN(std::vector<Deployment> all, deployments_of(d.id));

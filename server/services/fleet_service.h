@@ -81,7 +81,7 @@ enum class Registrar : std::uint8_t {
 struct DeviceQuery {
   std::string product;  // by name; "" = any
   DeviceFilter filter;  // its product is filled from `product`
-  std::string state;    // state of the open deployment; "" = any
+  std::string state;    // the state of its latest deployment, by name; "" = any
 };
 
 struct DeviceRow {

@@ -29,6 +29,10 @@ struct DeviceFilter {
   std::string version;   // running version, "" = any
   std::string tag;       // carries this tag, "" = any
   std::string serial;    // has this serial number, "" = any
+  std::string id_prefix;  // its id starts with this, "" = any
+  std::optional<DeploymentState> state;  // its latest deployment is in this state
+  std::optional<UnixTime> seen_after;    // last seen at or after
+  std::optional<UnixTime> seen_before;   // last seen before
   std::size_t limit = 1000;
   std::size_t offset = 0;  // ordered by device id
 };

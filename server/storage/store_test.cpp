@@ -724,6 +724,56 @@ TEST_P(StoreTest, FiltersAndPagesDevicesInIdOrder) {
   EXPECT_TRUE(must(store().devices(paged(DeviceFilter{}, 1000, 4))).empty());
 }
 
+// The console's search: by id prefix, by the state of the latest deployment and
+// by when a device was last seen, each counted as it is listed.
+TEST_P(StoreTest, FiltersDevicesByIdPrefixLatestStateAndLastSeen) {
+  World world = populate();  // d-1, its deployment pending
+  for (const char* id : {"d-10", "d-2", "e-1", "d"}) {
+    Device device = sample_device(world.product.id, id);
+    device.status.last_seen = 1000 + static_cast<UnixTime>(std::string(id).size());
+    must(store().create_device(device));
+  }
+  using Ids = std::vector<std::string>;
+  const auto expect_devices = [&](const DeviceFilter& filter, const Ids& expected) {
+    EXPECT_EQ(ids_of(must(store().devices(filter))), expected);
+    EXPECT_EQ(must(store().count_devices(paged(filter, 1, 1))), expected.size());
+  };
+  DeviceFilter prefix;
+  prefix.id_prefix = "d-1";
+  expect_devices(prefix, Ids{"d-1", "d-10"});
+  prefix.id_prefix = "d";
+  expect_devices(prefix, Ids{"d", "d-1", "d-10", "d-2"});
+  prefix.id_prefix = "z";
+  expect_devices(prefix, Ids{});
+
+  // A device's latest deployment decides, not an older one.
+  Campaign second = sample_campaign(world.product.id, world.release.id, CampaignState::kRunning);
+  second.name = "second";
+  second = must(store().create_campaign(second));
+  std::vector<Deployment> batch = {
+      sample_deployment(second.id, DeviceId{"d-2"}, DeploymentState::kFailed),
+      sample_deployment(second.id, DeviceId{"e-1"}, DeploymentState::kSucceeded)};
+  must(store().create_deployments(batch));
+  std::vector<Deployment> newer = {
+      sample_deployment(world.campaign.id, DeviceId{"e-1"}, DeploymentState::kFailed)};
+  must(store().create_deployments(newer));
+  DeviceFilter state;
+  state.state = DeploymentState::kFailed;
+  expect_devices(state, Ids{"d-2", "e-1"});
+  state.state = DeploymentState::kSucceeded;
+  expect_devices(state, Ids{});
+  state.state = DeploymentState::kPending;
+  expect_devices(state, Ids{"d-1"});
+  state.id_prefix = "e";
+  expect_devices(state, Ids{});
+
+  DeviceFilter seen;
+  seen.seen_after = 1003;
+  expect_devices(seen, Ids{"d-1", "d-10", "d-2", "e-1"});
+  seen.seen_before = 1004;
+  expect_devices(seen, Ids{"d-2", "e-1"});
+}
+
 // Every change of a deployment's state, error, message or attempt is kept, by
 // whichever writer makes it; progress alone is not a step.
 TEST_P(StoreTest, KeepsEveryStepOfADevicesDeploymentsNewestFirst) {

@@ -192,7 +192,23 @@ std::string device_where(const DeviceFilter& filter) {
   if (!filter.version.empty()) where += " AND version = ?3";
   if (!filter.tag.empty()) where += " AND id IN (SELECT device_id FROM device_tags WHERE tag = ?4)";
   if (!filter.serial.empty()) where += " AND serial = ?5";
+  // A range on the primary key rather than LIKE, so that the index serves it.
+  if (!filter.id_prefix.empty()) where += " AND id >= ?8 AND id < ?9";
+  if (filter.state) {
+    where +=
+        " AND id IN (SELECT device_id FROM deployments d WHERE d.state = ?10 AND d.id = "
+        "(SELECT MAX(id) FROM deployments l WHERE l.device_id = d.device_id))";
+  }
+  if (filter.seen_after) where += " AND last_seen >= ?11";
+  if (filter.seen_before) where += " AND last_seen < ?12";
   return where;
+}
+
+// The least string above every string that starts with `prefix` (device ids are
+// ASCII, so raising the last byte keeps it valid text).
+std::string prefix_end(std::string prefix) {
+  prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
 }
 
 template <typename Stmt>
@@ -202,6 +218,10 @@ void bind_device_filter(Stmt& s, const DeviceFilter& filter) {
   if (!filter.version.empty()) s.bind(3, filter.version);
   if (!filter.tag.empty()) s.bind(4, filter.tag);
   if (!filter.serial.empty()) s.bind(5, filter.serial);
+  if (!filter.id_prefix.empty()) s.bind(8, filter.id_prefix).bind(9, prefix_end(filter.id_prefix));
+  if (filter.state) s.bind(10, *filter.state);
+  if (filter.seen_after) s.bind(11, *filter.seen_after);
+  if (filter.seen_before) s.bind(12, *filter.seen_before);
 }
 
 constexpr char kSelectRelease[] =
