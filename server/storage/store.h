@@ -25,11 +25,11 @@ namespace updraft::server {
 
 struct DeviceFilter {
   std::optional<ProductId> product;
-  std::string hardware;  // "" = any
-  std::string version;   // running version, "" = any
-  std::string tag;       // carries this tag, "" = any
-  std::string serial;    // has this serial number, "" = any
-  std::string id_prefix;  // its id starts with this, "" = any
+  std::string hardware;                  // "" = any
+  std::string version;                   // running version, "" = any
+  std::string tag;                       // carries this tag, "" = any
+  std::string serial;                    // has this serial number, "" = any
+  std::string id_prefix;                 // its id starts with this, "" = any
   std::optional<DeploymentState> state;  // its latest deployment is in this state
   std::optional<UnixTime> seen_after;    // last seen at or after
   std::optional<UnixTime> seen_before;   // last seen before
