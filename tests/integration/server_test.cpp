@@ -348,6 +348,14 @@ TEST_P(ServerTest, ADevicesHistoryAndLogAreKeptAndPaged) {
   EXPECT_EQ(log.at("lines")[1].at("line"), "resumed at 4096");
   EXPECT_EQ(log.at("dropped"), 0);
   admin(Method::kGet, "/api/v1/deployments/999999/log", nullptr, 404);
+
+  // The list's search, counted in the store.
+  EXPECT_EQ(admin(Method::kGet, "/api/v1/devices?state=succeeded&id=dev-").at("total"), 1);
+  EXPECT_EQ(admin(Method::kGet, "/api/v1/devices?state=failed").at("total"), 0);
+  EXPECT_EQ(admin(Method::kGet, "/api/v1/devices?id=other").at("total"), 0);
+  admin(Method::kGet, "/api/v1/devices?state=bogus", nullptr, 400);
+  admin(Method::kGet, "/api/v1/devices?seen_after=yesterday", nullptr, 400);
+  admin(Method::kGet, "/api/v1/devices?id=a%20b", nullptr, 400);
 }
 
 TEST_P(ServerTest, PausesItselfWhenFailuresPassTheThresholdAndResumesOnlyWhenRaised) {
