@@ -189,6 +189,32 @@ Response deployment_log(Request& request, ApiContext& ctx) {
   return ok_json({{"lines", lines}, {"total", page->total}, {"dropped", page->dropped}});
 }
 
+// An operator's action on one deployment (CampaignService::cancel_deployment and
+// the others beside it).
+Response deployment_action(Request& request, ApiContext& ctx, const ApiToken& who,
+                           const std::string& action) {
+  HostResult<std::int64_t> id = id_param(request, "deployment");
+  if (!id.ok()) return error_response(id.error());
+  const DeploymentId dep{*id};
+  HostResult<Deployment> changed = Error(ErrorCode::kApiNotFound, "no such action");
+  if (action == "cancel") {
+    changed = ctx.campaigns.cancel_deployment(dep, who.name, ctx.now());
+  } else if (action == "retry") {
+    changed = ctx.campaigns.retry_deployment(dep, who.name, ctx.now());
+  } else if (action == "update-now") {
+    changed = ctx.campaigns.update_now(dep, who.name, ctx.now());
+  } else if (action == "defer") {
+    HostResult<json> body = parse_object(request);
+    if (!body.ok()) return error_response(body.error());
+    const json until = body->value("until", json());
+    if (!until.is_number_integer() || until.get<std::int64_t>() < 0)
+      return error_response(bad_request("until: a Unix time in seconds (0 lifts the deferral)"));
+    changed = ctx.campaigns.defer_deployment(dep, until.get<std::int64_t>(), who.name, ctx.now());
+  }
+  if (!changed.ok()) return error_response(changed.error());
+  return ok_json(to_json(*changed));
+}
+
 Response set_tags(Request& request, ApiContext& ctx, const ApiToken& who) {
   HostResult<json> body = parse_object(request);
   if (!body.ok()) return error_response(body.error());
@@ -557,6 +583,12 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
   router.add(
       Method::kGet, "/api/v1/campaigns/{id}/deployments",
       with(viewer, [&ctx](Request& r, const ApiToken&) { return list_deployments(r, ctx); }));
+  for (const char* action : {"cancel", "retry", "update-now", "defer"}) {
+    router.add(Method::kPost, std::string("/api/v1/deployments/{id}/") + action,
+               with(op, [&ctx, a = std::string(action)](Request& r, const ApiToken& w) {
+                 return deployment_action(r, ctx, w, a);
+               }));
+  }
   router.add(Method::kGet, "/api/v1/deployments/{id}/log",
              with(viewer, [&ctx](Request& r, const ApiToken&) { return deployment_log(r, ctx); }));
   router.add(Method::kGet, "/api/v1/deployments/{id}",

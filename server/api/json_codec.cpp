@@ -128,6 +128,8 @@ json to_json(const Deployment& d) {
           {"attempts", d.attempts},
           {"artifact_kind", d.artifact_kind},
           {"channel", d.channel},
+          {"ignore_window", d.ignore_window},
+          {"not_before", d.not_before},
           {"message", d.message},
           {"created_at", d.created_at},
           {"updated_at", d.updated_at},

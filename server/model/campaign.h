@@ -95,13 +95,15 @@ struct Deployment {
   DeviceId device;
   std::uint32_t phase = 0;
   DeploymentState state = DeploymentState::kScheduled;
-  int progress = 0;           // 0..100
-  int error = 0;              // ErrorCode number of the last failure, 0 for none
-  int attempts = 0;           // artifact offers made to the device
-  std::string artifact_kind;  // "delta" or "full" once offered
-  std::string from_sha256;    // the image the device ran when offered
-  std::string message;        // free text from the last report
-  std::string channel;        // the protocol it was offered over: "" native, "ddi", "enos"
+  int progress = 0;            // 0..100
+  int error = 0;               // ErrorCode number of the last failure, 0 for none
+  int attempts = 0;            // artifact offers made to the device
+  std::string artifact_kind;   // "delta" or "full" once offered
+  std::string from_sha256;     // the image the device ran when offered
+  std::string message;         // free text from the last report
+  std::string channel;         // the protocol it was offered over: "" native, "ddi", "enos"
+  bool ignore_window = false;  // an operator's "update now": offered outside the window too
+  UnixTime not_before = 0;     // an operator's "defer until": nothing is offered before
   UnixTime created_at = 0;
   UnixTime updated_at = 0;
   UnixTime finished_at = 0;

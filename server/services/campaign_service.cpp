@@ -294,6 +294,104 @@ HostResult<Campaign> CampaignService::abort(CampaignId id, const std::string& ac
   return c;
 }
 
+HostResult<Deployment> CampaignService::change_deployment(
+    DeploymentId id, const char* action, const std::string& actor, UnixTime now,
+    const std::function<HostResult<void>(Deployment&, const Campaign&)>& change) {
+  std::lock_guard lock(mutex_);
+  Deployment dep;
+  HostResult<void> done = store_.transaction([&]() -> HostResult<void> {
+    HostResult<Deployment> found = store_.deployment(id);
+    if (!found.ok()) {
+      if (found.error().code == ErrorCode::kStoreNotFound)
+        return Error(ErrorCode::kApiNotFound, "no deployment " + std::to_string(id.value));
+      return found.error();
+    }
+    dep = *found;
+    UPDRAFT_TRY_ASSIGN(const Campaign campaign, store_.campaign(dep.campaign));
+    UPDRAFT_TRY(change(dep, campaign));
+    dep.updated_at = now;
+    return store_.update_deployment(dep);
+  });
+  if (!done.ok()) {
+    if (done.error().code == ErrorCode::kStoreConflict)
+      return conflict("device " + dep.device.value + " is in another unfinished deployment");
+    return done.error();
+  }
+  (void)append_audit(store_, now, actor, std::string("deployment.") + action,
+                     "deployment/" + std::to_string(dep.id.value),
+                     json{{"device", dep.device.value},
+                          {"campaign", dep.campaign.value},
+                          {"state", name_of(dep.state)}});
+  publish_deployment(events_, dep);
+  // A device told "nothing to do" is cached as idle: it must look again.
+  bump_generation();
+  return dep;
+}
+
+HostResult<Deployment> CampaignService::cancel_deployment(DeploymentId id, const std::string& actor,
+                                                          UnixTime now) {
+  return change_deployment(id, "cancel", actor, now,
+                           [&](Deployment& d, const Campaign&) -> HostResult<void> {
+                             if (is_final(d.state))
+                               return conflict("deployment " + std::to_string(id.value) +
+                                               " is already " + std::string(name_of(d.state)));
+                             d.state = DeploymentState::kCanceled;
+                             d.message = "canceled by " + actor;
+                             d.finished_at = now;
+                             return {};
+                           });
+}
+
+HostResult<Deployment> CampaignService::retry_deployment(DeploymentId id, const std::string& actor,
+                                                         UnixTime now) {
+  return change_deployment(
+      id, "retry", actor, now, [&](Deployment& d, const Campaign& c) -> HostResult<void> {
+        if (d.state != DeploymentState::kFailed && d.state != DeploymentState::kRolledBack &&
+            d.state != DeploymentState::kCanceled) {
+          return conflict("deployment " + std::to_string(id.value) + " is " +
+                          std::string(name_of(d.state)) +
+                          ": only a failed, rolled-back or canceled one is retried");
+        }
+        if (c.state != CampaignState::kRunning && c.state != CampaignState::kPaused) {
+          return conflict("campaign " + std::to_string(c.id.value) + " is " +
+                          std::string(name_of(c.state)) + ": retry within a running campaign");
+        }
+        d.state = DeploymentState::kPending;
+        d.progress = 0;
+        d.error = 0;
+        d.message = "retried by " + actor;
+        d.finished_at = 0;
+        return {};
+      });
+}
+
+HostResult<Deployment> CampaignService::update_now(DeploymentId id, const std::string& actor,
+                                                   UnixTime now) {
+  return change_deployment(id, "update_now", actor, now,
+                           [&](Deployment& d, const Campaign&) -> HostResult<void> {
+                             if (is_final(d.state))
+                               return conflict("deployment " + std::to_string(id.value) +
+                                               " is already " + std::string(name_of(d.state)));
+                             if (d.state == DeploymentState::kScheduled)
+                               d.state = DeploymentState::kPending;
+                             d.ignore_window = true;
+                             d.not_before = 0;
+                             return {};
+                           });
+}
+
+HostResult<Deployment> CampaignService::defer_deployment(DeploymentId id, UnixTime until,
+                                                         const std::string& actor, UnixTime now) {
+  return change_deployment(id, "defer", actor, now,
+                           [&](Deployment& d, const Campaign&) -> HostResult<void> {
+                             if (is_final(d.state))
+                               return conflict("deployment " + std::to_string(id.value) +
+                                               " is already " + std::string(name_of(d.state)));
+                             d.not_before = until;
+                             return {};
+                           });
+}
+
 HostResult<void> CampaignService::tick(std::optional<CampaignId> id, UnixTime now) {
   std::lock_guard lock(mutex_);
   if (id) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -72,6 +73,23 @@ class CampaignService {
   // Cancels every deployment that is not final.
   HostResult<Campaign> abort(CampaignId id, const std::string& actor, UnixTime now);
 
+  // An operator's action on one device's deployment, audited as
+  // "deployment.<action>" and published. kApiNotFound for an unknown deployment,
+  // kApiConflict from a state the action does not apply to.
+  //  - cancel: an unfinished deployment ends canceled; the device keeps its image.
+  //  - retry: a failed, rolled-back or canceled deployment in a running or paused
+  //    campaign is offered again (pending; its attempts go on counting, and its
+  //    history keeps the earlier ones). kApiConflict when the device is in
+  //    another unfinished deployment meanwhile.
+  //  - update-now: an unfinished deployment is released now whatever its phase,
+  //    and offered outside the campaign's maintenance window too.
+  //  - defer: nothing is offered to the device before `until` (0 lifts it).
+  HostResult<Deployment> cancel_deployment(DeploymentId id, const std::string& actor, UnixTime now);
+  HostResult<Deployment> retry_deployment(DeploymentId id, const std::string& actor, UnixTime now);
+  HostResult<Deployment> update_now(DeploymentId id, const std::string& actor, UnixTime now);
+  HostResult<Deployment> defer_deployment(DeploymentId id, UnixTime until, const std::string& actor,
+                                          UnixTime now);
+
   // Applies plan() to one running campaign, or to all of them (nullopt).
   HostResult<void> tick(std::optional<CampaignId> id, UnixTime now);
 
@@ -102,6 +120,11 @@ class CampaignService {
              const nlohmann::json& details, UnixTime now);
   void publish(const Campaign& c);
   void bump_generation();
+  // Reads the deployment, lets `change` check and change it, writes it: one
+  // transaction. Then audits "deployment.<action>" and publishes it.
+  HostResult<Deployment> change_deployment(
+      DeploymentId id, const char* action, const std::string& actor, UnixTime now,
+      const std::function<HostResult<void>(Deployment&, const Campaign&)>& change);
 
   Store& store_;
   StatusQueue& statuses_;

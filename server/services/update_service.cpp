@@ -111,6 +111,11 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
     answer.reason = "waiting for its phase";
     return answer;
   }
+  if (dep.not_before > now) {
+    answer.poll_seconds = std::min<std::int64_t>(dep.not_before - now, settings_.poll_seconds);
+    answer.reason = "deferred by an operator";
+    return answer;
+  }
   // The device may have changed since the campaign targeted it (another image,
   // a re-registration): the server never offers what the device must refuse.
   Device now_running = *device;
@@ -143,7 +148,10 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
   }
   // A device already downloading is resuming: it never waits for itself.
   if (dep.state == DeploymentState::kDownloading && downloading > 0) --downloading;
-  const campaigns::OfferDecision offer = campaigns::may_offer(campaign, downloading, now);
+  // An operator's "update now" offers outside the campaign's window.
+  Campaign terms = campaign;
+  if (dep.ignore_window) terms.window = MaintenanceWindow{};
+  const campaigns::OfferDecision offer = campaigns::may_offer(terms, downloading, now);
   if (!offer.offer) {
     answer.poll_seconds = offer.poll_after_seconds;
     answer.reason = offer.why == campaigns::OfferDecision::Why::kWindowClosed

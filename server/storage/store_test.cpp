@@ -69,8 +69,8 @@ auto fields(const Campaign& v) {
   return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s);
 }
 auto fields(const Deployment& v) {
-  const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o] = v;
-  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o);
+  const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q);
 }
 auto fields(const DeploymentHistoryEntry& v) {
   const auto& [a, b, c, d, e, f, g, h] = v;
@@ -215,6 +215,8 @@ Deployment sample_deployment(CampaignId campaign, const DeviceId& device, Deploy
   deployment.from_sha256 = "11aa";
   deployment.message = "resumed at frame 12";
   deployment.channel = "enos";
+  deployment.ignore_window = true;
+  deployment.not_before = 1'700'000'011;
   deployment.created_at = 1'700'000'008;
   deployment.updated_at = 1'700'000'009;
   deployment.finished_at = 1'700'000'010;

@@ -358,6 +358,81 @@ TEST_P(ServerTest, ADevicesHistoryAndLogAreKeptAndPaged) {
   admin(Method::kGet, "/api/v1/devices?id=a%20b", nullptr, 400);
 }
 
+// An operator's actions on single devices: a failed device retried within its
+// campaign succeeds and its history shows both attempts; a device deferred gets
+// nothing until the deferral is lifted; a device of a later phase updated now is
+// offered at once; a finished deployment cannot be canceled. Each is audited.
+TEST_P(ServerTest, PerDeviceActionsRetryDeferUpdateNowAndCancel) {
+  std::vector<Device> devices = fleet(3);
+  const int id = admin(Method::kPost, "/api/v1/campaigns",
+                       {{"name", "v2"},
+                        {"release", release_v2_},
+                        {"phases", {{{"count", 2}}, {{"percent", 100}}}},
+                        {"failure_threshold", 1.0}},
+                       201)
+                     .at("id");
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");
+  const auto offer_for = [&](Device& d, std::uint64_t nonce) {
+    json offer = check_in(d, nonce);
+    for (int retry = 0; retry < 50 && offer.value("reason", "") == "preparing the delta"; ++retry) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      offer = check_in(d, nonce + 1000 + retry);
+    }
+    return offer;
+  };
+  const auto action = [&](std::int64_t dep, const std::string& what, const json& body = nullptr,
+                          int status = 200) {
+    return admin(Method::kPost, "/api/v1/deployments/" + std::to_string(dep) + "/" + what,
+                 body.is_null() ? json::object() : body, status);
+  };
+
+  // dev-00 fails, is retried, and succeeds.
+  json offer = offer_for(devices[0], 10);
+  ASSERT_TRUE(offer.value("update", false)) << offer.dump();
+  const std::int64_t dep0 = offer.at("deployment");
+  EXPECT_EQ(report(devices[0], dep0, "failure", 0, 210), 204);
+  action(dep0, "cancel", nullptr, 409);
+  EXPECT_EQ(action(dep0, "retry").at("state"), "pending");
+  action(dep0, "retry", nullptr, 409);  // pending now: nothing to retry
+  offer = offer_for(devices[0], 20);
+  ASSERT_TRUE(offer.value("update", false)) << offer.dump();
+  EXPECT_EQ(offer.at("deployment"), dep0);
+  ASSERT_NO_FATAL_FAILURE(install(devices[0], offer));
+  const json history = admin(Method::kGet, "/api/v1/devices/" + devices[0].id + "/history");
+  std::map<std::string, int> attempt_of;
+  for (const json& e : history.at("history")) attempt_of.emplace(e.at("state"), e.at("attempt"));
+  EXPECT_EQ(attempt_of["failed"], 1) << history.dump();
+  EXPECT_EQ(attempt_of["succeeded"], 2) << history.dump();
+
+  // dev-01 (first phase) deferred: no offer until lifted.
+  const std::int64_t dep1 =
+      admin(Method::kGet, "/api/v1/devices/" + devices[1].id).at("deployments").back().at("id");
+  const auto until = static_cast<std::int64_t>(std::time(nullptr)) + 3600;
+  EXPECT_EQ(action(dep1, "defer", {{"until", until}}).at("not_before"), until);
+  offer = offer_for(devices[1], 30);
+  EXPECT_FALSE(offer.value("update", true));
+  EXPECT_EQ(offer.value("reason", ""), "deferred by an operator") << offer.dump();
+  action(dep1, "defer", {{"until", "tomorrow"}}, 400);
+  action(dep1, "defer", {{"until", 0}});
+  EXPECT_TRUE(offer_for(devices[1], 40).value("update", false));
+
+  // dev-02 is in the second phase: waiting, until updated now.
+  const std::int64_t dep2 =
+      admin(Method::kGet, "/api/v1/devices/" + devices[2].id).at("deployments").back().at("id");
+  EXPECT_EQ(offer_for(devices[2], 50).value("reason", ""), "waiting for its phase");
+  const json now = action(dep2, "update-now");
+  EXPECT_EQ(now.at("state"), "pending");
+  EXPECT_EQ(now.at("ignore_window"), true);
+  EXPECT_TRUE(offer_for(devices[2], 60).value("update", false));
+  action(999999, "retry", nullptr, 404);
+
+  std::vector<std::string> actions;
+  const json audit = admin(Method::kGet, "/api/v1/audit?limit=100");
+  for (const json& e : audit.at("events")) actions.push_back(e.at("action"));
+  for (const char* expected : {"deployment.retry", "deployment.defer", "deployment.update_now"})
+    EXPECT_NE(std::find(actions.begin(), actions.end(), expected), actions.end()) << expected;
+}
+
 TEST_P(ServerTest, PausesItselfWhenFailuresPassTheThresholdAndResumesOnlyWhenRaised) {
   std::vector<Device> devices = fleet(10);
   const int id = admin(Method::kPost, "/api/v1/campaigns",

@@ -338,7 +338,8 @@ HostResult<void> bind_campaign(Stmt& s, const Campaign& campaign) {
 
 constexpr char kSelectDeployment[] =
     "SELECT id, campaign_id, device_id, phase, state, progress, error, attempts, artifact_kind, "
-    "from_sha256, message, created_at, updated_at, finished_at, channel FROM deployments";
+    "from_sha256, message, created_at, updated_at, finished_at, channel, ignore_window, not_before "
+    "FROM deployments";
 
 template <typename Row>
 HostResult<Deployment> read_deployment(const Row& s) {
@@ -358,6 +359,8 @@ HostResult<Deployment> read_deployment(const Row& s) {
   deployment.updated_at = s.template column<UnixTime>(12);
   deployment.finished_at = s.template column<UnixTime>(13);
   deployment.channel = s.template column<std::string>(14);
+  deployment.ignore_window = s.template column<bool>(15);
+  deployment.not_before = s.template column<UnixTime>(16);
   return deployment;
 }
 
@@ -376,7 +379,9 @@ void bind_deployment(Stmt& s, const Deployment& deployment) {
       .bind(11, deployment.created_at)
       .bind(12, deployment.updated_at)
       .bind(13, deployment.finished_at)
-      .bind(14, deployment.channel);
+      .bind(14, deployment.channel)
+      .bind(15, deployment.ignore_window)
+      .bind(16, deployment.not_before);
 }
 
 // ?1 campaign, ?2 device, ?3 state; fixed as for devices.
@@ -1002,9 +1007,9 @@ HostResult<void> SqlStore<Db>::create_deployments(std::vector<Deployment>& deplo
     UPDRAFT_TRY_ASSIGN(Statement s,
                        db_.prepare("INSERT INTO deployments (campaign_id, device_id, phase, state, "
                                    "progress, error, attempts, artifact_kind, from_sha256, "
-                                   "message, created_at, updated_at, finished_at, channel) VALUES "
-                                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
-                                   "RETURNING id"));
+                                   "message, created_at, updated_at, finished_at, channel, "
+                                   "ignore_window, not_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                                   "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id"));
     bind_deployment(s, deployment);
     UPDRAFT_TRY_ASSIGN(const std::int64_t id, inserted_id(s));
     ids.push_back(id);
@@ -1033,9 +1038,10 @@ HostResult<void> SqlStore<Db>::update_deployment(const Deployment& deployment) {
         db_.prepare("UPDATE deployments SET campaign_id = ?1, device_id = ?2, phase = ?3, "
                     "state = ?4, progress = ?5, error = ?6, attempts = ?7, artifact_kind = ?8, "
                     "from_sha256 = ?9, message = ?10, created_at = ?11, updated_at = ?12, "
-                    "finished_at = ?13, channel = ?14 WHERE id = ?15"));
+                    "finished_at = ?13, channel = ?14, ignore_window = ?15, not_before = ?16 "
+                    "WHERE id = ?17"));
     bind_deployment(s, deployment);
-    UPDRAFT_TRY(s.bind(15, deployment.id.value).run());
+    UPDRAFT_TRY(s.bind(17, deployment.id.value).run());
     if (s.changes() == 0) return not_found();
     return {};
   });

@@ -40,3 +40,8 @@ CREATE TABLE deployment_logs (
 );
 CREATE INDEX deployment_logs_by_deployment ON deployment_logs (deployment_id, id);
 ALTER TABLE deployments ADD COLUMN log_dropped BIGINT NOT NULL DEFAULT 0;
+
+-- Operators' per-device actions (issue 17): "update now" offers outside the
+-- campaign's window; "defer until" holds every offer until the time given.
+ALTER TABLE deployments ADD COLUMN ignore_window BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE deployments ADD COLUMN not_before BIGINT NOT NULL DEFAULT 0;
