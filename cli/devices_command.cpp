@@ -1,8 +1,12 @@
 // `updraft devices [filters]`, `updraft devices register ID ...`,
 // `updraft devices tag ID TAG...`, `updraft devices serial ID SERIAL`,
-// `updraft devices rotate-secret ID` and `updraft devices decommission ID`: the
-// fleet as the update server sees it, and the devices' credentials.
+// `updraft devices rotate-secret ID`, `updraft devices decommission ID`,
+// `updraft devices history ID`, `updraft devices log ID` and the actions on a
+// device's deployment (`retry`, `cancel`, `update-now`, `defer`): the fleet as
+// the update server sees it, what happened to each device, and their credentials.
+#include <charconv>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,8 +23,11 @@ using net::http::Method;
 
 struct DevicesArgs {
   // List filters.
-  std::string product, hardware, version, tag, state;
+  std::string product, hardware, version, tag, state, id_prefix;
   std::size_t limit = 100;
+  std::size_t offset = 0;
+  long long deployment = 0;  // log and actions: this deployment, 0 = the device's latest
+  std::string until;         // defer: "YYYY-MM-DD HH:MM" UTC, Unix seconds, or "now"
   bool json_output = false;
   // register and tag.
   std::string id, secret, serial;
@@ -44,11 +51,9 @@ std::string error_cell(const json& deployment) {
 
 HostResult<void> list_devices(ServerConnection& server, const DevicesArgs& args) {
   std::string target = "/api/v1/devices?limit=" + std::to_string(args.limit);
-  const std::pair<const char*, const std::string*> filters[] = {{"product", &args.product},
-                                                                {"hardware", &args.hardware},
-                                                                {"version", &args.version},
-                                                                {"tag", &args.tag},
-                                                                {"state", &args.state}};
+  const std::pair<const char*, const std::string*> filters[] = {
+      {"product", &args.product}, {"hardware", &args.hardware}, {"version", &args.version},
+      {"tag", &args.tag},         {"id", &args.id_prefix},      {"state", &args.state}};
   for (const auto& [name, value] : filters) {
     if (!value->empty()) target += std::string("&") + name + "=" + url_encode(*value);
   }
@@ -75,9 +80,8 @@ HostResult<void> list_devices(ServerConnection& server, const DevicesArgs& args)
                     error_cell(deployment)});
   }
   print_table({"ID", "PRODUCT", "HARDWARE", "VERSION", "LAST SEEN", "DEPLOYMENT", "ERROR"}, rows);
-  // --state filters after the server's limit, so the total only compares without it.
   const std::size_t total = answer.value("total", devices.size());
-  if (args.state.empty() && total > devices.size()) {
+  if (total > devices.size()) {
     std::printf("(%zu of %zu devices; raise --limit to see more)\n", devices.size(), total);
   }
   return {};
@@ -144,6 +148,111 @@ HostResult<void> set_serial(ServerConnection& server, const DevicesArgs& args) {
   return {};
 }
 
+// A Unix time as UTC, "2026-12-02 17:36:12".
+std::string utc_time(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+  return text;
+}
+
+HostResult<void> device_history(ServerConnection& server, const DevicesArgs& args) {
+  UPDRAFT_TRY_ASSIGN(const json answer, server.get("/api/v1/devices/" + url_encode(args.id) +
+                                                   "/history?limit=" + std::to_string(args.limit) +
+                                                   "&offset=" + std::to_string(args.offset)));
+  if (args.json_output) {
+    std::printf("%s\n", answer.dump(2).c_str());
+    return {};
+  }
+  std::vector<std::vector<std::string>> rows;
+  const json& history = answer.at("history");
+  for (const json& e : history) {
+    rows.push_back({utc_time(e.value("at", std::int64_t{0})),
+                    std::to_string(e.value("campaign", 0LL)),
+                    std::to_string(e.value("deployment", 0LL)), e.value("state", std::string()),
+                    std::to_string(e.value("progress", 0)) + "%", error_cell(e),
+                    std::to_string(e.value("attempt", 0)), e.value("message", std::string())});
+  }
+  print_table(
+      {"AT (UTC)", "CAMPAIGN", "DEPLOYMENT", "STATE", "PROGRESS", "ERROR", "ATTEMPT", "MESSAGE"},
+      rows);
+  const std::size_t total = answer.value("total", history.size());
+  if (args.offset + history.size() < total) {
+    std::printf("(%zu of %zu steps, newest first; --offset %zu shows older ones)\n", history.size(),
+                total, args.offset + history.size());
+  }
+  return {};
+}
+
+// --deployment, or the device's latest deployment.
+HostResult<long long> deployment_of(ServerConnection& server, const DevicesArgs& args) {
+  if (args.deployment != 0) return args.deployment;
+  UPDRAFT_TRY_ASSIGN(const json device, server.get("/api/v1/devices/" + url_encode(args.id)));
+  const json& all = device.at("deployments");
+  if (all.empty())
+    return Error(ErrorCode::kApiNotFound, "device " + args.id + " has had no deployment");
+  return all.back().at("id").get<long long>();
+}
+
+// "YYYY-MM-DD HH:MM" (UTC), Unix seconds, or "now" (lifts a deferral).
+HostResult<long long> parse_until(const std::string& text) {
+  if (text == "now") return 0LL;
+  long long seconds = 0;
+  const auto [end_of_number, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec == std::errc() && end_of_number == text.data() + text.size() && seconds >= 0)
+    return seconds;
+  std::tm tm{};
+  const char* end = ::strptime(text.c_str(), "%Y-%m-%d %H:%M", &tm);
+  if (end == nullptr || *end != '\0')
+    return Error(
+        ErrorCode::kApiBadRequest,
+        "--until: \"YYYY-MM-DD HH:MM\" (UTC), Unix seconds or \"now\", not \"" + text + "\"");
+  return static_cast<long long>(::timegm(&tm));
+}
+
+HostResult<void> act_on_deployment(ServerConnection& server, const DevicesArgs& args,
+                                   const std::string& action) {
+  UPDRAFT_TRY_ASSIGN(const long long deployment, deployment_of(server, args));
+  json body = json::object();
+  if (action == "defer") {
+    UPDRAFT_TRY_ASSIGN(const long long until, parse_until(args.until));
+    body["until"] = until;
+  }
+  UPDRAFT_TRY_ASSIGN(
+      const json dep,
+      server.send(Method::kPost, "/api/v1/deployments/" + std::to_string(deployment) + "/" + action,
+                  body));
+  std::printf("device %s, deployment %lld (campaign %lld): %s", args.id.c_str(), deployment,
+              dep.value("campaign", 0LL), dep.value("state", std::string()).c_str());
+  const long long not_before = dep.value("not_before", 0LL);
+  if (not_before != 0) std::printf(", deferred until %s UTC", utc_time(not_before).c_str());
+  if (dep.value("ignore_window", false)) std::printf(", offered outside the window");
+  std::printf("\n");
+  return {};
+}
+
+HostResult<void> deployment_log(ServerConnection& server, const DevicesArgs& args) {
+  UPDRAFT_TRY_ASSIGN(const long long deployment, deployment_of(server, args));
+  UPDRAFT_TRY_ASSIGN(const json answer,
+                     server.get("/api/v1/deployments/" + std::to_string(deployment) + "/log"));
+  if (args.json_output) {
+    std::printf("%s\n", answer.dump(2).c_str());
+    return {};
+  }
+  for (const json& l : answer.at("lines")) {
+    std::printf("%s  %s\n", utc_time(l.value("at", std::int64_t{0})).c_str(),
+                l.value("line", std::string()).c_str());
+  }
+  const std::uint64_t dropped = answer.value("dropped", std::uint64_t{0});
+  if (dropped > 0)
+    std::printf("(%llu more lines were dropped: a deployment keeps 1000)\n",
+                static_cast<unsigned long long>(dropped));
+  if (answer.at("lines").empty()) std::printf("(deployment %lld has no log lines)\n", deployment);
+  return {};
+}
+
 }  // namespace
 
 void add_devices_command(CLI::App& app, int& exit_code) {
@@ -156,7 +265,8 @@ void add_devices_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--hardware", args->hardware, "Only this hardware revision");
   cmd->add_option("--version", args->version, "Only devices running this version");
   cmd->add_option("--tag", args->tag, "Only devices with this tag");
-  cmd->add_option("--state", args->state, "Only devices whose open deployment is in this state")
+  cmd->add_option("--id", args->id_prefix, "Only devices whose id starts with this");
+  cmd->add_option("--state", args->state, "Only devices whose latest deployment is in this state")
       ->check(CLI::IsMember({"scheduled", "pending", "downloading", "installing", "rebooting",
                              "succeeded", "failed", "rolled_back", "canceled", "deferred"}));
   cmd->add_option("--limit", args->limit, "At most this many devices (server maximum 10000)")
@@ -209,6 +319,51 @@ void add_devices_command(CLI::App& app, int& exit_code) {
     exit_code =
         run_with_server(*server, [&](ServerConnection& s) { return rotate_secret(s, *args); });
   });
+
+  CLI::App* history = cmd->add_subcommand(
+      "history",
+      "What happened to a device's deployments, newest first: every state, error and "
+      "attempt");
+  history->add_option("ID", args->id, "Device id")->required();
+  history->add_option("--limit", args->limit, "At most this many steps (server maximum 1000)")
+      ->capture_default_str();
+  history->add_option("--offset", args->offset, "Skip this many of the newest steps");
+  history->add_flag("--json", args->json_output, "Print the server's JSON instead of a table");
+  history->callback([args, server = add_server_options(*history), &exit_code] {
+    exit_code =
+        run_with_server(*server, [&](ServerConnection& s) { return device_history(s, *args); });
+  });
+
+  CLI::App* log = cmd->add_subcommand(
+      "log", "The log lines a device attached to its reports, for its latest deployment");
+  log->add_option("ID", args->id, "Device id")->required();
+  log->add_option("--deployment", args->deployment, "This deployment instead of the latest");
+  log->add_flag("--json", args->json_output, "Print the server's JSON instead of lines");
+  log->callback([args, server = add_server_options(*log), &exit_code] {
+    exit_code =
+        run_with_server(*server, [&](ServerConnection& s) { return deployment_log(s, *args); });
+  });
+
+  const std::pair<const char*, const char*> actions[] = {
+      {"retry", "Offer a failed, rolled-back or canceled device the update again, in its campaign"},
+      {"cancel", "Cancel a device's unfinished deployment; it keeps the image it runs"},
+      {"update-now", "Release a device's deployment now, whatever its phase and the window"},
+      {"defer", "Offer a device nothing before --until"}};
+  for (const auto& [name, help] : actions) {
+    CLI::App* act = cmd->add_subcommand(name, help);
+    act->add_option("ID", args->id, "Device id")->required();
+    act->add_option("--deployment", args->deployment,
+                    "This deployment instead of the device's latest");
+    if (std::string(name) == "defer") {
+      act->add_option("--until", args->until,
+                      "\"YYYY-MM-DD HH:MM\" (UTC), Unix seconds, or \"now\" to lift it")
+          ->required();
+    }
+    act->callback([args, a = std::string(name), server = add_server_options(*act), &exit_code] {
+      exit_code = run_with_server(
+          *server, [&](ServerConnection& s) { return act_on_deployment(s, *args, a); });
+    });
+  }
 
   CLI::App* retire = cmd->add_subcommand(
       "decommission",

@@ -147,6 +147,37 @@ TEST_F(ServerCommandsTest, CampaignStartsShowsProgressAndPauses) {
   const CliRun table = updraft("devices --product acme");
   EXPECT_EQ(table.exit_code, 0);
   EXPECT_NE(table.output.find("pending (campaign 1)"), std::string::npos) << table.output;
+  EXPECT_EQ(updraft_json("devices --state pending --id dev- --json")["total"], 1);
+
+  // dev-1 is in the first phase: its history has its creation and its release.
+  const json history = updraft_json("devices history dev-1 --json");
+  ASSERT_EQ(history["history"].size(), 2u) << history.dump();
+  EXPECT_EQ(history["history"][0]["state"], "pending");
+  EXPECT_EQ(history["history"][1]["state"], "scheduled");
+  const CliRun steps = updraft("devices history dev-1 --limit 1");
+  EXPECT_EQ(steps.exit_code, 0);
+  EXPECT_NE(steps.output.find("pending"), std::string::npos) << steps.output;
+  EXPECT_NE(steps.output.find("(1 of 2 steps"), std::string::npos) << steps.output;
+  const CliRun log = updraft("devices log dev-1");
+  EXPECT_EQ(log.exit_code, 0) << log.output;
+  EXPECT_NE(log.output.find("has no log lines"), std::string::npos) << log.output;
+  EXPECT_NE(updraft("devices history nobody").exit_code, 0);
+
+  // Actions on a device's latest deployment.
+  const CliRun defer = updraft("devices defer dev-1 --until '2030-01-02 03:04'");
+  ASSERT_EQ(defer.exit_code, 0) << defer.output;
+  EXPECT_NE(defer.output.find("deferred until 2030-01-02 03:04:00 UTC"), std::string::npos)
+      << defer.output;
+  EXPECT_NE(updraft("devices defer dev-1 --until soon").exit_code, 0);
+  const CliRun cancel = updraft("devices cancel dev-1");
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.output;
+  EXPECT_NE(cancel.output.find(": canceled"), std::string::npos) << cancel.output;
+  const CliRun retry = updraft("devices retry dev-1");
+  ASSERT_EQ(retry.exit_code, 0) << retry.output;
+  EXPECT_NE(retry.output.find(": pending"), std::string::npos) << retry.output;
+  const CliRun now = updraft("devices update-now dev-2");
+  ASSERT_EQ(now.exit_code, 0) << now.output;
+  EXPECT_NE(now.output.find("offered outside the window"), std::string::npos) << now.output;
 
   const CliRun pause = updraft("campaign pause 1");
   ASSERT_EQ(pause.exit_code, 0) << pause.output;
