@@ -323,6 +323,41 @@ Response list_releases(Request& request, ApiContext& ctx) {
   return ok_json({{"releases", list}});
 }
 
+// The patches built to a release: from which version (null for an image no
+// release of the product has), profile, state, size and its share of the full
+// image, how long the build took, how often it was served.
+Response release_deltas(Request& request, ApiContext& ctx) {
+  HostResult<std::int64_t> id = id_param(request, "release");
+  if (!id.ok()) return error_response(id.error());
+  HostResult<Release> rel = ctx.releases.release(ReleaseId{*id});
+  if (!rel.ok()) return error_response(rel.error());
+  HostResult<std::vector<DeltaRecord>> built = ctx.deltas.built_to(rel->sha256);
+  if (!built.ok()) return error_response(built.error());
+  HostResult<std::vector<Release>> siblings = ctx.releases.releases(rel->product);
+  if (!siblings.ok()) return error_response(siblings.error());
+  json list = json::array();
+  for (const DeltaRecord& d : *built) {
+    json from_version = nullptr;
+    for (const Release& r : *siblings) {
+      if (r.sha256 == d.from_sha256) from_version = r.version;
+    }
+    const bool sized = d.state == DeltaState::kReady || d.state == DeltaState::kNotSmaller;
+    list.push_back({{"from_sha256", d.from_sha256},
+                    {"from_version", from_version},
+                    {"profile", delta::profile_name(static_cast<std::uint8_t>(d.profile))},
+                    {"state", name_of(d.state)},
+                    {"size", d.size},
+                    {"ratio", sized && rel->size > 0 ? json(static_cast<double>(d.size) /
+                                                            static_cast<double>(rel->size))
+                                                     : json(nullptr)},
+                    {"build_ms", d.build_ms},
+                    {"hits", d.hits},
+                    {"error", d.error},
+                    {"created_at", d.created_at}});
+  }
+  return ok_json({{"release", *id}, {"size", rel->size}, {"deltas", list}});
+}
+
 // --- Campaigns.
 
 Response create_campaign(Request& request, ApiContext& ctx, const ApiToken& who) {
@@ -514,6 +549,14 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
                return ok_json({{"products", list}});
              }));
 
+  router.add(Method::kDelete, "/api/v1/products/{name}",
+             with(admin, [&ctx](Request& r, const ApiToken& w) {
+               HostResult<Product> gone =
+                   ctx.fleet.remove_product(r.param("name"), w.name, ctx.now());
+               if (!gone.ok()) return error_response(gone.error());
+               return ok_json(to_json(*gone));
+             }));
+
   router.add(Method::kPost, "/api/v1/devices", with(op, [&ctx](Request& r, const ApiToken& w) {
                return register_device(r, ctx, w);
              }));
@@ -546,6 +589,17 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
   router.add(Method::kPost, "/api/v1/releases", std::move(upload));
   router.add(Method::kGet, "/api/v1/releases",
              with(viewer, [&ctx](Request& r, const ApiToken&) { return list_releases(r, ctx); }));
+  router.add(Method::kGet, "/api/v1/releases/{id}/deltas",
+             with(viewer, [&ctx](Request& r, const ApiToken&) { return release_deltas(r, ctx); }));
+  router.add(Method::kDelete, "/api/v1/releases/{id}",
+             with(op, [&ctx](Request& r, const ApiToken& w) {
+               HostResult<std::int64_t> id = id_param(r, "release");
+               if (!id.ok()) return error_response(id.error());
+               HostResult<Release> gone =
+                   ctx.releases.remove(ReleaseId{*id}, ctx.deltas, w.name, ctx.now());
+               if (!gone.ok()) return error_response(gone.error());
+               return ok_json(to_json(*gone, product_name(ctx, gone->product)));
+             }));
   router.add(Method::kGet, "/api/v1/releases/{id}",
              with(viewer, [&ctx](Request& r, const ApiToken&) {
                HostResult<std::int64_t> id = id_param(r, "release");
@@ -573,6 +627,14 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
                HostResult<std::int64_t> id = id_param(r, "campaign");
                if (!id.ok()) return error_response(id.error());
                return campaign_progress(ctx, CampaignId{*id});
+             }));
+  router.add(Method::kDelete, "/api/v1/campaigns/{id}",
+             with(op, [&ctx](Request& r, const ApiToken& w) {
+               HostResult<std::int64_t> id = id_param(r, "campaign");
+               if (!id.ok()) return error_response(id.error());
+               HostResult<Campaign> gone = ctx.campaigns.remove(CampaignId{*id}, w.name, ctx.now());
+               if (!gone.ok()) return error_response(gone.error());
+               return ok_json(to_json(*gone));
              }));
   for (const char* action : {"start", "pause", "resume", "abort"}) {
     router.add(Method::kPost, std::string("/api/v1/campaigns/{id}/") + action,
@@ -611,6 +673,10 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
                return ok_json({{"events", list}});
              }));
 
+  // Who the caller is: the console shows only what the token's role may do.
+  router.add(Method::kGet, "/api/v1/session", with(viewer, [](Request&, const ApiToken& w) {
+               return ok_json({{"name", w.name}, {"role", name_of(w.role)}});
+             }));
   router.add(Method::kPost, "/api/v1/tokens", with(admin, [&ctx](Request& r, const ApiToken& w) {
                return create_token(r, ctx, w);
              }));

@@ -266,17 +266,19 @@ void DeltaCache::build(const DeltaRecord& job) {
       patch_sha = to_hex(Sha256::digest(*patch));
     }
   }
+  record.build_ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - build_started)
+                                     .count());
   if (record.state == DeltaState::kFailed) {
     stats_.failures.fetch_add(1, std::memory_order_relaxed);
     std::fprintf(stderr, "updraftd: delta %s -> %s failed: %s\n", from.c_str(), to.c_str(),
                  record.error.c_str());
   } else {
     // One line per finished build: an operator (and the cluster test) counts them.
-    std::fprintf(stderr, "updraftd: delta %.12s -> %.12s built: %llu bytes in %lld ms%s\n",
+    std::fprintf(stderr, "updraftd: delta %.12s -> %.12s built: %llu bytes in %llu ms%s\n",
                  from.c_str(), to.c_str(), static_cast<unsigned long long>(record.size),
-                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            std::chrono::steady_clock::now() - build_started)
-                                            .count()),
+                 static_cast<unsigned long long>(record.build_ms),
                  record.state == DeltaState::kNotSmaller ? " (not smaller than the image)" : "");
   }
   stats_.builds.fetch_add(1, std::memory_order_relaxed);
@@ -294,6 +296,26 @@ void DeltaCache::build(const DeltaRecord& job) {
   entry.elsewhere = false;
   if (record.state == DeltaState::kReady) evict_locked(key);
   changed_.notify_all();
+}
+
+HostResult<std::vector<DeltaRecord>> DeltaCache::built_to(const std::string& to) {
+  UPDRAFT_TRY_ASSIGN(std::vector<DeltaRecord> all, store_.deltas());
+  std::erase_if(all, [&](const DeltaRecord& r) { return r.to_sha256 != to; });
+  return all;
+}
+
+void DeltaCache::forget_target(const std::string& to) {
+  HostResult<std::vector<DeltaRecord>> records = built_to(to);
+  if (!records.ok()) return;
+  std::lock_guard lock(mutex_);
+  for (const DeltaRecord& r : *records) {
+    // Waiters hold a building entry: it stays, and eviction takes it once ready.
+    if (r.state == DeltaState::kBuilding || r.state == DeltaState::kQueued) continue;
+    const Key key{r.from_sha256, r.to_sha256, r.profile};
+    if (!store_.delete_delta(r.from_sha256, r.to_sha256, r.profile).ok()) continue;
+    (void)artifacts_.remove(ArtifactKind::kPatch, patch_name(key));
+    entries_.erase(key);
+  }
 }
 
 void DeltaCache::evict_locked(const Key& keep) {

@@ -75,6 +75,12 @@ class DeltaCache {
   // Queues the build without waiting (campaign start warms the cache).
   void prebuild(const std::string& from, const std::string& to, delta::Profile profile);
 
+  // The patches built to image `to` (a release page lists them), any state.
+  HostResult<std::vector<DeltaRecord>> built_to(const std::string& to);
+  // Drops every patch to image `to`, record and file (its release was deleted).
+  // One queued or under way is left to finish; eviction removes it later.
+  void forget_target(const std::string& to);
+
   const Stats& stats() const { return stats_; }
 
   // Where the release image `sha256` is served from; kStoreNotFound if absent.

@@ -215,6 +215,32 @@ TEST_F(DeltaCacheTest, APatchWhoseFileIsGoneIsRebuilt) {
   EXPECT_TRUE(std::filesystem::exists(before.path));
 }
 
+TEST_F(DeltaCacheTest, ListsThePatchesToAnImageAndForgetsThemWithTheirFiles) {
+  DeltaCache& cache = open_cache();
+  const std::string a = put_image(v1_), b = put_image(v2_), c = put_image(v3_);
+  const DeltaCache::Artifact a_to_c = get(a, c), b_to_c = get(b, c), a_to_b = get(a, b);
+  for (const auto* p : {&a_to_c, &b_to_c, &a_to_b})
+    ASSERT_EQ(p->kind, DeltaCache::Artifact::Kind::kDelta);
+
+  const std::vector<DeltaRecord> to_c = *cache.built_to(c);
+  ASSERT_EQ(to_c.size(), 2u);
+  for (const DeltaRecord& r : to_c) {
+    EXPECT_EQ(r.to_sha256, c);
+    EXPECT_EQ(r.state, DeltaState::kReady);
+    EXPECT_GT(r.size, 0u);
+  }
+
+  cache.forget_target(c);
+  EXPECT_TRUE(cache.built_to(c)->empty());
+  EXPECT_FALSE(std::filesystem::exists(a_to_c.path));
+  EXPECT_FALSE(std::filesystem::exists(b_to_c.path));
+  // The patch to another image stays, and is still served without a rebuild.
+  EXPECT_TRUE(std::filesystem::exists(a_to_b.path));
+  EXPECT_EQ(cache.built_to(b)->size(), 1u);
+  EXPECT_EQ(get(a, b).sha256, a_to_b.sha256);
+  EXPECT_EQ(cache.stats().builds.load(), 3u);
+}
+
 TEST_F(DeltaCacheTest, PastTheBudgetTheLeastRecentlyUsedPatchIsEvicted) {
   const std::string a = put_image(v1_), b = put_image(v2_), c = put_image(v3_);
   open_cache();

@@ -95,6 +95,7 @@ struct DeltaRecord {
   std::uint64_t hits = 0;
   UnixTime created_at = 0;
   UnixTime last_used_at = 0;
+  std::uint64_t build_ms = 0;  // how long the build took, when kReady
 };
 
 }  // namespace updraft::server

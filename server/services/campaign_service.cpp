@@ -294,6 +294,28 @@ HostResult<Campaign> CampaignService::abort(CampaignId id, const std::string& ac
   return c;
 }
 
+HostResult<Campaign> CampaignService::remove(CampaignId id, const std::string& actor,
+                                             UnixTime now) {
+  std::lock_guard lock(mutex_);
+  Campaign removed;
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    HostResult<Campaign> c = store_.campaign(id);
+    if (!c.ok()) return Error(ErrorCode::kApiNotFound, "no campaign " + std::to_string(id.value));
+    if (c->state != CampaignState::kDraft) {
+      return conflict("campaign " + std::to_string(id.value) + " is " +
+                      std::string(name_of(c->state)) +
+                      ": only a draft can be deleted (abort it to stop it)");
+    }
+    removed = *c;
+    UPDRAFT_TRY(store_.delete_campaign(id));
+    // In the same transaction: no deletion goes unrecorded.
+    return append_audit(store_, now, actor, "campaign.delete",
+                        "campaign/" + std::to_string(id.value),
+                        json{{"name", c->name}, {"release", c->release.value}});
+  }));
+  return removed;
+}
+
 HostResult<Deployment> CampaignService::change_deployment(
     DeploymentId id, const char* action, const std::string& actor, UnixTime now,
     const std::function<HostResult<void>(Deployment&, const Campaign&)>& change) {

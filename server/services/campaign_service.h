@@ -72,6 +72,10 @@ class CampaignService {
                               const std::string& actor, UnixTime now);
   // Cancels every deployment that is not final.
   HostResult<Campaign> abort(CampaignId id, const std::string& actor, UnixTime now);
+  // Deletes a draft campaign with its deployments, audited as "campaign.delete".
+  // kApiNotFound for an unknown campaign; kApiConflict for one that ever started
+  // (its history stays: abort it instead).
+  HostResult<Campaign> remove(CampaignId id, const std::string& actor, UnixTime now);
 
   // An operator's action on one device's deployment, audited as
   // "deployment.<action>" and published. kApiNotFound for an unknown deployment,

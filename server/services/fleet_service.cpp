@@ -107,6 +107,31 @@ HostResult<NewProduct> FleetService::create_product(const ProductSpec& spec,
 
 HostResult<std::vector<Product>> FleetService::products() { return store_.products(); }
 
+HostResult<Product> FleetService::remove_product(const std::string& name, const std::string& actor,
+                                                 UnixTime now) {
+  Product removed;
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(removed, product(name));
+    DeviceFilter filter;
+    filter.product = removed.id;
+    UPDRAFT_TRY_ASSIGN(const std::size_t devices, store_.count_devices(filter));
+    UPDRAFT_TRY_ASSIGN(const std::vector<Release> releases, store_.releases(removed.id));
+    UPDRAFT_TRY_ASSIGN(const std::vector<Campaign> all, store_.campaigns());
+    const auto campaigns = std::count_if(
+        all.begin(), all.end(), [&](const Campaign& c) { return c.product == removed.id; });
+    if (devices + releases.size() + static_cast<std::size_t>(campaigns) > 0) {
+      return Error(ErrorCode::kApiConflict, "product " + name + " has " + std::to_string(devices) +
+                                                " devices, " + std::to_string(releases.size()) +
+                                                " releases and " + std::to_string(campaigns) +
+                                                " campaigns: only an empty product can be deleted");
+    }
+    UPDRAFT_TRY(store_.delete_product(removed.id));
+    return append_audit(store_, now, actor, "product.delete",
+                        "product/" + std::to_string(removed.id.value), {{"name", name}});
+  }));
+  return removed;
+}
+
 HostResult<Product> FleetService::product(const std::string& name) {
   HostResult<Product> found = store_.product_by_name(name);
   if (!found.ok() && found.error().code == ErrorCode::kStoreNotFound)

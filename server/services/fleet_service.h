@@ -130,6 +130,10 @@ class FleetService {
   // kApiNotFound "no product <name>".
   HostResult<Product> product(const std::string& name);
   HostResult<Product> product(ProductId id);
+  // Deletes a product with no devices, releases or campaigns, audited as
+  // "product.delete". kApiNotFound; kApiConflict saying what it still has.
+  HostResult<Product> remove_product(const std::string& name, const std::string& actor,
+                                     UnixTime now);
 
   // --- Devices.
   // Registers `spec` by the rules above. `provisioning_secret` is checked for

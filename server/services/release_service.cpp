@@ -182,6 +182,35 @@ HostResult<Release> ReleaseService::release(ReleaseId id) {
   return found;
 }
 
+HostResult<Release> ReleaseService::remove(ReleaseId id, DeltaCache& deltas,
+                                           const std::string& actor, UnixTime now) {
+  std::lock_guard lock(upload_mutex_);  // an upload of the same bytes keeps its image
+  Release removed;
+  bool image_shared = false;
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(removed, release(id));
+    UPDRAFT_TRY_ASSIGN(const std::vector<Campaign> campaigns, store_.campaigns());
+    for (const Campaign& c : campaigns) {
+      if (c.release != id) continue;
+      return Error(ErrorCode::kApiConflict, "release " + std::to_string(id.value) +
+                                                " is used by campaign " +
+                                                std::to_string(c.id.value) + " (" + c.name + ")");
+    }
+    UPDRAFT_TRY(store_.delete_release(id));
+    UPDRAFT_TRY_ASSIGN(const std::vector<Release> rest, store_.releases(std::nullopt));
+    image_shared = std::any_of(rest.begin(), rest.end(),
+                               [&](const Release& r) { return r.sha256 == removed.sha256; });
+    return append_audit(store_, now, actor, "release.delete", "release/" + std::to_string(id.value),
+                        {{"version", removed.version}, {"sha256", removed.sha256}});
+  }));
+  if (!image_shared) {
+    // After the commit, best effort: a file left behind is only disk.
+    deltas.forget_target(removed.sha256);
+    (void)artifacts_.remove(ArtifactKind::kImage, removed.sha256);
+  }
+  return removed;
+}
+
 HostResult<std::vector<std::byte>> ReleaseService::sign_answer(
     const Product& product, const Release& release, const DeltaCache::Artifact& artifact,
     const std::string& from_sha256, UnixTime expires, std::uint64_t nonce) const {

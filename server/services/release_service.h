@@ -73,6 +73,12 @@ class ReleaseService {
   HostResult<std::vector<Release>> releases(std::optional<ProductId> product);
   // kApiNotFound "no release <id>".
   HostResult<Release> release(ReleaseId id);
+  // Deletes a release no campaign uses, audited as "release.delete". Its image
+  // goes too unless another release has the same bytes, and with it the patches
+  // built to it (`deltas`). Patches from it stay: devices may still run it.
+  // kApiNotFound; kApiConflict naming a campaign that uses it.
+  HostResult<Release> remove(ReleaseId id, DeltaCache& deltas, const std::string& actor,
+                             UnixTime now);
 
   // The check-in answer for `release` with `artifact` (a patch from `from_sha256`,
   // or the full image), valid until `expires`, echoing the device's `nonce`.

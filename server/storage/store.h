@@ -81,6 +81,9 @@ class Store {
   virtual HostResult<Product> product(ProductId id) = 0;
   virtual HostResult<Product> product_by_name(const std::string& name) = 0;
   virtual HostResult<std::vector<Product>> products() = 0;
+  // Removes the product's row; kStoreNotFound if absent. The caller checks that
+  // nothing refers to it (devices, releases, campaigns): the schema refuses otherwise.
+  virtual HostResult<void> delete_product(ProductId id) = 0;
 
   // Devices.
   virtual HostResult<void> create_device(const Device& device) = 0;
@@ -110,6 +113,9 @@ class Store {
   // The release of `product` whose image has this SHA-256 (the image a device runs).
   virtual HostResult<Release> release_by_image(ProductId product, const std::string& sha256) = 0;
   virtual HostResult<std::vector<Release>> releases(std::optional<ProductId> product) = 0;
+  // Removes the release's row; kStoreNotFound if absent. The caller checks that
+  // no campaign uses it.
+  virtual HostResult<void> delete_release(ReleaseId id) = 0;
 
   // Delta cache index (the patch files live beside the images).
   virtual HostResult<void> put_delta(const DeltaRecord& delta) = 0;  // insert or replace
@@ -136,6 +142,9 @@ class Store {
   virtual HostResult<void> update_campaign(const Campaign& campaign) = 0;
   virtual HostResult<Campaign> campaign(CampaignId id) = 0;
   virtual HostResult<std::vector<Campaign>> campaigns() = 0;
+  // Removes the campaign with its deployments and their history and logs;
+  // kStoreNotFound if absent.
+  virtual HostResult<void> delete_campaign(CampaignId id) = 0;
 
   // Deployments. create_deployments fills in the ids.
   virtual HostResult<void> create_deployments(std::vector<Deployment>& deployments) = 0;

@@ -49,8 +49,8 @@ auto fields(const Release& v) {
   return std::tie(a, b, c, d, e, f, g, h, i, j, k);
 }
 auto fields(const DeltaRecord& v) {
-  const auto& [a, b, c, d, e, f, g, h, i] = v;
-  return std::tie(a, b, c, d, e, f, g, h, i);
+  const auto& [a, b, c, d, e, f, g, h, i, j] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j);
 }
 auto fields(const TargetSelector& v) {
   const auto& [a, b, c, d] = v;
@@ -234,6 +234,7 @@ DeltaRecord sample_delta(const std::string& from, const std::string& to) {
   delta.hits = 3;
   delta.created_at = 1'700'000'011;
   delta.last_used_at = 1'700'000'012;
+  delta.build_ms = 4321;
   return delta;
 }
 
@@ -490,6 +491,7 @@ TEST_P(StoreTest, DeltaIndexInsertsReplacesAndDeletes) {
   first.error = "out of memory";
   first.hits = 4;
   first.last_used_at = 1'700'000'999;
+  first.build_ms = 77;
   ASSERT_TRUE(ok(store().put_delta(first)));
   EXPECT_EQ(must(store().delta("aa", "bb", delta::Profile::kLinux)), first);
   EXPECT_EQ(must(store().deltas()).size(), 2u);
@@ -604,6 +606,36 @@ TEST_P(StoreTest, CampaignRoundTripsEveryField) {
   ASSERT_TRUE(ok(store().update_campaign(expected)));
   EXPECT_EQ(must(store().campaign(created.id)), expected);
   EXPECT_EQ(must(store().campaigns()), std::vector<Campaign>{expected});
+}
+
+TEST_P(StoreTest, DeletesACampaignWithItsDeploymentsThenItsReleaseAndProduct) {
+  World world = populate(CampaignState::kDraft);
+  ASSERT_EQ(must(store().append_deployment_log(world.deployment.id, 5, {"a line"}, 10)), 1u);
+  const Release kept = must(store().create_release(sample_release(world.product.id, "3.0.0")));
+
+  // The schema refuses what is still referred to, whatever the services check.
+  EXPECT_NE(code_of(store().delete_release(world.release.id)), ErrorCode::kOk);
+  EXPECT_TRUE(ok(store().release(world.release.id)));
+
+  ASSERT_TRUE(ok(store().delete_campaign(world.campaign.id)));
+  EXPECT_EQ(code_of(store().campaign(world.campaign.id)), ErrorCode::kStoreNotFound);
+  EXPECT_EQ(code_of(store().deployment(world.deployment.id)), ErrorCode::kStoreNotFound);
+  EXPECT_EQ(must(store().device_history(world.device.id, 10, 0)).total, 0u);
+  EXPECT_EQ(code_of(store().deployment_log(world.deployment.id, 10, 0)), ErrorCode::kStoreNotFound);
+  EXPECT_EQ(code_of(store().delete_campaign(world.campaign.id)), ErrorCode::kStoreNotFound);
+
+  ASSERT_TRUE(ok(store().delete_release(world.release.id)));
+  EXPECT_EQ(code_of(store().release(world.release.id)), ErrorCode::kStoreNotFound);
+  EXPECT_EQ(must(store().releases(std::nullopt)), std::vector<Release>{kept});
+  EXPECT_EQ(code_of(store().delete_release(world.release.id)), ErrorCode::kStoreNotFound);
+
+  EXPECT_NE(code_of(store().delete_product(world.product.id)), ErrorCode::kOk) << "it has a device";
+  EXPECT_TRUE(ok(store().device(world.device.id)));
+  EXPECT_TRUE(ok(store().release(kept.id)));
+  const Product empty = must(store().create_product(sample_product("empty")));
+  ASSERT_TRUE(ok(store().delete_product(empty.id)));
+  EXPECT_EQ(code_of(store().product(empty.id)), ErrorCode::kStoreNotFound);
+  EXPECT_EQ(must(store().products()).size(), 1u);
 }
 
 TEST_P(StoreTest, DeploymentRoundTripsEveryField) {

@@ -433,6 +433,74 @@ TEST_P(ServerTest, PerDeviceActionsRetryDeferUpdateNowAndCancel) {
     EXPECT_NE(std::find(actions.begin(), actions.end(), expected), actions.end()) << expected;
 }
 
+TEST_P(ServerTest, DeletesDraftCampaignsUnusedReleasesAndEmptyProductsAndListsDeltas) {
+  std::vector<Device> devices = fleet(2);
+  const auto campaign_for = [&](int release) -> int {
+    return admin(Method::kPost, "/api/v1/campaigns", {{"name", "c"}, {"release", release}}, 201)
+        .at("id");
+  };
+  const std::string v2 = "/api/v1/releases/" + std::to_string(release_v2_);
+
+  // A draft is deleted with its deployments; the release it used is then free.
+  const int draft = campaign_for(release_v2_);
+  admin(Method::kDelete, v2, nullptr, 409);
+  EXPECT_EQ(admin(Method::kDelete, "/api/v1/campaigns/" + std::to_string(draft)).at("id"), draft);
+  admin(Method::kGet, "/api/v1/campaigns/" + std::to_string(draft), nullptr, 404);
+  admin(Method::kDelete, "/api/v1/campaigns/" + std::to_string(draft), nullptr, 404);
+  EXPECT_TRUE(admin(Method::kGet, "/api/v1/devices/" + devices[0].id).at("deployments").empty());
+
+  // A started campaign stays; the delta it had built is listed on its release.
+  const int running = campaign_for(release_v2_);
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(running) + "/start");
+  json offer = check_in(devices[0]);
+  for (int retry = 0; retry < 50 && offer.value("reason", "") == "preparing the delta"; ++retry) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    offer = check_in(devices[0], 100 + retry);
+  }
+  ASSERT_EQ(offer.value("kind", ""), "delta") << offer.dump();
+  admin(Method::kDelete, "/api/v1/campaigns/" + std::to_string(running), nullptr, 409);
+  const json deltas = admin(Method::kGet, v2 + "/deltas");
+  ASSERT_EQ(deltas.at("deltas").size(), 1u) << deltas.dump();
+  const json& d = deltas.at("deltas")[0];
+  EXPECT_EQ(d.at("from_version"), "1.0.0");
+  EXPECT_EQ(d.at("state"), "ready");
+  EXPECT_EQ(d.at("profile"), "mcu-tiny");
+  EXPECT_GT(d.at("size").get<double>(), 0);
+  EXPECT_NEAR(d.at("ratio").get<double>(),
+              d.at("size").get<double>() / deltas.at("size").get<double>(), 1e-9);
+  EXPECT_LT(d.at("ratio").get<double>(), 1.0);
+  EXPECT_TRUE(d.at("build_ms").is_number_unsigned());
+  admin(Method::kGet, "/api/v1/releases/999/deltas", nullptr, 404);
+
+  // An unused release goes with its image file; the one a campaign used stays.
+  Bytes v3 = image_v2();
+  v3[100] ^= std::byte{0xff};
+  const int release_v3 = upload("3.0.0", 3, v3);
+  const std::string v3_sha =
+      admin(Method::kGet, "/api/v1/releases/" + std::to_string(release_v3)).at("sha256");
+  const std::string v3_file = dir_ + "/artifacts/images/" + v3_sha;
+  ASSERT_TRUE(std::filesystem::exists(v3_file));
+  EXPECT_EQ(admin(Method::kDelete, "/api/v1/releases/" + std::to_string(release_v3)).at("version"),
+            "3.0.0");
+  EXPECT_FALSE(std::filesystem::exists(v3_file));
+  admin(Method::kGet, "/api/v1/releases/" + std::to_string(release_v3), nullptr, 404);
+  const json conflict = admin(Method::kDelete, v2, nullptr, 409);
+  EXPECT_NE(conflict.dump().find("campaign " + std::to_string(running)), std::string::npos)
+      << conflict.dump();
+
+  // A product goes only when empty.
+  admin(Method::kDelete, "/api/v1/products/meter", nullptr, 409);
+  admin(Method::kPost, "/api/v1/products", {{"name", "spare"}, {"profile", "mcu"}}, 201);
+  EXPECT_EQ(admin(Method::kDelete, "/api/v1/products/spare").at("name"), "spare");
+  admin(Method::kDelete, "/api/v1/products/spare", nullptr, 404);
+
+  std::vector<std::string> actions;
+  const json audit = admin(Method::kGet, "/api/v1/audit?limit=100");
+  for (const json& e : audit.at("events")) actions.push_back(e.at("action"));
+  for (const char* expected : {"campaign.delete", "release.delete", "product.delete"})
+    EXPECT_NE(std::find(actions.begin(), actions.end(), expected), actions.end()) << expected;
+}
+
 TEST_P(ServerTest, PausesItselfWhenFailuresPassTheThresholdAndResumesOnlyWhenRaised) {
   std::vector<Device> devices = fleet(10);
   const int id = admin(Method::kPost, "/api/v1/campaigns",

@@ -249,8 +249,8 @@ HostResult<Release> read_release(const Row& s) {
 }
 
 constexpr char kSelectDelta[] =
-    "SELECT from_sha256, to_sha256, profile, state, size, error, hits, created_at, last_used_at "
-    "FROM deltas";
+    "SELECT from_sha256, to_sha256, profile, state, size, error, hits, created_at, last_used_at, "
+    "build_ms FROM deltas";
 
 template <typename Row>
 HostResult<DeltaRecord> read_delta(const Row& s) {
@@ -264,6 +264,7 @@ HostResult<DeltaRecord> read_delta(const Row& s) {
   delta.hits = s.template column<std::uint64_t>(6);
   delta.created_at = s.template column<UnixTime>(7);
   delta.last_used_at = s.template column<UnixTime>(8);
+  delta.build_ms = s.template column<std::uint64_t>(9);
   return delta;
 }
 
@@ -557,6 +558,30 @@ HostResult<std::vector<Product>> SqlStore<Db>::products() {
   });
 }
 
+template <typename Db>
+HostResult<void> SqlStore<Db>::delete_by_id(const std::string& what,
+                                            std::initializer_list<const char*> statements,
+                                            std::int64_t id) {
+  return about(what, [&]() -> HostResult<void> {
+    return transaction([&]() -> HostResult<void> {
+      std::size_t removed = 0;
+      for (const char* sql : statements) {
+        UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(sql));
+        UPDRAFT_TRY(s.bind(1, id).run());
+        removed = s.changes();
+      }
+      if (removed == 0) return not_found();
+      return {};
+    });
+  });
+}
+
+template <typename Db>
+HostResult<void> SqlStore<Db>::delete_product(ProductId id) {
+  return delete_by_id("product " + std::to_string(id.value), {"DELETE FROM products WHERE id = ?1"},
+                      id.value);
+}
+
 // Devices.
 
 template <typename Db>
@@ -831,6 +856,12 @@ HostResult<std::vector<Release>> SqlStore<Db>::releases(std::optional<ProductId>
 // Delta cache index.
 
 template <typename Db>
+HostResult<void> SqlStore<Db>::delete_release(ReleaseId id) {
+  return delete_by_id("release " + std::to_string(id.value), {"DELETE FROM releases WHERE id = ?1"},
+                      id.value);
+}
+
+template <typename Db>
 HostResult<void> SqlStore<Db>::put_delta(const DeltaRecord& delta) {
   std::lock_guard lock(mutex_);
   return about(
@@ -838,12 +869,12 @@ HostResult<void> SqlStore<Db>::put_delta(const DeltaRecord& delta) {
         UPDRAFT_TRY_ASSIGN(
             Statement s,
             db_.prepare("INSERT INTO deltas (from_sha256, to_sha256, profile, state, size, "
-                        "error, hits, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, "
-                        "?5, ?6, ?7, ?8, ?9) ON CONFLICT (from_sha256, to_sha256, "
-                        "profile) DO UPDATE SET state = excluded.state, size = "
+                        "error, hits, created_at, last_used_at, build_ms) VALUES (?1, ?2, "
+                        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (from_sha256, "
+                        "to_sha256, profile) DO UPDATE SET state = excluded.state, size = "
                         "excluded.size, error = excluded.error, hits = excluded.hits, "
                         "created_at = excluded.created_at, last_used_at = "
-                        "excluded.last_used_at"));
+                        "excluded.last_used_at, build_ms = excluded.build_ms"));
         return s.bind(1, delta.from_sha256)
             .bind(2, delta.to_sha256)
             .bind(3, delta.profile)
@@ -853,6 +884,7 @@ HostResult<void> SqlStore<Db>::put_delta(const DeltaRecord& delta) {
             .bind(7, delta.hits)
             .bind(8, delta.created_at)
             .bind(9, delta.last_used_at)
+            .bind(10, delta.build_ms)
             .run();
       });
 }
@@ -927,7 +959,7 @@ HostResult<std::optional<DeltaRecord>> SqlStore<Db>::take_delta_build(UnixTime n
                                 "AND last_used_at < ?4) ORDER BY created_at LIMIT 1") +
                     Db::kSkipLocked +
                     ") RETURNING from_sha256, to_sha256, profile, state, size, error, hits, "
-                    "created_at, last_used_at"));
+                    "created_at, last_used_at, build_ms"));
     s.bind(1, DeltaState::kBuilding)
         .bind(2, now)
         .bind(3, DeltaState::kQueued)
@@ -986,6 +1018,15 @@ HostResult<Campaign> SqlStore<Db>::campaign(CampaignId id) {
     s.bind(1, id.value);
     return one(s, read_campaign<Statement>);
   });
+}
+
+template <typename Db>
+HostResult<void> SqlStore<Db>::delete_campaign(CampaignId id) {
+  // The deployments' history and logs go with them (ON DELETE CASCADE).
+  return delete_by_id(
+      "campaign " + std::to_string(id.value),
+      {"DELETE FROM deployments WHERE campaign_id = ?1", "DELETE FROM campaigns WHERE id = ?1"},
+      id.value);
 }
 
 template <typename Db>

@@ -34,6 +34,7 @@ class SqlStore : public Store {
   HostResult<Product> product(ProductId id) override;
   HostResult<Product> product_by_name(const std::string& name) override;
   HostResult<std::vector<Product>> products() override;
+  HostResult<void> delete_product(ProductId id) override;
 
   HostResult<void> create_device(const Device& device) override;
   HostResult<Device> device(const DeviceId& id) override;
@@ -52,6 +53,7 @@ class SqlStore : public Store {
   HostResult<Release> release_by_version(ProductId product, const std::string& version) override;
   HostResult<Release> release_by_image(ProductId product, const std::string& sha256) override;
   HostResult<std::vector<Release>> releases(std::optional<ProductId> product) override;
+  HostResult<void> delete_release(ReleaseId id) override;
 
   HostResult<void> put_delta(const DeltaRecord& delta) override;
   HostResult<DeltaRecord> delta(const std::string& from_sha256, const std::string& to_sha256,
@@ -74,6 +76,7 @@ class SqlStore : public Store {
   HostResult<void> update_campaign(const Campaign& campaign) override;
   HostResult<Campaign> campaign(CampaignId id) override;
   HostResult<std::vector<Campaign>> campaigns() override;
+  HostResult<void> delete_campaign(CampaignId id) override;
 
   HostResult<void> create_deployments(std::vector<Deployment>& deployments) override;
   HostResult<void> update_deployment(const Deployment& deployment) override;
@@ -118,6 +121,10 @@ class SqlStore : public Store {
   Db db_;
 
  private:
+  // Runs each of `statements` (one ?1: the id) in one transaction, labelled
+  // `what`; kStoreNotFound when the last removed no row.
+  HostResult<void> delete_by_id(const std::string& what,
+                                std::initializer_list<const char*> statements, std::int64_t id);
   HostResult<std::vector<std::string>> tags_of(const DeviceId& id);
   HostResult<std::vector<Device>> read_devices(Statement& statement);
 
