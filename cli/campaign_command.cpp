@@ -435,6 +435,20 @@ void add_campaign_command(CLI::App& app, int& exit_code) {
     });
   }
 
+  CLI::App* remove = group->add_subcommand(
+      "delete", "Delete a draft campaign and its deployments (one that started stays: abort it)");
+  remove->add_option("ID", args->id, "Campaign id")->required();
+  remove->callback([args, run, server = add_server_options(*remove)] {
+    run(*server, [args](ServerConnection& s) -> HostResult<void> {
+      UPDRAFT_TRY_ASSIGN(
+          const json gone,
+          s.send(Method::kDelete, "/api/v1/campaigns/" + std::to_string(args->id), nullptr));
+      std::printf("campaign %lld \"%s\" deleted\n", gone.at("id").get<long long>(),
+                  gone.at("name").get<std::string>().c_str());
+      return {};
+    });
+  });
+
   CLI::App* resume = group->add_subcommand("resume",
                                            "Resume a paused campaign. One that paused itself for "
                                            "failures needs a higher --failure-threshold");

@@ -148,6 +148,17 @@ void add_product_command(CLI::App& app, int& exit_code) {
         run_with_server(*server, [&](ServerConnection& s) { return enos_settings(s, *args); });
   });
 
+  CLI::App* remove = group->add_subcommand(
+      "delete", "Delete a product that has no devices, releases or campaigns");
+  remove->add_option("NAME", args->name, "Product name")->required();
+  remove->callback([args, server = add_server_options(*remove), &exit_code] {
+    exit_code = run_with_server(*server, [&](ServerConnection& s) -> HostResult<void> {
+      UPDRAFT_TRY(s.send(Method::kDelete, "/api/v1/products/" + url_encode(args->name), nullptr));
+      std::printf("product %s deleted\n", args->name.c_str());
+      return {};
+    });
+  });
+
   CLI::App* list = group->add_subcommand("list", "List the products: id, name, profile, slot size");
   list->callback([server = add_server_options(*list), &exit_code] {
     exit_code = run_with_server(*server, list_products);

@@ -1,5 +1,5 @@
-// `updraft release upload IMAGE ...` and `updraft release list`: firmware images
-// on the update server, which signs each one's manifest at upload.
+// `updraft release upload IMAGE ...`, `list`, `deltas ID` and `delete ID`: firmware
+// images on the update server, which signs each one's manifest at upload.
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -16,6 +16,7 @@ namespace updraft::cli {
 namespace {
 
 struct ReleaseArgs {
+  long long id = 0;
   std::string image_path, product, version, notes, enos_version;
   std::uint32_t security_counter = 0;
   std::vector<std::string> hardware;
@@ -76,11 +77,45 @@ HostResult<void> list_releases(ServerConnection& server, const ReleaseArgs& args
   return {};
 }
 
+HostResult<void> list_deltas(ServerConnection& server, const ReleaseArgs& args) {
+  UPDRAFT_TRY_ASSIGN(const json answer,
+                     server.get("/api/v1/releases/" + std::to_string(args.id) + "/deltas"));
+  if (args.json_output) {
+    std::printf("%s\n", answer.dump(2).c_str());
+    return {};
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const json& d : answer.at("deltas")) {
+    const json& from = d.at("from_version");
+    char ratio[16] = "-";
+    if (d.at("ratio").is_number())
+      std::snprintf(ratio, sizeof ratio, "%.4f", d.at("ratio").get<double>());
+    rows.push_back({from.is_string() ? from.get<std::string>()
+                                     : d.at("from_sha256").get<std::string>().substr(0, 16),
+                    d.at("profile").get<std::string>(), d.at("state").get<std::string>(),
+                    std::to_string(d.at("size").get<unsigned long long>()), ratio,
+                    std::to_string(d.at("build_ms").get<unsigned long long>()),
+                    std::to_string(d.at("hits").get<unsigned long long>())});
+  }
+  print_table({"FROM", "PROFILE", "STATE", "SIZE", "RATIO", "BUILD MS", "SERVED"}, rows);
+  return {};
+}
+
+HostResult<void> delete_release(ServerConnection& server, const ReleaseArgs& args) {
+  UPDRAFT_TRY_ASSIGN(const json gone,
+                     server.send(net::http::Method::kDelete,
+                                 "/api/v1/releases/" + std::to_string(args.id), nullptr));
+  std::printf("release %lld (%s %s) deleted\n", gone.at("id").get<long long>(),
+              gone.at("product").get<std::string>().c_str(),
+              gone.at("version").get<std::string>().c_str());
+  return {};
+}
+
 }  // namespace
 
 void add_release_command(CLI::App& app, int& exit_code) {
-  CLI::App* group =
-      app.add_subcommand("release", "Upload and list firmware releases on the update server");
+  CLI::App* group = app.add_subcommand(
+      "release", "Upload, list and delete firmware releases on the update server");
   group->require_subcommand(1);
   auto args = std::make_shared<ReleaseArgs>();
 
@@ -119,6 +154,23 @@ void add_release_command(CLI::App& app, int& exit_code) {
   list->callback([args, server = add_server_options(*list), &exit_code] {
     exit_code =
         run_with_server(*server, [&](ServerConnection& s) { return list_releases(s, *args); });
+  });
+
+  CLI::App* deltas = group->add_subcommand(
+      "deltas", "List the patches built to a release: from which version, size, ratio, build time");
+  deltas->add_option("ID", args->id, "Release id")->required();
+  deltas->add_flag("--json", args->json_output, "Print the server's JSON instead of a table");
+  deltas->callback([args, server = add_server_options(*deltas), &exit_code] {
+    exit_code =
+        run_with_server(*server, [&](ServerConnection& s) { return list_deltas(s, *args); });
+  });
+
+  CLI::App* remove = group->add_subcommand(
+      "delete", "Delete a release no campaign uses; its image and the patches to it go too");
+  remove->add_option("ID", args->id, "Release id")->required();
+  remove->callback([args, server = add_server_options(*remove), &exit_code] {
+    exit_code =
+        run_with_server(*server, [&](ServerConnection& s) { return delete_release(s, *args); });
   });
 }
 

@@ -261,6 +261,36 @@ TEST_F(ServerCommandsTest, DeviceSecretsRotateAndDevicesAreDecommissioned) {
   EXPECT_EQ(updraft("devices decommission dev-1").exit_code, 1) << "only once";
 }
 
+TEST_F(ServerCommandsTest, DraftCampaignsUnusedReleasesAndEmptyProductsAreDeleted) {
+  const long long v2 = make_fleet_and_releases();
+  const CliRun created = updraft("campaign create --release " + std::to_string(v2) + " --name d");
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  const CliRun used = updraft("release delete " + std::to_string(v2));
+  EXPECT_EQ(used.exit_code, 1);
+  EXPECT_NE(used.output.find("is used by campaign 1 (d)"), std::string::npos) << used.output;
+
+  const CliRun draft = updraft("campaign delete 1");
+  ASSERT_EQ(draft.exit_code, 0) << draft.output;
+  EXPECT_NE(draft.output.find("campaign 1 \"d\" deleted"), std::string::npos) << draft.output;
+  EXPECT_EQ(updraft("campaign delete 1").exit_code, 1) << "gone";
+
+  const CliRun deltas = updraft("release deltas " + std::to_string(v2));
+  EXPECT_EQ(deltas.exit_code, 0) << deltas.output;
+  EXPECT_NE(deltas.output.find("BUILD MS"), std::string::npos) << deltas.output;
+  EXPECT_TRUE(updraft_json("release deltas " + std::to_string(v2) + " --json")["deltas"].empty());
+
+  const CliRun release = updraft("release delete " + std::to_string(v2));
+  ASSERT_EQ(release.exit_code, 0) << release.output;
+  EXPECT_NE(release.output.find("(acme 1.1.0) deleted"), std::string::npos) << release.output;
+  EXPECT_EQ(updraft_json("release list --json")["releases"].size(), 1u);
+
+  EXPECT_EQ(updraft("product delete acme").exit_code, 1) << "it has devices";
+  ASSERT_EQ(updraft("product create spare --profile mcu").exit_code, 0);
+  const CliRun product = updraft("product delete spare");
+  ASSERT_EQ(product.exit_code, 0) << product.output;
+  EXPECT_NE(product.output.find("product spare deleted"), std::string::npos) << product.output;
+}
+
 TEST_F(ServerCommandsTest, ServerErrorsPrintTheirNameAndNumber) {
   const CliRun wrong = updraft("devices --token not-the-token");
   EXPECT_EQ(wrong.exit_code, 1);
