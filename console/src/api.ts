@@ -85,6 +85,8 @@ export interface Deployment {
   attempts: number;
   artifact_kind: string;
   message: string;
+  not_before?: number;
+  ignore_window?: boolean;
   created_at: number;
   updated_at: number;
   finished_at: number;
@@ -101,8 +103,12 @@ export interface Device {
   network: string;
   last_seen: number;
   decommissioned_at?: number;  // 0: in service
+  image_sha256?: string;
+  slot?: number;
+  registered_at?: number;
   deployment: Deployment | null;
   last_deployment?: Deployment | null;
+  deployments?: Deployment[];  // GET /devices/{id}: every one, oldest first
 }
 
 export interface Release {
@@ -162,3 +168,87 @@ export interface AuditEvent {
 
 // Deployment states after which nothing more happens to the deployment.
 export const kFinalStates = ["succeeded", "failed", "rolled_back", "canceled"];
+
+export interface Session {
+  name: string;
+  role: "viewer" | "operator" | "admin";
+}
+
+// What the caller's role allows: viewers read, operators change the fleet,
+// admins also manage products and tokens (docs/api/admin.md).
+export function mayOperate(s: Session | null): boolean {
+  return s?.role === "operator" || s?.role === "admin";
+}
+export function mayAdminister(s: Session | null): boolean {
+  return s?.role === "admin";
+}
+
+export interface HistoryEntry {
+  deployment: number;
+  campaign: number;
+  at: number;
+  state: string;
+  progress: number;
+  error: number;
+  error_name: string;
+  attempt: number;
+  message: string;
+}
+
+export interface LogLine {
+  at: number;
+  line: string;
+}
+
+export interface Token {
+  id: number;
+  name: string;
+  role: string;
+  created_at: number;
+  expires_at: number;
+  last_used_at: number;
+  revoked_at: number;
+  state: string;
+}
+
+export interface DeltaInfo {
+  from_sha256: string;
+  from_version: string | null;
+  profile: string;
+  state: string;
+  size: number;
+  ratio: number | null;
+  build_ms: number;
+  hits: number;
+  error: string;
+  created_at: number;
+}
+
+// POSTs a file as the body (a release image), reporting the bytes sent so far:
+// fetch() has no upload progress, XMLHttpRequest does.
+export function uploadFile<T>(path: string, file: Blob, onProgress: (sent: number, total: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/v1${path}`);
+    xhr.setRequestHeader("Authorization", `Bearer ${savedToken() ?? ""}`);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onerror = () => reject(new ApiError(0, "NETWORK", 0, "the upload was cut off"));
+    xhr.onload = () => {
+      let parsed: unknown = null;
+      try {
+        parsed = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        parsed = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(parsed as T);
+        return;
+      }
+      const e = (parsed as ErrorBody | null)?.error;
+      reject(e ? new ApiError(xhr.status, e.code, e.number, e.message)
+        : new ApiError(xhr.status, "HTTP", xhr.status, xhr.responseText || xhr.statusText));
+    };
+    xhr.send(file);
+  });
+}

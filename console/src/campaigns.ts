@@ -1,7 +1,7 @@
 // Campaigns: the list with one progress bar each, the create form, and a campaign's
 // page with its actions, a bar per phase and a row per device. Both refresh on
 // live events for the campaigns they show (throttled).
-import { api, Campaign, Deployment, kFinalStates, PhaseSpec, Release } from "./api.js";
+import { api, Campaign, Deployment, kFinalStates, mayOperate, PhaseSpec, Release, Session } from "./api.js";
 import { clear, h, progressBar, row, stateBadge, table, throttle, time } from "./dom.js";
 import type { LiveEvent } from "./live.js";
 import { errorCell, reportError, View } from "./views.js";
@@ -42,7 +42,7 @@ function releaseLabel(r: Release | undefined, id: number): string {
   return r ? `${r.product} ${r.version}` : `#${id}`;
 }
 
-export function campaignsView(preselectRelease?: number): View {
+export function campaignsView(session: Session | null, preselectRelease?: number): View {
   const body = h("div");
   let releases = new Map<number, Release>();
   const refresh = async () => {
@@ -78,7 +78,7 @@ export function campaignsView(preselectRelease?: number): View {
     { "data-testid": "campaigns-view" },
     h("h2", {}, "Campaigns"),
     body,
-    createForm(preselectRelease),
+    mayOperate(session) ? createForm(preselectRelease) : null,
   );
   refresh().catch(reportError);
   const throttled = throttle(() => refresh().catch(reportError), kRefreshMs);
@@ -169,19 +169,39 @@ function createForm(preselectRelease?: number): HTMLElement {
   );
 }
 
-export function campaignView(id: number): View {
+export function campaignView(id: number, session: Session | null): View {
+  const operate = mayOperate(session);
   const header = h("div", { class: "campaign-head" });
   const phases = h("div", { class: "phases", "data-testid": "phases" });
   const devices = h("div");
   const actions = h("div", { class: "actions" });
 
-  const act = (action: string) => async () => {
+  const act = (action: string, body?: unknown) => async () => {
     for (const b of actions.querySelectorAll("button")) b.disabled = true;
     try {
-      await api<Campaign>("POST", `/campaigns/${id}/${action}`);
+      await api<Campaign>("POST", `/campaigns/${id}/${action}`, body);
     } finally {
       await refresh();
     }
+  };
+  const remove = async () => {
+    if (!window.confirm(`Delete draft campaign #${id} and its deployments?`)) return;
+    await api("DELETE", `/campaigns/${id}`);
+    location.hash = "#/campaigns";
+  };
+  // A campaign that paused itself for failures resumes only with a higher
+  // failure threshold, so Resume sends the one typed beside it.
+  const resumeControls = (c: Campaign) => {
+    const threshold = h("input", { type: "number", step: "0.01", min: "0", max: "1",
+      value: String(c.failure_threshold), "data-testid": "resume-threshold", title: "failure threshold" });
+    return h("span", { class: "resume" },
+      h("label", { class: "muted" }, "failure threshold ", threshold),
+      h("button", { type: "button", class: "primary", "data-testid": "action-resume",
+        onclick: () => {
+          const value = Number(threshold.value);
+          const body = value !== c.failure_threshold ? { failure_threshold: value } : undefined;
+          act("resume", body)().catch(reportError);
+        } }, "Resume"));
   };
   const button = (action: string, label: string, cls = "") =>
     h("button", { type: "button", class: cls, "data-testid": `action-${action}`,
@@ -218,10 +238,16 @@ export function campaignView(id: number): View {
       ),
     );
     clear(actions);
-    if (c.state === "draft") actions.append(button("start", "Start", "primary"));
-    if (c.state === "running") actions.append(button("pause", "Pause"));
-    if (c.state === "paused") actions.append(button("resume", "Resume", "primary"));
-    if (["draft", "running", "paused"].includes(c.state)) actions.append(button("abort", "Abort", "danger"));
+    if (operate) {
+      if (c.state === "draft") actions.append(button("start", "Start", "primary"));
+      if (c.state === "running") actions.append(button("pause", "Pause"));
+      if (c.state === "paused") actions.append(resumeControls(c));
+      if (["draft", "running", "paused"].includes(c.state)) actions.append(button("abort", "Abort", "danger"));
+      if (c.state === "draft") {
+        actions.append(h("button", { type: "button", class: "danger", "data-testid": "action-delete",
+          onclick: () => void remove().catch(reportError) }, "Delete draft"));
+      }
+    }
     clear(
       phases,
       ...(c.phase_progress ?? []).map((ph, i) =>
@@ -246,7 +272,7 @@ export function campaignView(id: number): View {
         deployments.map((d) =>
           row(
             `deployment-${d.device}`,
-            d.device,
+            h("a", { href: `#/devices/${encodeURIComponent(d.device)}` }, d.device),
             d.phase + 1,
             stateBadge(d.state),
             progressBar(d.state === "succeeded" ? 100 : d.progress, 0, `device-progress-${d.device}`),

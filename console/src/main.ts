@@ -1,18 +1,25 @@
-// The console's entry: the token (from #token=..., the form, or localStorage), the
-// tabs (hash routes #/products, #/devices, #/releases, #/campaigns[/ID], #/audit),
-// the error banner, and the live event stream that refreshes the current view.
-import { api, ApiError, forgetToken, Product, savedToken, saveToken } from "./api.js";
+// The console's entry: the token (from #token=..., the form, or localStorage) and
+// its role (GET /session: each view shows only what the role may do), the tabs
+// (hash routes #/campaigns[/ID], #/devices[/ID], #/releases[/ID], #/products,
+// #/tokens, #/audit), the error banner, and the live event stream that refreshes
+// the current view.
+import { api, ApiError, forgetToken, mayAdminister, savedToken, saveToken, Session } from "./api.js";
 import { campaignsView, campaignView } from "./campaigns.js";
+import { deviceView } from "./device.js";
 import { clear, h } from "./dom.js";
 import { connectLive, Live } from "./live.js";
-import { auditView, devicesView, productsView, releasesView, setErrorReporter, View } from "./views.js";
+import { releasesView, releaseView } from "./releases.js";
+import { tokensView } from "./tokens.js";
+import { auditView, devicesView, productsView, setErrorReporter, View } from "./views.js";
 
 const main = document.getElementById("main")!;
 const nav = document.getElementById("nav")!;
 const banner = document.getElementById("error")!;
 const liveIndicator = document.getElementById("live")!;
+const whoami = h("span", { class: "whoami", "data-testid": "whoami" });
 let current: View | null = null;
 let live: Live | null = null;
+let session: Session | null = null;
 
 function showError(e: unknown): void {
   const text = e instanceof ApiError ? e.describe() : e instanceof Error ? e.message : String(e);
@@ -35,6 +42,7 @@ const tabs: [string, string][] = [
   ["devices", "Devices"],
   ["releases", "Releases"],
   ["products", "Products"],
+  ["tokens", "Tokens"],
   ["audit", "Audit log"],
 ];
 
@@ -47,21 +55,25 @@ function route(): void {
   for (const a of nav.querySelectorAll("a")) a.classList.toggle("active", a.dataset["tab"] === tab);
   switch (tab) {
     case "products":
-      current = productsView();
+      current = productsView(session);
       break;
     case "devices":
-      current = devicesView();
+      current = id ? deviceView(decodeURIComponent(id), session) : devicesView(session, params);
       break;
     case "releases":
-      current = releasesView();
+      current = id ? releaseView(Number(id), session) : releasesView(session);
+      break;
+    case "tokens":
+      // Only an admin may list tokens; another role lands on the campaigns.
+      current = mayAdminister(session) ? tokensView() : campaignsView(session);
       break;
     case "audit":
       current = auditView();
       break;
     default:
       current = id
-        ? campaignView(Number(id))
-        : campaignsView(params.has("release") ? Number(params.get("release")) : undefined);
+        ? campaignView(Number(id), session)
+        : campaignsView(session, params.has("release") ? Number(params.get("release")) : undefined);
   }
   clear(main, current.root);
 }
@@ -96,10 +108,13 @@ function showLogin(message = ""): void {
 }
 
 async function start(): Promise<void> {
-  // One cheap call proves the token before the views fire theirs.
-  await api<{ products: Product[] }>("GET", "/products");
+  // One cheap call proves the token, and names its role, before the views fire theirs.
+  session = await api<Session>("GET", "/session");
   hideError();
   nav.hidden = false;
+  const tokensTab = nav.querySelector<HTMLElement>('a[data-tab="tokens"]');
+  if (tokensTab) tokensTab.hidden = !mayAdminister(session);
+  whoami.textContent = `${session.name} (${session.role})`;
   live?.close();
   live = connectLive((event) => current?.onLive?.(event), liveIndicator, route);
   // replaceState, not location.hash: a hashchange would render the view twice.
@@ -122,6 +137,7 @@ function init(): void {
   clear(
     nav,
     ...tabs.map(([tab, label]) => h("a", { href: `#/${tab}`, "data-tab": tab, "data-testid": `tab-${tab}` }, label)),
+    whoami,
     h("button", { type: "button", class: "link", "data-testid": "sign-out",
       onclick: () => { forgetToken(); showLogin(); } }, "sign out"),
   );

@@ -1,6 +1,7 @@
-// The read-only views: products, devices (with filters), releases and the audit log.
-// Each view fills its own element and may refresh itself on live events.
-import { api, AuditEvent, Device, Product, Release } from "./api.js";
+// The list views: products (with the create form), devices (search, paging and the
+// register form) and the audit log. Each view fills its own element and may
+// refresh itself on live events.
+import { api, AuditEvent, Device, mayAdminister, mayOperate, Product, Session } from "./api.js";
 import { bytes, clear, h, row, stateBadge, table, time } from "./dom.js";
 import type { LiveEvent } from "./live.js";
 
@@ -20,34 +21,69 @@ export async function productNames(): Promise<Map<number, string>> {
   return new Map(products.map((p) => [p.id, p.name]));
 }
 
-export function productsView(): View {
+export function productsView(session: Session | null): View {
   const root = h("section", { "data-testid": "products-view" }, h("h2", {}, "Products"));
   const body = h("div");
-  root.append(body);
-  api<{ products: Product[] }>("GET", "/products")
-    .then(({ products }) => {
-      clear(
-        body,
-        table(
-          ["Id", "Name", "Profile", "Slot size", "Sector size", "Self-registration", "Created"],
-          products.map((p) =>
-            row(
-              `product-${p.name}`,
-              p.id,
-              p.name,
-              p.profile,
-              bytes(p.slot_size),
-              bytes(p.sector_size),
-              p.self_registration ? "yes" : "no",
-              time(p.created_at),
-            ),
+  const admin = mayAdminister(session);
+  const remove = async (p: Product) => {
+    if (!window.confirm(`Delete product ${p.name}?`)) return;
+    await api("DELETE", `/products/${encodeURIComponent(p.name)}`);
+    await load();
+  };
+  const load = async () => {
+    const { products } = await api<{ products: Product[] }>("GET", "/products");
+    clear(
+      body,
+      table(
+        ["Id", "Name", "Profile", "Slot size", "Sector size", "Self-registration", "Created", ""],
+        products.map((p) =>
+          row(
+            `product-${p.name}`,
+            p.id,
+            p.name,
+            p.profile,
+            bytes(p.slot_size),
+            bytes(p.sector_size),
+            p.self_registration ? "yes" : "no",
+            time(p.created_at),
+            admin ? h("button", { type: "button", class: "link", "data-testid": `product-delete-${p.name}`,
+              onclick: () => void remove(p).catch(reportError) }, "delete") : "",
           ),
-          "products-table",
         ),
-      );
-    })
-    .catch(reportError);
+        "products-table",
+      ),
+    );
+  };
+  root.append(body);
+  if (admin) root.append(productForm(load));
+  load().catch(reportError);
   return { root };
+}
+
+function productForm(reload: () => Promise<void>): HTMLElement {
+  const name = h("input", { required: true, placeholder: "water-meter", "data-testid": "product-name" });
+  const profile = h("select", { "data-testid": "product-profile" },
+    ...["mcu-tiny", "mcu", "linux"].map((p) => h("option", { value: p }, p)));
+  const slot = h("input", { type: "number", min: "0", placeholder: "bytes, 0: no limit", "data-testid": "product-slot" });
+  const note = h("p", { class: "muted", "data-testid": "product-created" });
+  const submit = async () => {
+    await api<Product>("POST", "/products", {
+      name: name.value.trim(), profile: profile.value, slot_size: Number(slot.value) || 0 });
+    note.textContent = `Product ${name.value.trim()} created.`;
+    name.value = "";
+    await reload();
+  };
+  return h("form", { class: "create", "data-testid": "create-product",
+    onsubmit: (e: Event) => { e.preventDefault(); submit().catch(reportError); } },
+  h("h3", {}, "New product"),
+  h("div", { class: "grid" }, field("Name", name), field("Patch profile", profile, "the device's RAM class"),
+    field("Slot size", slot, "largest image")),
+  h("div", { class: "checks" }, h("button", { type: "submit", class: "primary", "data-testid": "product-submit" }, "Create product")),
+  note);
+}
+
+export function field(label: string, input: HTMLElement, hint?: string): HTMLElement {
+  return h("label", {}, h("span", {}, label), input, hint ? h("small", {}, hint) : null);
 }
 
 // The deployment a device row describes: its open one, else its latest.
@@ -55,28 +91,39 @@ function deviceStatus(d: Device) {
   return d.deployment ?? d.last_deployment ?? null;
 }
 
-export function devicesView(): View {
+const kDevicesPage = 50;
+const kDeploymentStates = ["scheduled", "pending", "downloading", "installing", "rebooting", "deferred",
+  "succeeded", "failed", "rolled_back", "canceled"];
+
+// The devices: every filter and the paging run on the server (its `total` counts
+// what the filters match), so the page stays fast with a large fleet.
+export function devicesView(session: Session | null, params: URLSearchParams = new URLSearchParams()): View {
   const input = (name: string, placeholder: string) =>
-    h("input", { name, placeholder, "data-testid": `filter-${name}` });
+    h("input", { name, placeholder, value: params.get(name) ?? "", "data-testid": `filter-${name}` });
   const product = h("select", { name: "product", "data-testid": "filter-product" },
     h("option", { value: "" }, "any product"));
+  const id = input("id", "id starts with");
   const tag = input("tag", "tag");
   const version = input("version", "version");
+  const hardware = input("hardware", "hardware");
   const state = h(
     "select",
     { name: "state", "data-testid": "filter-state" },
     h("option", { value: "" }, "any state"),
-    ...["scheduled", "pending", "downloading", "installing", "rebooting", "deferred"].map((s) =>
-      h("option", { value: s }, s),
-    ),
+    ...kDeploymentStates.map((s) => h("option", { value: s, selected: params.get("state") === s }, s.replace("_", " "))),
   );
   const total = h("span", { class: "muted", "data-testid": "devices-total" });
-  const body = h("div");
+  const body = h("div", { class: "scroll" });
+  const prev = h("button", { type: "button", "data-testid": "devices-prev" }, "← Previous");
+  const next = h("button", { type: "button", "data-testid": "devices-next" }, "Next →");
+  const pageInfo = h("span", { class: "muted", "data-testid": "devices-page" });
   let names = new Map<number, string>();
+  let offset = 0;
 
   const load = async () => {
-    const query = new URLSearchParams({ limit: "500" });
-    for (const [key, el] of [["product", product], ["tag", tag], ["version", version], ["state", state]] as const) {
+    const query = new URLSearchParams({ limit: String(kDevicesPage), offset: String(offset) });
+    for (const [key, el] of [["product", product], ["id", id], ["tag", tag], ["version", version],
+      ["hardware", hardware], ["state", state]] as const) {
       if (el.value.trim()) query.set(key, el.value.trim());
     }
     const { devices, total: count } = await api<{ devices: Device[]; total: number }>(
@@ -84,6 +131,9 @@ export function devicesView(): View {
       `/devices?${query}`,
     );
     total.textContent = `${devices.length} shown of ${count}`;
+    pageInfo.textContent = count ? `${offset + 1}–${offset + devices.length}` : "";
+    prev.disabled = offset === 0;
+    next.disabled = offset + devices.length >= count;
     clear(
       body,
       table(
@@ -92,7 +142,7 @@ export function devicesView(): View {
           const dep = deviceStatus(d);
           return row(
             `device-${d.id}`,
-            d.id,
+            h("a", { href: `#/devices/${encodeURIComponent(d.id)}`, "data-testid": `device-link-${d.id}` }, d.id),
             names.get(d.product) ?? String(d.product),
             d.hardware,
             d.tags.join(", "),
@@ -101,13 +151,21 @@ export function devicesView(): View {
             dep && !["succeeded", "canceled"].includes(dep.state) ? `${dep.progress}%` : "",
             dep && dep.error ? errorCell(dep.error, dep.error_name, dep.error_text) : "",
             time(d.last_seen),
-            serialCell(d, load),
+            serialCell(d, load, mayOperate(session)),
           );
         }),
         "devices-table",
       ),
     );
   };
+  prev.addEventListener("click", () => {
+    offset = Math.max(0, offset - kDevicesPage);
+    load().catch(reportError);
+  });
+  next.addEventListener("click", () => {
+    offset += kDevicesPage;
+    load().catch(reportError);
+  });
   const form = h(
     "form",
     {
@@ -115,27 +173,68 @@ export function devicesView(): View {
       "data-testid": "devices-filters",
       onsubmit: (e: Event) => {
         e.preventDefault();
+        offset = 0;
         load().catch(reportError);
       },
     },
-    product, tag, version, state,
+    id, product, hardware, tag, version, state,
     h("button", { type: "submit", "data-testid": "filter-apply" }, "Filter"),
     total,
   );
-  const root = h("section", { "data-testid": "devices-view" }, h("h2", {}, "Devices"), form, body);
+  const root = h("section", { "data-testid": "devices-view" }, h("h2", {}, "Devices"), form, body,
+    h("div", { class: "pager" }, prev, pageInfo, next),
+    mayOperate(session) ? registerForm(() => load()) : null);
   productNames()
     .then((n) => {
       names = n;
-      for (const [, name] of n) product.append(h("option", { value: name }, name));
+      for (const [, name] of n) {
+        product.append(h("option", { value: name, selected: params.get("product") === name }, name));
+      }
       return load();
     })
     .catch(reportError);
   return { root };
 }
 
+// Registers a device; its secret is shown once, as the API gives it once.
+function registerForm(reload: () => Promise<void>): HTMLElement {
+  const id = h("input", { required: true, placeholder: "meter-0042", "data-testid": "register-id" });
+  const product = h("select", { required: true, "data-testid": "register-product" });
+  const hardware = h("input", { required: true, placeholder: "rev-b", "data-testid": "register-hardware" });
+  const tags = h("input", { placeholder: "eu, pilot", "data-testid": "register-tags" });
+  const serial = h("input", { placeholder: "EnOS serial (optional)", "data-testid": "register-serial" });
+  const result = h("div", { "data-testid": "register-result" });
+  productNames()
+    .then((n) => {
+      for (const [, name] of n) product.append(h("option", { value: name }, name));
+    })
+    .catch(reportError);
+  const submit = async () => {
+    const body: Record<string, unknown> = {
+      id: id.value.trim(),
+      product: product.value,
+      hardware: hardware.value.trim(),
+      tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean),
+    };
+    if (serial.value.trim()) body["serial"] = serial.value.trim();
+    const created = await api<Device & { secret: string }>("POST", "/devices", body);
+    clear(result, h("p", { class: "secret" }, `Device ${created.id} registered. Its secret, shown once: `,
+      h("code", { "data-testid": "register-secret" }, created.secret)));
+    id.value = "";
+    await reload();
+  };
+  return h("form", { class: "create", "data-testid": "register-device",
+    onsubmit: (e: Event) => { e.preventDefault(); submit().catch(reportError); } },
+  h("h3", {}, "Register a device"),
+  h("div", { class: "grid" }, field("Id", id), field("Product", product), field("Hardware", hardware),
+    field("Tags", tags, "comma-separated"), field("Serial", serial, "EnOS sub-devices prove themselves with it")),
+  h("div", { class: "checks" }, h("button", { type: "submit", class: "primary", "data-testid": "register-submit" }, "Register")),
+  result);
+}
+
 // A device's serial number (EnOS sub-devices prove themselves with it) and a
 // button that sets it.
-function serialCell(d: Device, reload: () => Promise<void>): HTMLElement {
+function serialCell(d: Device, reload: () => Promise<void>, editable: boolean): HTMLElement {
   const edit = async () => {
     const serial = window.prompt(`Serial number of ${d.id} (empty removes it)`, d.serial);
     if (serial === null) return;
@@ -147,7 +246,7 @@ function serialCell(d: Device, reload: () => Promise<void>): HTMLElement {
     {},
     h("span", { "data-testid": `serial-${d.id}` }, d.serial || "—"),
     " ",
-    h("button", { class: "link", "data-testid": `serial-edit-${d.id}`, onclick: () => void edit().catch(reportError) }, "edit"),
+    editable ? h("button", { class: "link", "data-testid": `serial-edit-${d.id}`, onclick: () => void edit().catch(reportError) }, "edit") : null,
   );
 }
 
@@ -160,39 +259,6 @@ export function errorCell(number: number, name: string, text: string): HTMLEleme
     h("span", { class: "error-name" }, name),
     h("span", { class: "error-text" }, text ? ` — ${text}` : ""),
   );
-}
-
-export function releasesView(): View {
-  const root = h("section", { "data-testid": "releases-view" }, h("h2", {}, "Releases"));
-  const body = h("div");
-  root.append(body);
-  api<{ releases: Release[] }>("GET", "/releases")
-    .then(({ releases }) => {
-      clear(
-        body,
-        table(
-          ["Id", "Product", "Version", "Security counter", "Hardware", "Size", "SHA-256", "Created", "Notes", ""],
-          releases.map((r) =>
-            row(
-              `release-${r.id}`,
-              r.id,
-              r.product,
-              r.version,
-              r.security_counter,
-              r.hardware.join(", "),
-              bytes(r.size),
-              h("code", { title: r.sha256 }, r.sha256.slice(0, 12)),
-              time(r.created_at),
-              r.notes,
-              h("a", { href: `#/campaigns?release=${r.id}` }, "new campaign"),
-            ),
-          ),
-          "releases-table",
-        ),
-      );
-    })
-    .catch(reportError);
-  return { root };
 }
 
 export function auditView(): View {

@@ -11,60 +11,14 @@ import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import crypto, { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { env, launchBrowser, registerDevice, startServer, until } from "./harness.mjs";
 
-const env = (name) => {
-  const value = process.env[name];
-  assert.ok(value, `${name} must name the built binary or directory (set by CTest)`);
-  return value;
-};
-const UPDRAFTD = env("UPDRAFTD");
 const CLI = env("UPDRAFT_CLI");
 const SIM = env("UPDRAFT_SIM");
 const ARTIFACTS = env("UPDRAFT_ARTIFACTS");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FLEET_A = 16; // devices updated by the first campaign
 const FLEET_B = 4; // devices of the campaign that gets paused
-
-// A device registered through the admin API and driven by hand over the device API
-// (docs/api/device.md): check in for an offer, then report phases.
-async function registerDevice(base, adminToken, id, hardware) {
-  const post = async (path, body, bearer, expect) => {
-    const r = await fetch(`${base}/api/v1${path}`, { method: "POST", body: JSON.stringify(body),
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` } });
-    const text = await r.text();
-    assert.equal(r.status, expect, `POST ${path}: ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
-  const { secret } = await post("/devices", { id, product: "console-test", hardware }, adminToken, 201);
-  const { token } = await post("/device/token", { device_id: id, secret }, "", 200);
-  return {
-    // The offer, waiting (bounded) while the server prepares a delta.
-    checkIn: (imageSha256) => until(`an offer for ${id}`, 15_000, async () => {
-      const answer = await post("/device/checkin", { version: "1.0.0", image_sha256: imageSha256,
-        slot: 0, battery: 90, network: "wifi", nonce: randomBytes(8).toString("hex") }, token, 200);
-      return answer.update ? answer : null;
-    }),
-    report: (deployment, body) =>
-      post(`/device/deployments/${deployment}/report`, { error: 0, running_version: "1.0.0", ...body }, token, 204),
-  };
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Polls `probe` until it returns a truthy value, for at most `ms`.
-async function until(what, ms, probe) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (last) return last;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 test("console drives a campaign to completion and pauses another", { timeout: 150_000 }, async (t) => {
   let page;
@@ -78,36 +32,26 @@ test("console drives a campaign to completion and pauses another", { timeout: 15
 });
 
 async function run(t, exposePage) {
-  for (const f of [UPDRAFTD, CLI, SIM, CHROMIUM]) {
-    assert.ok(fs.existsSync(f), `${f} is missing (build updraftd, updraft, updraft-sim; install chromium)`);
+  for (const f of [env("UPDRAFTD"), CLI, SIM]) {
+    assert.ok(fs.existsSync(f), `${f} is missing (build updraftd, updraft, updraft-sim)`);
   }
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   fs.rmSync(path.join(ARTIFACTS, "console-failure.png"), { force: true });
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), "updraft-console-"));
   const children = [];
   let browser;
+  let data;
   t.after(async () => {
     await browser?.close().catch(() => {});
     for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-    fs.rmSync(data, { recursive: true, force: true });
+    if (data) fs.rmSync(data, { recursive: true, force: true });
   });
   const started = Date.now();
   const log = (text) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${text}`);
 
   // The server, on a free port, with a fast campaign scheduler.
-  const serverLog = fs.openSync(path.join(ARTIFACTS, "console_test-updraftd.log"), "w");
-  const server = spawn(UPDRAFTD, ["--data", data, "--port", "0", "--port-file", `${data}/port`,
-    "--tick-ms", "100", "--active-poll-seconds", "5"], { stdio: ["ignore", serverLog, serverLog] });
-  children.push(server);
-  const port = await until("updraftd's port file", 10_000,
-    () => fs.existsSync(`${data}/port`) && fs.readFileSync(`${data}/port`, "utf8").trim());
-  const base = `http://127.0.0.1:${port}`;
-  const token = fs.readFileSync(`${data}/admin.token`, "utf8").trim();
-  const apiGet = async (p) => {
-    const r = await fetch(`${base}/api/v1${p}`, { headers: { Authorization: `Bearer ${token}` } });
-    assert.equal(r.status, 200, `GET ${p}`);
-    return r.json();
-  };
+  const server = await startServer(children, path.join(ARTIFACTS, "console_test-updraftd.log"));
+  data = server.data;
+  const { port, base, token, apiGet } = server;
 
   // The console's files come from the binary itself: no token, right types, ETag/304.
   const index = await fetch(`${base}/`);
@@ -154,8 +98,7 @@ async function run(t, exposePage) {
   children.push(fleetA);
   log(`updraftd on ${base}, ${FLEET_A + FLEET_B} devices registered, fleet board-a running`);
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, timeout: 30_000,
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  browser = await launchBrowser();
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   exposePage(page);
   page.setDefaultTimeout(15_000);
@@ -232,7 +175,7 @@ async function run(t, exposePage) {
   // The second campaign is created started ("start now") and paused from its page.
   // Its fleet stays idle but for one device this test drives by hand through the
   // device API, so the page must show that device's progress and error as reported.
-  const manual = await registerDevice(base, token, "c-manual", "board-b");
+  const manual = await registerDevice(base, token, "c-manual", "console-test", "board-b");
   await page.getByTestId("tab-campaigns").click();
   await form.getByTestId("create-release").selectOption(String(release2.id));
   await form.getByTestId("create-name").fill("board-b rollout");
@@ -311,12 +254,7 @@ async function run(t, exposePage) {
   // A clean stop with the browser's event stream still open (and, in the asan
   // preset, no leak report, which would make the exit code non-zero).
   fleetA.kill("SIGKILL");
-  const exited = new Promise((resolve) => server.once("exit", (code, signal) => resolve({ code, signal })));
-  server.kill("SIGTERM");
-  let timer;
-  const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve({ code: "timeout" }), 15_000)));
-  const { code, signal } = await Promise.race([exited, timeout]);
-  clearTimeout(timer);
+  const { code, signal } = await server.stop();
   assert.equal(code, 0, `updraftd stopped with ${code ?? signal}`);
   log("done");
 }
