@@ -119,6 +119,8 @@ constexpr Entry kCatalogue[] = {
      "the update client reported a failure (see its details)"},
     {ErrorCode::kAgentClientDownloadFailed, "AGENT_CLIENT_DOWNLOAD_FAILED",
      "the update client could not download the file or its hash did not match"},
+    {ErrorCode::kDeploymentTimedOut, "DEPLOYMENT_TIMED_OUT",
+     "no news from the device within the campaign's deployment timeout"},
     {ErrorCode::kStoreIo, "STORE_IO", "the server's database failed"},
     {ErrorCode::kStoreNotFound, "STORE_NOT_FOUND", "no such record"},
     {ErrorCode::kStoreConflict, "STORE_CONFLICT", "a record with this key already exists"},

@@ -87,6 +87,8 @@ enum class ErrorCode : std::uint16_t {
   // 54x: failures that update clients of other protocols report without a number
   kAgentClientReportedFailure = 540,
   kAgentClientDownloadFailed = 541,
+  // 55x: decided by the server about a device's deployment
+  kDeploymentTimedOut = 550,  // no news within the campaign's deployment timeout
 
   // 6xx server storage
   kStoreIo = 600,

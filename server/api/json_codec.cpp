@@ -106,6 +106,9 @@ json to_json(const Campaign& c) {
           {"max_concurrent_downloads", c.max_concurrent_downloads},
           {"force", c.force},
           {"allow_downgrade", c.allow_downgrade},
+          {"deployment_timeout_seconds", c.deployment_timeout_seconds},
+          {"start_at", c.start_at},
+          {"dynamic", c.dynamic},
           {"state", name_of(c.state)},
           {"current_phase", c.current_phase},
           {"pause_reason", c.pause_reason},
@@ -282,6 +285,11 @@ HostResult<Campaign> campaign_from_json(const json& body) {
   c.max_concurrent_downloads = static_cast<std::uint32_t>(max_downloads);
   UPDRAFT_TRY_ASSIGN(c.force, bool_field(body, "force", false));
   UPDRAFT_TRY_ASSIGN(c.allow_downgrade, bool_field(body, "allow_downgrade", false));
+  UPDRAFT_TRY_ASSIGN(const std::int64_t timeout,
+                     integer_field(body, "deployment_timeout_seconds", 0, 0, 30 * 86400));
+  c.deployment_timeout_seconds = static_cast<std::uint32_t>(timeout);
+  UPDRAFT_TRY_ASSIGN(c.start_at, integer_field(body, "start_at", 0, 0, std::int64_t{1} << 40));
+  UPDRAFT_TRY_ASSIGN(c.dynamic, bool_field(body, "dynamic", false));
   return c;
 }
 

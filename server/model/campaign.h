@@ -61,6 +61,14 @@ struct Campaign {
   // true: devices running a newer version may be offered this release, if its
   // manifest allows a downgrade too; never one below their security counter.
   bool allow_downgrade = false;
+  // A deployment with no news for this long while downloading or installing
+  // fails with DEPLOYMENT_TIMED_OUT (550); 0: never.
+  std::uint32_t deployment_timeout_seconds = 0;
+  // A draft with start_at > 0 starts itself then (the scheduler's tick).
+  UnixTime start_at = 0;
+  // Devices that register, or start reporting a matching version, while it runs
+  // join its current phase at their check-in; it never completes by itself.
+  bool dynamic = false;
   CampaignState state = CampaignState::kDraft;
   std::uint32_t current_phase = 0;  // index into phases
   std::string pause_reason;         // set while paused: "operator" or why it paused itself

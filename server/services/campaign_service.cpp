@@ -415,6 +415,15 @@ HostResult<Deployment> CampaignService::defer_deployment(DeploymentId id, UnixTi
 }
 
 HostResult<void> CampaignService::tick(std::optional<CampaignId> id, UnixTime now) {
+  if (!id) {
+    UPDRAFT_TRY_ASSIGN(const std::vector<Campaign> all, store_.campaigns());
+    for (const Campaign& c : all) {
+      if (c.state != CampaignState::kDraft || c.start_at == 0 || c.start_at > now) continue;
+      HostResult<Campaign> started = start(c.id, "scheduler", now);
+      // Another server's scheduler, or an operator, may have started it first.
+      if (!started.ok() && started.error().code != ErrorCode::kApiConflict) return started.error();
+    }
+  }
   std::lock_guard lock(mutex_);
   if (id) {
     UPDRAFT_TRY_ASSIGN(Campaign c, store_.campaign(*id));
@@ -427,17 +436,55 @@ HostResult<void> CampaignService::tick(std::optional<CampaignId> id, UnixTime no
   return {};
 }
 
+HostResult<void> CampaignService::time_out_locked(const Campaign& campaign,
+                                                  std::vector<Deployment>& deployments,
+                                                  UnixTime now) {
+  const std::int64_t limit = campaign.deployment_timeout_seconds;
+  if (limit == 0) return {};
+  std::vector<Deployment*> silent;
+  for (Deployment& d : deployments) {
+    if ((d.state == DeploymentState::kDownloading || d.state == DeploymentState::kInstalling) &&
+        now - d.updated_at >= limit) {
+      silent.push_back(&d);
+    }
+  }
+  if (silent.empty()) return {};
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    for (Deployment* d : silent) {
+      d->message = "no news for " + std::to_string(now - d->updated_at) + " s while " +
+                   std::string(name_of(d->state)) + " (deployment timeout " +
+                   std::to_string(limit) + " s)";
+      d->state = DeploymentState::kFailed;
+      d->error = static_cast<int>(ErrorCode::kDeploymentTimedOut);
+      d->updated_at = d->finished_at = now;
+      UPDRAFT_TRY(store_.update_deployment(*d));
+    }
+    return {};
+  }));
+  json devices = json::array();
+  for (const Deployment* d : silent) {
+    publish_deployment(events_, *d);
+    devices.push_back(d->device.value);
+  }
+  audit("server", "campaign.timeout", campaign, json{{"name", campaign.name}, {"devices", devices}},
+        now);
+  return {};
+}
+
 HostResult<void> CampaignService::tick_locked(Campaign campaign, UnixTime now) {
   if (campaign.state != CampaignState::kRunning) return {};
   DeploymentFilter filter;
   filter.campaign = campaign.id;
   UPDRAFT_TRY_ASSIGN(std::vector<Deployment> deployments, store_.deployments(filter));
+  UPDRAFT_TRY(time_out_locked(campaign, deployments, now));
   // plan() moves one phase per call: repeat while it advances.
   for (int round = 0; round <= static_cast<int>(campaign.phases.size()); ++round) {
     std::vector<campaigns::DeploymentSummary> summaries;
     summaries.reserve(deployments.size());
     for (const Deployment& d : deployments) summaries.push_back({d.id, d.phase, d.state});
-    const campaigns::CampaignDecision decision = campaigns::plan(campaign, summaries, now);
+    campaigns::CampaignDecision decision = campaigns::plan(campaign, summaries, now);
+    // A dynamic campaign stays open for the devices still to come.
+    if (campaign.dynamic) decision.complete = false;
     if (decision.release.empty() && !decision.advance_to && !decision.pause && !decision.complete)
       return {};
 
@@ -481,6 +528,55 @@ HostResult<void> CampaignService::tick_locked(Campaign campaign, UnixTime now) {
     if (!decision.advance_to || campaign.state != CampaignState::kRunning) return {};
   }
   return {};
+}
+
+HostResult<bool> CampaignService::join_dynamic(const Device& device, UnixTime now) {
+  std::lock_guard lock(mutex_);
+  if (const std::uint64_t g = generation(); g != dynamic_generation_) {
+    UPDRAFT_TRY_ASSIGN(const std::vector<Campaign> all, store_.campaigns());
+    dynamic_.clear();
+    for (const Campaign& c : all) {
+      if (c.dynamic && c.state == CampaignState::kRunning) dynamic_.push_back(c.id);
+    }
+    dynamic_generation_ = g;
+  }
+  for (const CampaignId id : dynamic_) {
+    UPDRAFT_TRY_ASSIGN(Campaign c, store_.campaign(id));
+    if (c.state != CampaignState::kRunning || c.product != device.product) continue;
+    if (!campaigns::matches(c.target, device)) continue;
+    DeploymentFilter mine;
+    mine.campaign = c.id;
+    mine.device = device.id;
+    mine.limit = 1;
+    UPDRAFT_TRY_ASSIGN(const std::vector<Deployment> before, store_.deployments(mine));
+    if (!before.empty()) continue;  // it was in this campaign already: an operator retries it
+    UPDRAFT_TRY_ASSIGN(const Release release, store_.release(c.release));
+    std::optional<Release> running;
+    if (!device.status.image_sha256.empty()) {
+      HostResult<Release> found = store_.release_by_image(c.product, device.status.image_sha256);
+      if (found.ok()) running = *found;
+    }
+    if (campaigns::check_compatibility(release, c, device, running) !=
+        campaigns::Incompatibility::kNone) {
+      continue;
+    }
+    std::vector<Deployment> joined(1);
+    joined[0].campaign = c.id;
+    joined[0].device = device.id;
+    joined[0].phase = c.current_phase;
+    joined[0].state = DeploymentState::kScheduled;
+    joined[0].created_at = joined[0].updated_at = now;
+    if (HostResult<void> made = store_.create_deployments(joined); !made.ok()) {
+      // Another server gave it a deployment meanwhile (one open per device).
+      if (made.error().code == ErrorCode::kStoreConflict) return false;
+      return made.error();
+    }
+    audit("server", "campaign.join", c, json{{"name", c.name}, {"device", device.id.value}}, now);
+    publish_deployment(events_, joined[0]);
+    UPDRAFT_TRY(tick_locked(c, now));
+    return true;
+  }
+  return false;
 }
 
 HostResult<CampaignProgress> CampaignService::progress(CampaignId id) {

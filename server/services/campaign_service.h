@@ -94,8 +94,18 @@ class CampaignService {
   HostResult<Deployment> defer_deployment(DeploymentId id, UnixTime until, const std::string& actor,
                                           UnixTime now);
 
-  // Applies plan() to one running campaign, or to all of them (nullopt).
+  // Applies plan() to one running campaign, or to all of them (nullopt), after
+  // failing their deployments silent past the campaign's deployment timeout
+  // (DEPLOYMENT_TIMED_OUT). With nullopt it first starts the drafts whose
+  // start_at has come (audited as the scheduler's campaign.start).
   HostResult<void> tick(std::optional<CampaignId> id, UnixTime now);
+
+  // A device with no open deployment, as it checks in (`device` carries the
+  // status it reports now): joins the current phase of the first running dynamic
+  // campaign of its product that it matches and fits and was never in, then
+  // that campaign is ticked (which releases it when the phase and window allow).
+  // True when it joined one. Audited as "campaign.join".
+  HostResult<bool> join_dynamic(const Device& device, UnixTime now);
 
   HostResult<CampaignProgress> progress(CampaignId id);
   HostResult<std::vector<Campaign>> campaigns();
@@ -115,6 +125,9 @@ class CampaignService {
 
  private:
   HostResult<void> tick_locked(Campaign campaign, UnixTime now);
+  // With mutex_ held: fails the campaign's deployments silent past its timeout.
+  HostResult<void> time_out_locked(const Campaign& campaign, std::vector<Deployment>& deployments,
+                                   UnixTime now);
   HostResult<std::set<DeviceId>> devices_with_unfinished_deployments();
   HostResult<Campaign> set_state(CampaignId id, CampaignState from_a, CampaignState from_b,
                                  CampaignState to, const char* action, const std::string& actor,
@@ -136,6 +149,11 @@ class CampaignService {
   DeltaCache& deltas_;
   std::mutex mutex_;
   std::atomic<std::uint64_t> generation_{1};
+  // The dynamic campaigns that were running at `dynamic_generation_`: a campaign
+  // starts running only through a change that bumps the generation, so the list
+  // is read again only then (each candidate is read afresh before a device joins).
+  std::vector<CampaignId> dynamic_;
+  std::uint64_t dynamic_generation_ = 0;
   std::mutex mark_mutex_;
   std::string seen_mark_;  // the store's generation mark last followed or written
 };

@@ -76,20 +76,27 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
   {
     std::lock_guard lock(mutex_);
     const auto idle = idle_.find(id);
-    if (idle != idle_.end() && idle->second == generation) return answer;
+    if (idle != idle_.end() && idle->second.generation == generation &&
+        idle->second.image_sha256 == status.image_sha256) {
+      return answer;
+    }
   }
   HostResult<Deployment> open = store_.open_deployment(id);
-  if (!open.ok()) {
-    if (open.error().code != ErrorCode::kStoreNotFound) return open.error();
-    if (!store_.device(id).ok())
-      return Error(ErrorCode::kApiUnauthorized, "device " + id.value + " is not registered");
-    std::lock_guard lock(mutex_);
-    idle_[id] = generation;
-    return answer;
-  }
+  if (!open.ok() && open.error().code != ErrorCode::kStoreNotFound) return open.error();
   HostResult<Device> device = store_.device(id);
   if (!device.ok())
     return Error(ErrorCode::kApiUnauthorized, "device " + id.value + " is not registered");
+  if (!open.ok()) {
+    Device reporting = *device;
+    reporting.status = status;
+    UPDRAFT_TRY_ASSIGN(const bool joined, campaigns_.join_dynamic(reporting, now));
+    if (joined) open = store_.open_deployment(id);
+    if (!open.ok()) {
+      std::lock_guard lock(mutex_);
+      idle_[id] = Idle{generation, status.image_sha256};
+      return answer;
+    }
+  }
   Deployment dep = *open;
   UPDRAFT_TRY_ASSIGN(Campaign campaign, store_.campaign(dep.campaign));
   UPDRAFT_TRY_ASSIGN(Release release, store_.release(campaign.release));

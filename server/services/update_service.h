@@ -77,7 +77,7 @@ inline constexpr std::size_t kMaxLogLineBytes = 1000;
 class UpdateService {
  public:
   UpdateService(Store& store, ReleaseService& releases, DeltaCache& deltas,
-                const CampaignService& campaigns, StatusQueue& statuses, EventBus& events,
+                CampaignService& campaigns, StatusQueue& statuses, EventBus& events,
                 Metrics& metrics, UpdateSettings settings)
       : store_(store),
         releases_(releases),
@@ -128,7 +128,7 @@ class UpdateService {
   Store& store_;
   ReleaseService& releases_;
   DeltaCache& deltas_;
-  const CampaignService& campaigns_;
+  CampaignService& campaigns_;
   StatusQueue& statuses_;
   EventBus& events_;
   Metrics& metrics_;
@@ -136,8 +136,14 @@ class UpdateService {
 
   std::mutex mutex_;
   // Devices known to have no deployment, with the campaign generation that was
-  // current when the store said so: the hot path of a fleet costs no query.
-  std::unordered_map<DeviceId, std::uint64_t> idle_;
+  // current when the store said so, and the image they ran then (one that starts
+  // reporting another may join a dynamic campaign): the hot path of a fleet
+  // costs no query.
+  struct Idle {
+    std::uint64_t generation = 0;
+    std::string image_sha256;
+  };
+  std::unordered_map<DeviceId, Idle> idle_;
 };
 
 // Deployment state for a report phase; nullopt for an unknown phase.

@@ -65,8 +65,8 @@ auto fields(const MaintenanceWindow& v) {
   return std::tie(a, b, c);
 }
 auto fields(const Campaign& v) {
-  const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s] = v;
-  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s);
+  const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, w] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, w);
 }
 auto fields(const Deployment& v) {
   const auto& [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q] = v;
@@ -192,6 +192,9 @@ Campaign sample_campaign(ProductId product, ReleaseId release, CampaignState sta
   campaign.max_concurrent_downloads = 50;
   campaign.force = true;
   campaign.allow_downgrade = true;
+  campaign.deployment_timeout_seconds = 3600;
+  campaign.start_at = 1'700'000'004;
+  campaign.dynamic = true;
   campaign.state = state;
   campaign.current_phase = 1;
   campaign.pause_reason = "operator";
@@ -596,6 +599,9 @@ TEST_P(StoreTest, CampaignRoundTripsEveryField) {
   expected.window = {0, 0, "UTC"};
   expected.max_concurrent_downloads = 0;
   expected.force = false;
+  expected.deployment_timeout_seconds = 0;
+  expected.start_at = 0;
+  expected.dynamic = false;
   expected.state = CampaignState::kPaused;
   expected.current_phase = 0;
   expected.pause_reason = "failure share 0.3 over 0.2";

@@ -277,7 +277,7 @@ constexpr char kSelectCampaign[] =
     "SELECT id, name, product_id, release_id, target, phases, success_threshold, "
     "failure_threshold, maintenance_window, max_concurrent_downloads, force, state, "
     "current_phase, pause_reason, created_by, created_at, started_at, finished_at, "
-    "allow_downgrade FROM campaigns";
+    "allow_downgrade, deployment_timeout, start_at, dynamic FROM campaigns";
 
 template <typename Row>
 HostResult<Campaign> read_campaign(const Row& s) {
@@ -298,6 +298,9 @@ HostResult<Campaign> read_campaign(const Row& s) {
   campaign.started_at = s.template column<UnixTime>(16);
   campaign.finished_at = s.template column<UnixTime>(17);
   campaign.allow_downgrade = s.template column<bool>(18);
+  campaign.deployment_timeout_seconds = s.template column<std::uint32_t>(19);
+  campaign.start_at = s.template column<UnixTime>(20);
+  campaign.dynamic = s.template column<bool>(21);
   return with_json(ErrorCode::kStoreCorrupt, [&] {
     campaign.target = decode_target(s.template column<std::string>(4));
     campaign.phases = decode_phases(s.template column<std::string>(5));
@@ -333,7 +336,10 @@ HostResult<void> bind_campaign(Stmt& s, const Campaign& campaign) {
       .bind(15, campaign.created_at)
       .bind(16, campaign.started_at)
       .bind(17, campaign.finished_at)
-      .bind(18, campaign.allow_downgrade);
+      .bind(18, campaign.allow_downgrade)
+      .bind(19, campaign.deployment_timeout_seconds)
+      .bind(20, campaign.start_at)
+      .bind(21, campaign.dynamic);
   return {};
 }
 
@@ -981,9 +987,10 @@ HostResult<Campaign> SqlStore<Db>::create_campaign(const Campaign& campaign) {
         db_.prepare("INSERT INTO campaigns (name, product_id, release_id, target, phases, "
                     "success_threshold, failure_threshold, maintenance_window, "
                     "max_concurrent_downloads, force, state, current_phase, pause_reason, "
-                    "created_by, created_at, started_at, finished_at, allow_downgrade) VALUES "
+                    "created_by, created_at, started_at, finished_at, allow_downgrade, "
+                    "deployment_timeout, start_at, dynamic) VALUES "
                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                    "?18) RETURNING id"));
+                    "?18, ?19, ?20, ?21) RETURNING id"));
     UPDRAFT_TRY(bind_campaign(s, campaign));
     Campaign stored = campaign;
     UPDRAFT_TRY_ASSIGN(stored.id.value, inserted_id(s));
@@ -1001,10 +1008,11 @@ HostResult<void> SqlStore<Db>::update_campaign(const Campaign& campaign) {
                     "target = ?4, phases = ?5, success_threshold = ?6, failure_threshold = ?7, "
                     "maintenance_window = ?8, max_concurrent_downloads = ?9, force = ?10, "
                     "state = ?11, current_phase = ?12, pause_reason = ?13, created_by = ?14, "
-                    "created_at = ?15, started_at = ?16, finished_at = ?17, allow_downgrade = ?18 "
-                    "WHERE id = ?19"));
+                    "created_at = ?15, started_at = ?16, finished_at = ?17, allow_downgrade = ?18, "
+                    "deployment_timeout = ?19, start_at = ?20, dynamic = ?21 "
+                    "WHERE id = ?22"));
     UPDRAFT_TRY(bind_campaign(s, campaign));
-    UPDRAFT_TRY(s.bind(19, campaign.id.value).run());
+    UPDRAFT_TRY(s.bind(22, campaign.id.value).run());
     if (s.changes() == 0) return not_found();
     return {};
   });
