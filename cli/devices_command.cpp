@@ -148,16 +148,6 @@ HostResult<void> set_serial(ServerConnection& server, const DevicesArgs& args) {
   return {};
 }
 
-// A Unix time as UTC, "2026-12-02 17:36:12".
-std::string utc_time(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
-  return text;
-}
-
 HostResult<void> device_history(ServerConnection& server, const DevicesArgs& args) {
   UPDRAFT_TRY_ASSIGN(const json answer, server.get("/api/v1/devices/" + url_encode(args.id) +
                                                    "/history?limit=" + std::to_string(args.limit) +
@@ -196,28 +186,12 @@ HostResult<long long> deployment_of(ServerConnection& server, const DevicesArgs&
   return all.back().at("id").get<long long>();
 }
 
-// "YYYY-MM-DD HH:MM" (UTC), Unix seconds, or "now" (lifts a deferral).
-HostResult<long long> parse_until(const std::string& text) {
-  if (text == "now") return 0LL;
-  long long seconds = 0;
-  const auto [end_of_number, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (ec == std::errc() && end_of_number == text.data() + text.size() && seconds >= 0)
-    return seconds;
-  std::tm tm{};
-  const char* end = ::strptime(text.c_str(), "%Y-%m-%d %H:%M", &tm);
-  if (end == nullptr || *end != '\0')
-    return Error(
-        ErrorCode::kApiBadRequest,
-        "--until: \"YYYY-MM-DD HH:MM\" (UTC), Unix seconds or \"now\", not \"" + text + "\"");
-  return static_cast<long long>(::timegm(&tm));
-}
-
 HostResult<void> act_on_deployment(ServerConnection& server, const DevicesArgs& args,
                                    const std::string& action) {
   UPDRAFT_TRY_ASSIGN(const long long deployment, deployment_of(server, args));
   json body = json::object();
   if (action == "defer") {
-    UPDRAFT_TRY_ASSIGN(const long long until, parse_until(args.until));
+    UPDRAFT_TRY_ASSIGN(const long long until, parse_utc_time(args.until, "--until"));
     body["until"] = until;
   }
   UPDRAFT_TRY_ASSIGN(
@@ -227,7 +201,7 @@ HostResult<void> act_on_deployment(ServerConnection& server, const DevicesArgs& 
   std::printf("device %s, deployment %lld (campaign %lld): %s", args.id.c_str(), deployment,
               dep.value("campaign", 0LL), dep.value("state", std::string()).c_str());
   const long long not_before = dep.value("not_before", 0LL);
-  if (not_before != 0) std::printf(", deferred until %s UTC", utc_time(not_before).c_str());
+  if (not_before != 0) std::printf(", deferred until %s", utc_time(not_before).c_str());
   if (dep.value("ignore_window", false)) std::printf(", offered outside the window");
   std::printf("\n");
   return {};

@@ -1,8 +1,10 @@
 #include "cli/table.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 
 namespace updraft::cli {
 
@@ -43,6 +45,34 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
   std::string out = items.front();
   for (std::size_t i = 1; i < items.size(); ++i) out += separator + items[i];
   return out;
+}
+
+std::string utc_time(std::int64_t unix_seconds) {
+  if (unix_seconds == 0) return "never";
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm parts{};
+  char text[40];
+  if (::gmtime_r(&t, &parts) == nullptr ||
+      std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &parts) == 0) {
+    return std::to_string(unix_seconds);
+  }
+  return text;
+}
+
+HostResult<long long> parse_utc_time(const std::string& text, const std::string& option) {
+  if (text == "now") return 0LL;
+  long long seconds = 0;
+  const auto [end_of_number, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec == std::errc() && end_of_number == text.data() + text.size() && seconds >= 0)
+    return seconds;
+  std::tm tm{};
+  const char* end = ::strptime(text.c_str(), "%Y-%m-%d %H:%M", &tm);
+  if (end == nullptr || *end != '\0')
+    return Error(ErrorCode::kApiBadRequest, option +
+                                                ": \"YYYY-MM-DD HH:MM\" (UTC), Unix seconds or "
+                                                "\"now\", not \"" +
+                                                text + "\"");
+  return static_cast<long long>(::timegm(&tm));
 }
 
 }  // namespace updraft::cli

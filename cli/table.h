@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/host/error.h"
+
 namespace updraft::cli {
 
 // Prints `header` and `rows` to stdout as aligned columns. Widths count bytes, so
@@ -16,6 +18,13 @@ void print_table(const std::vector<std::string>& header,
 // How long ago `unix_seconds` was, for people: "12s ago", "5m ago", "3h ago",
 // "2d ago"; "never" for 0.
 std::string time_ago(std::int64_t unix_seconds);
+
+// A point in time for a cell or a message: "2027-01-15 08:00:00 UTC"; "never" for 0.
+std::string utc_time(std::int64_t unix_seconds);
+
+// A time an option gives: "YYYY-MM-DD HH:MM" (UTC) or Unix seconds; "now" is 0
+// (what lifts a deferral). kApiBadRequest naming `option` otherwise.
+HostResult<long long> parse_utc_time(const std::string& text, const std::string& option);
 
 // A list for a cell: "a,b,c", or "-" when empty.
 std::string join(const std::vector<std::string>& items, const char* separator = ",");

@@ -24,19 +24,6 @@ struct TokensArgs {
   bool json_output = false;
 };
 
-// A point in time for a cell: "2027-01-15 08:00 UTC", or "never" for 0.
-std::string utc_time(std::int64_t unix_seconds) {
-  if (unix_seconds == 0) return "never";
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm parts{};
-  char text[32];
-  if (gmtime_r(&t, &parts) == nullptr ||
-      std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &parts) == 0) {
-    return std::to_string(unix_seconds);
-  }
-  return text;
-}
-
 HostResult<void> create_token(ServerConnection& server, const TokensArgs& args) {
   json body = {{"name", args.name}, {"role", args.role}};
   if (args.expires_in_days != 0) body["expires_in_days"] = args.expires_in_days;
