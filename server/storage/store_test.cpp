@@ -644,6 +644,26 @@ TEST_P(StoreTest, DeletesACampaignWithItsDeploymentsThenItsReleaseAndProduct) {
   EXPECT_EQ(must(store().products()).size(), 1u);
 }
 
+// Found while building deletes: SQLite hands a deleted newest row's id to the next
+// row, so the audit log and links would name another record.
+TEST_P(StoreTest, TheIdOfADeletedRecordIsNeverGivenAgain) {
+  const World world = populate(CampaignState::kDraft);
+  ASSERT_TRUE(ok(store().delete_campaign(world.campaign.id)));
+  const Campaign next = must(store().create_campaign(
+      sample_campaign(world.product.id, world.release.id, CampaignState::kDraft)));
+  EXPECT_GT(next.id.value, world.campaign.id.value);
+
+  const Release newest = must(store().create_release(sample_release(world.product.id, "9.0.0")));
+  ASSERT_TRUE(ok(store().delete_release(newest.id)));
+  EXPECT_GT(must(store().create_release(sample_release(world.product.id, "9.0.1"))).id.value,
+            newest.id.value);
+
+  const Product gone = must(store().create_product(sample_product("gone")));
+  ASSERT_TRUE(ok(store().delete_product(gone.id)));
+  reopen();  // across a restart too
+  EXPECT_GT(must(store().create_product(sample_product("next"))).id.value, gone.id.value);
+}
+
 TEST_P(StoreTest, DeploymentRoundTripsEveryField) {
   const World world = populate();
   EXPECT_NE(world.deployment.id.value, 0);
@@ -1319,6 +1339,67 @@ TEST(SqliteStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
   must(SqliteStore::open(path));
   EXPECT_EQ(user_version(path), static_cast<std::int64_t>(sqlite_migrations().size()))
       << "reopening applies nothing again";
+}
+
+// A database written before ids were kept from reuse (schema 8), with a fleet in it.
+std::string schema_8_database(const TempDir& dir, bool orphan_device) {
+  const std::string path = dir.path() + "/updraft.db";
+  auto db = must(sqlite::Database::open(path));
+  for (std::size_t i = 0; i < 8; ++i) must(db.exec(std::string(sqlite_migrations()[i].sql)));
+  must(db.exec(
+      "INSERT INTO products (id, name, profile, slot_size, sector_size, provisioning_secret_hash, "
+      "created_at) VALUES (1, 'meter', 1, 0, 0, '', 1);"
+      "INSERT INTO releases (id, product_id, version, security_counter, hardware, allow_downgrade, "
+      "size, sha256, notes, created_at) VALUES (5, 1, '2.0.0', 2, '[]', 0, 10, 'aa', '', 1);"
+      "INSERT INTO devices (id, product_id, hardware, secret_hash, version, image_sha256, slot, "
+      "battery_percent, network, last_seen, registered_at) VALUES ('d-1', 1, 'h', '', '', '', 0, "
+      "0, '', 0, 0);"
+      "INSERT INTO campaigns (id, name, product_id, release_id, target, phases, success_threshold, "
+      "failure_threshold, maintenance_window, max_concurrent_downloads, force, state, "
+      "current_phase, pause_reason, created_by, created_at, started_at, finished_at) VALUES (7, "
+      "'c', 1, 5, '{\"hardware\":[],\"versions\":[],\"tags\":[],\"devices\":[]}', "
+      "'[{\"kind\":1,\"amount\":100}]', 1, 1, "
+      "'{\"start_minute\":0,\"end_minute\":0,\"timezone\":\"UTC\"}', 0, 0, 1, 0, '', "
+      "'alice', 0, 0, 0);"
+      "INSERT INTO deployments (campaign_id, device_id, phase, state, progress, error, attempts, "
+      "artifact_kind, from_sha256, message, created_at, updated_at, finished_at) VALUES (7, "
+      "'d-1', 0, 1, 0, 0, 0, '', '', '', 0, 0, 0);"
+      "PRAGMA user_version = 8;"));
+  if (orphan_device) {
+    must(
+        db.exec("INSERT INTO devices (id, product_id, hardware, secret_hash, version, "
+                "image_sha256, slot, battery_percent, network, last_seen, registered_at) "
+                "VALUES ('stray', 42, 'h', '', '', '', 0, 0, '', 0, 0);"));
+  }
+  return path;
+}
+
+TEST(SqliteStoreTest, MigratingAnOlderDatabaseKeepsItsRecordsTheirIdsAndTheirReferences) {
+  const TempDir dir;
+  auto store = must(SqliteStore::open(schema_8_database(dir, false)));
+  EXPECT_EQ(must(store->campaign(CampaignId{7})).name, "c");
+  EXPECT_EQ(must(store->release(ReleaseId{5})).version, "2.0.0");
+  EXPECT_EQ(must(store->deployments({})).size(), 1u);
+  // Foreign keys hold again after the migration.
+  EXPECT_NE(code_of(store->delete_release(ReleaseId{5})), ErrorCode::kOk);
+  ASSERT_TRUE(ok(store->delete_campaign(CampaignId{7})));
+  Campaign next;
+  next.name = "next";
+  next.product = ProductId{1};
+  next.release = ReleaseId{5};
+  next.phases = {PhaseSpec{}};
+  EXPECT_EQ(must(store->create_campaign(next)).id.value, 8);
+}
+
+TEST(SqliteStoreTest, AMigrationThatWouldLeaveARowWithoutItsParentIsRefused) {
+  const TempDir dir;
+  const std::string path = schema_8_database(dir, true);
+  const auto refused = SqliteStore::open(path);
+  EXPECT_EQ(code_of(refused), ErrorCode::kStoreMigration);
+  EXPECT_NE(refused.error().message.find("a row of devices without its products"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(user_version(path), 8) << "nothing of the migration kept";
 }
 
 TEST(SqliteStoreTest, RefusesDatabaseWithNewerSchema) {
