@@ -37,6 +37,9 @@ struct CampaignArgs {
   bool force = false;
   bool allow_downgrade = false;
   bool start = false;
+  std::string start_at;
+  std::uint32_t deployment_timeout = 0;
+  bool dynamic = false;
   // status
   bool watch = false;
   bool json_output = false;
@@ -163,7 +166,13 @@ HostResult<void> create_campaign(ServerConnection& server, const CampaignArgs& a
                {"failure_threshold", args.failure_threshold},
                {"max_concurrent_downloads", args.max_downloads},
                {"force", args.force},
-               {"allow_downgrade", args.allow_downgrade}};
+               {"allow_downgrade", args.allow_downgrade},
+               {"deployment_timeout_seconds", args.deployment_timeout},
+               {"dynamic", args.dynamic}};
+  if (!args.start_at.empty()) {
+    UPDRAFT_TRY_ASSIGN(const long long at, parse_utc_time(args.start_at, "--start-at"));
+    body["start_at"] = at;
+  }
   if (!args.phases.empty()) {
     json phases = json::array();
     for (const std::string& p : args.phases)
@@ -193,7 +202,12 @@ HostResult<void> create_campaign(ServerConnection& server, const CampaignArgs& a
     }
   }
   if (!args.start) {
-    std::printf("  (a draft: start it with `updraft campaign start %lld`)\n", id);
+    const long long at = progress.value("start_at", 0LL);
+    if (at != 0) {
+      std::printf("  (a draft that starts itself at %s)\n", utc_time(at).c_str());
+    } else {
+      std::printf("  (a draft: start it with `updraft campaign start %lld`)\n", id);
+    }
     return {};
   }
   UPDRAFT_TRY_ASSIGN(progress, server.send(Method::kPost, campaign_path(id) + "/start", nullptr));
@@ -413,6 +427,17 @@ void add_campaign_command(CLI::App& app, int& exit_code) {
                    "manifest must allow it; never below its security counter)");
   create->add_flag("--start", args->start,
                    "Start the campaign right away (otherwise it stays a draft)");
+  create->add_option("--start-at", args->start_at,
+                     "Start the draft by itself at this time: \"YYYY-MM-DD HH:MM\" (UTC) or Unix "
+                     "seconds");
+  create
+      ->add_option("--deployment-timeout", args->deployment_timeout,
+                   "Seconds without news from a downloading or installing device after which "
+                   "its deployment fails (error 550); 0: never")
+      ->capture_default_str();
+  create->add_flag("--dynamic", args->dynamic,
+                   "Devices that register, or start running a matching version, while the "
+                   "campaign runs join it at their check-in; it never completes by itself");
   create->callback([args, run, server = add_server_options(*create)] {
     run(*server, [args](ServerConnection& s) { return create_campaign(s, *args); });
   });

@@ -269,10 +269,24 @@ TEST_F(ServerCommandsTest, DraftCampaignsUnusedReleasesAndEmptyProductsAreDelete
   EXPECT_EQ(used.exit_code, 1);
   EXPECT_NE(used.output.find("is used by campaign 1 (d)"), std::string::npos) << used.output;
 
+  EXPECT_NE(updraft("campaign create --release 1 --name x --start-at soon").exit_code, 0);
+
   const CliRun draft = updraft("campaign delete 1");
   ASSERT_EQ(draft.exit_code, 0) << draft.output;
   EXPECT_NE(draft.output.find("campaign 1 \"d\" deleted"), std::string::npos) << draft.output;
   EXPECT_EQ(updraft("campaign delete 1").exit_code, 1) << "gone";
+
+  const CliRun later_ok = updraft("campaign create --release " + std::to_string(v2) +
+                                  " --name later --start-at '2030-01-02 03:04' --dynamic "
+                                  "--deployment-timeout 900");
+  ASSERT_EQ(later_ok.exit_code, 0) << later_ok.output;
+  EXPECT_NE(later_ok.output.find("starts itself at 2030-01-02 03:04:00 UTC"), std::string::npos)
+      << later_ok.output;
+  const json timed = updraft_json("campaign status 2 --json");
+  EXPECT_EQ(timed["start_at"], 1893553440);
+  EXPECT_EQ(timed["dynamic"], true);
+  EXPECT_EQ(timed["deployment_timeout_seconds"], 900);
+  ASSERT_EQ(updraft("campaign delete 2").exit_code, 0);
 
   const CliRun deltas = updraft("release deltas " + std::to_string(v2));
   EXPECT_EQ(deltas.exit_code, 0) << deltas.output;
