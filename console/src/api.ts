@@ -146,6 +146,9 @@ export interface Campaign {
   failure_threshold: number;
   max_concurrent_downloads: number;
   force: boolean;
+  deployment_timeout_seconds?: number;
+  start_at?: number;
+  dynamic?: boolean;
   state: string;
   current_phase: number;
   pause_reason: string;

@@ -100,6 +100,9 @@ function createForm(preselectRelease?: number): HTMLElement {
   const maxDownloads = h("input", { name: "max", type: "number", min: "0", value: "0", "data-testid": "create-max-downloads" });
   const force = h("input", { name: "force", type: "checkbox", "data-testid": "create-force" });
   const startNow = h("input", { name: "start", type: "checkbox", "data-testid": "create-start-now" });
+  const startAt = h("input", { name: "start_at", type: "datetime-local", "data-testid": "create-start-at" });
+  const timeout = h("input", { name: "timeout", type: "number", min: "0", value: "0", "data-testid": "create-timeout" });
+  const dynamic = h("input", { name: "dynamic", type: "checkbox", "data-testid": "create-dynamic" });
   const submit = h("button", { type: "submit", "data-testid": "create-submit" }, "Create campaign");
 
   api<{ releases: Release[] }>("GET", "/releases")
@@ -128,6 +131,9 @@ function createForm(preselectRelease?: number): HTMLElement {
       },
       max_concurrent_downloads: Number(maxDownloads.value) || 0,
       force: force.checked,
+      deployment_timeout_seconds: Math.round((Number(timeout.value) || 0) * 60),
+      dynamic: dynamic.checked,
+      ...(startAt.value ? { start_at: Math.floor(new Date(startAt.value).getTime() / 1000) } : {}),
     };
     submit.disabled = true;
     try {
@@ -161,9 +167,12 @@ function createForm(preselectRelease?: number): HTMLElement {
       field("Running versions", versions, "comma-separated"),
       field("Tags", tags, "comma-separated"),
       field("Devices", devices, "comma-separated ids"),
+      field("Start at", startAt, "empty: start by hand"),
+      field("Deployment timeout", timeout, "minutes without news; 0: never"),
     ),
     h("div", { class: "checks" },
       h("label", {}, force, " skip user confirmation (force)"),
+      h("label", {}, dynamic, " dynamic: devices join while it runs"),
       h("label", {}, startNow, " start now")),
     submit,
   );
@@ -229,6 +238,13 @@ export function campaignView(id: number, session: Session | null): View {
         h("span", { class: "muted" },
           `release ${releaseLabel(release, c.release)} · phase ${Math.min(c.current_phase + 1, c.phases.length)} of ${c.phases.length} · ` +
           `thresholds ${c.success_threshold} / ${c.failure_threshold} · by ${c.created_by} · started ${time(c.started_at)}`),
+        c.state === "draft" && c.start_at
+          ? h("span", { class: "warn", "data-testid": "campaign-start-at" }, `starts itself at ${time(c.start_at)}`)
+          : null,
+        c.deployment_timeout_seconds
+          ? h("span", { class: "muted" }, `timeout ${Math.round(c.deployment_timeout_seconds / 60)} min`)
+          : null,
+        c.dynamic ? h("span", { class: "muted", "data-testid": "campaign-dynamic" }, "dynamic") : null,
       ),
       progressBar(p.done, p.failed, "campaign-progress"),
       h(

@@ -245,15 +245,31 @@ async function run(t, name, viewport, exposePage) {
   await fitsWidth("release");
   await shot("release");
 
-  // A draft campaign is deleted from its page, then the release it named.
-  const draft = await call("POST", "/campaigns", { name: "never", release: id["3.0.0"] });
-  assert.equal(draft.status, 201);
-  await page.goto(`${base}/#/campaigns/${draft.body.id}`);
-  await until("the draft", 10_000, async () => (await text("campaign-state")) === "draft");
+  // A draft that would start itself next year, dynamic and with a deployment
+  // timeout, made from the form; then deleted from its page, then its release.
+  await page.getByTestId("tab-campaigns").click();
+  await form.getByTestId("create-release").selectOption(String(id["3.0.0"]));
+  await form.getByTestId("create-name").fill("never");
+  await form.getByTestId("create-phases").fill("100%");
+  await form.getByTestId("create-start-now").uncheck();
+  await form.getByTestId("create-start-at").fill("2030-01-02T03:04");
+  await form.getByTestId("create-timeout").fill("15");
+  await form.getByTestId("create-dynamic").check();
+  await form.getByTestId("create-submit").click();
+  await until("the draft's page", 10_000, async () =>
+    (await page.getByTestId("campaign-view").count()) > 0 &&
+    Number(await page.getByTestId("campaign-view").getAttribute("data-campaign")) !== campaign &&
+    (await text("campaign-state")) === "draft");
+  const draft = Number(await page.getByTestId("campaign-view").getAttribute("data-campaign"));
+  const stored = await apiGet(`/campaigns/${draft}`);
+  assert.equal(stored.start_at, Math.floor(new Date("2030-01-02T03:04").getTime() / 1000));
+  assert.equal(stored.deployment_timeout_seconds, 900);
+  assert.equal(stored.dynamic, true);
+  assert.match(await text("campaign-start-at"), /^starts itself at 2030-01-02 03:04:00$/);
   answers.push(true);
   await page.getByTestId("action-delete").click();
   await page.getByTestId("campaigns-view").waitFor();
-  assert.equal((await call("GET", `/campaigns/${draft.body.id}`)).status, 404);
+  assert.equal((await call("GET", `/campaigns/${draft}`)).status, 404);
   await page.goto(`${base}/#/releases/${id["3.0.0"]}`);
   await page.getByTestId("release-delete").waitFor();
   answers.push(true);
