@@ -40,6 +40,8 @@ struct CampaignArgs {
   std::string start_at;
   std::uint32_t deployment_timeout = 0;
   bool dynamic = false;
+  // list
+  std::size_t limit = 100, offset = 0;
   // status
   bool watch = false;
   bool json_output = false;
@@ -223,8 +225,10 @@ HostResult<void> campaign_action(ServerConnection& server, long long id, const c
   return {};
 }
 
-HostResult<void> list_campaigns(ServerConnection& server) {
-  UPDRAFT_TRY_ASSIGN(const json answer, server.get("/api/v1/campaigns"));
+HostResult<void> list_campaigns(ServerConnection& server, const CampaignArgs& args) {
+  UPDRAFT_TRY_ASSIGN(const json answer,
+                     server.get("/api/v1/campaigns?limit=" + std::to_string(args.limit) +
+                                "&offset=" + std::to_string(args.offset)));
   std::vector<std::vector<std::string>> rows;
   for (const json& c : answer.at("campaigns")) {
     std::size_t succeeded = 0, failed = 0;
@@ -244,6 +248,7 @@ HostResult<void> list_campaigns(ServerConnection& server) {
   print_table(
       {"ID", "NAME", "RELEASE", "STATE", "PHASE", "DEVICES", "SUCCEEDED", "FAILED", "CREATED"},
       rows);
+  print_page_note(args.offset, rows.size(), answer.value("total", rows.size()));
   return {};
 }
 
@@ -489,7 +494,13 @@ void add_campaign_command(CLI::App& app, int& exit_code) {
   });
 
   CLI::App* list = group->add_subcommand("list", "List campaigns with their state and progress");
-  list->callback([run, server = add_server_options(*list)] { run(*server, list_campaigns); });
+  list->add_option("--limit", args->limit, "Campaigns to list, newest first (at most 1000)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  list->add_option("--offset", args->offset, "Skip this many newest campaigns");
+  list->callback([args, run, server = add_server_options(*list)] {
+    run(*server, [args](ServerConnection& s) { return list_campaigns(s, *args); });
+  });
 
   CLI::App* status = group->add_subcommand(
       "status", "Show a campaign: state, progress of each phase, deployments by state");

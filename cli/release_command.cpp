@@ -17,6 +17,7 @@ namespace {
 
 struct ReleaseArgs {
   long long id = 0;
+  std::size_t limit = 100, offset = 0;
   std::string image_path, product, version, notes, enos_version;
   std::uint32_t security_counter = 0;
   std::vector<std::string> hardware;
@@ -56,8 +57,9 @@ int run_upload(const ServerOptions& server, const ReleaseArgs& args) {
 }
 
 HostResult<void> list_releases(ServerConnection& server, const ReleaseArgs& args) {
-  std::string target = "/api/v1/releases";
-  if (!args.product.empty()) target += "?product=" + url_encode(args.product);
+  std::string target = "/api/v1/releases?limit=" + std::to_string(args.limit) +
+                       "&offset=" + std::to_string(args.offset);
+  if (!args.product.empty()) target += "&product=" + url_encode(args.product);
   UPDRAFT_TRY_ASSIGN(const json answer, server.get(target));
   if (args.json_output) {
     std::printf("%s\n", answer.dump(2).c_str());
@@ -74,6 +76,7 @@ HostResult<void> list_releases(ServerConnection& server, const ReleaseArgs& args
   }
   print_table({"ID", "PRODUCT", "VERSION", "COUNTER", "HARDWARE", "SIZE", "SHA256", "CREATED"},
               rows);
+  print_page_note(args.offset, rows.size(), answer.value("total", rows.size()));
   return {};
 }
 
@@ -150,6 +153,10 @@ void add_release_command(CLI::App& app, int& exit_code) {
   CLI::App* list =
       group->add_subcommand("list", "List releases: id, version, counter, hardware, size, hash");
   list->add_option("--product", args->product, "Only this product's releases");
+  list->add_option("--limit", args->limit, "Releases to list, newest first (at most 1000)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  list->add_option("--offset", args->offset, "Skip this many newest releases");
   list->add_flag("--json", args->json_output, "Print the server's JSON instead of a table");
   list->callback([args, server = add_server_options(*list), &exit_code] {
     exit_code =

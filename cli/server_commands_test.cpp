@@ -293,6 +293,17 @@ TEST_F(ServerCommandsTest, DraftCampaignsUnusedReleasesAndEmptyProductsAreDelete
   EXPECT_NE(deltas.output.find("BUILD MS"), std::string::npos) << deltas.output;
   EXPECT_TRUE(updraft_json("release deltas " + std::to_string(v2) + " --json")["deltas"].empty());
 
+  const CliRun first = updraft("release list --limit 1");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("1.1.0"), std::string::npos) << "newest first: " << first.output;
+  EXPECT_EQ(first.output.find("1.0.0"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("(1-1 of 2, newest first; --offset 1 for the next)"),
+            std::string::npos)
+      << first.output;
+  EXPECT_NE(updraft("release list --limit 1 --offset 1").output.find("1.0.0"), std::string::npos);
+  const CliRun campaigns = updraft("campaign list --limit 1");
+  EXPECT_EQ(campaigns.exit_code, 0) << campaigns.output;
+
   const CliRun release = updraft("release delete " + std::to_string(v2));
   ASSERT_EQ(release.exit_code, 0) << release.output;
   EXPECT_NE(release.output.find("(acme 1.1.0) deleted"), std::string::npos) << release.output;

@@ -47,6 +47,12 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
   return out;
 }
 
+void print_page_note(std::size_t offset, std::size_t shown, std::size_t total) {
+  if (offset == 0 && shown >= total) return;
+  std::printf("(%zu-%zu of %zu, newest first; --offset %zu for the next)\n", shown ? offset + 1 : 0,
+              offset + shown, total, offset + shown);
+}
+
 std::string utc_time(std::int64_t unix_seconds) {
   if (unix_seconds == 0) return "never";
   const std::time_t t = static_cast<std::time_t>(unix_seconds);

@@ -26,6 +26,10 @@ std::string utc_time(std::int64_t unix_seconds);
 // (what lifts a deferral). kApiBadRequest naming `option` otherwise.
 HostResult<long long> parse_utc_time(const std::string& text, const std::string& option);
 
+// After a page of a list the server pages (newest first): where the page sits in
+// the whole, when there is more than it shows.
+void print_page_note(std::size_t offset, std::size_t shown, std::size_t total);
+
 // A list for a cell: "a,b,c", or "-" when empty.
 std::string join(const std::vector<std::string>& items, const char* separator = ",");
 

@@ -2,11 +2,13 @@
 // page with its actions, a bar per phase and a row per device. Both refresh on
 // live events for the campaigns they show (throttled).
 import { api, Campaign, Deployment, kFinalStates, mayOperate, PhaseSpec, Release, Session } from "./api.js";
-import { clear, h, progressBar, row, stateBadge, table, throttle, time } from "./dom.js";
+import { clear, h, pager, progressBar, row, stateBadge, table, throttle, time } from "./dom.js";
 import type { LiveEvent } from "./live.js";
 import { errorCell, reportError, View } from "./views.js";
 
 const kRefreshMs = 400;
+const kCampaignsPage = 50;
+const kDeploymentsPage = 100;
 
 // Share of the campaign's deployments that are final, and of those that failed.
 function campaignPercent(c: Campaign): { done: number; failed: number } {
@@ -43,15 +45,17 @@ function releaseLabel(r: Release | undefined, id: number): string {
 }
 
 export function campaignsView(session: Session | null, preselectRelease?: number): View {
-  const body = h("div");
+  const body = h("div", { class: "scroll" });
+  const pages = pager("campaigns", kCampaignsPage, () => void refresh().catch(reportError));
   let releases = new Map<number, Release>();
   const refresh = async () => {
     if (releases.size === 0) {
-      const list = await api<{ releases: Release[] }>("GET", "/releases");
+      const list = await api<{ releases: Release[] }>("GET", "/releases?limit=1000");
       releases = new Map(list.releases.map((r) => [r.id, r]));
     }
-    const { campaigns } = await api<{ campaigns: Campaign[] }>("GET", "/campaigns");
-    campaigns.sort((a, b) => b.id - a.id);
+    const { campaigns, total } = await api<{ campaigns: Campaign[]; total: number }>(
+      "GET", `/campaigns?limit=${kCampaignsPage}&offset=${pages.offset}`);
+    pages.set(campaigns.length, total);
     clear(
       body,
       table(
@@ -78,6 +82,7 @@ export function campaignsView(session: Session | null, preselectRelease?: number
     { "data-testid": "campaigns-view" },
     h("h2", {}, "Campaigns"),
     body,
+    pages.el,
     mayOperate(session) ? createForm(preselectRelease) : null,
   );
   refresh().catch(reportError);
@@ -105,9 +110,9 @@ function createForm(preselectRelease?: number): HTMLElement {
   const dynamic = h("input", { name: "dynamic", type: "checkbox", "data-testid": "create-dynamic" });
   const submit = h("button", { type: "submit", "data-testid": "create-submit" }, "Create campaign");
 
-  api<{ releases: Release[] }>("GET", "/releases")
+  api<{ releases: Release[] }>("GET", "/releases?limit=1000")
     .then(({ releases }) => {
-      for (const r of releases.sort((a, b) => b.id - a.id)) {
+      for (const r of releases) {
         release.append(
           h("option", { value: r.id, selected: r.id === preselectRelease }, `${r.product} ${r.version} (#${r.id})`),
         );
@@ -182,7 +187,8 @@ export function campaignView(id: number, session: Session | null): View {
   const operate = mayOperate(session);
   const header = h("div", { class: "campaign-head" });
   const phases = h("div", { class: "phases", "data-testid": "phases" });
-  const devices = h("div");
+  const devices = h("div", { class: "scroll" });
+  const devicePages = pager("deployments", kDeploymentsPage, () => void refresh().catch(reportError));
   const actions = h("div", { class: "actions" });
 
   const act = (action: string, body?: unknown) => async () => {
@@ -218,10 +224,12 @@ export function campaignView(id: number, session: Session | null): View {
 
   let release: Release | undefined;
   const refresh = async () => {
-    const [c, { deployments }] = await Promise.all([
+    const [c, { deployments, total }] = await Promise.all([
       api<Campaign>("GET", `/campaigns/${id}`),
-      api<{ deployments: Deployment[] }>("GET", `/campaigns/${id}/deployments?limit=1000`),
+      api<{ deployments: Deployment[]; total: number }>(
+        "GET", `/campaigns/${id}/deployments?limit=${kDeploymentsPage}&offset=${devicePages.offset}`),
     ]);
+    devicePages.set(deployments.length, total);
     release ??= await api<Release>("GET", `/releases/${c.release}`);
     const p = campaignPercent(c);
     const by = c.deployments?.by_state ?? {};
@@ -313,6 +321,7 @@ export function campaignView(id: number, session: Session | null): View {
     phases,
     h("h3", {}, "Devices"),
     devices,
+    devicePages.el,
   );
   refresh().catch(reportError);
   const throttled = throttle(() => refresh().catch(reportError), kRefreshMs);

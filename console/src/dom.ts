@@ -105,3 +105,36 @@ export function throttle(fn: () => void, ms: number): () => void {
     }, wait);
   };
 }
+
+// Previous / "first–last of total" / Next under a list the server pages.
+// `load(offset)` fetches a page; set() tells the pager what came back.
+export interface Pager {
+  el: HTMLElement;
+  offset: number;
+  set(shown: number, total: number): void;
+}
+
+export function pager(testid: string, pageSize: number, load: () => void): Pager {
+  const prev = h("button", { type: "button", "data-testid": `${testid}-prev` }, "← Previous");
+  const next = h("button", { type: "button", "data-testid": `${testid}-next` }, "Next →");
+  const info = h("span", { class: "muted", "data-testid": `${testid}-page` });
+  const p: Pager = {
+    el: h("div", { class: "pager" }, prev, info, next),
+    offset: 0,
+    set(shown: number, total: number) {
+      info.textContent = total ? `${p.offset + 1}–${p.offset + shown} of ${total}` : "";
+      prev.disabled = p.offset === 0;
+      next.disabled = p.offset + shown >= total;
+      p.el.hidden = total <= pageSize && p.offset === 0;
+    },
+  };
+  prev.addEventListener("click", () => {
+    p.offset = Math.max(0, p.offset - pageSize);
+    load();
+  });
+  next.addEventListener("click", () => {
+    p.offset += pageSize;
+    load();
+  });
+  return p;
+}

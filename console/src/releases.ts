@@ -1,13 +1,18 @@
 // Releases: the list with the upload form (a progress bar while the image goes up),
 // and a release's page (#/releases/ID) with the patches built to it and Delete.
 import { api, DeltaInfo, mayOperate, Product, Release, Session, uploadFile } from "./api.js";
-import { bytes, clear, h, progressBar, row, stateBadge, table, time } from "./dom.js";
+import { bytes, clear, h, pager, progressBar, row, stateBadge, table, time } from "./dom.js";
 import { reportError, View } from "./views.js";
 
+const kReleasesPage = 50;
+
 export function releasesView(session: Session | null): View {
-  const body = h("div");
+  const body = h("div", { class: "scroll" });
+  const pages = pager("releases", kReleasesPage, () => void load().catch(reportError));
   const load = async () => {
-    const { releases } = await api<{ releases: Release[] }>("GET", "/releases");
+    const { releases, total } = await api<{ releases: Release[]; total: number }>(
+      "GET", `/releases?limit=${kReleasesPage}&offset=${pages.offset}`);
+    pages.set(releases.length, total);
     clear(
       body,
       table(
@@ -31,7 +36,7 @@ export function releasesView(session: Session | null): View {
       ),
     );
   };
-  const root = h("section", { "data-testid": "releases-view" }, h("h2", {}, "Releases"), body,
+  const root = h("section", { "data-testid": "releases-view" }, h("h2", {}, "Releases"), body, pages.el,
     mayOperate(session) ? uploadForm(load) : null);
   load().catch(reportError);
   return { root };

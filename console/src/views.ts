@@ -2,7 +2,7 @@
 // register form) and the audit log. Each view fills its own element and may
 // refresh itself on live events.
 import { api, AuditEvent, Device, mayAdminister, mayOperate, Product, Session } from "./api.js";
-import { bytes, clear, h, row, stateBadge, table, time } from "./dom.js";
+import { bytes, clear, h, pager, row, stateBadge, table, time } from "./dom.js";
 import type { LiveEvent } from "./live.js";
 
 export interface View {
@@ -114,14 +114,11 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
   );
   const total = h("span", { class: "muted", "data-testid": "devices-total" });
   const body = h("div", { class: "scroll" });
-  const prev = h("button", { type: "button", "data-testid": "devices-prev" }, "← Previous");
-  const next = h("button", { type: "button", "data-testid": "devices-next" }, "Next →");
-  const pageInfo = h("span", { class: "muted", "data-testid": "devices-page" });
   let names = new Map<number, string>();
-  let offset = 0;
+  const pages = pager("devices", kDevicesPage, () => void load().catch(reportError));
 
   const load = async () => {
-    const query = new URLSearchParams({ limit: String(kDevicesPage), offset: String(offset) });
+    const query = new URLSearchParams({ limit: String(kDevicesPage), offset: String(pages.offset) });
     for (const [key, el] of [["product", product], ["id", id], ["tag", tag], ["version", version],
       ["hardware", hardware], ["state", state]] as const) {
       if (el.value.trim()) query.set(key, el.value.trim());
@@ -131,9 +128,7 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
       `/devices?${query}`,
     );
     total.textContent = `${devices.length} shown of ${count}`;
-    pageInfo.textContent = count ? `${offset + 1}–${offset + devices.length}` : "";
-    prev.disabled = offset === 0;
-    next.disabled = offset + devices.length >= count;
+    pages.set(devices.length, count);
     clear(
       body,
       table(
@@ -158,14 +153,6 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
       ),
     );
   };
-  prev.addEventListener("click", () => {
-    offset = Math.max(0, offset - kDevicesPage);
-    load().catch(reportError);
-  });
-  next.addEventListener("click", () => {
-    offset += kDevicesPage;
-    load().catch(reportError);
-  });
   const form = h(
     "form",
     {
@@ -173,7 +160,7 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
       "data-testid": "devices-filters",
       onsubmit: (e: Event) => {
         e.preventDefault();
-        offset = 0;
+        pages.offset = 0;
         load().catch(reportError);
       },
     },
@@ -182,7 +169,7 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
     total,
   );
   const root = h("section", { "data-testid": "devices-view" }, h("h2", {}, "Devices"), form, body,
-    h("div", { class: "pager" }, prev, pageInfo, next),
+    pages.el,
     mayOperate(session) ? registerForm(() => load()) : null);
   productNames()
     .then((n) => {

@@ -309,18 +309,36 @@ Response upload_release(Request& request, ApiContext& ctx, const ApiToken& who) 
   return ok_json(to_json(*r, up->product), 201);
 }
 
+// A list's ?limit= (default 100, at most 1000) and ?offset=.
+std::pair<std::size_t, std::size_t> page_of(const Request& request) {
+  return {query_size(request, "limit", 100, 1000),
+          query_size(request, "offset", 0, std::numeric_limits<std::uint32_t>::max())};
+}
+
+// The page of `all` that ?limit= and ?offset= ask for, for lists short enough
+// to read whole (products, tokens).
+template <typename T, typename ToJson>
+json page_json(const Request& request, const std::vector<T>& all, ToJson to_json_item) {
+  const auto [limit, offset] = page_of(request);
+  json list = json::array();
+  for (std::size_t i = offset; i < all.size() && i < offset + limit; ++i)
+    list.push_back(to_json_item(all[i]));
+  return list;
+}
+
 Response list_releases(Request& request, ApiContext& ctx) {
   std::optional<ProductId> product;
   if (const std::string p = query(request, "product"); !p.empty()) {
     HostResult<Product> found = ctx.fleet.product(p);
-    if (!found.ok()) return ok_json({{"releases", json::array()}});
+    if (!found.ok()) return ok_json({{"releases", json::array()}, {"total", 0}});
     product = found->id;
   }
-  HostResult<std::vector<Release>> releases = ctx.releases.releases(product);
-  if (!releases.ok()) return error_response(releases.error());
+  const auto [limit, offset] = page_of(request);
+  HostResult<Page<Release>> page = ctx.releases.release_page(product, limit, offset);
+  if (!page.ok()) return error_response(page.error());
   json list = json::array();
-  for (const Release& r : *releases) list.push_back(to_json(r, product_name(ctx, r.product)));
-  return ok_json({{"releases", list}});
+  for (const Release& r : page->items) list.push_back(to_json(r, product_name(ctx, r.product)));
+  return ok_json({{"releases", list}, {"total", page->total}});
 }
 
 // The patches built to a release: from which version (null for an image no
@@ -422,7 +440,16 @@ Response list_deployments(Request& request, ApiContext& ctx) {
   if (!list.ok()) return error_response(list.error());
   json out = json::array();
   for (const Deployment& d : *list) out.push_back(to_json(d));
-  return ok_json({{"deployments", out}});
+  // The campaign's count in the filter's state (all states: their sum), from
+  // the per-state index rather than by reading every row.
+  HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> counts =
+      ctx.campaigns.deployment_counts(filter.campaign);
+  if (!counts.ok()) return error_response(counts.error());
+  std::size_t total = 0;
+  for (const auto& [state, n] : *counts) {
+    if (!filter.state || *filter.state == state) total += n;
+  }
+  return ok_json({{"deployments", out}, {"total", total}});
 }
 
 // --- Tokens.
@@ -541,12 +568,12 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
   router.add(Method::kPost, "/api/v1/products", with(admin, [&ctx](Request& r, const ApiToken& w) {
                return create_product(r, ctx, w);
              }));
-  router.add(Method::kGet, "/api/v1/products", with(viewer, [&ctx](Request&, const ApiToken&) {
+  router.add(Method::kGet, "/api/v1/products", with(viewer, [&ctx](Request& r, const ApiToken&) {
                HostResult<std::vector<Product>> products = ctx.fleet.products();
                if (!products.ok()) return error_response(products.error());
-               json list = json::array();
-               for (const Product& p : *products) list.push_back(to_json(p));
-               return ok_json({{"products", list}});
+               return ok_json({{"products", page_json(r, *products,
+                                                      [](const Product& p) { return to_json(p); })},
+                               {"total", products->size()}});
              }));
 
   router.add(Method::kDelete, "/api/v1/products/{name}",
@@ -612,15 +639,16 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
   router.add(Method::kPost, "/api/v1/campaigns", with(op, [&ctx](Request& r, const ApiToken& w) {
                return create_campaign(r, ctx, w);
              }));
-  router.add(Method::kGet, "/api/v1/campaigns", with(viewer, [&ctx](Request&, const ApiToken&) {
-               HostResult<std::vector<Campaign>> all = ctx.campaigns.campaigns();
-               if (!all.ok()) return error_response(all.error());
+  router.add(Method::kGet, "/api/v1/campaigns", with(viewer, [&ctx](Request& r, const ApiToken&) {
+               const auto [limit, offset] = page_of(r);
+               HostResult<Page<Campaign>> page = ctx.campaigns.campaign_page(limit, offset);
+               if (!page.ok()) return error_response(page.error());
                json list = json::array();
-               for (const Campaign& c : *all) {
+               for (const Campaign& c : page->items) {
                  HostResult<CampaignProgress> p = ctx.campaigns.progress(c.id);
                  list.push_back(p.ok() ? to_json(*p) : to_json(c));
                }
-               return ok_json({{"campaigns", list}});
+               return ok_json({{"campaigns", list}, {"total", page->total}});
              }));
   router.add(Method::kGet, "/api/v1/campaigns/{id}",
              with(viewer, [&ctx](Request& r, const ApiToken&) {
@@ -680,13 +708,14 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
   router.add(Method::kPost, "/api/v1/tokens", with(admin, [&ctx](Request& r, const ApiToken& w) {
                return create_token(r, ctx, w);
              }));
-  router.add(Method::kGet, "/api/v1/tokens", with(admin, [&ctx](Request&, const ApiToken&) {
+  router.add(Method::kGet, "/api/v1/tokens", with(admin, [&ctx](Request& r, const ApiToken&) {
                HostResult<std::vector<ApiToken>> tokens = ctx.fleet.tokens();
                if (!tokens.ok()) return error_response(tokens.error());
                const UnixTime now = ctx.now();
-               json list = json::array();
-               for (const ApiToken& t : *tokens) list.push_back(token_json(t, now));
-               return ok_json({{"tokens", list}});
+               return ok_json(
+                   {{"tokens", page_json(r, *tokens,
+                                         [now](const ApiToken& t) { return token_json(t, now); })},
+                    {"total", tokens->size()}});
              }));
   router.add(Method::kDelete, "/api/v1/tokens/{id}",
              with(admin, [&ctx](Request& r, const ApiToken& w) {

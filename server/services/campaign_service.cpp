@@ -603,7 +603,9 @@ HostResult<CampaignProgress> CampaignService::progress(CampaignId id) {
   return p;
 }
 
-HostResult<std::vector<Campaign>> CampaignService::campaigns() { return store_.campaigns(); }
+HostResult<Page<Campaign>> CampaignService::campaign_page(std::size_t limit, std::size_t offset) {
+  return store_.campaign_page(limit, offset);
+}
 
 HostResult<std::vector<Deployment>> CampaignService::deployments(const DeploymentFilter& filter) {
   return store_.deployments(filter);
@@ -616,9 +618,9 @@ HostResult<Deployment> CampaignService::deployment(DeploymentId id) {
   return found;
 }
 
-HostResult<std::vector<std::pair<DeploymentState, std::size_t>>>
-CampaignService::deployment_counts() {
-  return store_.count_deployments(std::nullopt);
+HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> CampaignService::deployment_counts(
+    std::optional<CampaignId> campaign) {
+  return store_.count_deployments(campaign);
 }
 
 }  // namespace updraft::server

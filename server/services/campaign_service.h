@@ -108,12 +108,14 @@ class CampaignService {
   HostResult<bool> join_dynamic(const Device& device, UnixTime now);
 
   HostResult<CampaignProgress> progress(CampaignId id);
-  HostResult<std::vector<Campaign>> campaigns();
+  // `limit` campaigns from the `offset`-th newest, and how many there are.
+  HostResult<Page<Campaign>> campaign_page(std::size_t limit, std::size_t offset);
   HostResult<std::vector<Deployment>> deployments(const DeploymentFilter& filter);
   // kApiNotFound "no deployment <id>".
   HostResult<Deployment> deployment(DeploymentId id);
-  // Deployments of every campaign by state, for /metrics.
-  HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> deployment_counts();
+  // Deployments by state, of one campaign or (nullopt) of every one (/metrics).
+  HostResult<std::vector<std::pair<DeploymentState, std::size_t>>> deployment_counts(
+      std::optional<CampaignId> campaign = std::nullopt);
 
   // Bumped after every committed change that can give a device a deployment it did
   // not have (a start or resume), so caches of "nothing to do" know to look again.

@@ -71,6 +71,11 @@ class ReleaseService {
 
   // The product's releases (all products' with nullopt), oldest first.
   HostResult<std::vector<Release>> releases(std::optional<ProductId> product);
+  // `limit` of them from the `offset`-th newest, and how many there are.
+  HostResult<Page<Release>> release_page(std::optional<ProductId> product, std::size_t limit,
+                                         std::size_t offset) {
+    return store_.release_page(product, limit, offset);
+  }
   // kApiNotFound "no release <id>".
   HostResult<Release> release(ReleaseId id);
   // Deletes a release no campaign uses, audited as "release.delete". Its image

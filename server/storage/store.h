@@ -67,6 +67,13 @@ struct LogPage {
   std::uint64_t dropped = 0;
 };
 
+// One page of a list, newest first, and how many records the list has in all.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::size_t total = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -113,6 +120,9 @@ class Store {
   // The release of `product` whose image has this SHA-256 (the image a device runs).
   virtual HostResult<Release> release_by_image(ProductId product, const std::string& sha256) = 0;
   virtual HostResult<std::vector<Release>> releases(std::optional<ProductId> product) = 0;
+  // `limit` releases from the `offset`-th newest (of one product, or all).
+  virtual HostResult<Page<Release>> release_page(std::optional<ProductId> product,
+                                                 std::size_t limit, std::size_t offset) = 0;
   // Removes the release's row; kStoreNotFound if absent. The caller checks that
   // no campaign uses it.
   virtual HostResult<void> delete_release(ReleaseId id) = 0;
@@ -142,6 +152,8 @@ class Store {
   virtual HostResult<void> update_campaign(const Campaign& campaign) = 0;
   virtual HostResult<Campaign> campaign(CampaignId id) = 0;
   virtual HostResult<std::vector<Campaign>> campaigns() = 0;
+  // `limit` campaigns from the `offset`-th newest.
+  virtual HostResult<Page<Campaign>> campaign_page(std::size_t limit, std::size_t offset) = 0;
   // Removes the campaign with its deployments and their history and logs;
   // kStoreNotFound if absent.
   virtual HostResult<void> delete_campaign(CampaignId id) = 0;

@@ -664,6 +664,36 @@ TEST_P(StoreTest, TheIdOfADeletedRecordIsNeverGivenAgain) {
   EXPECT_GT(must(store().create_product(sample_product("next"))).id.value, gone.id.value);
 }
 
+TEST_P(StoreTest, PagesReleasesAndCampaignsNewestFirstWithTheirTotal) {
+  const ProductId a = must(store().create_product(sample_product("a"))).id;
+  const ProductId b = must(store().create_product(sample_product("b"))).id;
+  std::vector<ReleaseId> of_a;
+  for (int i = 0; i < 5; ++i) {
+    of_a.push_back(must(store().create_release(sample_release(a, "1.0." + std::to_string(i)))).id);
+    must(store().create_release(sample_release(b, "2.0." + std::to_string(i))));
+  }
+  const Page<Release> page = must(store().release_page(a, 2, 1));
+  EXPECT_EQ(page.total, 5u);
+  ASSERT_EQ(page.items.size(), 2u);
+  EXPECT_EQ(page.items[0].id, of_a[3]);
+  EXPECT_EQ(page.items[1].id, of_a[2]);
+  EXPECT_EQ(must(store().release_page(std::nullopt, 100, 0)).total, 10u);
+  EXPECT_EQ(must(store().release_page(std::nullopt, 100, 8)).items.size(), 2u);
+  EXPECT_TRUE(must(store().release_page(a, 10, 5)).items.empty());
+
+  std::vector<CampaignId> campaigns;
+  for (int i = 0; i < 3; ++i) {
+    campaigns.push_back(
+        must(store().create_campaign(sample_campaign(a, of_a[0], CampaignState::kDraft))).id);
+  }
+  const Page<Campaign> newest = must(store().campaign_page(2, 0));
+  EXPECT_EQ(newest.total, 3u);
+  ASSERT_EQ(newest.items.size(), 2u);
+  EXPECT_EQ(newest.items[0].id, campaigns[2]);
+  EXPECT_EQ(newest.items[1].id, campaigns[1]);
+  EXPECT_EQ(must(store().campaign_page(2, 2)).items.at(0).id, campaigns[0]);
+}
+
 TEST_P(StoreTest, DeploymentRoundTripsEveryField) {
   const World world = populate();
   EXPECT_NE(world.deployment.id.value, 0);

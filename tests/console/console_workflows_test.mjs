@@ -124,7 +124,7 @@ async function run(t, name, viewport, exposePage) {
   await upload("v3.bin", "3.0.0", "3");
   const { releases } = await apiGet("/releases");
   const id = Object.fromEntries(releases.map((r) => [r.version, r.id]));
-  assert.deepEqual(releases.map((r) => r.sha256), [sha256(v1), sha256(v2), sha256(v3)]);
+  assert.deepEqual(releases.map((r) => r.sha256), [sha256(v3), sha256(v2), sha256(v1)], "newest first");
   await fitsWidth("releases");
   await shot("releases");
 
@@ -146,7 +146,19 @@ async function run(t, name, viewport, exposePage) {
   const device = await deviceClient(base, "wf-meter-1", secret);
   assert.equal((await device.checkInOnce(sha256(v1))).update, false);
 
-  // The search runs on the server: an id prefix finds one device of two.
+  // Lists are paged on the server: 60 more devices make two pages of 50.
+  for (let i = 0; i < 60; i++) {
+    const r = await call("POST", "/devices", { id: `bulk-${String(i).padStart(2, "0")}`, product: "wf",
+      hardware: "board-a" });
+    assert.equal(r.status, 201);
+  }
+  await page.getByTestId("filter-apply").click();
+  await until("the first page", 10_000, async () => (await text("devices-page")) === "1–50 of 62");
+  await page.getByTestId("devices-next").click();
+  await until("the second page", 10_000, async () => (await text("devices-page")) === "51–62 of 62");
+  assert.equal(await page.getByTestId("devices-table").locator("tbody tr").count(), 12);
+
+  // The search runs on the server: an id prefix finds one device of 62.
   await page.getByTestId("filter-id").fill("wf-");
   await page.getByTestId("filter-apply").click();
   await until("the id search", 10_000, async () => (await text("devices-total")) === "1 shown of 1");

@@ -859,6 +859,35 @@ HostResult<std::vector<Release>> SqlStore<Db>::releases(std::optional<ProductId>
   });
 }
 
+template <typename Db>
+HostResult<std::size_t> SqlStore<Db>::count(const std::string& sql,
+                                            const std::function<void(Statement&)>& bind) {
+  UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(sql));
+  bind(s);
+  UPDRAFT_TRY(s.step());
+  return static_cast<std::size_t>(s.template column<std::int64_t>(0));
+}
+
+template <typename Db>
+HostResult<Page<Release>> SqlStore<Db>::release_page(std::optional<ProductId> product,
+                                                     std::size_t limit, std::size_t offset) {
+  std::lock_guard lock(mutex_);
+  return about("releases", [&]() -> HostResult<Page<Release>> {
+    const std::string where = product ? " WHERE product_id = ?1" : "";
+    const auto bind_product = [&](Statement& s) {
+      if (product) s.bind(1, product->value);
+    };
+    Page<Release> page;
+    UPDRAFT_TRY_ASSIGN(page.total, count("SELECT count(*) FROM releases" + where, bind_product));
+    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(std::string(kSelectRelease) + where +
+                                                " ORDER BY id DESC LIMIT ?2 OFFSET ?3"));
+    bind_product(s);
+    s.bind(2, sql_count(limit)).bind(3, sql_count(offset));
+    UPDRAFT_TRY_ASSIGN(page.items, all(s, read_release<Statement>));
+    return page;
+  });
+}
+
 // Delta cache index.
 
 template <typename Db>
@@ -1025,6 +1054,20 @@ HostResult<Campaign> SqlStore<Db>::campaign(CampaignId id) {
     UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(std::string(kSelectCampaign) + " WHERE id = ?1"));
     s.bind(1, id.value);
     return one(s, read_campaign<Statement>);
+  });
+}
+
+template <typename Db>
+HostResult<Page<Campaign>> SqlStore<Db>::campaign_page(std::size_t limit, std::size_t offset) {
+  std::lock_guard lock(mutex_);
+  return about("campaigns", [&]() -> HostResult<Page<Campaign>> {
+    Page<Campaign> page;
+    UPDRAFT_TRY_ASSIGN(page.total, count("SELECT count(*) FROM campaigns", [](Statement&) {}));
+    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(std::string(kSelectCampaign) +
+                                                " ORDER BY id DESC LIMIT ?1 OFFSET ?2"));
+    s.bind(1, sql_count(limit)).bind(2, sql_count(offset));
+    UPDRAFT_TRY_ASSIGN(page.items, all(s, read_campaign<Statement>));
+    return page;
   });
 }
 

@@ -53,6 +53,8 @@ class SqlStore : public Store {
   HostResult<Release> release_by_version(ProductId product, const std::string& version) override;
   HostResult<Release> release_by_image(ProductId product, const std::string& sha256) override;
   HostResult<std::vector<Release>> releases(std::optional<ProductId> product) override;
+  HostResult<Page<Release>> release_page(std::optional<ProductId> product, std::size_t limit,
+                                         std::size_t offset) override;
   HostResult<void> delete_release(ReleaseId id) override;
 
   HostResult<void> put_delta(const DeltaRecord& delta) override;
@@ -76,6 +78,7 @@ class SqlStore : public Store {
   HostResult<void> update_campaign(const Campaign& campaign) override;
   HostResult<Campaign> campaign(CampaignId id) override;
   HostResult<std::vector<Campaign>> campaigns() override;
+  HostResult<Page<Campaign>> campaign_page(std::size_t limit, std::size_t offset) override;
   HostResult<void> delete_campaign(CampaignId id) override;
 
   HostResult<void> create_deployments(std::vector<Deployment>& deployments) override;
@@ -126,6 +129,9 @@ class SqlStore : public Store {
   HostResult<void> delete_by_id(const std::string& what,
                                 std::initializer_list<const char*> statements, std::int64_t id);
   HostResult<std::vector<std::string>> tags_of(const DeviceId& id);
+  // The one number `sql` (a SELECT count(*)) answers; `bind` binds its parameters.
+  HostResult<std::size_t> count(const std::string& sql,
+                                const std::function<void(Statement&)>& bind);
   HostResult<std::vector<Device>> read_devices(Statement& statement);
 
   int depth_ = 0;  // transaction() calls under way on the locked thread
