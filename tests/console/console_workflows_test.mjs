@@ -297,6 +297,48 @@ async function run(t, name, viewport, exposePage) {
   await page.getByTestId("release-delete").click();
   await until("the refusal", 10_000, async () => /used by campaign/.test(await text("error-text")));
 
+  // The other actions on one device, in a campaign whose second phase waits:
+  // update one now, defer another to a date, then cancel it.
+  const bulk = await call("POST", "/campaigns", { name: "bulk", release: id["2.0.0"],
+    phases: [{ count: 1 }, { percent: 100 }], target: { devices: ["bulk-00", "bulk-01", "other-1"] } });
+  assert.equal(bulk.status, 201, JSON.stringify(bulk.body));
+  assert.equal((await call("POST", `/campaigns/${bulk.body.id}/start`, {})).status, 200);
+  await page.goto(`${base}/#/devices/bulk-01`);
+  await until("bulk-01 waiting for its phase", 10_000, async () =>
+    (await page.getByTestId("device-deployment-state").count()) > 0 &&
+    (await text("device-deployment-state")) === "scheduled");
+  await page.getByTestId("action-update-now").click();
+  await until("bulk-01 released now", 10_000, async () => (await text("device-deployment-state")) === "pending");
+  assert.equal((await apiGet("/devices/bulk-01")).deployments.at(-1).ignore_window, true);
+  await page.goto(`${base}/#/devices/bulk-00`);
+  await until("bulk-00 pending", 10_000, async () =>
+    (await page.getByTestId("device-deployment-state").count()) > 0 &&
+    (await text("device-deployment-state")) === "pending");
+  await page.getByTestId("defer-until").fill("2031-05-06T07:08");
+  await page.getByTestId("action-defer").click();
+  await until("the deferral shown", 10_000, async () =>
+    (await page.getByTestId("device-deferred").count()) > 0 &&
+    (await text("device-deferred")) === "deferred until 2031-05-06 07:08:00");
+  assert.equal((await apiGet("/devices/bulk-00")).deployments.at(-1).not_before,
+    Math.floor(new Date("2031-05-06T07:08").getTime() / 1000));
+  await page.getByTestId("action-cancel").click();
+  await until("bulk-00 canceled", 10_000, async () => (await text("device-deployment-state")) === "canceled");
+  await fitsWidth("device actions");
+  await shot("device-actions");
+
+  // A spare product, made and deleted from the products page.
+  await page.getByTestId("tab-products").click();
+  await page.getByTestId("product-name").fill("spare");
+  await page.getByTestId("product-submit").click();
+  await page.getByTestId("product-spare").waitFor();
+  answers.push(true);
+  await page.getByTestId("product-delete-spare").click();
+  await until("the product gone", 10_000, async () => (await page.getByTestId("product-spare").count()) === 0);
+  answers.push(true);
+  await page.getByTestId("product-delete-wf").click();
+  await until("the refusal for a product with devices", 10_000, async () =>
+    /^CONFLICT \(704\): product wf has 62 devices, 2 releases and 2 campaigns/.test(await text("error-text")));
+
   // A viewer token, made and shown once; a second one is revoked.
   await page.getByTestId("tab-tokens").click();
   const makeToken = async (tokenName, role) => {
@@ -317,7 +359,8 @@ async function run(t, name, viewport, exposePage) {
 
   const actions = (await apiGet("/audit?limit=200")).events.map((e) => e.action);
   for (const a of ["product.create", "release.upload", "device.register", "device.tags", "campaign.resume",
-    "deployment.retry", "campaign.delete", "release.delete", "token.create", "token.revoke"]) {
+    "deployment.retry", "deployment.update_now", "deployment.defer", "deployment.cancel", "campaign.delete",
+    "release.delete", "product.delete", "token.create", "token.revoke"]) {
     assert.ok(actions.includes(a), `audited ${a}: ${actions}`);
   }
 
