@@ -258,6 +258,9 @@ HostResult<void> EnosService::report(const Device& device, const Deployment& dep
   r.progress = progress;
   r.error = error;
   r.message = message;
+  // EnOS has no log lines: its message and desc texts are the device's words, so
+  // they go to the deployment's log too (a repeated one stays in the message only).
+  if (!message.empty() && message != deployment.message) r.log = {message};
   HostResult<Deployment> done = updates_.report(device.id, deployment.id, r, now);
   if (!done.ok()) {
     if (done.error().code == ErrorCode::kApiGone) return not_acceptable(done.error().message);

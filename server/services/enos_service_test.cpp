@@ -292,6 +292,10 @@ TEST_F(EnosServiceTest, AFailureKeepsTheDevicesErrorCodeAndDescription) {
   EXPECT_EQ(d.state, DeploymentState::kFailed);
   EXPECT_EQ(d.error, 540);
   EXPECT_EQ(d.message, "errcode E42: during upgrade");
+  // The words the device sent are its deployment's log too.
+  const LogPage log = *store_->deployment_log(d.id, 10, 0);
+  ASSERT_EQ(log.lines.size(), 1u);
+  EXPECT_EQ(log.lines[0].line, "errcode E42: during upgrade");
 }
 
 TEST_F(EnosServiceTest, AGetMarksTheDownloadAHeadDoesNot) {
