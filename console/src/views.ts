@@ -112,6 +112,14 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
     h("option", { value: "" }, "any state"),
     ...kDeploymentStates.map((s) => h("option", { value: s, selected: params.get("state") === s }, s.replace("_", " "))),
   );
+  // Last seen: within an hour, a day or a week, or not for a week (the API's
+  // seen_after / seen_before, relative to now).
+  const seen = h("select", { name: "seen", "data-testid": "filter-seen" },
+    h("option", { value: "" }, "seen any time"),
+    h("option", { value: "3600" }, "seen in the last hour"),
+    h("option", { value: "86400" }, "seen in the last day"),
+    h("option", { value: "604800" }, "seen in the last week"),
+    h("option", { value: "-604800" }, "not seen for a week"));
   const total = h("span", { class: "muted", "data-testid": "devices-total" });
   const body = h("div", { class: "scroll" });
   let names = new Map<number, string>();
@@ -122,6 +130,11 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
     for (const [key, el] of [["product", product], ["id", id], ["tag", tag], ["version", version],
       ["hardware", hardware], ["state", state]] as const) {
       if (el.value.trim()) query.set(key, el.value.trim());
+    }
+    if (seen.value) {
+      const span = Number(seen.value);
+      const now = Math.floor(Date.now() / 1000);
+      query.set(span > 0 ? "seen_after" : "seen_before", String(now - Math.abs(span)));
     }
     const { devices, total: count } = await api<{ devices: Device[]; total: number }>(
       "GET",
@@ -164,7 +177,7 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
         load().catch(reportError);
       },
     },
-    id, product, hardware, tag, version, state,
+    id, product, hardware, tag, version, state, seen,
     h("button", { type: "submit", "data-testid": "filter-apply" }, "Filter"),
     total,
   );

@@ -158,6 +158,12 @@ async function run(t, name, viewport, exposePage) {
   await until("the second page", 10_000, async () => (await text("devices-page")) === "51–62 of 62");
   assert.equal(await page.getByTestId("devices-table").locator("tbody tr").count(), 12);
 
+  // Last seen: of the 62, only the one that checked in was seen this hour.
+  await page.getByTestId("filter-seen").selectOption("3600");
+  await page.getByTestId("filter-apply").click();
+  await until("the devices seen lately", 10_000, async () => (await text("devices-total")) === "1 shown of 1");
+  await page.getByTestId("filter-seen").selectOption("");
+
   // The search runs on the server: an id prefix finds one device of 62.
   await page.getByTestId("filter-id").fill("wf-");
   await page.getByTestId("filter-apply").click();
