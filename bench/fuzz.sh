@@ -13,7 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=10000000
 jobs=$(nproc)
-targets="patch_fuzz manifest_fuzz request_fuzz firmware_fuzz"
+targets="patch_fuzz manifest_fuzz request_fuzz firmware_fuzz mender_fuzz"
 work=${WORK:-/tmp/updraft-fuzz}
 
 while [ $# -gt 0 ]; do

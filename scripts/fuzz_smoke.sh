@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-targets="patch_fuzz manifest_fuzz request_fuzz firmware_fuzz"
+targets="patch_fuzz manifest_fuzz request_fuzz firmware_fuzz mender_fuzz"
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== build (fuzz)"

@@ -25,6 +25,8 @@ packages=(
   wrk nginx
   # hawkBit DDI: the real SWUpdate client and what its test drives it with
   swupdate cpio openssl curl jq
+  # Mender: the tool operators build .mender artifacts with (tests); zlib reads them
+  mender-artifact zlib1g-dev
   # Cortex-M build and its emulator
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
   # device crypto: `apt-get source` unpacks mbedTLS's source package with dpkg-source
