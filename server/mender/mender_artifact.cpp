@@ -63,7 +63,8 @@ HostResult<std::map<std::string, std::string>> parse_manifest(const std::string&
   std::size_t at = 0, line_number = 0;
   while (at < text.size()) {
     const std::size_t end = text.find('\n', at);
-    const std::string line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    const std::string line =
+        text.substr(at, end == std::string::npos ? std::string::npos : end - at);
     at = end == std::string::npos ? text.size() : end + 1;
     ++line_number;
     if (line.empty()) continue;
@@ -83,8 +84,7 @@ struct HeaderInfo {
   std::vector<std::string> payload_types;
 };
 
-HostResult<void> read_header_info(const std::string& text, Artifact& artifact,
-                                  HeaderInfo& info) {
+HostResult<void> read_header_info(const std::string& text, Artifact& artifact, HeaderInfo& info) {
   const std::string what = "header-info";
   UPDRAFT_TRY_ASSIGN(const json h, parse_json_object(text, what));
   if (!h.contains("payloads") || !h["payloads"].is_array() || h["payloads"].empty())
@@ -108,9 +108,8 @@ HostResult<void> read_header_info(const std::string& text, Artifact& artifact,
   artifact.name = artifact.provides["artifact_name"].get<std::string>();
   if (!artifact.depends.contains("device_type"))
     return bad(what + ": artifact_depends.device_type: required, a list of names");
-  UPDRAFT_TRY_ASSIGN(artifact.device_types,
-                     string_list(artifact.depends["device_type"],
-                                 what + ": artifact_depends.device_type"));
+  UPDRAFT_TRY_ASSIGN(artifact.device_types, string_list(artifact.depends["device_type"],
+                                                        what + ": artifact_depends.device_type"));
   if (artifact.device_types.empty())
     return bad(what + ": artifact_depends.device_type: required, a list of names");
   return {};
@@ -121,7 +120,8 @@ HostResult<void> read_type_info(const std::string& text, const std::string& what
   UPDRAFT_TRY_ASSIGN(const json t, parse_json_object(text, what));
   // mender-artifact writes an empty type into a rootfs-image's type-info; any
   // other payload names its type there as in header-info.
-  const std::string type = t.contains("type") && t["type"].is_string() ? t["type"].get<std::string>() : "";
+  const std::string type =
+      t.contains("type") && t["type"].is_string() ? t["type"].get<std::string>() : "";
   if (!t.contains("type") || !t["type"].is_string() ||
       (type != expected_type && !(type.empty() && expected_type == "rootfs-image"))) {
     return bad(what + ": type: \"" + type + "\" is not header-info's \"" + expected_type + "\"");
@@ -130,8 +130,8 @@ HostResult<void> read_type_info(const std::string& text, const std::string& what
   UPDRAFT_TRY_ASSIGN(payload.provides, object_member(t, "artifact_provides", what));
   UPDRAFT_TRY_ASSIGN(payload.depends, object_member(t, "artifact_depends", what));
   if (t.contains("clears_artifact_provides")) {
-    UPDRAFT_TRY_ASSIGN(payload.clears_provides,
-                       string_list(t["clears_artifact_provides"], what + ": clears_artifact_provides"));
+    UPDRAFT_TRY_ASSIGN(payload.clears_provides, string_list(t["clears_artifact_provides"],
+                                                            what + ": clears_artifact_provides"));
   }
   return {};
 }
@@ -142,7 +142,8 @@ HostResult<void> read_header(ByteSource& tar_bytes, const std::string& what, Art
   TarReader tar(tar_bytes, what);
   UPDRAFT_TRY_ASSIGN(std::optional<TarEntry> entry, tar.next());
   if (!entry || entry->name != "header-info") return bad(what + ": header-info must come first");
-  UPDRAFT_TRY_ASSIGN(const std::string info_text, read_small(tar, *entry, kMaxSmallEntry, "header-info"));
+  UPDRAFT_TRY_ASSIGN(const std::string info_text,
+                     read_small(tar, *entry, kMaxSmallEntry, "header-info"));
   HeaderInfo info;
   UPDRAFT_TRY(read_header_info(info_text, artifact, info));
   artifact.payloads.resize(info.payload_types.size());
@@ -250,7 +251,8 @@ HostResult<Artifact> read_from(ByteSource& source) {
                      read_small(outer, manifest_entry, kMaxManifestBytes, "manifest"));
   UPDRAFT_TRY_ASSIGN(const auto sums, parse_manifest(artifact.manifest));
   std::set<std::string> seen;
-  const auto check_sum = [&](const std::string& listed, const std::string& actual) -> HostResult<void> {
+  const auto check_sum = [&](const std::string& listed,
+                             const std::string& actual) -> HostResult<void> {
     const auto sum = sums.find(listed);
     if (sum == sums.end()) return bad("manifest: " + listed + " is not listed");
     if (sum->second != actual)
@@ -262,7 +264,8 @@ HostResult<Artifact> read_from(ByteSource& source) {
 
   UPDRAFT_TRY_ASSIGN(std::optional<TarEntry> entry, outer.next());
   if (entry && entry->name == "manifest.sig") {
-    UPDRAFT_TRY_ASSIGN(artifact.signature, read_small(outer, *entry, kMaxSmallEntry, "manifest.sig"));
+    UPDRAFT_TRY_ASSIGN(artifact.signature,
+                       read_small(outer, *entry, kMaxSmallEntry, "manifest.sig"));
     if (artifact.signature.empty()) return bad("manifest.sig: empty");
     UPDRAFT_TRY_ASSIGN(entry, outer.next());
   }
@@ -315,7 +318,8 @@ HostResult<Artifact> read_from(ByteSource& source) {
     }
   }
   for (const auto& [listed, sum] : sums) {
-    if (!seen.contains(listed)) return bad("manifest: " + listed + " is listed but not in the artifact");
+    if (!seen.contains(listed))
+      return bad("manifest: " + listed + " is listed but not in the artifact");
   }
   return artifact;
 }

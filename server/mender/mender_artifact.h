@@ -30,9 +30,9 @@ struct PayloadFile {
 };
 
 struct Payload {
-  std::string type;                // "rootfs-image", "single-file", ...
-  nlohmann::json provides;         // type-info artifact_provides (object, maybe empty)
-  nlohmann::json depends;          // type-info artifact_depends (object, maybe empty)
+  std::string type;         // "rootfs-image", "single-file", ...
+  nlohmann::json provides;  // type-info artifact_provides (object, maybe empty)
+  nlohmann::json depends;   // type-info artifact_depends (object, maybe empty)
   std::vector<std::string> clears_provides;
   nlohmann::json meta_data;        // headers/NNNN/meta-data, or null
   std::vector<PayloadFile> files;  // in the order of the data tar
@@ -44,8 +44,8 @@ struct Artifact {
   nlohmann::json provides;                // header-info artifact_provides
   nlohmann::json depends;                 // header-info artifact_depends
   std::vector<Payload> payloads;
-  std::string manifest;   // the manifest's text: what a signature covers
-  std::string signature;  // manifest.sig as stored (base64 text), "" when unsigned
+  std::string manifest;             // the manifest's text: what a signature covers
+  std::string signature;            // manifest.sig as stored (base64 text), "" when unsigned
   std::uint64_t payload_bytes = 0;  // every payload file, uncompressed
 };
 

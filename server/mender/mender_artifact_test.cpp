@@ -36,10 +36,14 @@ std::string tar_entry(const std::string& name, const std::string& contents, char
   std::snprintf(header.data() + 100, 8, "%07o", 0644);
   std::snprintf(header.data() + 108, 8, "%07o", 0);
   std::snprintf(header.data() + 116, 8, "%07o", 0);
-  std::snprintf(header.data() + 124, 12, "%011llo", static_cast<unsigned long long>(contents.size()));
+  std::snprintf(header.data() + 124, 12, "%011llo",
+                static_cast<unsigned long long>(contents.size()));
   std::snprintf(header.data() + 136, 12, "%011o", 0);
   header[156] = type;
-  std::memcpy(header.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(header.data() + 257,
+              "ustar\0"
+              "00",
+              8);
   std::memset(header.data() + 148, ' ', 8);
   unsigned sum = 0;
   for (const char c : header) sum += static_cast<unsigned char>(c);
@@ -155,7 +159,8 @@ TEST(MenderArtifactTest, ReadsEveryFieldOfAWellFormedArtifact) {
 TEST(MenderArtifactTest, RefusesEachWrongPartNamingIt) {
   const auto expect_refused = [](const Parts& parts, const std::string& words) {
     const std::string message = refusal(parts);
-    EXPECT_NE(message.find(words), std::string::npos) << "wanted \"" << words << "\", got \"" << message << "\"";
+    EXPECT_NE(message.find(words), std::string::npos)
+        << "wanted \"" << words << "\", got \"" << message << "\"";
   };
   {
     Parts p;
@@ -320,8 +325,9 @@ TEST_F(RealMenderArtifactTest, ReadsAModuleImageAndARootfsImage) {
   const std::string app = std::string(200000, 'x') + "app";
   write("app.bin", app);
   write("notes.txt", "second file\n");
-  tool("write module-image -T single-file -n app-2.0 -t gw-a -t gw-b -o module.mender "
-       "-f app.bin -f notes.txt --software-name app --software-version 2.0");
+  tool(
+      "write module-image -T single-file -n app-2.0 -t gw-a -t gw-b -o module.mender "
+      "-f app.bin -f notes.txt --software-name app --software-version 2.0");
   HostResult<Artifact> module = read_artifact_file((dir_ / "module.mender").string());
   ASSERT_TRUE(module.ok()) << module.error().to_string();
   EXPECT_EQ(module->name, "app-2.0");

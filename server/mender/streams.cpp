@@ -39,7 +39,8 @@ HostResult<std::size_t> MemorySource::read(std::span<std::byte> out) {
 HostResult<std::unique_ptr<FileSource>> FileSource::open(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr)
-    return Error(ErrorCode::kIoError, std::string("cannot open the artifact: ") + std::strerror(errno));
+    return Error(ErrorCode::kIoError,
+                 std::string("cannot open the artifact: ") + std::strerror(errno));
   return std::unique_ptr<FileSource>(new FileSource(file));
 }
 
@@ -48,7 +49,8 @@ FileSource::~FileSource() { std::fclose(file_); }
 HostResult<std::size_t> FileSource::read(std::span<std::byte> out) {
   const std::size_t n = std::fread(out.data(), 1, out.size(), file_);
   if (n == 0 && std::ferror(file_))
-    return Error(ErrorCode::kIoError, std::string("cannot read the artifact: ") + std::strerror(errno));
+    return Error(ErrorCode::kIoError,
+                 std::string("cannot read the artifact: ") + std::strerror(errno));
   return n;
 }
 

@@ -57,7 +57,8 @@ HostResult<std::optional<TarEntry>> TarReader::next() {
     UPDRAFT_TRY(source_.read_exactly(block, what_ + ": no end-of-archive blocks"));
     if (all_zero(block)) {
       UPDRAFT_TRY(source_.read_exactly(block, what_ + ": one end-of-archive block of two"));
-      if (!all_zero(block)) return Error(ErrorCode::kApiBadRequest, what_ + ": a zero block in the middle");
+      if (!all_zero(block))
+        return Error(ErrorCode::kApiBadRequest, what_ + ": a zero block in the middle");
       return std::optional<TarEntry>();
     }
     // The checksum counts the checksum field as 8 spaces.
@@ -68,7 +69,8 @@ HostResult<std::optional<TarEntry>> TarReader::next() {
     if (!stored || *stored != sum)
       return Error(ErrorCode::kApiBadRequest, what_ + ": a tar header's checksum does not match");
     std::optional<std::uint64_t> size = octal(block, 124, 12);
-    if (!size) return Error(ErrorCode::kApiBadRequest, what_ + ": a tar header's size is not octal");
+    if (!size)
+      return Error(ErrorCode::kApiBadRequest, what_ + ": a tar header's size is not octal");
     const char type = static_cast<char>(block[156]);
     std::string name = field(block, 0, 100);
     if (field(block, 257, 6) == "ustar") {
@@ -82,8 +84,8 @@ HostResult<std::optional<TarEntry>> TarReader::next() {
       if (*size > kMaxPaxBytes)
         return Error(ErrorCode::kApiBadRequest, what_ + ": a PAX header over 64 KiB");
       std::string records(static_cast<std::size_t>(*size), '\0');
-      UPDRAFT_TRY(source_.read_exactly(std::as_writable_bytes(std::span(records)),
-                                       what_ + ": PAX header"));
+      UPDRAFT_TRY(
+          source_.read_exactly(std::as_writable_bytes(std::span(records)), what_ + ": PAX header"));
       std::array<std::byte, kBlock> pad{};
       UPDRAFT_TRY(source_.read_exactly(std::span(pad).first(static_cast<std::size_t>(padding)),
                                        what_ + ": PAX padding"));
@@ -92,8 +94,8 @@ HostResult<std::optional<TarEntry>> TarReader::next() {
       while (at < records.size()) {
         const std::size_t space = records.find(' ', at);
         std::size_t length = 0;
-        const auto [end, ec] =
-            std::from_chars(records.data() + at, records.data() + std::min(space, records.size()), length);
+        const auto [end, ec] = std::from_chars(
+            records.data() + at, records.data() + std::min(space, records.size()), length);
         if (space == std::string::npos || ec != std::errc() || length < 5 ||
             at + length > records.size() || records[at + length - 1] != '\n') {
           return Error(ErrorCode::kApiBadRequest, what_ + ": a PAX record is malformed");
@@ -117,15 +119,16 @@ HostResult<std::optional<TarEntry>> TarReader::next() {
       continue;
     }
     if (type == '5') {  // a directory: nothing to read
-      if (*size != 0) return Error(ErrorCode::kApiBadRequest, what_ + ": a directory with contents");
+      if (*size != 0)
+        return Error(ErrorCode::kApiBadRequest, what_ + ": a directory with contents");
       pax_path.reset();
       has_pax_size = false;
       continue;
     }
     if (type != '0' && type != '\0') {
-      return Error(ErrorCode::kApiBadRequest,
-                   what_ + ": entry \"" + name + "\" is of tar type '" + std::string(1, type) +
-                       "'; an artifact holds regular files only");
+      return Error(ErrorCode::kApiBadRequest, what_ + ": entry \"" + name + "\" is of tar type '" +
+                                                  std::string(1, type) +
+                                                  "'; an artifact holds regular files only");
     }
     if (pax_path) name = *pax_path;
     if (has_pax_size) size = pax_size;
