@@ -130,17 +130,18 @@ async function run(t, name, viewport, exposePage) {
 
   // Two devices, registered from the devices page; the secret shows once.
   await page.getByTestId("tab-devices").click();
-  const register = async (deviceId, tags) => {
+  const register = async (deviceId, tags, serial = "") => {
     await page.getByTestId("register-id").fill(deviceId);
     await page.getByTestId("register-product").selectOption("wf");
     await page.getByTestId("register-hardware").fill("board-a");
     await page.getByTestId("register-tags").fill(tags);
+    await page.getByTestId("register-serial").fill(serial);
     await page.getByTestId("register-submit").click();
     await until(`${deviceId}'s secret`, 10_000, async () =>
       (await page.getByTestId("register-result").textContent()).includes(`Device ${deviceId} registered`));
     return text("register-secret");
   };
-  const secret = await register("wf-meter-1", "pilot");
+  const secret = await register("wf-meter-1", "pilot", "SN-WF-0001");  // its EnOS serial
   assert.match(secret, /^\S{16,}$/);
   await register("other-1", "");
   const device = await deviceClient(base, "wf-meter-1", secret);
@@ -175,6 +176,7 @@ async function run(t, name, viewport, exposePage) {
   await page.getByTestId("device-link-wf-meter-1").click();
   await page.getByTestId("device-view").waitFor();
   await until("the reported version", 10_000, async () => (await text("device-version")) === "1.0.0");
+  assert.equal(await text("device-serial"), "SN-WF-0001");
   answers.push("pilot, eu");
   await page.getByTestId("device-tags-edit").click();
   await until("the new tags", 10_000, async () => (await text("device-tags")) === "eu, pilot");
