@@ -191,6 +191,11 @@ HostResult<Campaign> CampaignService::set_state(CampaignId id, CampaignState fro
 HostResult<Campaign> CampaignService::start(CampaignId id, const std::string& actor, UnixTime now) {
   UPDRAFT_TRY(statuses_.flush());
   std::lock_guard lock(mutex_);
+  return start_locked(id, actor, now);
+}
+
+HostResult<Campaign> CampaignService::start_locked(CampaignId id, const std::string& actor,
+                                                   UnixTime now) {
   UPDRAFT_TRY_ASSIGN(Campaign c, set_state(id, CampaignState::kDraft, CampaignState::kDraft,
                                            CampaignState::kRunning, "campaign.start", actor, now));
   // Warm the delta cache: one build per source image among the targeted devices.
@@ -415,21 +420,26 @@ HostResult<Deployment> CampaignService::defer_deployment(DeploymentId id, UnixTi
 }
 
 HostResult<void> CampaignService::tick(std::optional<CampaignId> id, UnixTime now) {
-  if (!id) {
-    UPDRAFT_TRY_ASSIGN(const std::vector<Campaign> all, store_.campaigns());
-    for (const Campaign& c : all) {
-      if (c.state != CampaignState::kDraft || c.start_at == 0 || c.start_at > now) continue;
-      HostResult<Campaign> started = start(c.id, "scheduler", now);
-      // Another server's scheduler, or an operator, may have started it first.
-      if (!started.ok() && started.error().code != ErrorCode::kApiConflict) return started.error();
-    }
-  }
   std::lock_guard lock(mutex_);
   if (id) {
     UPDRAFT_TRY_ASSIGN(Campaign c, store_.campaign(*id));
     return tick_locked(c, now);
   }
-  UPDRAFT_TRY_ASSIGN(std::vector<Campaign> all, store_.campaigns());
+  // One read of the campaigns per tick, under the lock that pauses and resumes
+  // take too: drafts due to start are started (which ticks them), then every
+  // campaign that was running ticks.
+  UPDRAFT_TRY_ASSIGN(const std::vector<Campaign> all, store_.campaigns());
+  bool flushed = false;
+  for (const Campaign& c : all) {
+    if (c.state != CampaignState::kDraft || c.start_at == 0 || c.start_at > now) continue;
+    if (!flushed) {
+      UPDRAFT_TRY(statuses_.flush());  // as start() does, for the delta warm-up
+      flushed = true;
+    }
+    HostResult<Campaign> started = start_locked(c.id, "scheduler", now);
+    // Another server's scheduler, or an operator, may have started it first.
+    if (!started.ok() && started.error().code != ErrorCode::kApiConflict) return started.error();
+  }
   for (const Campaign& c : all) {
     if (c.state == CampaignState::kRunning) UPDRAFT_TRY(tick_locked(c, now));
   }
@@ -531,16 +541,24 @@ HostResult<void> CampaignService::tick_locked(Campaign campaign, UnixTime now) {
 }
 
 HostResult<bool> CampaignService::join_dynamic(const Device& device, UnixTime now) {
-  std::lock_guard lock(mutex_);
-  if (const std::uint64_t g = generation(); g != dynamic_generation_) {
-    UPDRAFT_TRY_ASSIGN(const std::vector<Campaign> all, store_.campaigns());
-    dynamic_.clear();
-    for (const Campaign& c : all) {
-      if (c.dynamic && c.state == CampaignState::kRunning) dynamic_.push_back(c.id);
+  // On the check-in path: with no dynamic campaign running (the usual case) this
+  // costs a cache look, never a wait on mutex_, which a long tick holds.
+  std::vector<CampaignId> candidates;
+  {
+    std::lock_guard lock(dynamic_mutex_);
+    if (const std::uint64_t g = generation(); g != dynamic_generation_) {
+      UPDRAFT_TRY_ASSIGN(const std::vector<Campaign> all, store_.campaigns());
+      dynamic_.clear();
+      for (const Campaign& c : all) {
+        if (c.dynamic && c.state == CampaignState::kRunning) dynamic_.push_back(c.id);
+      }
+      dynamic_generation_ = g;
     }
-    dynamic_generation_ = g;
+    candidates = dynamic_;
   }
-  for (const CampaignId id : dynamic_) {
+  if (candidates.empty()) return false;
+  std::lock_guard lock(mutex_);
+  for (const CampaignId id : candidates) {
     UPDRAFT_TRY_ASSIGN(Campaign c, store_.campaign(id));
     if (c.state != CampaignState::kRunning || c.product != device.product) continue;
     if (!campaigns::matches(c.target, device)) continue;

@@ -127,6 +127,8 @@ class CampaignService {
 
  private:
   HostResult<void> tick_locked(Campaign campaign, UnixTime now);
+  // start() with mutex_ held and the statuses flushed.
+  HostResult<Campaign> start_locked(CampaignId id, const std::string& actor, UnixTime now);
   // With mutex_ held: fails the campaign's deployments silent past its timeout.
   HostResult<void> time_out_locked(const Campaign& campaign, std::vector<Deployment>& deployments,
                                    UnixTime now);
@@ -154,6 +156,7 @@ class CampaignService {
   // The dynamic campaigns that were running at `dynamic_generation_`: a campaign
   // starts running only through a change that bumps the generation, so the list
   // is read again only then (each candidate is read afresh before a device joins).
+  std::mutex dynamic_mutex_;  // guards the two below
   std::vector<CampaignId> dynamic_;
   std::uint64_t dynamic_generation_ = 0;
   std::mutex mark_mutex_;
