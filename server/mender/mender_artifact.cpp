@@ -193,8 +193,7 @@ HostResult<void> read_header(ByteSource& tar_bytes, const std::string& what, Art
 HostResult<void> read_payload_data(ByteSource& tar_bytes, const std::string& what,
                                    const std::string& prefix,
                                    const std::map<std::string, std::string>& sums,
-                                   std::set<std::string>& seen, Payload& payload,
-                                   std::uint64_t& total) {
+                                   std::set<std::string>& seen, Payload& payload) {
   TarReader tar(tar_bytes, what);
   std::vector<std::byte> buffer(64 * 1024);
   for (;;) {
@@ -220,7 +219,6 @@ HostResult<void> read_payload_data(ByteSource& tar_bytes, const std::string& wha
       return bad(listed + ": its SHA-256 is " + actual + ", the manifest says " + sum->second);
     seen.insert(listed);
     payload.files.push_back({entry->name, entry->size, actual});
-    total += entry->size;
   }
 }
 
@@ -310,11 +308,10 @@ HostResult<Artifact> read_from(ByteSource& source) {
     Payload& payload = artifact.payloads[index];
     if (gzip) {
       GzipSource unzipped(outer.contents(), entry->name);
-      UPDRAFT_TRY(read_payload_data(unzipped, entry->name, stem + "/", sums, seen, payload,
-                                    artifact.payload_bytes));
+      UPDRAFT_TRY(read_payload_data(unzipped, entry->name, stem + "/", sums, seen, payload));
     } else {
-      UPDRAFT_TRY(read_payload_data(outer.contents(), entry->name, stem + "/", sums, seen, payload,
-                                    artifact.payload_bytes));
+      UPDRAFT_TRY(
+          read_payload_data(outer.contents(), entry->name, stem + "/", sums, seen, payload));
     }
   }
   for (const auto& [listed, sum] : sums) {
@@ -325,6 +322,14 @@ HostResult<Artifact> read_from(ByteSource& source) {
 }
 
 }  // namespace
+
+std::uint64_t payload_bytes(const Artifact& artifact) {
+  std::uint64_t total = 0;
+  for (const Payload& p : artifact.payloads) {
+    for (const PayloadFile& f : p.files) total += f.size;
+  }
+  return total;
+}
 
 HostResult<Artifact> read_artifact_file(const std::string& path) {
   UPDRAFT_TRY_ASSIGN(std::unique_ptr<FileSource> file, FileSource::open(path));

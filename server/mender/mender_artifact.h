@@ -44,10 +44,12 @@ struct Artifact {
   nlohmann::json provides;                // header-info artifact_provides
   nlohmann::json depends;                 // header-info artifact_depends
   std::vector<Payload> payloads;
-  std::string manifest;             // the manifest's text: what a signature covers
-  std::string signature;            // manifest.sig as stored (base64 text), "" when unsigned
-  std::uint64_t payload_bytes = 0;  // every payload file, uncompressed
+  std::string manifest;   // the manifest's text: what a signature covers
+  std::string signature;  // manifest.sig as stored (base64 text), "" when unsigned
 };
+
+// Every payload file's size, uncompressed.
+std::uint64_t payload_bytes(const Artifact& artifact);
 
 // Limits on what the header may hold, so a hostile file costs little to refuse.
 inline constexpr std::uint64_t kMaxHeaderBytes = 1 << 20;  // header.tar.gz, and each file in it

@@ -152,7 +152,7 @@ TEST(MenderArtifactTest, ReadsEveryFieldOfAWellFormedArtifact) {
   EXPECT_EQ(p.files[0].name, "app.bin");
   EXPECT_EQ(p.files[0].size, 70003u);
   EXPECT_EQ(p.files[0].sha256, sha_hex(std::string(70000, 'a') + "end"));
-  EXPECT_EQ(a->payload_bytes, 70003u + 7u);
+  EXPECT_EQ(payload_bytes(*a), 70003u + 7u);
   EXPECT_TRUE(a->signature.empty());
 }
 
