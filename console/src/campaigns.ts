@@ -2,7 +2,7 @@
 // page with its actions, a bar per phase and a row per device. Both refresh on
 // live events for the campaigns they show (throttled).
 import { api, Campaign, Deployment, kFinalStates, mayOperate, PhaseSpec, Release, Session } from "./api.js";
-import { clear, h, pager, progressBar, row, stateBadge, table, throttle, time } from "./dom.js";
+import { clear, h, pager, parseLocalTime, progressBar, row, stateBadge, table, throttle, time } from "./dom.js";
 import type { LiveEvent } from "./live.js";
 import { errorCell, reportError, View } from "./views.js";
 
@@ -138,7 +138,7 @@ function createForm(preselectRelease?: number): HTMLElement {
       force: force.checked,
       deployment_timeout_seconds: Math.round((Number(timeout.value) || 0) * 60),
       dynamic: dynamic.checked,
-      ...(startAt.value ? { start_at: Math.floor(new Date(startAt.value).getTime() / 1000) } : {}),
+      ...(startAt.value ? { start_at: parseLocalTime(startAt.value) } : {}),
     };
     submit.disabled = true;
     try {

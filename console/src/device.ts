@@ -3,9 +3,9 @@
 // (cancel, retry, update now, defer), its history timeline, paged, and the log
 // lines of each deployment. Refreshes on live events about the device.
 import { api, Deployment, Device, HistoryEntry, kFinalStates, LogLine, mayOperate, Session } from "./api.js";
-import { clear, h, progressBar, stateBadge, throttle, time } from "./dom.js";
+import { clear, h, parseLocalTime, progressBar, stateBadge, throttle, time } from "./dom.js";
 import type { LiveEvent } from "./live.js";
-import { errorCell, productNames, reportError, View } from "./views.js";
+import { errorCell, productNames, promptSerial, reportError, View } from "./views.js";
 
 const kHistoryPage = 20;
 const kLogPage = 200;
@@ -18,12 +18,6 @@ function actionsFor(d: Deployment): string[] {
   if (!final) out.push("update-now", "defer", "cancel");
   if (["failed", "rolled_back", "canceled"].includes(d.state)) out.push("retry");
   return out;
-}
-
-// "2026-12-24T08:00" (a datetime-local value, the browser's time zone) as Unix seconds.
-export function parseLocalTime(value: string): number | null {
-  const t = new Date(value).getTime();
-  return Number.isNaN(t) ? null : Math.floor(t / 1000);
 }
 
 export function deviceView(id: string, session: Session | null): View {
@@ -59,11 +53,7 @@ export function deviceView(id: string, session: Session | null): View {
     await refresh();
   };
   const editSerial = async () => {
-    if (!device) return;
-    const serial = window.prompt(`Serial number of ${id} (empty removes it)`, device.serial);
-    if (serial === null) return;
-    await api("PUT", `${path}/serial`, { serial: serial.trim() });
-    await refresh();
+    if (device && (await promptSerial(device))) await refresh();
   };
   const editButton = (testid: string, fn: () => Promise<void>) =>
     operate ? h("button", { type: "button", class: "link", "data-testid": testid,

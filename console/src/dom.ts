@@ -47,6 +47,12 @@ export function time(unix: number): string {
   );
 }
 
+// "2026-12-24T08:00" (a datetime-local value, the browser's time zone) as Unix seconds.
+export function parseLocalTime(value: string): number | null {
+  const t = new Date(value).getTime();
+  return Number.isNaN(t) ? null : Math.floor(t / 1000);
+}
+
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;

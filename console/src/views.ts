@@ -181,10 +181,12 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
     h("button", { type: "submit", "data-testid": "filter-apply" }, "Filter"),
     total,
   );
+  // One request for the product names, which the filter and the form share.
+  const products = productNames();
   const root = h("section", { "data-testid": "devices-view" }, h("h2", {}, "Devices"), form, body,
     pages.el,
-    mayOperate(session) ? registerForm(() => load()) : null);
-  productNames()
+    mayOperate(session) ? registerForm(products, () => load()) : null);
+  products
     .then((n) => {
       names = n;
       for (const [, name] of n) {
@@ -197,14 +199,14 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
 }
 
 // Registers a device; its secret is shown once, as the API gives it once.
-function registerForm(reload: () => Promise<void>): HTMLElement {
+function registerForm(products: Promise<Map<number, string>>, reload: () => Promise<void>): HTMLElement {
   const id = h("input", { required: true, placeholder: "meter-0042", "data-testid": "register-id" });
   const product = h("select", { required: true, "data-testid": "register-product" });
   const hardware = h("input", { required: true, placeholder: "rev-b", "data-testid": "register-hardware" });
   const tags = h("input", { placeholder: "eu, pilot", "data-testid": "register-tags" });
   const serial = h("input", { placeholder: "EnOS serial (optional)", "data-testid": "register-serial" });
   const result = h("div", { "data-testid": "register-result" });
-  productNames()
+  products
     .then((n) => {
       for (const [, name] of n) product.append(h("option", { value: name }, name));
     })
@@ -232,14 +234,19 @@ function registerForm(reload: () => Promise<void>): HTMLElement {
   result);
 }
 
-// A device's serial number (EnOS sub-devices prove themselves with it) and a
-// button that sets it.
+// Asks for a device's serial number (EnOS sub-devices prove themselves with it)
+// and sets it; false when the user cancelled.
+export async function promptSerial(d: Device): Promise<boolean> {
+  const serial = window.prompt(`Serial number of ${d.id} (empty removes it)`, d.serial);
+  if (serial === null) return false;
+  await api("PUT", `/devices/${encodeURIComponent(d.id)}/serial`, { serial: serial.trim() });
+  return true;
+}
+
+// A device's serial number and a button that sets it.
 function serialCell(d: Device, reload: () => Promise<void>, editable: boolean): HTMLElement {
   const edit = async () => {
-    const serial = window.prompt(`Serial number of ${d.id} (empty removes it)`, d.serial);
-    if (serial === null) return;
-    await api("PUT", `/devices/${encodeURIComponent(d.id)}/serial`, { serial: serial.trim() });
-    await reload();
+    if (await promptSerial(d)) await reload();
   };
   return h(
     "span",
