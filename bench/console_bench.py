@@ -34,17 +34,10 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
+
+from fleet_bench import request  # the admin API call, as the fleet bench makes it
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def request(port, token, method, path, body=None, raw=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(req, timeout=120) as answer:
-        return json.loads(answer.read() or b"null")
 
 
 def start(updraftd, data):
@@ -167,7 +160,8 @@ def main():
                 print(f"  {label:<44} {p50:8.1f} {p99:8.1f} {answer['total']:8d} {len(answer['devices']):5d}")
 
             timing = subprocess.run(
-                ["node", os.path.join(ROOT, "bench", "console_page_timing.mjs"), f"http://127.0.0.1:{port}", token],
+                ["node", os.path.join(ROOT, "bench", "console_page_timing.mjs"), f"http://127.0.0.1:{port}", token,
+                 str(args.devices)],
                 capture_output=True, text=True, timeout=300)
             if timing.returncode != 0:
                 sys.exit("console_page_timing.mjs failed:\n" + timing.stdout + timing.stderr)
