@@ -237,7 +237,7 @@ HostResult<Artifact> read_from(ByteSource& source) {
   UPDRAFT_TRY_ASSIGN(const std::string version_text,
                      read_small(outer, version_entry, kMaxSmallEntry, "version"));
   UPDRAFT_TRY_ASSIGN(const json version, parse_json_object(version_text, "version"));
-  if (version.value("format", std::string()) != "mender")
+  if (!version.contains("format") || version["format"] != "mender")
     return bad("version: format: not \"mender\"");
   if (!version.contains("version") || !version["version"].is_number_integer() ||
       version["version"].get<std::int64_t>() != 3) {

@@ -167,6 +167,12 @@ TEST(MenderArtifactTest, RefusesEachWrongPartNamingIt) {
     p.version["format"] = "other";
     expect_refused(p, "version: format: not \"mender\"");
   }
+  // The fuzzer's find: a format that is not text was read as text and threw.
+  for (const json& format : {json(1), json::object(), json(nullptr)}) {
+    Parts p;
+    p.version["format"] = format;
+    expect_refused(p, "version: format: not \"mender\"");
+  }
   {
     Parts p;
     p.version["version"] = 2;
