@@ -74,6 +74,9 @@ struct Release {
   // "" when they use `version`.
   std::string enos_version;
   UnixTime created_at = 0;
+  // A release made from a .mender file: the artifact's name, which Mender clients
+  // report as what they run. "" for an Updraft image.
+  std::string mender_artifact_name;
 };
 
 enum class DeltaState : std::uint8_t {

@@ -11,6 +11,7 @@
 #include "server/model/audit.h"
 #include "server/model/campaign.h"
 #include "server/model/fleet.h"
+#include "server/model/mender.h"
 
 namespace updraft::server {
 
@@ -61,6 +62,16 @@ struct EnumNames<DeltaState> {
       {DeltaState::kReady, "ready"},
       {DeltaState::kNotSmaller, "not_smaller"},
       {DeltaState::kFailed, "failed"},
+  }};
+};
+
+template <>
+struct EnumNames<AuthSetStatus> {
+  static constexpr std::array<std::pair<AuthSetStatus, std::string_view>, 4> kTable{{
+      {AuthSetStatus::kPending, "pending"},
+      {AuthSetStatus::kAccepted, "accepted"},
+      {AuthSetStatus::kRejected, "rejected"},
+      {AuthSetStatus::kPreauthorized, "preauthorized"},
   }};
 };
 

@@ -20,6 +20,7 @@
 #include "server/model/audit.h"
 #include "server/model/campaign.h"
 #include "server/model/fleet.h"
+#include "server/model/mender.h"
 
 namespace updraft::server {
 
@@ -204,6 +205,26 @@ class Store {
   // sharing a database that race to create a setting all end with the same one.
   virtual HostResult<std::string> setting_or_set(const std::string& key,
                                                  const std::string& value) = 0;
+
+  // Mender authentication sets (docs/api/mender.md). create_auth_set fills in the
+  // id; kStoreConflict when the identity already has a set with this key.
+  virtual HostResult<MenderAuthSet> create_auth_set(const MenderAuthSet& set) = 0;
+  virtual HostResult<MenderAuthSet> auth_set(std::int64_t id) = 0;
+  virtual HostResult<MenderAuthSet> auth_set_by_key(const std::string& id_data,
+                                                    const std::string& pubkey) = 0;
+  // `limit` sets from the `offset`-th newest, of one status or (nullopt) all.
+  virtual HostResult<Page<MenderAuthSet>> auth_sets(std::optional<AuthSetStatus> status,
+                                                    std::size_t limit, std::size_t offset) = 0;
+  // Writes the set's status, device and updated_at.
+  virtual HostResult<void> update_auth_set(const MenderAuthSet& set) = 0;
+
+  // Device inventory: `attributes` are stored (each name once, replacing what it
+  // had); with `replace_all`, the device's other attributes are removed.
+  virtual HostResult<void> put_inventory(const DeviceId& device,
+                                         const std::vector<InventoryAttribute>& attributes,
+                                         bool replace_all) = 0;
+  // The device's attributes, by name.
+  virtual HostResult<std::vector<InventoryAttribute>> inventory(const DeviceId& device) = 0;
 
   // Admin API tokens.
   virtual HostResult<ApiToken> create_token(const ApiToken& token) = 0;

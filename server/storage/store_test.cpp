@@ -45,8 +45,16 @@ auto fields(const Device& v) {
   return std::tie(a, b, c, d, e, f, g, h, i, j);
 }
 auto fields(const Release& v) {
-  const auto& [a, b, c, d, e, f, g, h, i, j, k] = v;
-  return std::tie(a, b, c, d, e, f, g, h, i, j, k);
+  const auto& [a, b, c, d, e, f, g, h, i, j, k, l] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i, j, k, l);
+}
+auto fields(const MenderAuthSet& v) {
+  const auto& [a, b, c, d, e, f, g] = v;
+  return std::tie(a, b, c, d, e, f, g);
+}
+auto fields(const InventoryAttribute& v) {
+  const auto& [a, b, c] = v;
+  return std::tie(a, b, c);
 }
 auto fields(const DeltaRecord& v) {
   const auto& [a, b, c, d, e, f, g, h, i, j] = v;
@@ -175,6 +183,7 @@ Release sample_release(ProductId product, const std::string& version) {
   release.sha256 = "22bb" + version;
   release.notes = "fixes \"quotes\" and 'apostrophes'";
   release.enos_version = "v" + version + ".1";
+  release.mender_artifact_name = "release-" + version;
   release.created_at = 1'700'000'004;
   return release;
 }
@@ -1142,6 +1151,65 @@ TEST_P(StoreTest, SettingOrSetGivesEveryRacingServerTheFirstValue) {
   const std::string stored = must(store().setting("device_token_key"));
   for (const std::string& value : seen) EXPECT_EQ(value, stored);
   EXPECT_EQ(must(other->setting_or_set("device_token_key", "later")), stored);
+}
+
+TEST_P(StoreTest, AuthSetsRoundTripAreFoundByKeyAndPagedByStatus) {
+  MenderAuthSet pending{0,
+                        R"({"mac":"02:00:00:00:00:01"})",
+                        "-----BEGIN PUBLIC KEY-----\nAA\n",
+                        AuthSetStatus::kPending,
+                        DeviceId{},
+                        1'700'000'001,
+                        1'700'000'002};
+  pending = must(store().create_auth_set(pending));
+  EXPECT_NE(pending.id, 0);
+  MenderAuthSet other = pending;
+  other.pubkey = "-----BEGIN PUBLIC KEY-----\nBB\n";  // the same identity, a new key
+  other.status = AuthSetStatus::kPreauthorized;
+  other = must(store().create_auth_set(other));
+  EXPECT_EQ(code_of(store().create_auth_set(other)), ErrorCode::kStoreConflict);
+
+  EXPECT_EQ(must(store().auth_set(pending.id)), pending);
+  EXPECT_EQ(must(store().auth_set_by_key(other.id_data, other.pubkey)), other);
+  EXPECT_EQ(code_of(store().auth_set_by_key(other.id_data, "other key")),
+            ErrorCode::kStoreNotFound);
+
+  const Page<MenderAuthSet> all = must(store().auth_sets(std::nullopt, 10, 0));
+  EXPECT_EQ(all.total, 2u);
+  EXPECT_EQ(all.items, (std::vector<MenderAuthSet>{other, pending}));  // newest first
+  const Page<MenderAuthSet> waiting = must(store().auth_sets(AuthSetStatus::kPending, 10, 0));
+  EXPECT_EQ(waiting.total, 1u);
+  EXPECT_EQ(waiting.items, std::vector<MenderAuthSet>{pending});
+  EXPECT_EQ(must(store().auth_sets(std::nullopt, 1, 1)).items, std::vector<MenderAuthSet>{pending});
+
+  const World world = populate();
+  pending.status = AuthSetStatus::kAccepted;
+  pending.device = world.device.id;
+  pending.updated_at = 1'700'000'009;
+  must(store().update_auth_set(pending));
+  EXPECT_EQ(must(store().auth_set(pending.id)), pending);
+  MenderAuthSet missing = pending;
+  missing.id = 999;
+  EXPECT_EQ(code_of(store().update_auth_set(missing)), ErrorCode::kStoreNotFound);
+}
+
+TEST_P(StoreTest, InventoryMergesOrReplacesAttributesByName) {
+  const World world = populate();
+  const DeviceId& d = world.device.id;
+  EXPECT_TRUE(must(store().inventory(d)).empty());
+  must(store().put_inventory(d, {{"device_type", R"("gw-test")", 10}, {"kernel", R"("6.1")", 10}},
+                             false));
+  must(store().put_inventory(d, {{"kernel", R"("6.2")", 11}, {"ips", R"(["10.0.0.2"])", 11}},
+                             false));
+  EXPECT_EQ(must(store().inventory(d)),
+            (std::vector<InventoryAttribute>{{"device_type", R"("gw-test")", 10},
+                                             {"ips", R"(["10.0.0.2"])", 11},
+                                             {"kernel", R"("6.2")", 11}}));
+  must(store().put_inventory(d, {{"kernel", R"("6.3")", 12}}, true));
+  EXPECT_EQ(must(store().inventory(d)),
+            (std::vector<InventoryAttribute>{{"kernel", R"("6.3")", 12}}));
+  // An unknown device has no row to hang attributes on.
+  EXPECT_FALSE(store().put_inventory(DeviceId{"nobody"}, {{"a", "1", 1}}, false).ok());
 }
 
 ApiToken sample_token(const std::string& name, Role role, const std::string& hash) {

@@ -226,7 +226,7 @@ void bind_device_filter(Stmt& s, const DeviceFilter& filter) {
 
 constexpr char kSelectRelease[] =
     "SELECT id, product_id, version, security_counter, hardware, allow_downgrade, size, sha256, "
-    "notes, created_at, enos_version FROM releases";
+    "notes, created_at, enos_version, mender_artifact_name FROM releases";
 
 template <typename Row>
 HostResult<Release> read_release(const Row& s) {
@@ -241,6 +241,7 @@ HostResult<Release> read_release(const Row& s) {
   release.notes = s.template column<std::string>(8);
   release.created_at = s.template column<UnixTime>(9);
   release.enos_version = s.template column<std::string>(10);
+  release.mender_artifact_name = s.template column<std::string>(11);
   UPDRAFT_TRY_ASSIGN(release.hardware, with_json(ErrorCode::kStoreCorrupt, [&] {
                        return Json::parse(s.template column<std::string>(4))
                            .template get<std::vector<std::string>>();
@@ -410,6 +411,22 @@ HostResult<AuditEvent> read_audit(const Row& s) {
   event.object = s.template column<std::string>(4);
   event.details = s.template column<std::string>(5);
   return event;
+}
+
+constexpr char kSelectAuthSet[] =
+    "SELECT id, id_data, pubkey, status, device_id, created_at, updated_at FROM mender_auth_sets";
+
+template <typename Row>
+HostResult<MenderAuthSet> read_auth_set(const Row& s) {
+  MenderAuthSet set;
+  set.id = s.template column<std::int64_t>(0);
+  set.id_data = s.template column<std::string>(1);
+  set.pubkey = s.template column<std::string>(2);
+  set.status = s.template column<AuthSetStatus>(3);
+  set.device.value = s.template column<std::string>(4);
+  set.created_at = s.template column<UnixTime>(5);
+  set.updated_at = s.template column<UnixTime>(6);
+  return set;
 }
 
 constexpr char kSelectToken[] =
@@ -790,8 +807,8 @@ HostResult<Release> SqlStore<Db>::create_release(const Release& release) {
         UPDRAFT_TRY_ASSIGN(
             Statement s, db_.prepare("INSERT INTO releases (product_id, version, security_counter, "
                                      "hardware, allow_downgrade, size, sha256, notes, created_at, "
-                                     "enos_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                                     "?10) RETURNING id"));
+                                     "enos_version, mender_artifact_name) VALUES (?1, ?2, ?3, "
+                                     "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id"));
         s.bind(1, release.product.value)
             .bind(2, release.version)
             .bind(3, release.security_counter)
@@ -801,7 +818,8 @@ HostResult<Release> SqlStore<Db>::create_release(const Release& release) {
             .bind(7, release.sha256)
             .bind(8, release.notes)
             .bind(9, release.created_at)
-            .bind(10, release.enos_version);
+            .bind(10, release.enos_version)
+            .bind(11, release.mender_artifact_name);
         Release stored = release;
         UPDRAFT_TRY_ASSIGN(stored.id.value, inserted_id(s));
         return stored;
@@ -1415,6 +1433,132 @@ HostResult<std::string> SqlStore<Db>::setting_or_set(const std::string& key,
       return row.template column<std::string>(0);
     });
   });
+}
+
+// Mender authentication sets and device inventory.
+
+template <typename Db>
+HostResult<MenderAuthSet> SqlStore<Db>::create_auth_set(const MenderAuthSet& set) {
+  std::lock_guard lock(mutex_);
+  return about("authentication set of " + set.id_data, [&]() -> HostResult<MenderAuthSet> {
+    UPDRAFT_TRY_ASSIGN(Statement s,
+                       db_.prepare("INSERT INTO mender_auth_sets (id_data, pubkey, status, "
+                                   "device_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
+                                   "?5, ?6) RETURNING id"));
+    s.bind(1, set.id_data)
+        .bind(2, set.pubkey)
+        .bind(3, set.status)
+        .bind(4, set.device.value)
+        .bind(5, set.created_at)
+        .bind(6, set.updated_at);
+    MenderAuthSet stored = set;
+    UPDRAFT_TRY_ASSIGN(stored.id, inserted_id(s));
+    return stored;
+  });
+}
+
+template <typename Db>
+HostResult<MenderAuthSet> SqlStore<Db>::auth_set(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  return about("authentication set " + std::to_string(id), [&]() -> HostResult<MenderAuthSet> {
+    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(std::string(kSelectAuthSet) + " WHERE id = ?1"));
+    s.bind(1, id);
+    return one(s, read_auth_set<Statement>);
+  });
+}
+
+template <typename Db>
+HostResult<MenderAuthSet> SqlStore<Db>::auth_set_by_key(const std::string& id_data,
+                                                        const std::string& pubkey) {
+  std::lock_guard lock(mutex_);
+  return about("authentication set of " + id_data, [&]() -> HostResult<MenderAuthSet> {
+    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(std::string(kSelectAuthSet) +
+                                                " WHERE id_data = ?1 AND pubkey = ?2"));
+    s.bind(1, id_data).bind(2, pubkey);
+    return one(s, read_auth_set<Statement>);
+  });
+}
+
+template <typename Db>
+HostResult<Page<MenderAuthSet>> SqlStore<Db>::auth_sets(std::optional<AuthSetStatus> status,
+                                                        std::size_t limit, std::size_t offset) {
+  std::lock_guard lock(mutex_);
+  return about("authentication sets", [&]() -> HostResult<Page<MenderAuthSet>> {
+    const std::string where = status ? " WHERE status = ?1" : "";
+    const auto bind_status = [&](Statement& s) {
+      if (status) s.bind(1, *status);
+    };
+    Page<MenderAuthSet> page;
+    UPDRAFT_TRY_ASSIGN(page.total,
+                       count("SELECT count(*) FROM mender_auth_sets" + where, bind_status));
+    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare(std::string(kSelectAuthSet) + where +
+                                                " ORDER BY id DESC LIMIT ?2 OFFSET ?3"));
+    bind_status(s);
+    s.bind(2, sql_count(limit)).bind(3, sql_count(offset));
+    UPDRAFT_TRY_ASSIGN(page.items, all(s, read_auth_set<Statement>));
+    return page;
+  });
+}
+
+template <typename Db>
+HostResult<void> SqlStore<Db>::update_auth_set(const MenderAuthSet& set) {
+  std::lock_guard lock(mutex_);
+  return about("authentication set " + std::to_string(set.id), [&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(Statement s,
+                       db_.prepare("UPDATE mender_auth_sets SET status = ?2, device_id = ?3, "
+                                   "updated_at = ?4 WHERE id = ?1"));
+    UPDRAFT_TRY(s.bind(1, set.id)
+                    .bind(2, set.status)
+                    .bind(3, set.device.value)
+                    .bind(4, set.updated_at)
+                    .run());
+    if (s.changes() == 0) return not_found();
+    return {};
+  });
+}
+
+template <typename Db>
+HostResult<void> SqlStore<Db>::put_inventory(const DeviceId& device,
+                                             const std::vector<InventoryAttribute>& attributes,
+                                             bool replace_all) {
+  return transaction([&]() -> HostResult<void> {
+    std::lock_guard lock(mutex_);
+    return about("inventory of device " + quoted(device.value), [&]() -> HostResult<void> {
+      if (replace_all) {
+        UPDRAFT_TRY_ASSIGN(Statement s,
+                           db_.prepare("DELETE FROM device_inventory WHERE device_id = ?1"));
+        UPDRAFT_TRY(s.bind(1, device.value).run());
+      }
+      for (const InventoryAttribute& a : attributes) {
+        UPDRAFT_TRY_ASSIGN(Statement s,
+                           db_.prepare("INSERT INTO device_inventory (device_id, name, value, "
+                                       "updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
+                                       "(device_id, name) DO UPDATE SET value = excluded.value, "
+                                       "updated_at = excluded.updated_at"));
+        UPDRAFT_TRY(
+            s.bind(1, device.value).bind(2, a.name).bind(3, a.value).bind(4, a.updated_at).run());
+      }
+      return {};
+    });
+  });
+}
+
+template <typename Db>
+HostResult<std::vector<InventoryAttribute>> SqlStore<Db>::inventory(const DeviceId& device) {
+  std::lock_guard lock(mutex_);
+  return about("inventory of device " + quoted(device.value),
+               [&]() -> HostResult<std::vector<InventoryAttribute>> {
+                 UPDRAFT_TRY_ASSIGN(Statement s,
+                                    db_.prepare("SELECT name, value, updated_at FROM "
+                                                "device_inventory WHERE device_id = ?1 "
+                                                "ORDER BY name"));
+                 s.bind(1, device.value);
+                 return all(s, [](const Statement& row) -> HostResult<InventoryAttribute> {
+                   return InventoryAttribute{row.template column<std::string>(0),
+                                             row.template column<std::string>(1),
+                                             row.template column<UnixTime>(2)};
+                 });
+               });
 }
 
 // Admin API tokens.

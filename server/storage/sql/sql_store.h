@@ -100,6 +100,18 @@ class SqlStore : public Store {
   HostResult<void> set_setting(const std::string& key, const std::string& value) override;
   HostResult<std::string> setting_or_set(const std::string& key, const std::string& value) override;
 
+  HostResult<MenderAuthSet> create_auth_set(const MenderAuthSet& set) override;
+  HostResult<MenderAuthSet> auth_set(std::int64_t id) override;
+  HostResult<MenderAuthSet> auth_set_by_key(const std::string& id_data,
+                                            const std::string& pubkey) override;
+  HostResult<Page<MenderAuthSet>> auth_sets(std::optional<AuthSetStatus> status, std::size_t limit,
+                                            std::size_t offset) override;
+  HostResult<void> update_auth_set(const MenderAuthSet& set) override;
+  HostResult<void> put_inventory(const DeviceId& device,
+                                 const std::vector<InventoryAttribute>& attributes,
+                                 bool replace_all) override;
+  HostResult<std::vector<InventoryAttribute>> inventory(const DeviceId& device) override;
+
   HostResult<ApiToken> create_token(const ApiToken& token) override;
   HostResult<ApiToken> token(TokenId id) override;
   HostResult<ApiToken> token_by_hash(const std::string& token_sha256) override;
