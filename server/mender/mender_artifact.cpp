@@ -5,7 +5,9 @@
 #include <set>
 
 #include "core/host/hex.h"
+#include "crypto/host/base64.h"
 #include "crypto/sha256.h"
+#include "server/mender/mender_keys.h"
 #include "server/mender/tar_reader.h"
 
 namespace updraft::server::mender {
@@ -339,6 +341,23 @@ HostResult<Artifact> read_artifact_file(const std::string& path) {
 HostResult<Artifact> read_artifact(ByteView bytes) {
   MemorySource source(bytes);
   return read_from(source);
+}
+
+HostResult<void> verify_artifact_signature(const Artifact& artifact, std::string_view pem) {
+  if (artifact.signature.empty())
+    return Error(ErrorCode::kSignatureMissing, "manifest.sig: the artifact is not signed");
+  std::string text;  // base64, maybe with a trailing newline
+  for (const char c : artifact.signature) {
+    if (c != '\n' && c != '\r' && c != ' ') text += c;
+  }
+  HostResult<std::vector<std::byte>> signature = base64_decode(text);
+  if (!signature.ok()) return Error(ErrorCode::kSignatureInvalid, "manifest.sig: not base64");
+  HostResult<void> verified = verify_signature(
+      pem, std::as_bytes(std::span(artifact.manifest.data(), artifact.manifest.size())),
+      *signature);
+  if (!verified.ok())
+    return Error(verified.error().code, "manifest.sig: " + verified.error().message);
+  return {};
 }
 
 }  // namespace updraft::server::mender

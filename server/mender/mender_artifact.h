@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/bytes.h"
@@ -58,5 +59,10 @@ inline constexpr std::size_t kMaxFilesPerPayload = 1024;
 
 HostResult<Artifact> read_artifact_file(const std::string& path);
 HostResult<Artifact> read_artifact(ByteView bytes);
+
+// Checks the artifact's manifest.sig with the PEM public key `pem` (mender_keys.h):
+// kSignatureMissing for an unsigned artifact, kSignatureInvalid for a signature
+// the key did not make, kApiBadRequest for a key that is no Mender key.
+HostResult<void> verify_artifact_signature(const Artifact& artifact, std::string_view pem);
 
 }  // namespace updraft::server::mender

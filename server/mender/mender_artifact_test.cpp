@@ -324,6 +324,15 @@ class RealMenderArtifactTest : public ::testing::Test {
         "cd '" + dir_.string() + "' && mender-artifact " + args + " >tool.log 2>&1";
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
   }
+  // The PEM public key of the private key file `name` in the test's directory.
+  std::string public_key(const std::string& name) {
+    const std::string out = (dir_ / (name + ".pub")).string();
+    const std::string command =
+        "openssl pkey -in '" + (dir_ / name).string() + "' -pubout -out '" + out + "' 2>/dev/null";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    std::ifstream in(out);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
   std::filesystem::path dir_;
 };
 
@@ -382,6 +391,25 @@ TEST_F(RealMenderArtifactTest, ASignedArtifactKeepsItsSignatureAndATamperedPaylo
   ASSERT_TRUE(signed_artifact.ok()) << signed_artifact.error().to_string();
   EXPECT_FALSE(signed_artifact->signature.empty());
   EXPECT_NE(signed_artifact->manifest.find("data/0000/a.txt"), std::string::npos);
+  EXPECT_TRUE(verify_artifact_signature(*signed_artifact, public_key("key.pem")).ok());
+  ASSERT_EQ(std::system(("openssl genrsa -traditional -out '" + (dir_ / "other.pem").string() +
+                         "' 2048 2>/dev/null")
+                            .c_str()),
+            0);
+  const HostResult<void> wrong_key =
+      verify_artifact_signature(*signed_artifact, public_key("other.pem"));
+  ASSERT_FALSE(wrong_key.ok());
+  EXPECT_EQ(wrong_key.error().code, ErrorCode::kSignatureInvalid);
+  Artifact changed = *signed_artifact;
+  changed.manifest[0] = changed.manifest[0] == 'a' ? 'b' : 'a';
+  EXPECT_EQ(verify_artifact_signature(changed, public_key("key.pem")).error().code,
+            ErrorCode::kSignatureInvalid);
+
+  tool("write module-image -T single-file -n plain -t t -o unsigned.mender -f a.txt");
+  HostResult<Artifact> unsigned_artifact = read_artifact_file((dir_ / "unsigned.mender").string());
+  ASSERT_TRUE(unsigned_artifact.ok());
+  EXPECT_EQ(verify_artifact_signature(*unsigned_artifact, public_key("key.pem")).error().code,
+            ErrorCode::kSignatureMissing);
 
   // The same payload, changed after the artifact was made: uncompressed, so the
   // bytes can be found and changed in place.
@@ -395,6 +423,23 @@ TEST_F(RealMenderArtifactTest, ASignedArtifactKeepsItsSignatureAndATamperedPaylo
   ASSERT_FALSE(tampered.ok());
   EXPECT_NE(tampered.error().message.find("data/0000/a.txt: its SHA-256 is"), std::string::npos)
       << tampered.error().message;
+}
+
+TEST_F(RealMenderArtifactTest, AnEcdsaSignatureFromTheToolVerifies) {
+  ASSERT_EQ(std::system(("openssl ecparam -genkey -name prime256v1 -noout -out '" +
+                         (dir_ / "ec.pem").string() + "' 2>/dev/null")
+                            .c_str()),
+            0);
+  write("a.txt", "ecdsa signed");
+  tool("write module-image -T single-file -n ec -t t -o ec.mender -f a.txt -k ec.pem");
+  HostResult<Artifact> artifact = read_artifact_file((dir_ / "ec.mender").string());
+  ASSERT_TRUE(artifact.ok()) << artifact.error().to_string();
+  const HostResult<void> verified = verify_artifact_signature(*artifact, public_key("ec.pem"));
+  EXPECT_TRUE(verified.ok()) << verified.error().to_string();
+  Artifact changed = *artifact;
+  changed.manifest += "\n";
+  EXPECT_EQ(verify_artifact_signature(changed, public_key("ec.pem")).error().code,
+            ErrorCode::kSignatureInvalid);
 }
 
 }  // namespace
