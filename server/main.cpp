@@ -193,9 +193,10 @@ int run(const Config& config) {
   ArtifactDigests digests(store);
   DdiService ddi(store, fleet, updates, deltas, digests, events);
   EnosService enos(store, fleet, updates, digests, device_tokens);
+  MenderService mender(store, fleet, updates, device_tokens);
   HealthProbe health(store, config.data_dir, config.min_free_disk_mb << 20);
-  api::ApiContext context{fleet, *keys, deltas, releases, campaigns, updates,
-                          ddi,   enos,  events, metrics,  health,    wall_now};
+  api::ApiContext context{fleet, *keys,  deltas, releases, campaigns, updates, ddi,
+                          enos,  mender, events, metrics,  health,    wall_now};
   api::AdminAuth auth(fleet);
 
   net::http::Router router;
@@ -207,6 +208,7 @@ int run(const Config& config) {
   public_url.configured = config.public_url;
   public_url.scheme = config.tls_cert.empty() ? "http" : "https";
   public_url.trust_forwarded = config.trust_forwarded_headers;
+  api::add_mender_routes(router, context, auth, public_url);
   api::add_ddi_routes(router, context, auth, public_url);
 
   // Signals are taken by sigwait below, so block them before any thread starts.

@@ -16,27 +16,10 @@ using net::http::Method;
 using net::http::Request;
 using net::http::Response;
 
-// Text stored before UTF-8 was checked at the door may still hold a bad byte:
-// replace it rather than fail the whole answer (a list would fail for everyone).
-Response ok_json(const json& j, int status = 200) {
-  return Response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
 template <typename T>
 Response or_error(const HostResult<T>& r, const std::function<json(const T&)>& to) {
   if (!r.ok()) return error_response(r.error());
   return ok_json(to(*r));
-}
-
-std::size_t query_size(const Request& request, const char* name, std::size_t fallback,
-                       std::size_t max) {
-  const auto it = request.query.find(name);
-  if (it == request.query.end()) return fallback;
-  std::size_t value = 0;
-  const auto [end, ec] =
-      std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
-  if (ec != std::errc() || end != it->second.data() + it->second.size()) return fallback;
-  return std::min(value, max);
 }
 
 // A Unix time (seconds) from the query, when given; 400 when it is not one.
@@ -49,11 +32,6 @@ HostResult<std::optional<UnixTime>> query_time(const Request& request, const cha
   if (ec != std::errc() || end != it->second.data() + it->second.size())
     return bad_request(std::string(name) + ": a Unix time in seconds");
   return std::optional<UnixTime>(value);
-}
-
-std::string query(const Request& request, const char* name) {
-  const auto it = request.query.find(name);
-  return it != request.query.end() ? it->second : std::string();
 }
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -521,23 +499,8 @@ Response decommission(Request& request, ApiContext& ctx, const ApiToken& who) {
 }  // namespace
 
 void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& auth) {
-  // Wraps a handler with the role check; the handler gets the caller's token. The
-  // server runs the same check on the header alone (admission), so a request
-  // without the role is refused before its body is read.
   auto with = [&auth](Role role, std::function<Response(Request&, const ApiToken&)> handler) {
-    net::http::Endpoint endpoint;
-    endpoint.handler = guarded([&auth, role, handler = std::move(handler)](Request& r) {
-      HostResult<ApiToken> who = auth.require(r, role);
-      if (!who.ok()) return error_response(who.error());
-      return handler(r, *who);
-    });
-    endpoint.admit = [&auth, role](Request& r) {
-      net::http::Admission admission;
-      HostResult<ApiToken> who = auth.require(r, role);
-      if (!who.ok()) admission.refusal = error_response(who.error());
-      return admission;
-    };
-    return endpoint;
+    return auth.endpoint(role, std::move(handler));
   };
   const Role viewer = Role::kViewer, op = Role::kOperator, admin = Role::kAdmin;
 

@@ -11,6 +11,7 @@
 #include "server/services/enos_service.h"
 #include "server/services/event_bus.h"
 #include "server/services/fleet_service.h"
+#include "server/services/mender_service.h"
 #include "server/services/metrics.h"
 #include "server/services/release_service.h"
 #include "server/services/server_keys.h"
@@ -27,6 +28,7 @@ struct ApiContext {
   UpdateService& updates;
   DdiService& ddi;
   EnosService& enos;
+  MenderService& mender;
   EventBus& events;
   Metrics& metrics;
   HealthProbe& health;

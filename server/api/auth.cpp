@@ -1,3 +1,4 @@
+#include "server/api/api_errors.h"
 #include "server/api/routes.h"
 
 namespace updraft::server::api {
@@ -21,6 +22,23 @@ HostResult<ApiToken> AdminAuth::require(const net::http::Request& request, Role 
 
 HostResult<DeviceId> authenticated_device(const net::http::Request& request, ApiContext& context) {
   return context.fleet.authenticate_device(bearer_token(request), context.now());
+}
+
+net::http::Endpoint AdminAuth::endpoint(
+    Role role, std::function<net::http::Response(net::http::Request&, const ApiToken&)> handler) {
+  net::http::Endpoint out;
+  out.handler = guarded([this, role, handler = std::move(handler)](net::http::Request& r) {
+    HostResult<ApiToken> who = require(r, role);
+    if (!who.ok()) return error_response(who.error());
+    return handler(r, *who);
+  });
+  out.admit = [this, role](net::http::Request& r) {
+    net::http::Admission admission;
+    HostResult<ApiToken> who = require(r, role);
+    if (!who.ok()) admission.refusal = error_response(who.error());
+    return admission;
+  };
+  return out;
 }
 
 }  // namespace updraft::server::api

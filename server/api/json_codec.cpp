@@ -1,5 +1,6 @@
 #include "server/api/json_codec.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -76,6 +77,7 @@ json to_json(const Release& r, const std::string& product_name) {
           {"sha256", r.sha256},
           {"notes", r.notes},
           {"enos_version", r.enos_version},
+          {"mender_artifact_name", r.mender_artifact_name},
           {"created_at", r.created_at}};
 }
 
@@ -291,6 +293,26 @@ HostResult<Campaign> campaign_from_json(const json& body) {
   UPDRAFT_TRY_ASSIGN(c.start_at, integer_field(body, "start_at", 0, 0, std::int64_t{1} << 40));
   UPDRAFT_TRY_ASSIGN(c.dynamic, bool_field(body, "dynamic", false));
   return c;
+}
+
+net::http::Response ok_json(const json& j, int status) {
+  return net::http::Response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+std::string query(const net::http::Request& request, const char* name) {
+  const auto it = request.query.find(name);
+  return it != request.query.end() ? it->second : std::string();
+}
+
+std::size_t query_size(const net::http::Request& request, const char* name, std::size_t fallback,
+                       std::size_t max) {
+  const auto it = request.query.find(name);
+  if (it == request.query.end()) return fallback;
+  std::size_t value = 0;
+  const auto [end, ec] =
+      std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+  if (ec != std::errc() || end != it->second.data() + it->second.size()) return fallback;
+  return std::min(value, max);
 }
 
 }  // namespace updraft::server::api

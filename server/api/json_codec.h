@@ -21,6 +21,17 @@ using nlohmann::json;
 // The request body as a JSON object; kApiBadRequest when it is not one.
 HostResult<json> parse_object(const net::http::Request& request);
 
+// Text stored before UTF-8 was checked at the door may still hold a bad byte:
+// replaced in the answer rather than failing it (a list would fail for everyone).
+net::http::Response ok_json(const json& j, int status = 200);
+
+// The query parameter `name`, "" when absent.
+std::string query(const net::http::Request& request, const char* name);
+// The query parameter `name` as a count, at most `max`; `fallback` when absent or
+// not a number.
+std::size_t query_size(const net::http::Request& request, const char* name, std::size_t fallback,
+                       std::size_t max);
+
 json to_json(const Product& product);
 json to_json(const Device& device);
 json to_json(const Release& release, const std::string& product_name);

@@ -30,6 +30,11 @@ class AdminAuth {
   // valid token (a token in the query string is refused, saying so),
   // kApiForbidden with one of a lower role.
   HostResult<ApiToken> require(const net::http::Request& request, Role role);
+  // `handler` behind the role check; it gets the caller's token. The server runs
+  // the same check on the header alone (admission), so a request without the
+  // role is refused before its body is read.
+  net::http::Endpoint endpoint(
+      Role role, std::function<net::http::Response(net::http::Request&, const ApiToken&)> handler);
 
  private:
   static UnixTime wall_clock() {
@@ -54,5 +59,9 @@ void add_console_routes(net::http::Router& router);
 // its "/{tenant}/..." patterns would shadow literal routes added later. `url`
 // says where the absolute links DDI answers carry point (public_url.h).
 void add_ddi_routes(net::http::Router& router, ApiContext& context, AdminAuth& auth, PublicUrl url);
+// The Mender device API (docs/api/mender.md) and its admin routes. `url` as for DDI:
+// download links are absolute.
+void add_mender_routes(net::http::Router& router, ApiContext& context, AdminAuth& auth,
+                       PublicUrl url);
 
 }  // namespace updraft::server::api

@@ -199,12 +199,13 @@ HostResult<Campaign> CampaignService::start_locked(CampaignId id, const std::str
   UPDRAFT_TRY_ASSIGN(Campaign c, set_state(id, CampaignState::kDraft, CampaignState::kDraft,
                                            CampaignState::kRunning, "campaign.start", actor, now));
   // Warm the delta cache: one build per source image among the targeted devices.
+  // A Mender artifact goes whole to clients that take nothing else.
   HostResult<Release> release = store_.release(c.release);
   HostResult<Product> product = store_.product(c.product);
   DeploymentFilter filter;
   filter.campaign = c.id;
   HostResult<std::vector<Deployment>> deployments = store_.deployments(filter);
-  if (release.ok() && product.ok() && deployments.ok()) {
+  if (release.ok() && release->mender_artifact_name.empty() && product.ok() && deployments.ok()) {
     std::set<std::string> sources;
     for (const Deployment& d : *deployments) {
       HostResult<Device> device = store_.device(d.device);

@@ -13,6 +13,8 @@
 #include "crypto/sha256.h"
 #include "manifest/manifest.h"
 #include "manifest/semver.h"
+#include "server/mender/mender_artifact.h"
+#include "server/mender/mender_keys.h"
 #include "server/services/audit_log.h"
 #include "server/services/utf8.h"
 
@@ -133,6 +135,7 @@ HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, const Im
   release.sha256 = image.sha256;
   release.notes = upload.notes;
   release.enos_version = upload.enos_version;
+  release.mender_artifact_name = upload.mender_artifact_name;
   release.created_at = now;
 
   // Content-addressed: the same bytes may be stored already (another product's
@@ -154,6 +157,93 @@ HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, const Im
                       {"sha256", release.sha256},
                       {"size", release.size}});
   return stored;
+}
+
+namespace {
+
+std::string mender_key_setting(ProductId product) {
+  return "mender.verify_key." + std::to_string(product.value);
+}
+
+std::string join(const std::vector<std::string>& list, const char* separator) {
+  std::string out;
+  for (const std::string& item : list) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+HostResult<Release> ReleaseService::upload_mender(const MenderUpload& upload,
+                                                  const ImageFile& artifact_file,
+                                                  const std::string& actor, UnixTime now) {
+  RemoveOnExit incoming{artifact_file.path};
+  UPDRAFT_TRY_ASSIGN(const mender::Artifact artifact,
+                     mender::read_artifact_file(artifact_file.path));
+  ReleaseUpload up;
+  up.product = upload.product;
+  if (up.product.empty()) {
+    UPDRAFT_TRY_ASSIGN(const std::vector<Product> products, store_.products());
+    for (const Product& p : products) {
+      if (!contains(artifact.device_types, p.name)) continue;
+      if (!up.product.empty()) {
+        return bad("product: the artifact's device types name both " + up.product + " and " +
+                   p.name + "; say which");
+      }
+      up.product = p.name;
+    }
+    if (up.product.empty())
+      return Error(ErrorCode::kApiNotFound,
+                   "product: no product is named like a device type of the artifact (" +
+                       join(artifact.device_types, ", ") + ")");
+  } else if (!contains(artifact.device_types, up.product)) {
+    return bad("artifact_depends.device_type: [" + join(artifact.device_types, ", ") +
+               "] does not include product " + up.product);
+  }
+  up.version = upload.version.empty() ? artifact.name : upload.version;
+  if (upload.version.empty() && !manifest::parse_semver(up.version).ok())
+    return bad("version: required, since the artifact's name \"" + artifact.name +
+               "\" is not a semantic version");
+  up.security_counter = upload.security_counter;
+  up.hardware = artifact.device_types;
+  up.notes = upload.notes;
+  up.mender_artifact_name = artifact.name;
+  UPDRAFT_TRY_ASSIGN(const Product product, check_upload(up));
+  UPDRAFT_TRY_ASSIGN(const std::string key, mender_key(product.id));
+  if (!key.empty()) {
+    UPDRAFT_TRY(mender::verify_artifact_signature(artifact, key));
+  }
+  // Names are what Mender clients report: one per product.
+  UPDRAFT_TRY_ASSIGN(const std::vector<Release> existing, store_.releases(product.id));
+  for (const Release& r : existing) {
+    if (r.mender_artifact_name == artifact.name)
+      return Error(ErrorCode::kApiConflict, "artifact_name: release " + r.version + " of " +
+                                                product.name + " is \"" + artifact.name + "\"");
+  }
+  incoming.path.clear();  // upload() consumes it from here
+  return this->upload(up, artifact_file, actor, now);
+}
+
+HostResult<std::string> ReleaseService::mender_key(ProductId product) {
+  HostResult<std::string> key = store_.setting(mender_key_setting(product));
+  if (!key.ok() && key.error().code == ErrorCode::kStoreNotFound) return std::string();
+  return key;
+}
+
+HostResult<void> ReleaseService::set_mender_key(const Product& product, const std::string& pem,
+                                                const std::string& actor, UnixTime now) {
+  std::string kind = "none";
+  if (!pem.empty()) {
+    UPDRAFT_TRY_ASSIGN(kind, mender::public_key_kind(pem));
+  }
+  return store_.transaction([&]() -> HostResult<void> {
+    UPDRAFT_TRY(store_.set_setting(mender_key_setting(product.id), pem));
+    return append_audit(store_, now, actor, "product.mender_key", "product/" + product.name,
+                        {{"kind", kind}});
+  });
 }
 
 HostResult<Release> ReleaseService::upload(const ReleaseUpload& upload, ByteView image,

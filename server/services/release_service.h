@@ -25,7 +25,16 @@ struct ReleaseUpload {
   std::vector<std::string> hardware;
   bool allow_downgrade = false;
   std::string notes;
-  std::string enos_version;  // free text EnOS devices report, e.g. "v2.0.0.1"; "" for none
+  std::string enos_version;          // free text EnOS devices report, e.g. "v2.0.0.1"; "" for none
+  std::string mender_artifact_name;  // set by upload_mender only
+};
+
+// A Mender artifact's release: what the artifact does not say itself.
+struct MenderUpload {
+  std::string product;  // "": the product named like one of the artifact's device types
+  std::string version;  // "": the artifact's name, when that is a semantic version
+  std::uint32_t security_counter = 0;
+  std::string notes;
 };
 
 // An uploaded image already on disk (updraftd streams it there, hashing on the way).
@@ -68,6 +77,21 @@ class ReleaseService {
   // The same for an image in memory (tests, tools).
   HostResult<Release> upload(const ReleaseUpload& upload, ByteView image, const std::string& actor,
                              UnixTime now);
+
+  // A .mender file (docs/api/mender.md) as a release: read and checked whole
+  // (server/mender/mender_artifact.h); its product is `upload.product`, which must
+  // be one of the artifact's device types, or else the one product named like
+  // one of them; hardware = the device types. When the product holds a Mender
+  // verification key, the artifact must be signed with it. Then as upload(): the
+  // file is consumed, and errors name the field ("manifest.sig: ...").
+  HostResult<Release> upload_mender(const MenderUpload& upload, const ImageFile& artifact,
+                                    const std::string& actor, UnixTime now);
+  std::uint64_t max_image_bytes() const { return max_image_bytes_; }
+
+  // The product's Mender verification key (PEM), "" for none; setting "" removes it.
+  HostResult<std::string> mender_key(ProductId product);
+  HostResult<void> set_mender_key(const Product& product, const std::string& pem,
+                                  const std::string& actor, UnixTime now);
 
   // The product's releases (all products' with nullopt), oldest first.
   HostResult<std::vector<Release>> releases(std::optional<ProductId> product);

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The real mender-client (Debian's, the Go daemon) against updraftd's Mender
+# device API on loopback (docs/api/mender.md). One client, gw-a:
+#   auth     - it asks; it waits pending; the operator accepts it; its inventory arrives;
+#   install  - a campaign with a .mender made by mender-artifact (single-file module)
+#              reaches it; the file is installed; the deployment succeeds;
+#   corrupt  - the next release's stored bytes are damaged after upload: the client
+#              refuses them, reports failure and its log, which the deployment keeps;
+# and a second client, gw-b, that the operator rejects: it never gets its deployment.
+# The client reads /etc/mender/artifact_info and /usr/share/mender/identity whatever
+# its flags say, so each runs in its own mount namespace (unshare -m) with its own
+# directories bound over those two; nothing on the machine changes.
+# Usage: mender_client_test.sh UPDRAFTD. Exit 0 pass, 1 fail, 77 skip.
+# Every wait is bounded; every process started here is stopped at exit.
+set -euo pipefail
+UPDRAFTD=$1
+for tool in mender mender-artifact; do
+  if ! command -v $tool >/dev/null; then
+    echo "SKIP: $tool not installed (Debian packages mender-client, mender-artifact; scripts/setup.sh installs them)"
+    exit 77
+  fi
+done
+if ! unshare -m true 2>/dev/null; then
+  echo "SKIP: no mount namespaces here (unshare -m needs CAP_SYS_ADMIN)"
+  exit 77
+fi
+for tool in curl jq sha256sum; do
+  command -v $tool >/dev/null || { echo "FAIL: $tool is needed"; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/updraft-mender-XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ ${KEEP:-0} != 1 ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- updraftd log"; tail -30 "$WORK/data/updraftd.log" || true
+         for f in "$WORK"/client-*/client.log; do echo "--- $f"; grep -E "level=(error|warn|info)" "$f" | tail -20; done; exit 1; }
+wait_for() { local limit=$1; shift; local end=$((SECONDS + limit))
+  until "$@"; do (( SECONDS < end )) || return 1; sleep 0.3; done; }
+
+# --- updraftd on a fresh store; campaigns tick every 100 ms.
+mkdir -p "$WORK/data"
+"$UPDRAFTD" --data "$WORK/data" --port 0 --port-file "$WORK/data/port" --tick-ms 100 \
+  --poll-seconds 1 --active-poll-seconds 1 >"$WORK/data/updraftd.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 test -s "$WORK/data/port" || fail "updraftd did not start"
+URL=http://127.0.0.1:$(cat "$WORK/data/port")
+ADMIN=$(cat "$WORK/data/admin.token")
+api() { # METHOD PATH [BODY] -> body; fails on a status >= 400
+  curl -sS --max-time 20 --fail-with-body -X "$1" -H "Authorization: Bearer $ADMIN" \
+    -H 'Content-Type: application/json' ${3:+--data "$3"} "$URL$2"; }
+api POST /api/v1/products '{"name":"gw-test","profile":"linux","slot_size":16777216}' >/dev/null
+
+# start_client NAME MAC: a mender daemon polling every 5 s (the issue's interval).
+start_client() {
+  local name=$1 mac=$2 dir="$WORK/client-$1"
+  mkdir -p "$dir/etc" "$dir/identity" "$dir/data"
+  cat >"$dir/etc/mender.conf" <<CONF
+{"ServerURL": "$URL", "UpdatePollIntervalSeconds": 5, "InventoryPollIntervalSeconds": 5,
+ "RetryPollIntervalSeconds": 1, "DeviceTypeFile": "$dir/data/device_type",
+ "ModulesWorkPath": "$dir/data/modules/v3", "DBus": {"Enabled": false}}
+CONF
+  echo "artifact_name=release-1" >"$dir/etc/artifact_info"
+  echo "device_type=gw-test" >"$dir/data/device_type"
+  printf '#!/bin/sh\necho mac=%s\n' "$mac" >"$dir/identity/mender-device-identity"
+  chmod +x "$dir/identity/mender-device-identity"
+  timeout 240 unshare -m sh -c "mount --bind '$dir/etc' /etc/mender &&
+    mount --bind '$dir/identity' /usr/share/mender/identity &&
+    exec mender --config /etc/mender/mender.conf --fallback-config '$dir/none.conf' \
+      --data '$dir/data' --no-syslog --log-level debug daemon" >"$dir/client.log" 2>&1 &
+  PIDS+=($!)
+}
+auth_set() { # MAC -> the set's JSON, if any
+  api GET /api/v1/mender/auth_sets | jq -c --arg mac "$1" '.auth_sets[] | select(.id_data.mac == $mac)'; }
+has_status() { [[ $(auth_set "$1" | jq -r .status) == "$2" ]]; }
+
+# --- auth: pending until accepted, then inventory.
+start=$SECONDS
+start_client a 02:00:00:00:00:0a
+wait_for 40 has_status 02:00:00:00:00:0a pending || fail "auth: gw-a never appeared pending"
+SET_A=$(auth_set 02:00:00:00:00:0a)
+[[ $(jq -r .device <<<"$SET_A") == null ]] || fail "auth: a pending set has a device: $SET_A"
+DEV_A=$(api POST "/api/v1/mender/auth_sets/$(jq .id <<<"$SET_A")/accept" '{"product":"gw-test"}' | jq -r .device)
+inventory_has() { api GET "/api/v1/devices/$DEV_A/inventory" |
+  jq -e --arg n "$1" --arg v "$2" '.attributes[] | select(.name == $n and .value == $v)' >/dev/null; }
+wait_for 40 inventory_has device_type gw-test || fail "auth: no inventory from $DEV_A"
+inventory_has artifact_name release-1 || fail "auth: inventory lacks artifact_name"
+echo "auth: accepted as $DEV_A, inventory in $((SECONDS - start)) s"
+
+# make_artifact NAME -> WORK/NAME.mender installing WORK/installed/app.bin
+make_artifact() {
+  local dir="$WORK/artifact-$1"
+  mkdir -p "$dir"
+  head -c 30000 /dev/urandom >"$dir/app.bin"
+  echo "$WORK/installed" >"$dir/dest_dir"
+  echo app.bin >"$dir/filename"
+  (cd "$dir" && mender-artifact write module-image -T single-file -n "$1" -t gw-test \
+     -o "$WORK/$1.mender" -f dest_dir -f filename -f app.bin >/dev/null)
+}
+# release_campaign NAME VERSION DEVICE -> campaign id (started)
+release_campaign() {
+  local release campaign
+  release=$(curl -sS --max-time 20 --fail-with-body -X POST -H "Authorization: Bearer $ADMIN" \
+    --data-binary @"$WORK/$1.mender" "$URL/api/v1/releases/mender?version=$2&security_counter=1" | jq .id)
+  campaign=$(api POST /api/v1/campaigns "{\"name\":\"mender $2\",\"release\":$release,\"target\":{\"devices\":[\"$3\"]},\"phases\":[{\"percent\":100}],\"force\":true}" | jq .id)
+  api POST "/api/v1/campaigns/$campaign/start" >/dev/null
+  echo "$campaign"
+}
+deployment() { api GET "/api/v1/campaigns/$1/deployments" | jq -c '.deployments[0]'; }
+state_is() { [[ $(deployment "$1" | jq -r .state) == "$2" ]]; }
+
+# --- install
+make_artifact release-2
+C_OK=$(release_campaign release-2 2.0.0 "$DEV_A")
+start=$SECONDS
+wait_for 60 state_is "$C_OK" succeeded || fail "install: not succeeded: $(deployment "$C_OK")"
+cmp -s "$WORK/installed/app.bin" "$WORK/artifact-release-2/app.bin" || fail "install: installed file differs"
+wait_for 30 inventory_has artifact_name release-2 || fail "install: the client does not report release-2"
+echo "install: succeeded in $((SECONDS - start)) s"
+
+# --- corrupt: the stored artifact damaged after its checks at upload.
+make_artifact release-3
+C_BAD=$(release_campaign release-3 3.0.0 "$DEV_A")
+SHA=$(sha256sum "$WORK/release-3.mender" | cut -d' ' -f1)
+STORED="$WORK/data/artifacts/images/$SHA"
+[[ -f $STORED ]] || fail "corrupt: no stored image at $STORED"
+size=$(stat -c %s "$STORED")
+# Inside the payload's data tar (its last third), past every header.
+printf '\xff\xff\xff\xff\xff\xff\xff\xff' | dd of="$STORED" bs=1 seek=$((size * 2 / 3)) conv=notrunc 2>/dev/null
+start=$SECONDS
+wait_for 60 state_is "$C_BAD" failed || fail "corrupt: not failed: $(deployment "$C_BAD")"
+[[ $(deployment "$C_BAD" | jq -r .error) == 540 ]] || fail "corrupt: error $(deployment "$C_BAD")"
+DEP_BAD=$(deployment "$C_BAD" | jq -r .id)
+log_lines() { api GET "/api/v1/deployments/$DEP_BAD/log?limit=1000" | jq -r '.lines[].line'; }
+has_log() { log_lines | grep -q "$1"; }
+wait_for 30 has_log "invalid checksum" || fail "corrupt: the client's log is not kept: $(api GET "/api/v1/deployments/$DEP_BAD/log")"
+deployment "$C_BAD" | jq -r .message | grep -q "invalid checksum" \
+  || fail "corrupt: the client's error is not the deployment's message: $(deployment "$C_BAD")"
+cmp -s "$WORK/installed/app.bin" "$WORK/artifact-release-2/app.bin" || fail "corrupt: the installed file changed"
+echo "corrupt: failed with 540 and $(log_lines | wc -l) log lines in $((SECONDS - start)) s"
+
+# --- rejected: accepted, then rejected; its campaign never reaches it.
+start_client b 02:00:00:00:00:0b
+wait_for 40 has_status 02:00:00:00:00:0b pending || fail "reject: gw-b never appeared pending"
+SET_B=$(auth_set 02:00:00:00:00:0b | jq .id)
+DEV_B=$(api POST "/api/v1/mender/auth_sets/$SET_B/accept" '{"product":"gw-test"}' | jq -r .device)
+api POST "/api/v1/mender/auth_sets/$SET_B/reject" >/dev/null
+make_artifact release-4
+C_REJ=$(release_campaign release-4 4.0.0 "$DEV_B")
+sleep 12  # two of the client's polls
+state=$(deployment "$C_REJ" | jq -r .state)
+[[ $state == scheduled || $state == pending ]] || fail "reject: the rejected device's deployment moved: $state"
+grep -q "Failed to authorize" "$WORK/client-b/client.log" || fail "reject: gw-b was not refused"
+echo "reject: $DEV_B refused; its deployment stays $state"
+echo "PASS"
