@@ -148,6 +148,101 @@ TEST_F(ReleaseServiceTest, AnUploadedFileIsMovedIntoPlaceOrDeleted) {
   EXPECT_EQ(releases_->releases(std::nullopt)->size(), 2u);
 }
 
+// --- .mender uploads, with artifacts the real mender-artifact makes.
+
+class MenderUploadTest : public ReleaseServiceTest {
+ protected:
+  void SetUp() override {
+    ReleaseServiceTest::SetUp();
+    if (std::system("command -v mender-artifact >/dev/null 2>&1") != 0)
+      GTEST_SKIP() << "mender-artifact is not installed (scripts/setup.sh installs it)";
+    ProductSpec gw;
+    gw.name = "gw-test";
+    gw.profile = "linux";
+    ASSERT_TRUE(fleet_->create_product(gw, "test", now_).ok());
+    std::ofstream(dir_ / "app.bin") << "application bytes";
+  }
+  // Runs `command` in dir_; true when it exits 0.
+  bool run(const std::string& command) {
+    return std::system(("cd '" + dir_.string() + "' && " + command + " >/dev/null 2>&1").c_str()) ==
+           0;
+  }
+  // An artifact named `name` for `types` (each "-t x"), signed with `key` if given,
+  // handed over as an uploaded file.
+  ImageFile artifact(const std::string& name, const std::string& types,
+                     const std::string& key = "") {
+    const std::string file = name + ".mender";
+    EXPECT_TRUE(run("mender-artifact write module-image -T single-file -n " + name + " " + types +
+                    " -o " + file + " -f app.bin" + (key.empty() ? "" : " -k " + key)));
+    return incoming(*read_file((dir_ / file).string()), "upload-" + name);
+  }
+  std::string public_pem(const std::string& key) {
+    EXPECT_TRUE(run("openssl pkey -in " + key + " -pubout -out " + key + ".pub"));
+    std::ifstream in(dir_ / (key + ".pub"));
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+};
+
+TEST_F(MenderUploadTest, TheProductIsTheDeviceTypesAndTheVersionTheNameWhenItIsOne) {
+  HostResult<Release> r =
+      releases_->upload_mender({}, artifact("2.1.0", "-t gw-test -t other"), "alice", now_);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->product, fleet_->product("gw-test")->id);
+  EXPECT_EQ(r->version, "2.1.0");
+  EXPECT_EQ(r->mender_artifact_name, "2.1.0");
+  EXPECT_EQ(r->hardware, (std::vector<std::string>{"gw-test", "other"}));
+
+  // A name that is no version needs one; a product the artifact is not for is refused.
+  const HostResult<Release> unnamed =
+      releases_->upload_mender({}, artifact("release-3", "-t gw-test"), "alice", now_);
+  EXPECT_EQ(unnamed.error().message,
+            "version: required, since the artifact's name \"release-3\" is not a semantic version");
+  MenderUpload meter;
+  meter.product = "meter";
+  meter.version = "3.0.0";
+  EXPECT_EQ(releases_->upload_mender(meter, artifact("release-3", "-t gw-test"), "alice", now_)
+                .error()
+                .message,
+            "artifact_depends.device_type: [gw-test] does not include product meter");
+  EXPECT_EQ(
+      releases_->upload_mender({}, artifact("release-4", "-t nothing"), "alice", now_).error().code,
+      ErrorCode::kApiNotFound);
+  MenderUpload same_name;
+  same_name.version = "2.2.0";
+  EXPECT_EQ(releases_->upload_mender(same_name, artifact("2.1.0", "-t gw-test"), "alice", now_)
+                .error()
+                .code,
+            ErrorCode::kApiConflict);
+  // A damaged file: refused, and nothing of it is left.
+  ImageFile damaged = artifact("release-5", "-t gw-test");
+  std::filesystem::resize_file(damaged.path, damaged.size / 2);
+  EXPECT_EQ(releases_->upload_mender({}, damaged, "alice", now_).error().code,
+            ErrorCode::kApiBadRequest);
+  EXPECT_FALSE(std::filesystem::exists(damaged.path));
+  EXPECT_EQ(releases_->releases(std::nullopt)->size(), 1u);
+}
+
+TEST_F(MenderUploadTest, WithAVerificationKeyOnlyArtifactsItSignedAreTaken) {
+  ASSERT_TRUE(run("openssl genrsa -traditional -out key.pem 2048"));
+  ASSERT_TRUE(run("openssl genrsa -traditional -out other.pem 2048"));
+  const Product gw = *fleet_->product("gw-test");
+  EXPECT_EQ(releases_->set_mender_key(gw, "not a key", "alice", now_).error().code,
+            ErrorCode::kApiBadRequest);
+  ASSERT_TRUE(releases_->set_mender_key(gw, public_pem("key.pem"), "alice", now_).ok());
+  EXPECT_EQ(
+      releases_->upload_mender({}, artifact("1.0.0", "-t gw-test"), "alice", now_).error().code,
+      ErrorCode::kSignatureMissing);
+  EXPECT_EQ(
+      releases_->upload_mender({}, artifact("1.0.1", "-t gw-test", "other.pem"), "alice", now_)
+          .error()
+          .code,
+      ErrorCode::kSignatureInvalid);
+  EXPECT_TRUE(
+      releases_->upload_mender({}, artifact("1.0.2", "-t gw-test", "key.pem"), "alice", now_).ok());
+  ASSERT_TRUE(releases_->set_mender_key(gw, "", "alice", now_).ok());
+  EXPECT_TRUE(releases_->upload_mender({}, artifact("1.0.3", "-t gw-test"), "alice", now_).ok());
+}
+
 TEST_F(ReleaseServiceTest, TextThatIsNotUtf8IsRefusedAndNothingStored) {
   ReleaseUpload latin1 = spec("1.0.0", 1);
   latin1.notes = "caf\xE9 release";  // Latin-1, as a shell in another locale sends it
