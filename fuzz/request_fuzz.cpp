@@ -2,8 +2,9 @@
 // check, device check-ins and reports, and campaign definitions (server/api/
 // json_codec.h); hawkBit DDI feedback and configData (server/api/ddi_codec.h); the
 // EnOS sub-device bodies (server/api/enos_codec.h); the binary CoAP payloads and
-// artifact references (server/api/coap_codec.h, server/services/opaque_ids.h). The
-// first input byte picks the parser (modulo 13), the rest is the body. Property,
+// artifact references (server/api/coap_codec.h, server/services/opaque_ids.h); the
+// Mender authentication request and deployment ids (server/services/mender_service.h).
+// The first input byte picks the parser (modulo 15), the rest is the body. Property,
 // checked on every input (abort() otherwise):
 //   - only nlohmann::json's own exceptions may escape (the API's guarded() wrapper
 //     answers those 400); anything else would be a 500 or a crash;
@@ -16,7 +17,9 @@
 //   - an accepted CoAP check-in, report or check-in answer encodes back to exactly
 //     the input, with every field in its documented range; sealed under a key it
 //     verifies under that key and no other;
-//   - a CoAP artifact reference is accepted only as the exact text OpaqueIds made.
+//   - a CoAP artifact reference is accepted only as the exact text OpaqueIds made;
+//   - an accepted Mender identity is canonical JSON (it parses to itself), and a
+//     Mender deployment id round-trips through its UUID form.
 // Built as a libFuzzer binary with UPDRAFT_FUZZ, else into request_fuzz_replay,
 // which runs the seed corpus in the normal test run (see README.md).
 #include <algorithm>
@@ -30,6 +33,7 @@
 #include "server/api/ddi_codec.h"
 #include "server/api/enos_codec.h"
 #include "server/api/json_codec.h"
+#include "server/services/mender_service.h"
 #include "server/services/opaque_ids.h"
 
 namespace updraft::server::api {
@@ -49,7 +53,7 @@ void check_refusal(const HostResult<T>& r) {
   check(!r.error().message.empty(), "a refusal says why");
 }
 
-constexpr int kParsers = 13;  // 0..8 JSON bodies, 9..12 CoAP
+constexpr int kParsers = 15;  // 0..8 JSON bodies, 9..12 CoAP, 13..14 Mender
 
 const std::string kKey = std::string(64, 'a');  // a device key: 64 hex characters
 const std::string kOtherKey = std::string(64, 'b');
@@ -129,8 +133,28 @@ void run_coap(int parser, const std::string& body) {
   }
 }
 
+// 13: a Mender authentication request body; 14: a deployment id in a Mender path.
+void run_mender(int parser, const std::string& body) {
+  if (parser == 13) {
+    HostResult<MenderAuthRequest> r = mender_auth_request_from_json(body);
+    check_refusal(r);
+    if (!r.ok()) return;
+    check(r->pubkey.size() <= 8192, "pubkey bounded");
+    HostResult<MenderAuthRequest> again =
+        mender_auth_request_from_json(json{{"id_data", r->id_data}, {"pubkey", r->pubkey}}.dump());
+    check(again.ok() && again->id_data == r->id_data, "id_data is canonical: it parses to itself");
+    return;
+  }
+  const std::optional<DeploymentId> id = parse_mender_deployment_id(body);
+  if (!id) return;
+  check(id->value > 0, "a deployment id is positive");
+  check(parse_mender_deployment_id(mender_deployment_id(*id)) == id,
+        "a deployment id round-trips through its Mender form");
+}
+
 void run(std::uint8_t which, const std::string& body) {
   const int parser = which % kParsers;
+  if (parser >= 13) return run_mender(parser, body);
   if (parser >= 9) return run_coap(parser, body);
   net::http::Request request;
   request.body = body;
