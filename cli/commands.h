@@ -20,5 +20,6 @@ void add_devices_command(CLI::App& app, int& exit_code);
 void add_release_command(CLI::App& app, int& exit_code);
 void add_campaign_command(CLI::App& app, int& exit_code);
 void add_tokens_command(CLI::App& app, int& exit_code);
+void add_mender_command(CLI::App& app, int& exit_code);
 
 }  // namespace updraft::cli

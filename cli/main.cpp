@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   updraft::cli::add_product_command(app, exit_code);
   updraft::cli::add_devices_command(app, exit_code);
   updraft::cli::add_release_command(app, exit_code);
+  updraft::cli::add_mender_command(app, exit_code);
   updraft::cli::add_campaign_command(app, exit_code);
   updraft::cli::add_tokens_command(app, exit_code);
   try {

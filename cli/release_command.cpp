@@ -1,5 +1,6 @@
 // `updraft release upload IMAGE ...`, `list`, `deltas ID` and `delete ID`: firmware
-// images on the update server, which signs each one's manifest at upload.
+// images on the update server, which signs each one's manifest at upload. A
+// Mender artifact (IMAGE ending in .mender) says most of its release itself.
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -46,14 +47,59 @@ HostResult<void> upload_release(ServerConnection& server, const ReleaseArgs& arg
   return {};
 }
 
-int run_upload(const ServerOptions& server, const ReleaseArgs& args) {
+// A .mender file: its product (by device type), hardware and version (by name) come
+// from the artifact unless given (docs/api/mender.md).
+HostResult<void> upload_mender(ServerConnection& server, const ReleaseArgs& args,
+                               const std::vector<std::byte>& artifact) {
+  std::string target =
+      "/api/v1/releases/mender?security_counter=" + std::to_string(args.security_counter);
+  if (!args.product.empty()) target += "&product=" + url_encode(args.product);
+  if (!args.version.empty()) target += "&version=" + url_encode(args.version);
+  if (!args.notes.empty()) target += "&notes=" + url_encode(args.notes);
+  UPDRAFT_TRY_ASSIGN(const json release, server.upload(target, artifact));
+  std::printf("release %lld: %s %s, Mender artifact %s for %s, security counter %u\n",
+              release.at("id").get<long long>(), release.at("product").get<std::string>().c_str(),
+              release.at("version").get<std::string>().c_str(),
+              release.at("mender_artifact_name").get<std::string>().c_str(),
+              join(release.at("hardware").get<std::vector<std::string>>(), ", ").c_str(),
+              release.at("security_counter").get<std::uint32_t>());
+  std::printf("  sha256  %s\n  size    %llu bytes\n",
+              release.at("sha256").get<std::string>().c_str(),
+              release.at("size").get<unsigned long long>());
+  return {};
+}
+
+bool is_mender_file(const std::string& path) {
+  return path.size() > 7 && path.compare(path.size() - 7, 7, ".mender") == 0;
+}
+
+int run_upload(const ServerOptions& server, const ReleaseArgs& args, bool counter_given) {
+  const bool mender = is_mender_file(args.image_path);
+  if (!mender) {
+    // An image says nothing of itself: every field is the operator's.
+    const char* missing = args.product.empty()    ? "--product"
+                          : args.version.empty()  ? "--version"
+                          : !counter_given        ? "--security-counter"
+                          : args.hardware.empty() ? "--hardware"
+                                                  : nullptr;
+    if (missing != nullptr) {
+      std::fprintf(stderr,
+                   "updraft release upload: %s is required for an image (not for a .mender)\n",
+                   missing);
+      return 2;
+    }
+  }
   HostResult<std::vector<std::byte>> image = read_file(args.image_path);
   if (!image.ok()) return report_error(image.error());
   // The whole upload is one request: allow a minute plus a second per 256 KiB, so a
   // slow uplink is not cut short.
   const auto timeout = std::chrono::milliseconds(60'000 + (image->size() >> 18) * 1000);
   return run_with_server(
-      server, [&](ServerConnection& s) { return upload_release(s, args, *image); }, timeout);
+      server,
+      [&](ServerConnection& s) {
+        return mender ? upload_mender(s, args, *image) : upload_release(s, args, *image);
+      },
+      timeout);
 }
 
 HostResult<void> list_releases(ServerConnection& server, const ReleaseArgs& args) {
@@ -122,22 +168,26 @@ void add_release_command(CLI::App& app, int& exit_code) {
   group->require_subcommand(1);
   auto args = std::make_shared<ReleaseArgs>();
 
-  CLI::App* upload = group->add_subcommand("upload",
-                                           "Upload a full image as a release; the server signs its "
-                                           "manifest and builds deltas on demand");
-  upload->add_option("IMAGE", args->image_path, "The firmware image file")
+  CLI::App* upload = group->add_subcommand(
+      "upload",
+      "Upload a full image as a release; the server signs its manifest and builds deltas on "
+      "demand. A Mender artifact (.mender) is checked whole and kept as it is: its product is "
+      "the one named like its device type, its version its name, unless given");
+  upload->add_option("IMAGE", args->image_path, "The firmware image file, or a .mender artifact")
       ->required()
       ->check(CLI::ExistingFile);
-  upload->add_option("--product", args->product, "Product the image is for")->required();
-  upload->add_option("--version", args->version, "Version of the image, e.g. 2.1.0")->required();
-  upload
-      ->add_option("--security-counter", args->security_counter,
-                   "Anti-rollback counter: devices refuse images with a lower one")
-      ->required();
+  upload->add_option("--product", args->product,
+                     "Product the image is for (required for an image)");
+  upload->add_option("--version", args->version,
+                     "Version of the image, e.g. 2.1.0 (required for an image)");
+  CLI::Option* counter = upload->add_option(
+      "--security-counter", args->security_counter,
+      "Anti-rollback counter: devices refuse images with a lower one (required for an image; "
+      "default 0 for a .mender)");
   upload
       ->add_option("--hardware", args->hardware,
-                   "Hardware revisions the image runs on: H[,H...] or repeated")
-      ->required()
+                   "Hardware revisions the image runs on: H[,H...] or repeated (required for an "
+                   "image; a .mender's device types)")
       ->delimiter(',');
   upload->add_flag(
       "--allow-downgrade", args->allow_downgrade,
@@ -146,8 +196,8 @@ void add_release_command(CLI::App& app, int& exit_code) {
   upload->add_option("--enos-version", args->enos_version,
                      "The version EnOS sub-devices report for this image, e.g. v2.0.0.1 "
                      "(docs/api/enos.md); default: --version");
-  upload->callback([args, server = add_server_options(*upload), &exit_code] {
-    exit_code = run_upload(*server, *args);
+  upload->callback([args, counter, server = add_server_options(*upload), &exit_code] {
+    exit_code = run_upload(*server, *args, counter->count() > 0);
   });
 
   CLI::App* list =

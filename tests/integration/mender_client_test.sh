@@ -10,10 +10,12 @@
 # The client reads /etc/mender/artifact_info and /usr/share/mender/identity whatever
 # its flags say, so each runs in its own mount namespace (unshare -m) with its own
 # directories bound over those two; nothing on the machine changes.
-# Usage: mender_client_test.sh UPDRAFTD. Exit 0 pass, 1 fail, 77 skip.
+# The operator's side goes through the `updraft` CLI where it has a command.
+# Usage: mender_client_test.sh UPDRAFTD UPDRAFT. Exit 0 pass, 1 fail, 77 skip.
 # Every wait is bounded; every process started here is stopped at exit.
 set -euo pipefail
 UPDRAFTD=$1
+UPDRAFT=$2
 for tool in mender mender-artifact; do
   if ! command -v $tool >/dev/null; then
     echo "SKIP: $tool not installed (Debian packages mender-client, mender-artifact; scripts/setup.sh installs them)"
@@ -49,6 +51,7 @@ PIDS+=($!)
 wait_for 10 test -s "$WORK/data/port" || fail "updraftd did not start"
 URL=http://127.0.0.1:$(cat "$WORK/data/port")
 ADMIN=$(cat "$WORK/data/admin.token")
+export UPDRAFT_SERVER=$URL UPDRAFT_TOKEN_FILE="$WORK/data/admin.token"
 api() { # METHOD PATH [BODY] -> body; fails on a status >= 400
   curl -sS --max-time 20 --fail-with-body -X "$1" -H "Authorization: Bearer $ADMIN" \
     -H 'Content-Type: application/json' ${3:+--data "$3"} "$URL$2"; }
@@ -83,7 +86,10 @@ start_client a 02:00:00:00:00:0a
 wait_for 40 has_status 02:00:00:00:00:0a pending || fail "auth: gw-a never appeared pending"
 SET_A=$(auth_set 02:00:00:00:00:0a)
 [[ $(jq -r .device <<<"$SET_A") == null ]] || fail "auth: a pending set has a device: $SET_A"
-DEV_A=$(api POST "/api/v1/mender/auth_sets/$(jq .id <<<"$SET_A")/accept" '{"product":"gw-test"}' | jq -r .device)
+"$UPDRAFT" mender list --status pending | grep -q '"mac":"02:00:00:00:00:0a"' || fail "auth: the CLI does not list gw-a pending"
+"$UPDRAFT" mender accept "$(jq .id <<<"$SET_A")" --product gw-test >"$WORK/accept.out" || fail "auth: accept: $(cat "$WORK/accept.out")"
+DEV_A=$(auth_set 02:00:00:00:00:0a | jq -r .device)
+grep -q "accepted, device $DEV_A" "$WORK/accept.out" || fail "auth: accept said $(cat "$WORK/accept.out")"
 inventory_has() { api GET "/api/v1/devices/$DEV_A/inventory" |
   jq -e --arg n "$1" --arg v "$2" '.attributes[] | select(.name == $n and .value == $v)' >/dev/null; }
 wait_for 40 inventory_has device_type gw-test || fail "auth: no inventory from $DEV_A"
@@ -103,8 +109,9 @@ make_artifact() {
 # release_campaign NAME VERSION DEVICE -> campaign id (started)
 release_campaign() {
   local release campaign
-  release=$(curl -sS --max-time 20 --fail-with-body -X POST -H "Authorization: Bearer $ADMIN" \
-    --data-binary @"$WORK/$1.mender" "$URL/api/v1/releases/mender?version=$2&security_counter=1" | jq .id)
+  release=$("$UPDRAFT" release upload "$WORK/$1.mender" --version "$2" --security-counter 1 |
+    sed -n 's/^release \([0-9]*\):.*/\1/p')
+  [[ -n $release ]] || fail "upload of $1.mender failed"
   campaign=$(api POST /api/v1/campaigns "{\"name\":\"mender $2\",\"release\":$release,\"target\":{\"devices\":[\"$3\"]},\"phases\":[{\"percent\":100}],\"force\":true}" | jq .id)
   api POST "/api/v1/campaigns/$campaign/start" >/dev/null
   echo "$campaign"
@@ -147,7 +154,7 @@ start_client b 02:00:00:00:00:0b
 wait_for 40 has_status 02:00:00:00:00:0b pending || fail "reject: gw-b never appeared pending"
 SET_B=$(auth_set 02:00:00:00:00:0b | jq .id)
 DEV_B=$(api POST "/api/v1/mender/auth_sets/$SET_B/accept" '{"product":"gw-test"}' | jq -r .device)
-api POST "/api/v1/mender/auth_sets/$SET_B/reject" >/dev/null
+"$UPDRAFT" mender reject "$SET_B" | grep -q "rejected" || fail "reject: the CLI did not reject"
 make_artifact release-4
 C_REJ=$(release_campaign release-4 4.0.0 "$DEV_B")
 sleep 12  # two of the client's polls
