@@ -78,6 +78,17 @@ HostResult<std::string> public_key_kind(std::string_view pem) {
   return kind_of(key.get());
 }
 
+HostResult<std::string> canonical_public_key(std::string_view pem) {
+  UPDRAFT_TRY_ASSIGN(const openssl::Pkey key, read_public_key(pem));
+  UPDRAFT_TRY(kind_of(key.get()));
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key.get()) != 1)
+    return openssl::error(ErrorCode::kInternal, "cannot write a key");
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
 HostResult<void> verify_signature(std::string_view pem, ByteView message, ByteView signature) {
   UPDRAFT_TRY_ASSIGN(const openssl::Pkey key, read_public_key(pem));
   UPDRAFT_TRY_ASSIGN(const std::string kind, kind_of(key.get()));

@@ -19,6 +19,11 @@ namespace updraft::server::mender {
 // with a text that is no public key of those kinds.
 HostResult<std::string> public_key_kind(std::string_view pem);
 
+// The key as OpenSSL writes it (PEM, one trailing newline): the same key however
+// it was wrapped or ended, so that sets compare keys by what they are.
+// Errors as public_key_kind.
+HostResult<std::string> canonical_public_key(std::string_view pem);
+
 // Ok when `signature` is `pem`'s over `message`; kSignatureInvalid when not;
 // kApiBadRequest for a key public_key_kind refuses.
 HostResult<void> verify_signature(std::string_view pem, ByteView message, ByteView signature);

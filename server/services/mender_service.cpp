@@ -160,8 +160,8 @@ std::string MenderService::jwt(const MenderAuthSet& set, UnixTime now) const {
 
 HostResult<std::string> MenderService::authenticate(std::string_view body,
                                                     std::string_view signature, UnixTime now) {
-  UPDRAFT_TRY_ASSIGN(const MenderAuthRequest request, mender_auth_request_from_json(body));
-  UPDRAFT_TRY(mender::public_key_kind(request.pubkey));
+  UPDRAFT_TRY_ASSIGN(MenderAuthRequest request, mender_auth_request_from_json(body));
+  UPDRAFT_TRY_ASSIGN(request.pubkey, mender::canonical_public_key(request.pubkey));
   HostResult<std::vector<std::byte>> signature_bytes = base64_decode(signature);
   if (signature.empty() || !signature_bytes.ok())
     return unauthorized("X-MEN-Signature: required, base64");
@@ -291,8 +291,7 @@ HostResult<MenderAuthSet> MenderService::preauthorize(const std::string& id_data
                                                       const std::string& actor, UnixTime now) {
   MenderAuthSet set;
   UPDRAFT_TRY_ASSIGN(set.id_data, canonical_id_data(id_data_json));
-  UPDRAFT_TRY(mender::public_key_kind(pubkey));
-  set.pubkey = pubkey;
+  UPDRAFT_TRY_ASSIGN(set.pubkey, mender::canonical_public_key(pubkey));
   set.status = AuthSetStatus::kPreauthorized;
   set.created_at = set.updated_at = now;
   HostResult<MenderAuthSet> created = store_.create_auth_set(set);

@@ -173,9 +173,12 @@ TEST_F(MenderServiceTest, TokensExpireAndEndWhenTheSetIsRejectedOrTheDeviceDecom
 
 TEST_F(MenderServiceTest, APreauthorizedDeviceIsAcceptedOnItsFirstRequest) {
   const DeviceKey key("ed25519");
-  // Key order and spacing do not make another identity.
+  // Key order and spacing do not make another identity, nor a key file's lost
+  // last newline another key.
+  std::string pasted = key.pem();
+  pasted.pop_back();
   const HostResult<MenderAuthSet> set =
-      mender_->preauthorize(R"({ "serial": "s-1",  "mac": "02:00:00:00:00:03" })", key.pem(),
+      mender_->preauthorize(R"({ "serial": "s-1",  "mac": "02:00:00:00:00:03" })", pasted,
                             "gw-test", "rev-b", "op", now_);
   ASSERT_TRUE(set.ok()) << set.error().to_string();
   EXPECT_EQ(set->status, AuthSetStatus::kPreauthorized);

@@ -38,8 +38,10 @@ cleanup() {
   if [[ ${KEEP:-0} != 1 ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- updraftd log"; tail -30 "$WORK/data/updraftd.log" || true
-         for f in "$WORK"/client-*/client.log; do echo "--- $f"; grep -E "level=(error|warn|info)" "$f" | tail -20; done; exit 1; }
+# To stderr: a failure inside $(...) still shows, and set -e ends the script.
+fail() { { echo "FAIL: $*"; echo "--- updraftd log"; tail -30 "$WORK/data/updraftd.log" || true
+           for f in "$WORK"/client-*/client.log; do echo "--- $f"; grep -E "level=(error|warn|info)" "$f" | tail -20; done; } >&2
+         exit 1; }
 wait_for() { local limit=$1; shift; local end=$((SECONDS + limit))
   until "$@"; do (( SECONDS < end )) || return 1; sleep 0.3; done; }
 
@@ -103,7 +105,8 @@ make_artifact() {
   head -c 30000 /dev/urandom >"$dir/app.bin"
   echo "$WORK/installed" >"$dir/dest_dir"
   echo app.bin >"$dir/filename"
-  (cd "$dir" && mender-artifact write module-image -T single-file -n "$1" -t gw-test \
+  # Uncompressed, so the payload's bytes can be found in the file (corrupt, below).
+  (cd "$dir" && mender-artifact --compression none write module-image -T single-file -n "$1" -t gw-test \
      -o "$WORK/$1.mender" -f dest_dir -f filename -f app.bin >/dev/null)
 }
 # release_campaign NAME VERSION DEVICE -> campaign id (started)
@@ -134,9 +137,11 @@ C_BAD=$(release_campaign release-3 3.0.0 "$DEV_A")
 SHA=$(sha256sum "$WORK/release-3.mender" | cut -d' ' -f1)
 STORED="$WORK/data/artifacts/images/$SHA"
 [[ -f $STORED ]] || fail "corrupt: no stored image at $STORED"
-size=$(stat -c %s "$STORED")
-# Inside the payload's data tar (its last third), past every header.
-printf '\xff\xff\xff\xff\xff\xff\xff\xff' | dd of="$STORED" bs=1 seek=$((size * 2 / 3)) conv=notrunc 2>/dev/null
+# Eight bytes in the middle of app.bin, where they sit in the stored artifact.
+at=$(python3 -c 'import sys; print(open(sys.argv[1],"rb").read().find(open(sys.argv[2],"rb").read()[:64]))' \
+  "$STORED" "$WORK/artifact-release-3/app.bin")
+(( at > 0 )) || fail "corrupt: app.bin not found in the stored artifact"
+printf '\xff\xff\xff\xff\xff\xff\xff\xff' | dd of="$STORED" bs=1 seek=$((at + 15000)) conv=notrunc 2>/dev/null
 start=$SECONDS
 wait_for 60 state_is "$C_BAD" failed || fail "corrupt: not failed: $(deployment "$C_BAD")"
 [[ $(deployment "$C_BAD" | jq -r .error) == 540 ]] || fail "corrupt: error $(deployment "$C_BAD")"
@@ -162,4 +167,38 @@ state=$(deployment "$C_REJ" | jq -r .state)
 [[ $state == scheduled || $state == pending ]] || fail "reject: the rejected device's deployment moved: $state"
 grep -q "Failed to authorize" "$WORK/client-b/client.log" || fail "reject: gw-b was not refused"
 echo "reject: $DEV_B refused; its deployment stays $state"
+# --- the wire, as curl sends it: a preauthorized key, chunked bodies, Mender's
+# error shape, and the download link with Range, a wrong MAC and no token.
+openssl genrsa -out "$WORK/c.pem" 3072 2>/dev/null
+openssl rsa -in "$WORK/c.pem" -pubout -out "$WORK/c.pub" 2>/dev/null
+"$UPDRAFT" mender preauthorize --id-data '{"mac":"02:00:00:00:00:0c"}' --pubkey "$WORK/c.pub" \
+  --product gw-test | grep -q preauthorized || fail "wire: preauthorize"
+jq -cn --arg k "$(cat "$WORK/c.pub")" '{id_data: "{\"mac\":\"02:00:00:00:00:0c\"}", pubkey: $k, tenant_token: ""}' \
+  | tr -d '\n' >"$WORK/auth.json"
+signed_post() { # FILE SIGNATURE -> status and body
+  curl -sS --max-time 20 -w '\n%{http_code}' -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' \
+    -H "X-MEN-Signature: $2" -H 'X-MEN-RequestID: req-1' --data-binary @"$1" \
+    "$URL/api/devices/v1/authentication/auth_requests"; }
+bad=$(signed_post "$WORK/auth.json" "$(echo forged | base64)")
+[[ $(tail -1 <<<"$bad") == 401 ]] || fail "wire: a forged signature: $bad"
+head -1 <<<"$bad" | jq -e '.error and .request_id == "req-1"' >/dev/null || fail "wire: error shape: $bad"
+JWT=$(signed_post "$WORK/auth.json" "$(openssl dgst -sha256 -sign "$WORK/c.pem" "$WORK/auth.json" | base64 -w0)")
+[[ $(tail -1 <<<"$JWT") == 200 ]] || fail "wire: a preauthorized key was refused: $JWT"
+JWT=$(head -1 <<<"$JWT")
+DEV_C=$(auth_set 02:00:00:00:00:0c | jq -r .device)
+make_artifact release-5
+release_campaign release-5 5.0.0 "$DEV_C" >/dev/null
+next=$(curl -sS --max-time 20 -H "Authorization: Bearer $JWT" -H 'Transfer-Encoding: chunked' \
+  -H 'Content-Type: application/json' --data '{"device_provides":{"device_type":"gw-test","artifact_name":"release-1"}}' \
+  "$URL/api/devices/v2/deployments/device/deployments/next")
+URI=$(jq -r .artifact.source.uri <<<"$next")
+[[ $URI == "$URL"/api/devices/v1/deployments/download/* ]] || fail "wire: next: $next"
+[[ $(curl -sS --max-time 20 -o "$WORK/part" -w '%{http_code}' -r 100-199 "$URI") == 206 ]] || fail "wire: no 206"
+cmp -s "$WORK/part" <(tail -c +101 "$WORK/release-5.mender" | head -c 100) || fail "wire: the range's bytes differ"
+changed=${URI%?}$([[ ${URI: -1} == 0 ]] && echo 1 || echo 0)  # the MAC's last digit, another
+[[ $(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' "$changed") == 403 ]] || fail "wire: a changed MAC was served"
+[[ $(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer ${JWT}x" \
+  --data '{"status":"downloading"}' "$URL/api/devices/v1/deployments/device/deployments/$(jq -r .id <<<"$next")/status") == 401 ]] \
+  || fail "wire: a changed token was taken"
+echo "wire: chunked bodies, 401 with request_id, 206 ranges, 403 for a changed link"
 echo "PASS"
