@@ -110,8 +110,11 @@ std::optional<DeploymentId> parse_mender_deployment_id(std::string_view text) {
   }
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value <= 0)
+  // Twelve hex digits hold 48 bits: ids above have no Mender form.
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value <= 0 ||
+      value > kMaxMenderDeploymentId) {
     return std::nullopt;
+  }
   return DeploymentId{value};
 }
 

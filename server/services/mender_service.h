@@ -48,6 +48,8 @@ HostResult<MenderAuthRequest> mender_auth_request_from_json(std::string_view bod
 // ("00000000-0000-4000-8000-00000000002a" for 42): the client finds a deployment's
 // log file by a match on the id that a short number would also make with the
 // index in another deployment's file name, and then uploads the wrong log.
+// Ids up to kMaxMenderDeploymentId have one (a store makes ids far below it).
+inline constexpr std::int64_t kMaxMenderDeploymentId = (std::int64_t{1} << 48) - 1;
 std::string mender_deployment_id(DeploymentId id);
 // That form, or a plain decimal id; nullopt for anything else.
 std::optional<DeploymentId> parse_mender_deployment_id(std::string_view text);

@@ -325,8 +325,11 @@ TEST(MenderDeploymentIdTest, RoundTripsAndRefusesOtherText) {
     EXPECT_EQ(parse_mender_deployment_id(text)->value, id);
   }
   EXPECT_EQ(parse_mender_deployment_id("17")->value, 17);
-  for (const char* bad : {"", "0", "-1", "x", "00000000-0000-4000-8000-00000000002g",
-                          "00000000-0000-4000-8000-0000000002a"}) {
+  EXPECT_EQ(parse_mender_deployment_id("281474976710655")->value, kMaxMenderDeploymentId);
+  // The fuzzer's find: a decimal id past 48 bits had no Mender form to go back to.
+  for (const char* bad :
+       {"", "0", "-1", "x", "281474976710656", "4444444444444444444",
+        "00000000-0000-4000-8000-00000000002g", "00000000-0000-4000-8000-0000000002a"}) {
     EXPECT_FALSE(parse_mender_deployment_id(bad).has_value()) << bad;
   }
 }
