@@ -1,10 +1,12 @@
-// One device's page (#/devices/ID): what it reported (status and inventory), its
+// One device's page (#/devices/ID): what it reported (status, and the inventory a
+// Mender client sends), its
 // tags and serial, the deployment it is in with the operator's actions on it
 // (cancel, retry, update now, defer), its history timeline, paged, and the log
 // lines of each deployment. Refreshes on live events about the device.
 import { api, Deployment, Device, HistoryEntry, kFinalStates, LogLine, mayOperate, Session } from "./api.js";
 import { clear, h, parseLocalTime, progressBar, stateBadge, throttle, time } from "./dom.js";
 import type { LiveEvent } from "./live.js";
+import { inventoryTable } from "./mender.js";
 import { errorCell, productNames, promptSerial, reportError, View } from "./views.js";
 
 const kHistoryPage = 20;
@@ -31,6 +33,7 @@ export function deviceView(id: string, session: Session | null): View {
   const logPick = h("select", { "data-testid": "log-deployment" });
   const logBody = h("pre", { class: "log", "data-testid": "device-log" });
   const logNote = h("span", { class: "muted", "data-testid": "device-log-note" });
+  const inventory = inventoryTable();
   let shown = 0;
   let device: Device | null = null;
   let products = new Map<number, string>();
@@ -169,7 +172,7 @@ export function deviceView(id: string, session: Session | null): View {
     clear(logPick, ...[...deployments].reverse().map((d) =>
       h("option", { value: d.id }, `deployment #${d.id} (campaign #${d.campaign}, ${d.state})`)));
     if (picked && deployments.some((d) => String(d.id) === picked)) logPick.value = picked;
-    await Promise.all([loadHistory(true), loadLog()]);
+    await Promise.all([loadHistory(true), loadLog(), inventory.load(path)]);
   };
 
   older.addEventListener("click", () => void loadHistory(false).catch(reportError));
@@ -192,6 +195,7 @@ export function deviceView(id: string, session: Session | null): View {
     h("a", { href: "#/devices" }, "← all devices"),
     h("h2", {}, id),
     status,
+    inventory.el,
     h("h3", {}, "Deployment"),
     current,
     h("h3", {}, "History ", historyTotal),

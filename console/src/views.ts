@@ -4,6 +4,7 @@
 import { api, AuditEvent, Device, mayAdminister, mayOperate, Product, Session } from "./api.js";
 import { bytes, clear, h, pager, row, stateBadge, table, time } from "./dom.js";
 import type { LiveEvent } from "./live.js";
+import { pendingAuthSets } from "./mender.js";
 
 export interface View {
   root: HTMLElement;
@@ -183,7 +184,8 @@ export function devicesView(session: Session | null, params: URLSearchParams = n
   );
   // One request for the product names, which the filter and the form share.
   const products = productNames();
-  const root = h("section", { "data-testid": "devices-view" }, h("h2", {}, "Devices"), form, body,
+  const root = h("section", { "data-testid": "devices-view" }, h("h2", {}, "Devices"),
+    pendingAuthSets(products, mayOperate(session), () => load()), form, body,
     pages.el,
     mayOperate(session) ? registerForm(products, () => load()) : null);
   products
