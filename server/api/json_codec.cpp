@@ -89,6 +89,9 @@ json to_json(const Campaign& c) {
   }
   json devices = json::array();
   for (const DeviceId& d : c.target.devices) devices.push_back(d.value);
+  json inventory = json::object();
+  for (const auto& [name, value] : c.target.inventory)
+    inventory[name] = json::parse(value, nullptr, /*allow_exceptions=*/false);
   return {{"id", c.id.value},
           {"name", c.name},
           {"product", c.product.value},
@@ -97,6 +100,7 @@ json to_json(const Campaign& c) {
            {{"hardware", c.target.hardware},
             {"versions", c.target.versions},
             {"tags", c.target.tags},
+            {"inventory", inventory},
             {"devices", devices}}},
           {"phases", phases},
           {"success_threshold", c.success_threshold},
@@ -244,6 +248,16 @@ HostResult<Campaign> campaign_from_json(const json& body) {
     c.target.tags = t.value("tags", std::vector<std::string>{});
     for (const std::string& id : t.value("devices", std::vector<std::string>{}))
       c.target.devices.push_back({id});
+    if (t.contains("inventory")) {
+      const json& inventory = t["inventory"];
+      if (!inventory.is_object())
+        return bad_request("target.inventory: an object of attribute names and values");
+      for (const auto& [name, value] : inventory.items()) {
+        if (name.empty() || value.is_null() || value.is_object())
+          return bad_request("target.inventory: each a name and a string, number or list");
+        c.target.inventory[name] = value.dump();
+      }
+    }
   }
   if (body.contains("phases")) {
     const json& phases = body["phases"];

@@ -59,6 +59,20 @@ TEST(JsonCodecTest, NumbersInRangeAreTakenAndMissingOnesDefault) {
   expect_refused(report_from_json(body(R"({"phase":"failure","progress":50.5})")), "progress");
 }
 
+TEST(JsonCodecTest, ACampaignTargetsInventoryAttributesByTheirJsonValue) {
+  const HostResult<Campaign> c = campaign_from_json(body(
+      R"({"name":"x","release":1,"target":{"inventory":{"kernel":"6.1","slots":2,"ips":["a"]}}})"));
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->target.inventory, (std::map<std::string, std::string>{
+                                     {"ips", R"(["a"])"}, {"kernel", R"("6.1")"}, {"slots", "2"}}));
+  EXPECT_EQ(to_json(*c)["target"]["inventory"], body(R"({"kernel":"6.1","slots":2,"ips":["a"]})"));
+  expect_refused(campaign_from_json(body(R"({"name":"x","release":1,"target":{"inventory":[]}})")),
+                 "target.inventory");
+  expect_refused(
+      campaign_from_json(body(R"({"name":"x","release":1,"target":{"inventory":{"a":null}}})")),
+      "target.inventory");
+}
+
 TEST(JsonFieldsTest, AWholeNumberInRangeOrTheFallback) {
   const json j = json::parse(R"({"a":5,"b":18446744073709551615,"c":-7,"d":2.0,"e":"5","f":null})");
   EXPECT_EQ(integer_field(j, "a", 0, 0, 10).value(), 5);

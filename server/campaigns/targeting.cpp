@@ -12,8 +12,15 @@ bool field_matches(const std::vector<T>& allowed, const T& value) {
 
 }  // namespace
 
-bool matches(const TargetSelector& selector, const Device& device) {
+bool matches(const TargetSelector& selector, const Device& device,
+             std::span<const InventoryAttribute> inventory) {
   if (device.decommissioned_at != 0) return false;
+  for (const auto& [name, value] : selector.inventory) {
+    const bool reported = std::any_of(inventory.begin(), inventory.end(), [&](const auto& a) {
+      return a.name == name && a.value == value;
+    });
+    if (!reported) return false;
+  }
   const bool tag_matches =
       selector.tags.empty() ||
       std::any_of(device.tags.begin(), device.tags.end(),

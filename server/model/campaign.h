@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct TargetSelector {
   std::vector<std::string> versions;  // running versions
   std::vector<std::string> tags;      // a device matches when it carries any of them
   std::vector<DeviceId> devices;
+  // Inventory attributes (Mender clients report them, docs/api/mender.md): name ->
+  // its value as JSON text; the device must report every one with that value.
+  std::map<std::string, std::string> inventory;
 };
 
 // One phase: how many of the targeted devices have been released once it starts,

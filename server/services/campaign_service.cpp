@@ -105,7 +105,11 @@ HostResult<CampaignCreated> CampaignService::create(Campaign campaign, const std
   std::vector<DeviceId> targeted;
   Exclusions excluded;
   for (const Device& d : devices) {
-    if (!campaigns::matches(campaign.target, d)) continue;
+    std::vector<InventoryAttribute> inventory;
+    if (!campaign.target.inventory.empty()) {
+      UPDRAFT_TRY_ASSIGN(inventory, store_.inventory(d.id));
+    }
+    if (!campaigns::matches(campaign.target, d, inventory)) continue;
     if (busy.contains(d.id)) {
       ++excluded.busy;  // one unfinished deployment per device (the store enforces it too)
       continue;
@@ -562,7 +566,11 @@ HostResult<bool> CampaignService::join_dynamic(const Device& device, UnixTime no
   for (const CampaignId id : candidates) {
     UPDRAFT_TRY_ASSIGN(Campaign c, store_.campaign(id));
     if (c.state != CampaignState::kRunning || c.product != device.product) continue;
-    if (!campaigns::matches(c.target, device)) continue;
+    std::vector<InventoryAttribute> inventory;
+    if (!c.target.inventory.empty()) {
+      UPDRAFT_TRY_ASSIGN(inventory, store_.inventory(device.id));
+    }
+    if (!campaigns::matches(c.target, device, inventory)) continue;
     DeploymentFilter mine;
     mine.campaign = c.id;
     mine.device = device.id;

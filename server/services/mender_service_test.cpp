@@ -224,6 +224,29 @@ TEST_F(MenderServiceTest, InventoryMergesOnPatchAndReplacesOnPut) {
   }
 }
 
+TEST_F(MenderServiceTest, ACampaignTargetedByAnInventoryAttributeReachesOnlyDevicesReportingIt) {
+  const auto [old_kernel, token1] = admitted("02:00:00:00:00:0e", DeviceKey("rsa"));
+  const auto [new_kernel, token2] = admitted("02:00:00:00:00:0f", DeviceKey("rsa"));
+  (void)token1;
+  (void)token2;
+  ASSERT_TRUE(mender_
+                  ->put_inventory(old_kernel, json::parse(R"([{"name":"kernel","value":"6.1"}])"),
+                                  false, now_)
+                  .ok());
+  ASSERT_TRUE(mender_
+                  ->put_inventory(new_kernel, json::parse(R"([{"name":"kernel","value":"6.2"}])"),
+                                  false, now_)
+                  .ok());
+  Campaign spec;
+  spec.target.inventory = {{"kernel", R"("6.1")"}};
+  const Campaign campaign = start_campaign(mender_release("2.0.0", "release-2"), spec);
+  const std::vector<Deployment> deployments = deployments_of(campaign.id);
+  ASSERT_EQ(deployments.size(), 1u);
+  EXPECT_EQ(deployments[0].device, old_kernel.id);
+  EXPECT_TRUE(mender_->next(old_kernel, "release-1", "gw-test", now_)->has_value());
+  EXPECT_FALSE(mender_->next(new_kernel, "release-1", "gw-test", now_)->has_value());
+}
+
 TEST_F(MenderServiceTest, NextOffersTheArtifactAndStatusesMoveTheDeployment) {
   const auto [device, token] = admitted("02:00:00:00:00:05", DeviceKey("rsa"));
   mender_release("1.0.0", "release-1");

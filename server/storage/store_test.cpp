@@ -61,8 +61,8 @@ auto fields(const DeltaRecord& v) {
   return std::tie(a, b, c, d, e, f, g, h, i, j);
 }
 auto fields(const TargetSelector& v) {
-  const auto& [a, b, c, d] = v;
-  return std::tie(a, b, c, d);
+  const auto& [a, b, c, d, e] = v;
+  return std::tie(a, b, c, d, e);
 }
 auto fields(const PhaseSpec& v) {
   const auto& [a, b] = v;
@@ -193,7 +193,11 @@ Campaign sample_campaign(ProductId product, ReleaseId release, CampaignState sta
   campaign.name = "spring rollout";
   campaign.product = product;
   campaign.release = release;
-  campaign.target = {{"board-rev-b"}, {"1.0.0", "1.1.0"}, {"beta"}, {DeviceId{"d-1"}}};
+  campaign.target = {{"board-rev-b"},
+                     {"1.0.0", "1.1.0"},
+                     {"beta"},
+                     {DeviceId{"d-1"}},
+                     {{"device_type", R"("gw-test")"}, {"kernel", R"("6.1")"}}};
   campaign.phases = {{PhaseSpec::Kind::kCount, 10}, {PhaseSpec::Kind::kPercent, 100}};
   campaign.success_threshold = 0.95;
   campaign.failure_threshold = 0.125;
@@ -601,7 +605,7 @@ TEST_P(StoreTest, CampaignRoundTripsEveryField) {
 
   expected.name = "autumn";
   expected.release = next;
-  expected.target = {{}, {}, {"lab", "field"}, {DeviceId{"d-2"}, DeviceId{"d-3"}}};
+  expected.target = {{}, {}, {"lab", "field"}, {DeviceId{"d-2"}, DeviceId{"d-3"}}, {}};
   expected.phases = {{PhaseSpec::Kind::kPercent, 5}};
   expected.success_threshold = 0.5;
   expected.failure_threshold = 0.0625;

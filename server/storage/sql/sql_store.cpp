@@ -80,7 +80,8 @@ std::string encode_target(const TargetSelector& target) {
   return Json{{"hardware", target.hardware},
               {"versions", target.versions},
               {"tags", target.tags},
-              {"devices", devices}}
+              {"devices", devices},
+              {"inventory", target.inventory}}
       .dump();
 }
 
@@ -92,6 +93,8 @@ TargetSelector decode_target(const std::string& text) {
   json.at("tags").get_to(target.tags);
   for (const Json& id : json.at("devices"))
     target.devices.push_back(DeviceId{id.get<std::string>()});
+  // Targets stored before issue 18 have no inventory.
+  if (json.contains("inventory")) json.at("inventory").get_to(target.inventory);
   return target;
 }
 
