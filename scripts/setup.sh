@@ -25,8 +25,9 @@ packages=(
   wrk nginx
   # hawkBit DDI: the real SWUpdate client and what its test drives it with
   swupdate cpio openssl curl jq
-  # Mender: the tool operators build .mender artifacts with (tests); zlib reads them
-  mender-artifact zlib1g-dev
+  # Mender: the tool operators build .mender artifacts with, the client daemon the
+  # integration test runs (in its own mount namespace: unshare), zlib reads them
+  mender-artifact mender-client util-linux zlib1g-dev
   # Cortex-M build and its emulator
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
   # device crypto: `apt-get source` unpacks mbedTLS's source package with dpkg-source
