@@ -15,9 +15,9 @@ bool field_matches(const std::vector<T>& allowed, const T& value) {
 bool matches(const TargetSelector& selector, const Device& device,
              std::span<const InventoryAttribute> inventory) {
   if (device.decommissioned_at != 0) return false;
-  for (const auto& [name, value] : selector.inventory) {
+  for (const auto& wanted : selector.inventory) {
     const bool reported = std::any_of(inventory.begin(), inventory.end(), [&](const auto& a) {
-      return a.name == name && a.value == value;
+      return a.name == wanted.first && a.value == wanted.second;
     });
     if (!reported) return false;
   }
