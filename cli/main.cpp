@@ -8,7 +8,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"Updraft: over-the-air firmware updates — delta patches, signing, releases"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "updraft 0.1.0");
+  app.set_version_flag("--version", "updraft " UPDRAFT_VERSION);
   int exit_code = 0;
   updraft::cli::add_diff_command(app, exit_code);
   updraft::cli::add_patch_command(app, exit_code);

@@ -343,7 +343,11 @@ int run_daemon(const DaemonOptions& options, char** argv) {
       udp.reset();
       return reboot_now(options, argv);
     }
-    if (ran_cycle && options.once) break;
+    // --once says how its cycle went: a failed check-in is no success for cron.
+    if (ran_cycle && options.once) {
+      log_line("stopping");
+      return result.error == ErrorCode::kOk ? kExitOk : kExitFailure;
+    }
     if (ran_cycle) {
       if (http) http->close();  // no idle connection held through the sleep
       const std::uint32_t sleep = std::min(result.sleep_seconds, options.poll_seconds);

@@ -1,9 +1,15 @@
 // updraft-agent: the device agent as a Linux daemon. `provision` writes the
 // factory image and boot state; `run` boots (plays the bootloader), then checks in,
 // updates, and confirms or rolls back trials. See docs/agent-linux.md.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "agent/linux/agent_daemon.h"
@@ -39,6 +45,25 @@ bool parse_endpoint(std::string text, std::string& host, std::uint16_t& port,
   return true;
 }
 
+// One agent per state file: two on the same slots would both write slot B. An
+// exclusive flock on the state file, held until exit; close-on-exec, so that the
+// agent re-executed for a reboot takes it again. `create`: provision makes the
+// file. A missing file (run before provision) is left for the daemon to report.
+// False, with the reason printed, when another agent holds it.
+bool lock_state(const std::string& path, bool create) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  if (fd < 0) return true;
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;  // fd stays open: the lock with it
+  const int error = errno;
+  ::close(fd);
+  if (error == EWOULDBLOCK) {
+    std::fprintf(stderr, "updraft-agent: another updraft-agent is running on %s\n", path.c_str());
+  } else {
+    std::fprintf(stderr, "updraft-agent: cannot lock %s: %s\n", path.c_str(), std::strerror(error));
+  }
+  return false;
+}
+
 void add_slot_options(CLI::App& command, SlotFilesFlash::Paths& paths) {
   command.add_option("--slot-a", paths.slot_a, "slot A: a file or block device")->required();
   command.add_option("--slot-b", paths.slot_b, "slot B: a file or block device")->required();
@@ -51,6 +76,7 @@ void add_slot_options(CLI::App& command, SlotFilesFlash::Paths& paths) {
 int main(int argc, char** argv) {
   CLI::App app{"updraft-agent: the Updraft device agent as a Linux daemon"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "updraft-agent " UPDRAFT_VERSION);
 
   ProvisionOptions p;
   CLI::App* provision_cmd = app.add_subcommand("provision", "write the factory image into slot A");
@@ -103,9 +129,16 @@ int main(int argc, char** argv) {
                       "download over CoAP instead of HTTP");
   run_cmd->add_flag("--once", d.once, "boot, one check-in cycle (and its reboot), then exit");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and --version exit 0; every other parse error is a usage error (2, as
+    // documented), not CLI11's own numbers.
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
   try {
     if (provision_cmd->parsed()) {
+      if (!lock_state(p.paths.state, true)) return kExitFailure;
       if (auto r = provision(p); !r.ok()) {
         std::fprintf(stderr, "updraft-agent: provision: %s\n", r.error().to_string().c_str());
         return kExitFailure;
@@ -166,6 +199,7 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     if (d.poll_seconds == 0) d.poll_seconds = 1;
+    if (!lock_state(d.paths.state, false)) return kExitFailure;
     return run_daemon(d, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "updraft-agent: internal error: %s\n", e.what());

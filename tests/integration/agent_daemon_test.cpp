@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -126,6 +127,10 @@ class AgentDaemonTest : public ::testing::Test {
   }
 
   void start_agent(std::vector<std::string> extra, const std::string& poll_seconds = "3600") {
+    agent_ = std::make_unique<ChildProcess>(agent_args(std::move(extra), poll_seconds), log_path());
+  }
+  std::vector<std::string> agent_args(std::vector<std::string> extra,
+                                      const std::string& poll_seconds = "3600") {
     std::vector<std::string> args = {
         UPDRAFT_AGENT,    "run",
         "--server",       "http://127.0.0.1:" + std::to_string(server_->port()),
@@ -142,7 +147,7 @@ class AgentDaemonTest : public ::testing::Test {
         "--poll-seconds", poll_seconds,
         "--mqtt",         "127.0.0.1:" + std::to_string(mqtt_port_)};
     args.insert(args.end(), extra.begin(), extra.end());
-    agent_ = std::make_unique<ChildProcess>(args, log_path());
+    return args;
   }
   std::string log_path() const { return dir_ + "/agent.log"; }
   std::string log() const { return slurp(log_path()); }
@@ -203,6 +208,58 @@ class AgentDaemonTest : public ::testing::Test {
   Bytes v1_, v2_;
   int release_ = 0;
 };
+
+// Findings 2026-12-01: two agents on the same slots both wrote slot B. The state
+// file is locked: a second agent, or a provision under a running agent, refuses.
+TEST_F(AgentDaemonTest, ASecondAgentOnTheSameStateRefusesToStart) {
+  start_agent({});
+  ASSERT_NO_FATAL_FAILURE(wait_until_idle());
+  ChildProcess second(agent_args({}), dir_ + "/second.log");
+  EXPECT_EQ(second.wait(10'000), 1) << slurp(dir_ + "/second.log");
+  EXPECT_NE(slurp(dir_ + "/second.log").find("another updraft-agent is running on"),
+            std::string::npos)
+      << slurp(dir_ + "/second.log");
+  ChildProcess provision({UPDRAFT_AGENT, "provision", "--image", dir_ + "/factory.img", "--version",
+                          "1.0.0", "--security-counter", "1", "--slot-a", dir_ + "/a.img",
+                          "--slot-b", dir_ + "/b.img", "--state", dir_ + "/state"},
+                         dir_ + "/provision-again.log");
+  EXPECT_EQ(provision.wait(10'000), 1) << slurp(dir_ + "/provision-again.log");
+  // The first one still works: a campaign reaches it.
+  const int campaign = start_campaign();
+  EXPECT_TRUE(deployment_reaches(campaign, "succeeded", 30'000)) << log();
+}
+
+// Findings 2026-12-01: `--once` exited 0 after a failed check-in.
+TEST_F(AgentDaemonTest, OnceExitsOneWhenItsCheckInFailsAndZeroWhenItWorked) {
+  std::vector<std::string> args = agent_args({"--once"});
+  ChildProcess ok(args, dir_ + "/once-ok.log");
+  EXPECT_EQ(ok.wait(20'000), 0) << slurp(dir_ + "/once-ok.log");
+  // The same agent, with nothing listening where its server was.
+  const auto server = std::find(args.begin(), args.end(), "--server");
+  ASSERT_NE(server, args.end());
+  *(server + 1) = "http://127.0.0.1:" + std::to_string(free_port());
+  ChildProcess failed(args, dir_ + "/once-failed.log");
+  EXPECT_EQ(failed.wait(20'000), 1) << slurp(dir_ + "/once-failed.log");
+}
+
+// Findings 2026-12-01: bad arguments exited 106/109, not the documented 2.
+TEST(AgentCommandLineTest, BadArgumentsExitTwoAndVersionExitsZero) {
+  const std::string dir = std::filesystem::temp_directory_path() / "updraft-agent-cli";
+  std::filesystem::create_directories(dir);
+  const auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), UPDRAFT_AGENT);
+    ChildProcess agent(args, dir + "/out.log");
+    return agent.wait(10'000);
+  };
+  EXPECT_EQ(run({"--version"}), 0);
+  EXPECT_NE(slurp(dir + "/out.log").find("updraft-agent 0."), std::string::npos)
+      << slurp(dir + "/out.log");
+  EXPECT_EQ(run({"run", "--no-such-option"}), 2);
+  EXPECT_EQ(run({"provision", "--image", "x"}), 2) << "required options missing";
+  EXPECT_EQ(run({}), 2) << "no subcommand";
+  EXPECT_EQ(run({"run", "--help"}), 0);
+  std::filesystem::remove_all(dir);
+}
 
 TEST_F(AgentDaemonTest, MqttWakeUpdatesAnHourlyPollerWithinSecondsAndItRunsTheNewSlot) {
   start_agent({});
