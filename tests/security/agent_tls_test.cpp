@@ -209,8 +209,9 @@ class AgentTlsTest : public ::testing::Test {
 TEST_F(AgentTlsTest, AnUntrustedCertificateOrAWrongPinIsRefusedAndTheTrustedOnesUpdate) {
   const int campaign = start_campaign();
 
-  // Another CA: the handshake fails, the agent says why, nothing is sent.
-  ASSERT_EQ(run_agent("gw-1", https(), {"--ca-file", path("other-ca.pem")}), 0);
+  // Another CA: the handshake fails, the agent says why, nothing is sent; --once
+  // exits 1 for the failed cycle.
+  ASSERT_EQ(run_agent("gw-1", https(), {"--ca-file", path("other-ca.pem")}), 1);
   std::string log = slurp(log_of("gw-1"));
   EXPECT_NE(log.find("check-in failed"), std::string::npos) << log;
   EXPECT_NE(log.find("certificate not trusted: unable to get local issuer certificate"),
@@ -218,13 +219,13 @@ TEST_F(AgentTlsTest, AnUntrustedCertificateOrAWrongPinIsRefusedAndTheTrustedOnes
       << log;
   // A key pin that is not the server's key.
   const std::string wrong_pin(64, '0');
-  ASSERT_EQ(run_agent("gw-1", https(), {"--server-key-sha256", wrong_pin}), 0);
+  ASSERT_EQ(run_agent("gw-1", https(), {"--server-key-sha256", wrong_pin}), 1);
   log = slurp(log_of("gw-1"));
   EXPECT_NE(log.find("server key " + pin_ + " does not match the pinned key " + wrong_pin),
             std::string::npos)
       << log;
   // https:// alone trusts the system's CAs, which do not know the test CA.
-  ASSERT_EQ(run_agent("gw-1", https(), {}), 0);
+  ASSERT_EQ(run_agent("gw-1", https(), {}), 1);
   EXPECT_NE(slurp(log_of("gw-1")).rfind("certificate not trusted"), std::string::npos);
   EXPECT_EQ(state(campaign, "gw-1"), "pending") << "no refused connection reached the server";
   EXPECT_EQ(slurp(log_of("gw-1")).find("update offered"), std::string::npos);
@@ -246,7 +247,7 @@ TEST_F(AgentTlsTest, AnUntrustedCertificateOrAWrongPinIsRefusedAndTheTrustedOnes
   // Both: the CA and the pin must hold. The right CA with a wrong pin is refused.
   ASSERT_EQ(
       run_agent("gw-3", https(), {"--ca-file", path("ca.pem"), "--server-key-sha256", wrong_pin}),
-      0);
+      1);
   EXPECT_NE(slurp(log_of("gw-3")).find("does not match the pinned key"), std::string::npos);
   EXPECT_EQ(state(campaign, "gw-3"), "pending");
 }
@@ -264,8 +265,9 @@ TEST_F(AgentTlsTest, PlainHttpNeedsInsecureAndPinsNeedHttps) {
   EXPECT_EQ(run_agent("gw-1", plain, {"--ca-file", path("ca.pem")}), 2);
   EXPECT_NE(slurp(log_of("gw-1")).find("need --server https://"), std::string::npos);
   EXPECT_EQ(run_agent("gw-1", https(), {"--server-key-sha256", "abc"}), 2);
-  // With --insecure a plain connection is tried (and fails here: the server speaks TLS).
-  EXPECT_EQ(run_agent("gw-1", plain, {"--insecure"}), 0);
+  // With --insecure a plain connection is tried (and fails here: the server speaks
+  // TLS, so --once's cycle failed: 1).
+  EXPECT_EQ(run_agent("gw-1", plain, {"--insecure"}), 1);
   EXPECT_NE(slurp(log_of("gw-1")).rfind("check-in failed"), std::string::npos);
 }
 
