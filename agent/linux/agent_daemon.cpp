@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <vector>
@@ -125,6 +126,12 @@ int reboot_now(const DaemonOptions& options, char** argv) {
   }
   log_line("reboot: re-executing to boot the new state");
   std::fflush(nullptr);
+  // Through its real path: exec'd as /proc/self/exe the process was named "exe"
+  // (findings 2026-12-01). /proc/self/exe stays the fallback for a binary
+  // replaced under the running agent.
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec && !self.empty()) ::execv(self.c_str(), argv);
   ::execv("/proc/self/exe", argv);
   log_line("reboot: exec failed (%s); exiting %d for the supervisor to restart",
            std::strerror(errno), kExitRestartMe);

@@ -244,8 +244,8 @@ TEST_F(AgentDaemonTest, OnceExitsOneWhenItsCheckInFailsAndZeroWhenItWorked) {
 
 // Findings 2026-12-01: bad arguments exited 106/109, not the documented 2.
 TEST(AgentCommandLineTest, BadArgumentsExitTwoAndVersionExitsZero) {
-  const std::string dir = std::filesystem::temp_directory_path() / "updraft-agent-cli";
-  std::filesystem::create_directories(dir);
+  std::string pattern = (std::filesystem::temp_directory_path() / "updraft-agent-cli-XXXXXX");
+  const std::string dir = ::mkdtemp(pattern.data());
   const auto run = [&](std::vector<std::string> args) {
     args.insert(args.begin(), UPDRAFT_AGENT);
     ChildProcess agent(args, dir + "/out.log");
@@ -282,6 +282,8 @@ TEST_F(AgentDaemonTest, MqttWakeUpdatesAnHourlyPollerWithinSecondsAndItRunsTheNe
   EXPECT_TRUE(slot_holds(dir_ + "/a.img", v1_)) << "the old slot stays for the next rollback";
   EXPECT_EQ(current_target(), dir_ + "/b.img");
   EXPECT_EQ(deployment(campaign).value("error", -1), 0);
+  // Findings 2026-12-01: after its re-exec the process was named "exe".
+  EXPECT_EQ(slurp("/proc/" + std::to_string(agent_->pid()) + "/comm"), "updraft-agent\n");
   EXPECT_EQ(agent_->end(SIGTERM), 0) << log();
   EXPECT_NE(log().find("updraft-agent: stopping"), std::string::npos);
 
