@@ -1,5 +1,6 @@
-// updraft-agent's log: one line per event on stderr, prefixed with the program
-// name, flushed at once so a supervisor's journal sees it in order. Host only.
+// updraft-agent's log: one line per event on stderr, "<UTC time to the ms>Z
+// updraft-agent: <event>", flushed at once so a supervisor's journal sees it in
+// order. Host only.
 #pragma once
 
 namespace updraft::agent {

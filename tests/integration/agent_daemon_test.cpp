@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -277,6 +278,11 @@ TEST_F(AgentDaemonTest, MqttWakeUpdatesAnHourlyPollerWithinSecondsAndItRunsTheNe
   EXPECT_LT(seconds, 20.0) << "only the MQTT wake can explain an update this soon";
 
   EXPECT_NE(log().find("woken: mqtt wake"), std::string::npos) << log();
+  // Findings 2026-12-01: the log had no times. Every line starts with one.
+  std::istringstream lines(log());
+  const std::regex stamped(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z updraft-agent: .+)");
+  for (std::string line; std::getline(lines, line);)
+    EXPECT_TRUE(std::regex_match(line, stamped)) << line;
   EXPECT_NE(log().find("boot: slot B, version 2.0.0 (trial"), std::string::npos) << log();
   EXPECT_TRUE(slot_holds(dir_ + "/b.img", v2_));
   EXPECT_TRUE(slot_holds(dir_ + "/a.img", v1_)) << "the old slot stays for the next rollback";
