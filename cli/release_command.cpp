@@ -26,6 +26,21 @@ struct ReleaseArgs {
   bool json_output = false;
 };
 
+// What the server stored: id, product, version (and the Mender artifact's name when
+// it is one), hardware, counter, hash and size.
+void print_uploaded(const json& release) {
+  const std::string artifact = release.value("mender_artifact_name", std::string());
+  std::printf("release %lld: %s %s%s for %s, security counter %u\n",
+              release.at("id").get<long long>(), release.at("product").get<std::string>().c_str(),
+              release.at("version").get<std::string>().c_str(),
+              artifact.empty() ? "" : (", Mender artifact " + artifact).c_str(),
+              join(release.at("hardware").get<std::vector<std::string>>(), ", ").c_str(),
+              release.at("security_counter").get<std::uint32_t>());
+  std::printf("  sha256  %s\n  size    %llu bytes\n",
+              release.at("sha256").get<std::string>().c_str(),
+              release.at("size").get<unsigned long long>());
+}
+
 HostResult<void> upload_release(ServerConnection& server, const ReleaseArgs& args,
                                 const std::vector<std::byte>& image) {
   std::string target = "/api/v1/releases?product=" + url_encode(args.product) +
@@ -36,14 +51,7 @@ HostResult<void> upload_release(ServerConnection& server, const ReleaseArgs& arg
   if (!args.notes.empty()) target += "&notes=" + url_encode(args.notes);
   if (!args.enos_version.empty()) target += "&enos_version=" + url_encode(args.enos_version);
   UPDRAFT_TRY_ASSIGN(const json release, server.upload(target, image));
-  std::printf("release %lld: %s %s for %s, security counter %u\n",
-              release.at("id").get<long long>(), release.at("product").get<std::string>().c_str(),
-              release.at("version").get<std::string>().c_str(),
-              join(release.at("hardware").get<std::vector<std::string>>(), ", ").c_str(),
-              release.at("security_counter").get<std::uint32_t>());
-  std::printf("  sha256  %s\n  size    %llu bytes\n",
-              release.at("sha256").get<std::string>().c_str(),
-              release.at("size").get<unsigned long long>());
+  print_uploaded(release);
   return {};
 }
 
@@ -57,15 +65,7 @@ HostResult<void> upload_mender(ServerConnection& server, const ReleaseArgs& args
   if (!args.version.empty()) target += "&version=" + url_encode(args.version);
   if (!args.notes.empty()) target += "&notes=" + url_encode(args.notes);
   UPDRAFT_TRY_ASSIGN(const json release, server.upload(target, artifact));
-  std::printf("release %lld: %s %s, Mender artifact %s for %s, security counter %u\n",
-              release.at("id").get<long long>(), release.at("product").get<std::string>().c_str(),
-              release.at("version").get<std::string>().c_str(),
-              release.at("mender_artifact_name").get<std::string>().c_str(),
-              join(release.at("hardware").get<std::vector<std::string>>(), ", ").c_str(),
-              release.at("security_counter").get<std::uint32_t>());
-  std::printf("  sha256  %s\n  size    %llu bytes\n",
-              release.at("sha256").get<std::string>().c_str(),
-              release.at("size").get<unsigned long long>());
+  print_uploaded(release);
   return {};
 }
 
