@@ -148,6 +148,7 @@ constexpr Entry kCatalogue[] = {
     {ErrorCode::kIoError, "IO_ERROR", "file input/output failed"},
     {ErrorCode::kInvalidArgument, "INVALID_ARGUMENT", "invalid argument"},
     {ErrorCode::kInternal, "INTERNAL", "internal error"},
+    {ErrorCode::kCanceled, "CANCELED", "stopped before it finished"},
 };
 
 const Entry* find(ErrorCode code) {

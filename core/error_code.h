@@ -117,6 +117,7 @@ enum class ErrorCode : std::uint16_t {
   kIoError = 900,
   kInvalidArgument = 901,
   kInternal = 902,
+  kCanceled = 903,  // stopped before it finished (a server shutting down)
 };
 
 // Static text for a code; never empty, usable on the device.

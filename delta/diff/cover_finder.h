@@ -2,6 +2,7 @@
 // the old one (bsdiff-class matching over a suffix array). Host only.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -27,6 +28,8 @@ struct CoverOptions {
   // When set, counts suffix-array searches: the tests hold the scan to a number
   // that grows with the image, not with the square of its longest run.
   std::uint64_t* searches = nullptr;
+  // When set and it turns true, the scan stops where it is (covers so far).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Covers sorted by new_pos, non-overlapping in the new image.

@@ -122,16 +122,21 @@ std::vector<ModelParams> candidate_params(Profile profile, std::uint8_t format_v
 
 namespace {
 
+bool canceled(const std::atomic<bool>* cancel) {
+  return cancel != nullptr && cancel->load(std::memory_order_relaxed);
+}
+
+Error canceled_error() { return Error(ErrorCode::kCanceled, "the diff was canceled"); }
+
 // Codes every frame of `ops` with the model shape in `header`; returns the patch.
 // `old_image` is what the patcher will read as old: with relocation prediction,
 // the predicted image, and `reloc_block` goes between the header and the frames.
 // With `sample_bytes`, only the ops that start in the first sample_bytes of each
 // frame are coded, and no CRCs: a quick estimate to rank the ways to code it.
-HostResult<std::vector<std::byte>> encode_patch(ByteView old_image, ByteView new_image,
-                                                const PatchHeader& header,
-                                                const std::vector<Op>& ops,
-                                                ByteView reloc_block = {},
-                                                std::uint32_t sample_bytes = 0) {
+// Gives up with kCanceled between frames once `cancel` turns true.
+HostResult<std::vector<std::byte>> encode_patch(
+    ByteView old_image, ByteView new_image, const PatchHeader& header, const std::vector<Op>& ops,
+    const std::atomic<bool>* cancel, ByteView reloc_block = {}, std::uint32_t sample_bytes = 0) {
   std::vector<std::byte> patch(kHeaderSize);
   encode_header(header, std::span<std::byte, kHeaderSize>(patch.data(), kHeaderSize));
   patch.insert(patch.end(), reloc_block.begin(), reloc_block.end());
@@ -142,6 +147,7 @@ HostResult<std::vector<std::byte>> encode_patch(ByteView old_image, ByteView new
   std::int64_t old_pos = 0;
   std::size_t op_index = 0;
   for (std::uint32_t frame = 0; frame < header.frame_count(); ++frame) {
+    if (canceled(cancel)) return canceled_error();
     const std::uint32_t frame_start = frame * header.params.frame_size;
     const std::uint32_t frame_end = frame_start + header.frame_length(frame);
     model.reset();
@@ -292,10 +298,13 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
 
   report("index", 0, old_image.size());
   UPDRAFT_TRY_ASSIGN(SuffixArray index, SuffixArray::build(old_image));
+  if (canceled(options.cancel)) return canceled_error();
   report("index", old_image.size(), old_image.size());
   CoverOptions cover_options;
   cover_options.progress = [&](std::uint32_t pos) { report("match", pos, new_image.size()); };
+  cover_options.cancel = options.cancel;
   const std::vector<Cover> covers = find_covers(old_image, new_image, index, cover_options);
+  if (canceled(options.cancel)) return canceled_error();
   report("match", new_image.size(), new_image.size());
   const std::vector<ModelParams> shapes =
       options.params ? std::vector<ModelParams>{*options.params}
@@ -376,8 +385,9 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
     const Prediction* pr = job.map_cap > 0 ? &predictions.at(job.map_cap) : nullptr;
     h.reloc_count = pr != nullptr ? pr->map.count : 0;
     h.workspace_bytes = workspace_bytes(h.params, h.reloc_count);
-    return pr != nullptr ? encode_patch(pr->old_image, new_image, h, ops, pr->block, sample)
-                         : encode_patch(old_image, new_image, h, ops, {}, sample);
+    return pr != nullptr
+               ? encode_patch(pr->old_image, new_image, h, ops, options.cancel, pr->block, sample)
+               : encode_patch(old_image, new_image, h, ops, options.cancel, {}, sample);
   };
   const std::uint32_t frame_size = shapes.front().frame_size;
   const std::uint32_t sample_bytes = std::max(kMinSampleBytes, frame_size / 4);

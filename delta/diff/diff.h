@@ -1,6 +1,7 @@
 // The host diff engine: old image + new image -> Updraft patch (docs/formats/patch.md).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -27,6 +28,11 @@ struct DiffOptions {
   std::optional<Arch> arch;
   // Called with (stage, done, total); stages are "index", "match", "encode".
   std::function<void(const char* stage, std::uint64_t done, std::uint64_t total)> progress;
+  // When set and it turns true, make_patch() gives up with kCanceled within a
+  // slice of work (64 KiB of matching, one frame of coding): a server shutting
+  // down never waits for a whole build. The suffix sort is the one stretch it
+  // cannot cut short.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct DiffStats {

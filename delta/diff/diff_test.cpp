@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <random>
 #include <set>
@@ -115,6 +116,31 @@ TEST(CoverFinderTest, RegressionALongRunIsNotSearchedOncePerByte) {
   EXPECT_EQ(covered, new_image.size()) << "the run is covered, its three bytes as diffs";
 }
 
+// Compressed or random content (a squashfs image, a new executable) has no
+// match worth switching to at almost any position: those positions are passed
+// over without a search of the index, yet the blocks it shares with the old
+// image are still found whole.
+TEST(CoverFinderTest, RandomContentIsNotSearchedAtEveryPosition) {
+  const Bytes old_image = test_images::random_bytes(256 * 1024, 51);
+  Bytes new_image = test_images::random_bytes(256 * 1024, 52);
+  const std::size_t shared_at = 100 * 1024, shared_len = 8 * 1024;
+  std::copy_n(old_image.begin() + 30 * 1024, shared_len, new_image.begin() + shared_at);
+  HostResult<SuffixArray> index = SuffixArray::build(old_image);
+  ASSERT_TRUE(index.ok());
+  std::uint64_t searches = 0;
+  CoverOptions options;
+  options.searches = &searches;
+  const std::vector<Cover> covers = find_covers(old_image, new_image, *index, options);
+  // One search per position was 262,144; false positives of the filter are ~5 %.
+  EXPECT_LT(searches, new_image.size() / 8);
+  bool found = false;
+  for (const Cover& c : covers) {
+    found |= c.new_pos <= shared_at && c.new_pos + c.length >= shared_at + shared_len &&
+             c.old_pos + (shared_at - c.new_pos) == 30 * 1024;
+  }
+  EXPECT_TRUE(found) << "the shared block is one cover";
+}
+
 struct Edit {
   const char* name;
   Bytes (*make)(const Bytes&);
@@ -177,6 +203,44 @@ TEST(MakePatchTest, ReportsProgressThroughEveryStage) {
   };
   ASSERT_TRUE(make_patch(old_image, new_image, options).ok());
   EXPECT_EQ(stages, (std::set<std::string>{"index", "match", "encode"}));
+}
+
+TEST(MakePatchTest, ACancelStopsTheDiffAtItsNextSlice) {
+  // A server shutting down sets the flag mid-build: the diff must stop within a
+  // slice (64 KiB of matching), not run on to the end of a rootfs image.
+  const Bytes old_image = test_images::firmware_like(1024 * 1024, 17);
+  const Bytes new_image = test_images::spread_changes(old_image, 500, 9000, 18);
+  std::atomic<bool> cancel{false};
+  std::vector<std::uint64_t> match_reports;
+  std::size_t reports_when_set = 0;
+  std::set<std::string> stages;
+  DiffOptions options;
+  options.cancel = &cancel;
+  options.progress = [&](const char* stage, std::uint64_t done, std::uint64_t) {
+    stages.insert(stage);
+    if (std::string(stage) != "match") return;
+    match_reports.push_back(done);
+    if (done >= 256 * 1024 && !cancel) {
+      cancel = true;
+      reports_when_set = match_reports.size();
+    }
+  };
+  HostResult<std::vector<std::byte>> patch = make_patch(old_image, new_image, options);
+  ASSERT_FALSE(patch.ok());
+  EXPECT_EQ(patch.error().code, ErrorCode::kCanceled);
+  EXPECT_EQ(stages.count("encode"), 0u);
+  // A report comes every 64 KiB of scan; the one that set the flag was the last,
+  // well before the end of the image.
+  ASSERT_NE(reports_when_set, 0u);
+  EXPECT_EQ(match_reports.size(), reports_when_set);
+  EXPECT_LT(match_reports.back(), new_image.size() / 2);
+
+  // Set before the start, nothing past the index is done.
+  stages.clear();
+  HostResult<std::vector<std::byte>> again = make_patch(old_image, new_image, options);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kCanceled);
+  EXPECT_EQ(stages, (std::set<std::string>{"index"}));
 }
 
 TEST(MakePatchTest, TheSameInputsGiveTheSameBytesWhateverTheThreadsDo) {
