@@ -35,6 +35,7 @@ DeltaCache::~DeltaCache() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  cancel_builds_ = true;  // a rootfs-sized build would hold shutdown for minutes
   changed_.notify_all();
   queued_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -80,6 +81,7 @@ void DeltaCache::adopt_locked(const Key& key, Entry& entry) {
   // or to be queued now; a worker here or on another server builds it.
   entry.state = DeltaState::kBuilding;
   entry.elsewhere = true;
+  entry.queued_at = in_queue ? stored->created_at : wall_now();
   if (in_queue) return;
   DeltaRecord job;
   job.from_sha256 = from;
@@ -103,6 +105,7 @@ DeltaCache::Artifact DeltaCache::artifact_locked(const Key& key, const Entry& en
     case DeltaState::kQueued:
     case DeltaState::kBuilding:
       a.kind = Artifact::Kind::kBuilding;
+      a.building_since = entry.queued_at;
       return a;
     case DeltaState::kReady: {
       a.kind = Artifact::Kind::kDelta;
@@ -248,7 +251,18 @@ void DeltaCache::build(const DeltaRecord& job) {
   } else {
     delta::DiffOptions options;
     options.profile = profile;
+    options.cancel = &cancel_builds_;
     HostResult<std::vector<std::byte>> patch = delta::make_patch(*old_image, *new_image, options);
+    if (!patch.ok() && patch.error().code == ErrorCode::kCanceled) {
+      // This server is stopping: the build goes back to the queue, for another
+      // server now or this one after its restart.
+      stop_heartbeat();
+      record.state = DeltaState::kQueued;
+      (void)store_.put_delta(record);
+      std::fprintf(stderr, "updraftd: delta %.12s -> %.12s canceled: the server is stopping\n",
+                   from.c_str(), to.c_str());
+      return;
+    }
     if (!patch.ok()) {
       record.state = DeltaState::kFailed;
       record.error = patch.error().to_string();

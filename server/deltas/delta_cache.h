@@ -49,7 +49,8 @@ class DeltaCache {
     Kind kind = Kind::kBuilding;
     std::string path;  // file to serve (kDelta, kFull)
     std::uint64_t size = 0;
-    std::string sha256;  // of the file (hex)
+    std::string sha256;           // of the file (hex)
+    UnixTime building_since = 0;  // kBuilding: when the build was first queued
   };
 
   // Counters for /metrics.
@@ -61,7 +62,7 @@ class DeltaCache {
   };
 
   DeltaCache(Store& store, ArtifactStore& artifacts, Options options);
-  ~DeltaCache();  // finishes the builds under way, drops the queue
+  ~DeltaCache();  // cancels the builds under way, back to the queue for later
   DeltaCache(const DeltaCache&) = delete;
   DeltaCache& operator=(const DeltaCache&) = delete;
 
@@ -95,6 +96,7 @@ class DeltaCache {
     std::uint64_t size = 0;
     std::string sha256;
     UnixTime last_used = 0;
+    UnixTime queued_at = 0;  // kBuilding: when the build was first queued
     bool elsewhere = false;  // queued, or built by another server: look in the store
   };
 
@@ -122,6 +124,7 @@ class DeltaCache {
   std::uint64_t queued_count_ = 0;
   std::map<Key, Entry> entries_;
   bool stopping_ = false;
+  std::atomic<bool> cancel_builds_{false};  // set once, as the cache stops
   std::vector<std::thread> workers_;
 };
 

@@ -294,6 +294,28 @@ TEST_F(DeltaCacheTest, AnIdleServerBuildsWhatAnotherQueued) {
   EXPECT_EQ(delta::apply_patch(v1_, read_file(a.path).value()).value(), v2_);
 }
 
+// A server stopping mid-build (SIGTERM) cancels it rather than waiting out a
+// rootfs-sized diff, and leaves it queued for another server or its restart.
+TEST_F(DeltaCacheTest, AServerStoppingMidBuildCancelsItAndLeavesItQueued) {
+  const Bytes big_v1 = test_images::firmware_like(16 * 1024 * 1024, 21);
+  const Bytes big_v2 = test_images::spread_changes(big_v1, 2000, 90000, 22);
+  const std::string from = put_image(big_v1), to = put_image(big_v2);
+  open_cache();
+  EXPECT_EQ(get(from, to, 0ms).kind, DeltaCache::Artifact::Kind::kBuilding);
+  bool taken = false;
+  for (int i = 0; i < 2000 && !taken; ++i) {
+    HostResult<DeltaRecord> r = store_->delta(from, to, delta::Profile::kMcu);
+    taken = r.ok() && r->state == DeltaState::kBuilding;
+    if (!taken) std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(taken) << "the worker never took the build";
+  cache_.reset();  // joins the worker: returns once the diff has given up
+  HostResult<DeltaRecord> after = store_->delta(from, to, delta::Profile::kMcu);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->state, DeltaState::kQueued);
+  EXPECT_FALSE(artifacts_->exists(ArtifactKind::kPatch, from + "-" + to + "-mcu.updp").value());
+}
+
 // Three patches queued at once, two servers with a worker each: every patch is
 // built exactly once between them.
 TEST_F(DeltaCacheTest, TwoServersWorkThroughOneQueueBuildingEachPatchOnce) {
