@@ -21,6 +21,7 @@ struct ProductArgs {
   std::uint32_t slot_size = 0;
   std::string provisioning_secret;
   std::string while_delta_builds;
+  std::uint32_t delta_budget_seconds = 0;
   // EnOS settings (docs/api/enos.md); unset options keep their value.
   std::optional<std::string> sign_method, download_base, hardware;
   std::optional<bool> allow_delta, auto_register;
@@ -33,11 +34,14 @@ HostResult<void> create_product(ServerConnection& server, const ProductArgs& arg
   if (args.slot_size != 0) body["slot_size"] = args.slot_size;
   if (!args.provisioning_secret.empty()) body["provisioning_secret"] = args.provisioning_secret;
   if (!args.while_delta_builds.empty()) body["while_delta_builds"] = args.while_delta_builds;
+  if (args.delta_budget_seconds != 0) body["delta_budget_seconds"] = args.delta_budget_seconds;
   UPDRAFT_TRY_ASSIGN(const json product, server.send(Method::kPost, "/api/v1/products", body));
   std::printf("product %s (id %lld): profile %s, slot size %u bytes, while a delta builds: %s\n",
               product.at("name").get<std::string>().c_str(), product.at("id").get<long long>(),
               product.at("profile").get<std::string>().c_str(), product.value("slot_size", 0u),
               product.value("while_delta_builds", "retry").c_str());
+  if (const auto budget = product.value("delta_budget_seconds", 0u); budget != 0)
+    std::printf("a device waits at most %u s for its delta, then gets the full image\n", budget);
   if (product.contains("provisioning_secret")) {
     std::printf(
         "provisioning secret: %s\n  (shown once: devices that know it may register themselves)\n",
@@ -118,6 +122,11 @@ void add_product_command(CLI::App& app, int& exit_code) {
                    "What a device is told while its delta is being built: retry (come back in "
                    "a few seconds; the default) or full-image (take the whole image now)")
       ->check(CLI::IsMember({"retry", "full-image"}));
+  create
+      ->add_option("--delta-budget", args->delta_budget_seconds,
+                   "Seconds a device waits for its delta to be built before it is offered the "
+                   "full image (the build goes on for later devices); 0: no limit")
+      ->check(CLI::Range(0, 86400 * 7));
   create->add_option(
       "--provisioning-secret", args->provisioning_secret,
       "Lets devices register themselves with this secret (>= 16 characters); 'generate' makes "

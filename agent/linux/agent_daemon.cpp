@@ -281,7 +281,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
     HttpTransport* h = http.get();
     logged = std::make_unique<LoggedTransport>(
         LoggedTransport::Inner{*http, [h] { return h->deployment(); },
-                               [h] { return h->last_error(); }},
+                               [h] { return h->last_error(); }, [h] { return h->reason(); }},
         deployment_file);
   }
   LoggedTransport& transport = *logged;

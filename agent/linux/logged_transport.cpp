@@ -12,9 +12,18 @@ Result<void> LoggedTransport::check_in(const DeviceStatus& status, CheckInAnswer
              static_cast<unsigned>(r.error()), inner_.last_error().c_str());
     return r;
   }
-  if (!answer.update_available && logged_offer_ != 0) {
-    log_line("checked in: up to date (server asks again in %u s)", answer.poll_seconds);
+  // Logged when it changes: "up to date" while the server builds a delta
+  // would tell the operator the wrong story.
+  const std::string reason = inner_.reason ? inner_.reason() : std::string();
+  if (!answer.update_available && (logged_offer_ != 0 || reason != logged_reason_)) {
+    if (reason.empty() || reason == "up to date" || reason == "no update") {
+      log_line("checked in: up to date (server asks again in %u s)", answer.poll_seconds);
+    } else {
+      log_line("checked in: no update yet: %s (server asks again in %u s)", reason.c_str(),
+               answer.poll_seconds);
+    }
     logged_offer_ = 0;
+    logged_reason_ = reason;
   }
   if (answer.update_available && inner_.deployment() != logged_offer_) {
     log_line("update offered: deployment %lld, %s artifact of %u bytes",

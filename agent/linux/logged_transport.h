@@ -15,11 +15,13 @@ namespace updraft::agent {
 class LoggedTransport final : public Transport {
  public:
   // What the inner transport knows beyond the port: the deployment its last
-  // offer named, and why its last call failed.
+  // offer named, why its last call failed, and (when it has it) why its last
+  // check-in brought no update.
   struct Inner {
     Transport& transport;
     std::function<std::int64_t()> deployment;
     std::function<std::string()> last_error;
+    std::function<std::string()> reason = {};
   };
 
   // `deployment_file` is rewritten atomically whenever a new offer arrives.
@@ -36,6 +38,7 @@ class LoggedTransport final : public Transport {
   Inner inner_;
   std::string deployment_file_;
   std::int64_t logged_offer_ = -1;
+  std::string logged_reason_;
   bool fetched_ = false;
   Phase last_phase_{};
   std::uint16_t last_error_ = 0xFFFF;

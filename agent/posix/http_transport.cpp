@@ -131,6 +131,11 @@ Result<void> HttpTransport::check_in(const DeviceStatus& status, CheckInAnswer& 
   answer = CheckInAnswer{};
   answer.root = root_buffer;
   if (!j.is_object()) return ErrorCode::kCheckInRejected;
+  // Why there is no update ("up to date", "preparing the delta"), for the log;
+  // a device decides nothing on it.
+  reason_ = j.contains("reason") && j["reason"].is_string()
+                ? j["reason"].get<std::string>().substr(0, 200)
+                : std::string();
   answer.poll_seconds = static_cast<std::uint32_t>(
       std::clamp<std::int64_t>(j.value("poll_seconds", 3600), 1, 86400 * 7));
   // The next root metadata, when the device's is older (docs/api/device.md). The

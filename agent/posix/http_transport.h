@@ -61,6 +61,8 @@ class HttpTransport final : public Transport {
 
   // The last transport failure in words (for logs; the agent sees the ErrorCode).
   const std::string& last_error() const { return last_error_; }
+  // The reason the last check-in answer gave ("up to date", "preparing the delta").
+  const std::string& reason() const { return reason_; }
   std::uint64_t bytes_received() const { return bytes_received_; }
   // The offer reports refer to (0: none), for a daemon to keep across restarts.
   std::int64_t deployment() const { return deployment_; }
@@ -80,6 +82,7 @@ class HttpTransport final : public Transport {
   std::uint32_t window_offset_ = 0;
   std::vector<std::byte> window_;
   std::string last_error_;
+  std::string reason_;
   std::uint64_t bytes_received_ = 0;
   std::vector<std::uint32_t> check_in_micros_;
 };

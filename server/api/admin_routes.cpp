@@ -74,6 +74,9 @@ Response create_product(Request& request, ApiContext& ctx, const ApiToken& who) 
         Error(ErrorCode::kApiBadRequest, "while_delta_builds: \"retry\" or \"full-image\""));
   }
   spec.while_delta_builds = body->value("while_delta_builds", spec.while_delta_builds);
+  HostResult<std::int64_t> budget = integer_field(*body, "delta_budget_seconds", 0, 0, 86400 * 7);
+  if (!budget.ok()) return error_response(budget.error());
+  spec.delta_budget_seconds = static_cast<std::uint32_t>(*budget);
   HostResult<NewProduct> created = ctx.fleet.create_product(spec, who.name, ctx.now());
   if (!created.ok()) return error_response(created.error());
   json out = to_json(created->product);

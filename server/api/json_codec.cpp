@@ -47,6 +47,7 @@ json to_json(const Product& p) {
           {"self_registration", !p.provisioning_secret_hash.empty()},
           {"while_delta_builds",
            p.while_delta_builds == WhileDeltaBuilds::kFullImage ? "full-image" : "retry"},
+          {"delta_budget_seconds", p.delta_budget_seconds},
           {"created_at", p.created_at}};
 }
 

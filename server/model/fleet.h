@@ -30,6 +30,10 @@ struct Product {
   std::string provisioning_secret_hash;
   UnixTime created_at = 0;
   WhileDeltaBuilds while_delta_builds = WhileDeltaBuilds::kRetry;
+  // How long a device waits for its delta to be built before it is offered the
+  // full image instead (the build goes on, for the devices after it); 0: as long
+  // as the build takes. A rootfs-sized build can take minutes.
+  std::uint32_t delta_budget_seconds = 0;
 };
 
 // What a device last said about itself at check-in.

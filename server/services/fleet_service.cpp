@@ -88,6 +88,7 @@ HostResult<NewProduct> FleetService::create_product(const ProductSpec& spec,
   } else if (spec.while_delta_builds != "retry") {
     return bad("while_delta_builds: \"retry\" or \"full-image\"");
   }
+  p.delta_budget_seconds = spec.delta_budget_seconds;
   p.slot_size = spec.slot_size;
   p.sector_size = spec.sector_size;
   if (!out.provisioning_secret.empty())

@@ -49,6 +49,8 @@ struct ProductSpec {
   // While a delta builds: "retry" (devices come back in a few seconds) or
   // "full-image" (they take the whole image now).
   std::string while_delta_builds = "retry";
+  // Seconds a device waits for its delta before it gets the full image; 0: no limit.
+  std::uint32_t delta_budget_seconds = 0;
 };
 
 struct NewProduct {

@@ -172,15 +172,19 @@ HostResult<CheckInAnswer> UpdateService::check_in(const DeviceId& id, const Chec
   UPDRAFT_TRY_ASSIGN(
       DeltaCache::Artifact artifact,
       choose_artifact(product, release, request.full_image_only || !running ? nullptr : &*running));
-  if (artifact.kind == DeltaCache::Artifact::Kind::kBuilding &&
-      product.while_delta_builds == WhileDeltaBuilds::kFullImage) {
-    // The product's policy: the full image now rather than the patch later.
-    UPDRAFT_TRY_ASSIGN(artifact, choose_artifact(product, release, nullptr));
-  }
   if (artifact.kind == DeltaCache::Artifact::Kind::kBuilding) {
-    answer.poll_seconds = 5;
-    answer.reason = "preparing the delta";
-    return answer;
+    // The product's policy: the full image now rather than the patch later, or
+    // once the build has outrun the product's budget (it goes on for later devices).
+    const std::int64_t waited = now - artifact.building_since;
+    const std::int64_t budget = product.delta_budget_seconds;
+    if (product.while_delta_builds == WhileDeltaBuilds::kFullImage ||
+        (budget > 0 && waited >= budget)) {
+      UPDRAFT_TRY_ASSIGN(artifact, choose_artifact(product, release, nullptr));
+    } else {
+      answer.poll_seconds = budget > 0 ? std::clamp<std::int64_t>(budget - waited, 1, 5) : 5;
+      answer.reason = "preparing the delta";
+      return answer;
+    }
   }
   const bool is_delta = artifact.kind == DeltaCache::Artifact::Kind::kDelta;
   UPDRAFT_TRY_ASSIGN(answer.manifest,

@@ -348,6 +348,56 @@ TEST_F(UpdateServiceTest, WhileTheDeltaBuildsElsewhereTheProductsPolicyDecides) 
   EXPECT_EQ(fleet_->create_product(bad, "test", now_).error().code, ErrorCode::kApiBadRequest);
 }
 
+// A rootfs-sized delta can take minutes to build. A product's budget bounds how
+// long its devices wait: until then they come back (never later than the budget
+// runs out), past it they take the full image while the build goes on.
+TEST_F(UpdateServiceTest, PastTheProductsBudgetADeltaStillBuildingGivesWayToTheFullImage) {
+  UpdateSettings settings;
+  settings.delta_wait = std::chrono::milliseconds(0);
+  build(settings);
+  DeltaRecord claim;  // a build under way elsewhere for 30 s, its heartbeat fresh
+  claim.from_sha256 = sha256_hex(v1_);
+  claim.to_sha256 = sha256_hex(v2_);
+  claim.profile = delta::Profile::kMcuTiny;
+  claim.state = DeltaState::kBuilding;
+  claim.created_at = now_ - 30;
+  claim.last_used_at = static_cast<UnixTime>(std::time(nullptr));
+  ASSERT_TRUE(store_->put_delta(claim).ok());
+  struct Case {
+    std::uint32_t budget;
+    bool full;
+    std::int64_t poll;
+  };
+  for (const Case c : {Case{0, false, 5}, Case{60, false, 5}, Case{32, false, 2}, Case{30, true, 0},
+                       Case{10, true, 0}}) {
+    SCOPED_TRACE(c.budget);
+    const std::string product = "meter-" + std::to_string(c.budget);
+    ProductSpec spec;
+    spec.name = product;
+    spec.delta_budget_seconds = c.budget;
+    ASSERT_TRUE(fleet_->create_product(spec, "test", now_).ok());
+    upload(product, "1.0.0", 1, v1_);
+    const Release r2 = upload(product, "2.0.0", 2, v2_);
+    const std::string device = "dev-" + std::to_string(c.budget);
+    add_device(device, product);
+    Campaign campaign;
+    campaign.name = "rollout-" + std::to_string(c.budget);
+    start_campaign(r2, campaign);
+    const CheckInAnswer a = check_in(device, "1.0.0", v1_);
+    if (c.full) {
+      ASSERT_TRUE(a.update) << a.reason;
+      EXPECT_EQ(a.kind, "full");
+    } else {
+      EXPECT_FALSE(a.update);
+      EXPECT_EQ(a.reason, "preparing the delta");
+      EXPECT_EQ(a.poll_seconds, c.poll);
+    }
+  }
+  // The build was left alone: still under way, for the devices after these.
+  EXPECT_EQ(store_->delta(claim.from_sha256, claim.to_sha256, claim.profile)->state,
+            DeltaState::kBuilding);
+}
+
 TEST_F(UpdateServiceTest, OfferNamesTheReleaseOfTheDevicesOwnDeployment) {
   add_device("dev-1", "meter");
   add_device("dev-2", "meter");

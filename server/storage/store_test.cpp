@@ -33,8 +33,8 @@ namespace updraft::server {
 // Field-by-field equality for the model's plain values. The structured bindings
 // stop compiling when a field is added, so no new field escapes the round trips.
 auto fields(const Product& v) {
-  const auto& [a, b, c, d, e, f, g, h] = v;
-  return std::tie(a, b, c, d, e, f, g, h);
+  const auto& [a, b, c, d, e, f, g, h, i] = v;
+  return std::tie(a, b, c, d, e, f, g, h, i);
 }
 auto fields(const DeviceStatusReport& v) {
   const auto& [a, b, c, d, e, f] = v;
@@ -398,6 +398,7 @@ TEST_P(StoreTest, ProductRoundTripsEveryField) {
   expected.provisioning_secret_hash = "";
   expected.created_at = 3;
   expected.while_delta_builds = WhileDeltaBuilds::kFullImage;
+  expected.delta_budget_seconds = 600;
   ASSERT_TRUE(ok(store().update_product(expected)));
   EXPECT_EQ(must(store().product(created.id)), expected);
   EXPECT_EQ(must(store().products()), std::vector<Product>{expected});

@@ -134,7 +134,7 @@ MaintenanceWindow decode_window(const std::string& text) {
 
 constexpr char kSelectProduct[] =
     "SELECT id, name, profile, slot_size, sector_size, provisioning_secret_hash, created_at, "
-    "while_delta_builds FROM products";
+    "while_delta_builds, delta_budget_seconds FROM products";
 
 template <typename Row>
 HostResult<Product> read_product(const Row& s) {
@@ -147,6 +147,7 @@ HostResult<Product> read_product(const Row& s) {
   product.provisioning_secret_hash = s.template column<std::string>(5);
   product.created_at = s.template column<UnixTime>(6);
   product.while_delta_builds = s.template column<WhileDeltaBuilds>(7);
+  product.delta_budget_seconds = s.template column<std::uint32_t>(8);
   return product;
 }
 
@@ -158,7 +159,8 @@ void bind_product(Stmt& s, const Product& product) {
       .bind(4, product.sector_size)
       .bind(5, product.provisioning_secret_hash)
       .bind(6, product.created_at)
-      .bind(7, product.while_delta_builds);
+      .bind(7, product.while_delta_builds)
+      .bind(8, product.delta_budget_seconds);
 }
 
 constexpr char kSelectDevice[] =
@@ -531,8 +533,9 @@ HostResult<Product> SqlStore<Db>::create_product(const Product& product) {
   return about("product " + quoted(product.name), [&]() -> HostResult<Product> {
     UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("INSERT INTO products (name, profile, slot_size, "
                                                 "sector_size, provisioning_secret_hash, "
-                                                "created_at, while_delta_builds) VALUES (?1, ?2, "
-                                                "?3, ?4, ?5, ?6, ?7) RETURNING id"));
+                                                "created_at, while_delta_builds, "
+                                                "delta_budget_seconds) VALUES (?1, ?2, ?3, ?4, "
+                                                "?5, ?6, ?7, ?8) RETURNING id"));
     bind_product(s, product);
     Product stored = product;
     UPDRAFT_TRY_ASSIGN(stored.id.value, inserted_id(s));
@@ -544,12 +547,14 @@ template <typename Db>
 HostResult<void> SqlStore<Db>::update_product(const Product& product) {
   std::lock_guard lock(mutex_);
   return about("product " + std::to_string(product.id.value), [&]() -> HostResult<void> {
-    UPDRAFT_TRY_ASSIGN(Statement s, db_.prepare("UPDATE products SET name = ?1, profile = ?2, "
-                                                "slot_size = ?3, sector_size = ?4, "
-                                                "provisioning_secret_hash = ?5, created_at = ?6, "
-                                                "while_delta_builds = ?7 WHERE id = ?8"));
+    UPDRAFT_TRY_ASSIGN(Statement s,
+                       db_.prepare("UPDATE products SET name = ?1, profile = ?2, "
+                                   "slot_size = ?3, sector_size = ?4, "
+                                   "provisioning_secret_hash = ?5, created_at = ?6, "
+                                   "while_delta_builds = ?7, delta_budget_seconds = ?8 "
+                                   "WHERE id = ?9"));
     bind_product(s, product);
-    UPDRAFT_TRY(s.bind(8, product.id.value).run());
+    UPDRAFT_TRY(s.bind(9, product.id.value).run());
     if (s.changes() == 0) return not_found();
     return {};
   });
