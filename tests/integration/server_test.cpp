@@ -575,6 +575,62 @@ TEST_P(ServerTest, BuildsEachDeltaOnceHoweverManyDevicesAskAtOnce) {
   EXPECT_NE(metrics.find("updraft_delta_builds_total 2\n"), std::string::npos) << metrics;
 }
 
+// A gateway's rootfs delta can take minutes to build. Past the product's budget
+// its device takes the full image instead of hearing "come back" for as long as
+// the build runs, and SIGTERM stops the server mid-build without waiting for it.
+TEST_P(ServerTest, ADeltaBuildOverItsBudgetGivesTheFullImageAndNeverHoldsShutdown) {
+  admin(Method::kPost, "/api/v1/products",
+        {{"name", "gateway"}, {"profile", "linux"}, {"delta_budget_seconds", 1}}, 201);
+  // Incompressible 16 MiB images: their diff takes far longer than the budget.
+  const Bytes v1 = test_images::random_bytes(16 << 20, 61);
+  Bytes v2 = v1;
+  const Bytes fresh = test_images::random_bytes(8 << 20, 62);
+  std::copy(fresh.begin(), fresh.end(), v2.begin() + (4 << 20));
+  int release = 0;
+  using Upload = std::pair<const char*, const Bytes*>;
+  for (const auto& [version, image] : {Upload{"1.0.0", &v1}, Upload{"2.0.0", &v2}}) {
+    const ClientResponse r = call(
+        Method::kPost,
+        std::string("/api/v1/releases?product=gateway&version=") + version +
+            "&security_counter=1&hardware=gw-1",
+        admin_token_, std::string(reinterpret_cast<const char*>(image->data()), image->size()));
+    ASSERT_EQ(r.status, 201) << r.body;
+    release = json::parse(r.body).value("id", 0);
+  }
+  Device d;
+  d.id = "gw-0";
+  d.secret = "secret-of-gw-0-0123456789";
+  d.version = "1.0.0";
+  d.image_sha = sha_hex(v1);
+  admin(Method::kPost, "/api/v1/devices",
+        {{"id", d.id}, {"product", "gateway"}, {"hardware", "gw-1"}, {"secret", d.secret}}, 201);
+  const ClientResponse t = call(Method::kPost, "/api/v1/device/token", "",
+                                json{{"device_id", d.id}, {"secret", d.secret}}.dump());
+  ASSERT_EQ(t.status, 200) << t.body;
+  d.token = json::parse(t.body).value("token", "");
+  const int id =
+      admin(Method::kPost, "/api/v1/campaigns", {{"name", "gw"}, {"release", release}}, 201)
+          .at("id");
+  admin(Method::kPost, "/api/v1/campaigns/" + std::to_string(id) + "/start");  // queues the build
+
+  json offer = check_in(d);
+  for (int i = 0; i < 20 && !offer.value("update", false); ++i) {
+    EXPECT_EQ(offer.value("reason", ""), "preparing the delta") << offer.dump();
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    offer = check_in(d);
+  }
+  ASSERT_TRUE(offer.value("update", false)) << offer.dump();
+  EXPECT_EQ(offer.at("kind"), "full");
+  EXPECT_EQ(download(d, offer.at("artifact")), v2);
+  const std::string metrics = call(Method::kGet, "/metrics").body;
+  EXPECT_NE(metrics.find("updraft_delta_builds_total 0\n"), std::string::npos)
+      << "the build was to be still under way: " << metrics;
+
+  EXPECT_EQ(server_->stop(), 0) << "SIGTERM mid-build: a clean exit within 5 s";
+  EXPECT_NE(server_->log().find("canceled: the server is stopping"), std::string::npos)
+      << server_->log();
+}
+
 TEST_P(ServerTest, ArtifactDownloadResumesWithRangeRequests) {
   std::vector<Device> devices = fleet(1);
   const int id =

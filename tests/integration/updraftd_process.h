@@ -54,8 +54,9 @@ class UpdraftdProcess {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
-  // SIGTERM and wait 5 s at most; SIGKILL if it does not stop.
-  void stop() { child_->end(SIGTERM, 5'000); }
+  // SIGTERM and wait 5 s at most; SIGKILL if it does not stop. Returns the exit
+  // status, or 128 + the signal that ended it.
+  int stop() { return child_->end(SIGTERM, 5'000); }
   // SIGKILL: the process gets no chance to flush or close anything.
   void kill9() { child_->end(SIGKILL); }
 
