@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "agent/linux/agent_daemon.h"
+#include "agent/linux/config_file.h"
 
 namespace {
 
@@ -93,7 +94,10 @@ int main(int argc, char** argv) {
   DaemonOptions d;
   std::string server, mqtt, secret_file;
   CLI::App* run_cmd = app.add_subcommand("run", "boot, then check in and update until stopped");
-  run_cmd->set_config("--config", "", "read options from this TOML/INI file");
+  std::string config_file;  // read by expand_config() before parsing; here for --help
+  run_cmd->add_option("--config", config_file,
+                      "read options from this file: key = value lines, e.g. server = "
+                      "\"https://host:8443\"; the command line wins");
   add_slot_options(*run_cmd, d.paths);
   run_cmd
       ->add_option("--server", server,
@@ -129,8 +133,16 @@ int main(int argc, char** argv) {
                       "download over CoAP instead of HTTP");
   run_cmd->add_flag("--once", d.once, "boot, one check-in cycle (and its reboot), then exit");
 
+  std::vector<std::string> args(argv + 1, argv + argc);
+  HostResult<std::vector<std::string>> expanded = expand_config(args);
+  if (!expanded.ok()) {
+    std::fprintf(stderr, "updraft-agent: %s\n", expanded.error().message.c_str());
+    return kExitUsage;
+  }
   try {
-    app.parse(argc, argv);
+    // CLI11 takes the arguments in reverse order.
+    std::vector<std::string> reversed(expanded->rbegin(), expanded->rend());
+    app.parse(reversed);
   } catch (const CLI::ParseError& e) {
     // Help and --version exit 0; every other parse error is a usage error (2, as
     // documented), not CLI11's own numbers.

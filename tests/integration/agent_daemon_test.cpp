@@ -243,6 +243,37 @@ TEST_F(AgentDaemonTest, OnceExitsOneWhenItsCheckInFailsAndZeroWhenItWorked) {
   EXPECT_EQ(failed.wait(20'000), 1) << slurp(dir_ + "/once-failed.log");
 }
 
+// Findings 2026-12-01: `run --config` worked in no format. A packaged agent keeps
+// its options in a file; the command line still wins over it.
+TEST_F(AgentDaemonTest, AConfigFileHoldsTheOptionsAndTheCommandLineWins) {
+  const std::vector<std::string> args = agent_args({});
+  std::ofstream conf(dir_ + "/agent.conf");
+  conf << "# updraft-agent run --config\n[run]\n";
+  for (std::size_t i = 2; i < args.size(); ++i) {
+    const std::string key = args[i].substr(2);
+    const bool flag = i + 1 == args.size() || args[i + 1].rfind("--", 0) == 0;
+    conf << key << " = " << (flag ? "true" : "\"" + args[++i] + "\"") << "\n";
+  }
+  conf << "once = true\n";
+  conf.close();
+  ChildProcess from_file({UPDRAFT_AGENT, "run", "--config", dir_ + "/agent.conf"},
+                         dir_ + "/conf-ok.log");
+  EXPECT_EQ(from_file.wait(20'000), 0) << slurp(dir_ + "/conf-ok.log");
+  EXPECT_NE(slurp(dir_ + "/conf-ok.log").find("boot: slot A, version 1.0.0"), std::string::npos)
+      << slurp(dir_ + "/conf-ok.log");
+  // The command line's --server, where nothing listens, wins over the file's.
+  ChildProcess overridden({UPDRAFT_AGENT, "run", "--config", dir_ + "/agent.conf", "--server",
+                           "http://127.0.0.1:" + std::to_string(free_port())},
+                          dir_ + "/conf-override.log");
+  EXPECT_EQ(overridden.wait(20'000), 1) << slurp(dir_ + "/conf-override.log");
+  std::ofstream(dir_ + "/bad.conf") << "server = http://127.0.0.1:1\nnot an option line\n";
+  ChildProcess bad({UPDRAFT_AGENT, "run", "--config", dir_ + "/bad.conf"}, dir_ + "/conf-bad.log");
+  EXPECT_EQ(bad.wait(10'000), 2);
+  EXPECT_NE(slurp(dir_ + "/conf-bad.log").find("bad.conf:2: expected key = value"),
+            std::string::npos)
+      << slurp(dir_ + "/conf-bad.log");
+}
+
 // Findings 2026-12-01: bad arguments exited 106/109, not the documented 2.
 TEST(AgentCommandLineTest, BadArgumentsExitTwoAndVersionExitsZero) {
   std::string pattern = (std::filesystem::temp_directory_path() / "updraft-agent-cli-XXXXXX");
