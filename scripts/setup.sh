@@ -20,7 +20,7 @@ packages=(
   # server: time zones for maintenance windows
   libhowardhinnant-date-dev tzdata
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 zstd xz-utils time
+  libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 zstd xz-utils time squashfs-tools e2fsprogs
   # server benchmark peers: load generator and reference web server
   wrk nginx
   # hawkBit DDI: the real SWUpdate client and what its test drives it with
