@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "agent/linux/agent_daemon.h"
+#include "agent/linux/agent_status.h"
 #include "agent/linux/config_file.h"
 
 namespace {
@@ -91,6 +92,15 @@ int main(int argc, char** argv) {
       ->add_option("--slot-size", p.slot_bytes, "bytes per slot file to create (multiple of 4096)")
       ->capture_default_str();
 
+  SlotFilesFlash::Paths status_paths;
+  bool status_json = false;
+  CLI::App* status_cmd = app.add_subcommand(
+      "status",
+      "the slots, the trial, the download under way and the deployment; beside a "
+      "running agent too");
+  add_slot_options(*status_cmd, status_paths);
+  status_cmd->add_flag("--json", status_json, "as JSON");
+
   DaemonOptions d;
   std::string server, mqtt, secret_file;
   CLI::App* run_cmd = app.add_subcommand("run", "boot, then check in and update until stopped");
@@ -149,6 +159,15 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   try {
+    if (status_cmd->parsed()) {
+      HostResult<std::string> report = agent_status(status_paths, status_json);
+      if (!report.ok()) {
+        std::fprintf(stderr, "updraft-agent: status: %s\n", report.error().to_string().c_str());
+        return kExitFailure;
+      }
+      std::fputs(report->c_str(), stdout);
+      return kExitOk;
+    }
     if (provision_cmd->parsed()) {
       if (!lock_state(p.paths.state, true)) return kExitFailure;
       if (auto r = provision(p); !r.ok()) {

@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "core/host/file.h"
+#include "core/host/hex.h"
+#include "crypto/sha256.h"
 #include "delta/testing/test_images.h"
 #include "net/http/http_client.h"
 #include "tests/integration/admin_calls.h"
@@ -272,6 +274,41 @@ TEST_F(AgentDaemonTest, AConfigFileHoldsTheOptionsAndTheCommandLineWins) {
   EXPECT_NE(slurp(dir_ + "/conf-bad.log").find("bad.conf:2: expected key = value"),
             std::string::npos)
       << slurp(dir_ + "/conf-bad.log");
+}
+
+// `status` reads the state beside a running agent: slots, trial, download and
+// deployment, as text and as JSON.
+TEST_F(AgentDaemonTest, StatusShowsTheSlotsBesideARunningAgentAndAfterAnUpdate) {
+  const auto status = [&](bool as_json) {
+    std::vector<std::string> args = {UPDRAFT_AGENT, "status",        "--slot-a", dir_ + "/a.img",
+                                     "--slot-b",    dir_ + "/b.img", "--state",  dir_ + "/state"};
+    if (as_json) args.push_back("--json");
+    const std::string out = dir_ + (as_json ? "/status.json" : "/status.txt");
+    ChildProcess run(args, out);
+    EXPECT_EQ(run.wait(10'000), 0) << slurp(out);
+    return slurp(out);
+  };
+  start_agent({});
+  ASSERT_NO_FATAL_FAILURE(wait_until_idle());
+  std::string text = status(false);
+  EXPECT_NE(text.find("agent: running\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("slot A: 1.0.0, "), std::string::npos) << text;
+  EXPECT_NE(text.find("(confirmed)"), std::string::npos) << text;
+  EXPECT_NE(text.find("slot B: empty or being written"), std::string::npos) << text;
+  EXPECT_NE(text.find("download: idle\n"), std::string::npos) << text;
+
+  const int campaign = start_campaign();
+  ASSERT_TRUE(deployment_reaches(campaign, "succeeded", 30'000)) << log();
+  agent_->end(SIGTERM);
+  const json after = json::parse(status(true), nullptr, false);
+  ASSERT_TRUE(after.is_object()) << slurp(dir_ + "/status.json");
+  EXPECT_EQ(after.value("agent", ""), "not running");
+  EXPECT_EQ(after.value("confirmed_slot", ""), "B");
+  EXPECT_EQ(after.value("trial", ""), "none");
+  EXPECT_EQ(after["slots"]["B"].value("version", ""), "2.0.0");
+  EXPECT_EQ(after["slots"]["B"].value("sha256", ""), to_hex(Sha256::digest(v2_)));
+  EXPECT_EQ(after["download"].value("phase", ""), "idle");
+  EXPECT_EQ(after.value("deployment", 0), deployment(campaign).value("id", -1));
 }
 
 // Findings 2026-12-01: bad arguments exited 106/109, not the documented 2.

@@ -1,0 +1,130 @@
+#include "agent/linux/agent_status.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "agent/boot_logic.h"
+#include "agent/download_journal.h"
+#include "agent/record_store.h"
+#include "core/host/hex.h"
+
+namespace updraft::agent {
+namespace {
+
+using nlohmann::json;
+
+const char* slot_name(int slot) { return slot == 0 ? "A" : "B"; }
+
+// Whether an agent holds the state file's lock (agent/linux/updraft_agent_main.cpp).
+bool agent_running(const std::string& state) {
+  const int fd = ::open(state.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // drops a shared lock taken here
+  return held;
+}
+
+const char* journal_phase(DownloadJournal::Phase phase) {
+  switch (phase) {
+    case DownloadJournal::Phase::kDownloading:
+      return "downloading";
+    case DownloadJournal::Phase::kApplying:
+      return "applying";
+    case DownloadJournal::Phase::kAwaitingTrial:
+      return "awaiting-trial";
+    case DownloadJournal::Phase::kIdle:
+      break;
+  }
+  return "idle";
+}
+
+}  // namespace
+
+HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool as_json) {
+  UPDRAFT_TRY_ASSIGN(std::unique_ptr<SlotFilesFlash> flash, SlotFilesFlash::open(paths, 0));
+  const FlashLayout& layout = flash->layout();
+  BootLogic boot(*flash, layout);
+  Result<BootState> state = boot.load();
+  if (!state.ok()) {
+    return Error(ErrorCode::kIoError, paths.state + ": no boot state (" +
+                                          std::string(describe(state.error())) +
+                                          "); provision first?");
+  }
+  json out;
+  out["agent"] = agent_running(paths.state) ? "running" : "not running";
+  out["confirmed_slot"] = slot_name(state->active);
+  const char* trial = state->trial_state == TrialState::kPending  ? "pending"
+                      : state->trial_state == TrialState::kBooted ? "booted, not confirmed"
+                                                                  : "none";
+  out["trial"] = trial;
+  if (state->trial != kNoSlot) out["trial_slot"] = slot_name(state->trial);
+  for (int i = 0; i < 2; ++i) {
+    const SlotInfo& s = state->slots[i];
+    json slot = {{"valid", s.valid}};
+    if (s.valid) {
+      slot["version"] = std::string(s.version.data());
+      slot["size"] = s.size;
+      slot["sha256"] = to_hex(s.hash);
+      slot["security_counter"] = s.security_counter;
+    }
+    out["slots"][slot_name(i)] = slot;
+  }
+
+  RecordStore journal_store(*flash, layout.journal_offset, kRecordSlotSize);
+  std::byte bytes[kJournalBytes];
+  Result<std::uint32_t> n = journal_store.load(bytes);
+  json download = {{"phase", "idle"}};
+  if (n.ok()) {
+    if (Result<DownloadJournal> j = decode_journal(ByteView(bytes, *n)); j.ok()) {
+      download["phase"] = journal_phase(j->phase);
+      if (j->phase != DownloadJournal::Phase::kIdle) {
+        download["slot"] = slot_name(j->target);
+        download["kind"] = j->kind == ArtifactKind::kPatch ? "delta" : "full";
+        if (j->phase == DownloadJournal::Phase::kAwaitingTrial) {
+          download["version"] = std::string(j->installed.version.data());
+        } else if (j->full_offset != 0) {
+          download["bytes_in_flash"] = j->full_offset;
+        }
+      }
+    }
+  }
+  out["download"] = download;
+  std::int64_t deployment = 0;
+  std::ifstream(paths.state + ".deployment") >> deployment;
+  // The deployment whose outcome the agent reports next (0: none yet).
+  out["deployment"] = deployment;
+
+  if (as_json) return out.dump(2) + "\n";
+  std::string text;
+  const auto line = [&](const std::string& key, const std::string& value) {
+    text += key + ": " + value + "\n";
+  };
+  line("agent", out["agent"]);
+  for (int i = 0; i < 2; ++i) {
+    const json& s = out["slots"][slot_name(i)];
+    std::string value = !s["valid"].get<bool>()
+                            ? "empty or being written"
+                            : s["version"].get<std::string>() + ", " +
+                                  std::to_string(s["size"].get<std::uint32_t>()) +
+                                  " bytes, sha256 " + s["sha256"].get<std::string>().substr(0, 16);
+    if (state->active == i) value += " (confirmed)";
+    if (state->trial == i) value += std::string(" (trial ") + trial + ")";
+    line(std::string("slot ") + slot_name(i), value);
+  }
+  std::string d = download["phase"];
+  if (download.contains("slot")) {
+    d += " into slot " + download["slot"].get<std::string>() + " (" +
+         download["kind"].get<std::string>() + ")";
+  }
+  if (download.contains("version")) d += ", version " + download["version"].get<std::string>();
+  line("download", d);
+  line("deployment", deployment == 0 ? "none" : std::to_string(deployment));
+  return text;
+}
+
+}  // namespace updraft::agent
