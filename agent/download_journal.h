@@ -39,7 +39,9 @@ struct DownloadJournal {
   std::array<std::byte, delta::Patcher::kCheckpointSize> checkpoint{};
   // kDownloading of a full image or a staged patch: bytes already in flash.
   std::uint32_t full_offset = 0;
-  // kAwaitingTrial:
+  // kAwaitingTrial: the image installed for its trial. kIdle: an image whose
+  // trial failed and whose rollback the server has not acknowledged (valid), so
+  // an offer of it again is answered with the rollback, never installed again.
   SlotInfo installed{};
 };
 
