@@ -18,6 +18,7 @@
 #include "agent/agent.h"
 #include "agent/boot_logic.h"
 #include "agent/coap/coap_transport.h"
+#include "agent/linux/backoff.h"
 #include "agent/linux/linux_boot_control.h"
 #include "agent/linux/log.h"
 #include "agent/linux/logged_transport.h"
@@ -343,6 +344,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   CycleResult result = agent.on_boot(*decision);
   log_cycle(result);
   bool ran_cycle = false;
+  std::uint32_t unreachable = 0;  // cycles in a row that could not reach the server
   while (!g_stop.load()) {
     if (result.next == CycleResult::Next::kReboot || boot_control.reboot_requested()) {
       mqtt.reset();
@@ -357,7 +359,15 @@ int run_daemon(const DaemonOptions& options, char** argv) {
     }
     if (ran_cycle) {
       if (http) http->close();  // no idle connection held through the sleep
-      const std::uint32_t sleep = std::min(result.sleep_seconds, options.poll_seconds);
+      std::uint32_t sleep = std::min(result.sleep_seconds, options.poll_seconds);
+      // 4xx: the check-in or the download could not reach the server.
+      const std::uint16_t number = error_number(result.error);
+      unreachable = number >= 400 && number < 500 ? unreachable + 1 : 0;
+      if (unreachable > 0) {
+        sleep = backoff_seconds(unreachable, options.poll_seconds, random.next());
+        log_line("server unreachable %u time%s in a row; next try in %u s", unreachable,
+                 unreachable == 1 ? "" : "s", sleep);
+      }
       if (sleep > 0) wait_for_wake(sleep);
       if (g_stop.load()) break;
     }

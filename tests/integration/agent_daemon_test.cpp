@@ -311,6 +311,24 @@ TEST_F(AgentDaemonTest, StatusShowsTheSlotsBesideARunningAgentAndAfterAnUpdate) 
   EXPECT_EQ(after.value("deployment", 0), deployment(campaign).value("id", -1));
 }
 
+// Findings 2026-12-01: retries came every 60 s with no jitter. A server that cannot
+// be reached is tried again after a random wait in the upper half of 30 s, doubling
+// with each failure in a row.
+TEST_F(AgentDaemonTest, AnUnreachableServerIsRetriedAfterAJitteredBackOff) {
+  std::vector<std::string> args = agent_args({});
+  const auto server = std::find(args.begin(), args.end(), "--server");
+  ASSERT_NE(server, args.end());
+  *(server + 1) = "http://127.0.0.1:" + std::to_string(free_port());
+  agent_ = std::make_unique<ChildProcess>(args, log_path());
+  const std::string line = "server unreachable 1 time in a row; next try in ";
+  ASSERT_TRUE(log_has(line, 10'000)) << log();
+  const std::string all = log();
+  const int wait = std::atoi(all.c_str() + all.find(line) + line.size());
+  EXPECT_GE(wait, 15) << all;
+  EXPECT_LE(wait, 30) << all;
+  EXPECT_EQ(agent_->end(SIGTERM), 0) << "the back-off wait ends at SIGTERM";
+}
+
 // Findings 2026-12-01: bad arguments exited 106/109, not the documented 2.
 TEST(AgentCommandLineTest, BadArgumentsExitTwoAndVersionExitsZero) {
   std::string pattern = (std::filesystem::temp_directory_path() / "updraft-agent-cli-XXXXXX");
