@@ -71,7 +71,7 @@ Result<void> Agent::save_journal(const DownloadJournal& journal) {
   return journal_store_.store(bytes);
 }
 
-bool Agent::report(Phase phase, ErrorCode error, std::uint8_t percent, const char* target_version) {
+void Agent::report(Phase phase, ErrorCode error, std::uint8_t percent, const char* target_version) {
   Report r;
   r.phase = phase;
   r.error = error_number(error);
@@ -80,8 +80,7 @@ bool Agent::report(Phase phase, ErrorCode error, std::uint8_t percent, const cha
   r.running_slot = running_slot_;
   if (target_version != nullptr) copy_text(r.target, target_version);
   // Reports are best effort: the next check-in states the device's version anyway.
-  // A rollback is the exception (Agent::on_boot keeps it until acknowledged).
-  return ports_.transport.report(r).ok();
+  (void)ports_.transport.report(r);
 }
 
 CycleResult Agent::fail(ErrorCode error, const char* target_version, std::uint32_t sleep) {
@@ -126,15 +125,9 @@ CycleResult Agent::on_boot(const BootDecision& decision) {
     return CycleResult{};
   }
   if (same_hash(slot.hash, journal.installed.hash) && state_.trial == kNoSlot) {
-    // The trial ran and did not confirm; the boot logic reverted it. The image is
-    // remembered until the server hears of it: if the report is lost, the server
-    // offers the same deployment again, and the intact image in the other slot
-    // would be trialed again, and again (findings 2026-12-01: 42 times in 76 s).
-    DownloadJournal failed = idle;
-    failed.installed = journal.installed;
-    if (auto r = save_journal(failed); !r.ok()) return fail(r.error(), target_version, 0);
-    if (report(Phase::kRolledBack, ErrorCode::kAgentTrialFailed, 100, target_version))
-      (void)save_journal(idle);
+    // The trial ran and did not confirm; the boot logic reverted it.
+    if (auto r = save_journal(idle); !r.ok()) return fail(r.error(), target_version, 0);
+    report(Phase::kRolledBack, ErrorCode::kAgentTrialFailed, 100, target_version);
     return CycleResult{CycleResult::Next::kSleep, 0, ErrorCode::kAgentTrialFailed, false};
   }
   // Installed and journaled, but the trial was never scheduled: finish that step.
@@ -229,18 +222,6 @@ CycleResult Agent::run_cycle() {
   DownloadJournal journal;
   Result<bool> has_journal = load_journal(journal);
   if (!has_journal.ok()) return fail(has_journal.error(), target.version.data(), poll);
-  if (!*has_journal && journal.installed.valid &&
-      same_hash(journal.installed.hash, target.image_hash)) {
-    // The image failed its trial and the rollback report never arrived: this is
-    // the same deployment offered again. Say so again; install nothing. Once the
-    // server has heard it, a new deployment of the image installs as any other.
-    if (report(Phase::kRolledBack, ErrorCode::kAgentTrialFailed, 100, target.version.data())) {
-      DownloadJournal idle;
-      idle.phase = DownloadJournal::Phase::kIdle;
-      (void)save_journal(idle);
-    }
-    return CycleResult{CycleResult::Next::kSleep, poll, ErrorCode::kAgentTrialFailed, false};
-  }
   const auto target_slot = static_cast<SlotIndex>(1 - running_slot_);
 
   Result<bool> already_there = slot_holds(target_slot, target);

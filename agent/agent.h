@@ -124,8 +124,7 @@ class Agent {
   Result<bool> slot_holds(SlotIndex slot, const UpdateTarget& target);
   Result<void> save_journal(const DownloadJournal& journal);
   Result<bool> load_journal(DownloadJournal& journal);
-  // True when the server acknowledged it.
-  bool report(Phase phase, ErrorCode error, std::uint8_t percent, const char* target_version);
+  void report(Phase phase, ErrorCode error, std::uint8_t percent, const char* target_version);
   CycleResult fail(ErrorCode error, const char* target_version, std::uint32_t sleep);
 
   Ports ports_;

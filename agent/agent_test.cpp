@@ -572,32 +572,6 @@ TEST(AgentFaultTest, LowBatteryDefersWithoutFetchingThenUpdatesOnceCharged) {
 
 constexpr Scenario kRotation{"rotation", ArtifactKind::kPatch, true, 0, 0, true};
 
-// Findings 2026-12-01: with its rollback reports lost, a gateway trialed the same
-// failed image 42 times in 76 s, since the server kept offering the deployment.
-// The image is remembered until the server hears of the rollback: an offer of it
-// is answered with the rollback again, and nothing is installed again.
-TEST(AgentFaultTest, AnImageThatFailedItsTrialIsNotTrialedAgainWhenTheRollbackReportIsLost) {
-  Rig rig(Scenario{"lost_rollback", ArtifactKind::kPatch, false});
-  rig.transport().faults().lose_rollbacks = 3;  // at the health check, the revert, one retry
-  ASSERT_TRUE(rig.settle());
-  EXPECT_TRUE(rig.runs(v1()));
-  const Report* outcome = rig.last_outcome();
-  ASSERT_NE(outcome, nullptr);
-  EXPECT_EQ(outcome->phase, Phase::kRolledBack);
-  EXPECT_EQ(outcome->error, error_number(ErrorCode::kAgentTrialFailed));
-  EXPECT_EQ(rig.transport().bytes_served(), patch_v1_v2().size()) << "downloaded once";
-  int trials = 0;
-  for (const Report& r : rig.transport().reports()) trials += r.phase == Phase::kRebooting;
-  EXPECT_EQ(trials, 1) << "trialed once";
-
-  // The server heard it; a new deployment of the same image installs as any other.
-  rig.device().set_healthy(true);
-  rig.offer(v2_spec(ArtifactKind::kPatch));
-  ASSERT_TRUE(rig.settle());
-  EXPECT_TRUE(rig.runs(v2()));
-  EXPECT_EQ(rig.last_outcome()->phase, Phase::kSuccess);
-}
-
 TEST(AgentRootRotationTest, ADeviceOnTheOldRootRotatesThenInstallsAReleaseSignedUnderTheNewOne) {
   Rig rig(kRotation);
   ASSERT_TRUE(rig.settle());

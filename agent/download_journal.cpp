@@ -30,8 +30,7 @@ void encode_journal(const DownloadJournal& j, std::span<std::byte, kJournalBytes
   p[5] = std::byte{static_cast<std::uint8_t>(j.staged ? 1 : 0)};
   std::copy(j.update_id.begin(), j.update_id.end(), p + 8);
   std::byte* body = p + 40;
-  if (j.phase == DownloadJournal::Phase::kAwaitingTrial ||
-      j.phase == DownloadJournal::Phase::kIdle) {
+  if (j.phase == DownloadJournal::Phase::kAwaitingTrial) {
     BootState carrier;  // reuse the boot-state codec for one SlotInfo
     carrier.slots[0] = j.installed;
     std::byte encoded[kBootStateBytes];
@@ -65,8 +64,7 @@ Result<DownloadJournal> decode_journal(ByteView bytes) {
     return ErrorCode::kJournalCorrupt;
   std::copy(p + 8, p + 40, j.update_id.begin());
   const std::byte* body = p + 40;
-  if (j.phase == DownloadJournal::Phase::kAwaitingTrial ||
-      j.phase == DownloadJournal::Phase::kIdle) {
+  if (j.phase == DownloadJournal::Phase::kAwaitingTrial) {
     std::byte encoded[kBootStateBytes] = {};
     std::copy(body, body + kSlotInfoBytes, encoded + 4);
     std::copy(body, body + kSlotInfoBytes, encoded + 4 + kSlotInfoBytes);

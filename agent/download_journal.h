@@ -39,9 +39,7 @@ struct DownloadJournal {
   std::array<std::byte, delta::Patcher::kCheckpointSize> checkpoint{};
   // kDownloading of a full image or a staged patch: bytes already in flash.
   std::uint32_t full_offset = 0;
-  // kAwaitingTrial: the image installed for its trial. kIdle: an image whose
-  // trial failed and whose rollback the server has not acknowledged (valid), so
-  // an offer of it again is answered with the rollback, never installed again.
+  // kAwaitingTrial:
   SlotInfo installed{};
 };
 
