@@ -1,9 +1,41 @@
 #include "agent/linux/logged_transport.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
 #include "agent/linux/log.h"
 #include "core/host/file.h"
 
 namespace updraft::agent {
+
+LoggedTransport::LoggedTransport(Inner inner, std::string deployment_file,
+                                 std::string rollback_file)
+    : inner_(std::move(inner)),
+      deployment_file_(std::move(deployment_file)),
+      rollback_file_(std::move(rollback_file)) {
+  if (rollback_file_.empty()) return;
+  std::ifstream in(rollback_file_);
+  in >> unheard_.deployment >> unheard_.version;
+  if (!in) unheard_ = {};
+}
+
+void LoggedTransport::remember_rollback(UnheardRollback rollback) {
+  unheard_ = std::move(rollback);
+  if (rollback_file_.empty()) return;
+  if (unheard_.deployment == 0) {
+    ::unlink(rollback_file_.c_str());
+    return;
+  }
+  const std::string text = std::to_string(unheard_.deployment) + " " + unheard_.version + "\n";
+  if (auto r = write_file_atomic(rollback_file_, as_bytes_view(text.data(), text.size()));
+      !r.ok()) {
+    log_line("cannot record the unheard rollback in %s (%s); it is kept until the agent stops",
+             rollback_file_.c_str(), r.error().to_string().c_str());
+  }
+}
 
 Result<void> LoggedTransport::check_in(const DeviceStatus& status, CheckInAnswer& answer) {
   Result<void> r = inner_.transport.check_in(status, answer);
@@ -24,6 +56,27 @@ Result<void> LoggedTransport::check_in(const DeviceStatus& status, CheckInAnswer
     }
     logged_offer_ = 0;
     logged_reason_ = reason;
+  }
+  if (answer.update_available && unheard_.deployment != 0 &&
+      inner_.deployment() == unheard_.deployment) {
+    // The deployment whose image failed its trial, offered again because the
+    // server never heard: tell it again, and let the agent install nothing.
+    log_line(
+        "deployment %lld offered again, but %s failed its trial there; reporting the "
+        "rollback again instead of installing it",
+        static_cast<long long>(unheard_.deployment), unheard_.version.c_str());
+    Report again;
+    again.phase = Phase::kRolledBack;
+    again.error = error_number(ErrorCode::kAgentTrialFailed);
+    again.progress_percent = 100;
+    again.running = status.version;
+    again.running_slot = status.slot;
+    const std::size_t n = std::min(unheard_.version.size(), again.target.size() - 1);
+    std::memcpy(again.target.data(), unheard_.version.data(), n);
+    if (report(again).ok()) log_line("the server has the rollback now");
+    answer.update_available = false;
+    logged_offer_ = 0;
+    return r;
   }
   if (answer.update_available && inner_.deployment() != logged_offer_) {
     log_line("update offered: deployment %lld, %s artifact of %u bytes",
@@ -54,6 +107,14 @@ Result<void> LoggedTransport::report(const Report& report) {
   }
   Result<void> r = inner_.transport.report(report);
   if (!r.ok()) log_line("report not delivered: %s", inner_.last_error().c_str());
+  if (report.phase == Phase::kRolledBack) {
+    if (r.ok()) {
+      if (unheard_.deployment != 0) remember_rollback({});  // heard: forgotten
+    } else {
+      const char* version = report.target[0] != '\0' ? report.target.data() : "?";
+      remember_rollback({inner_.deployment(), version});
+    }
+  }
   return r;
 }
 

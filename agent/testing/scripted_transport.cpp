@@ -95,6 +95,10 @@ Result<std::size_t> ScriptedTransport::fetch(const char* artifact, std::uint32_t
 }
 
 Result<void> ScriptedTransport::report(const Report& report) {
+  if (report.phase == Phase::kRolledBack && faults_.lose_rollbacks > 0) {
+    --faults_.lose_rollbacks;
+    return ErrorCode::kTransportFailed;
+  }
   reports_.push_back(report);
   if (report.phase == Phase::kSuccess || report.phase == Phase::kRolledBack) offer_ = false;
   return {};

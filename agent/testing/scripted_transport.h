@@ -23,6 +23,7 @@ class ScriptedTransport final : public Transport {
     std::int64_t truncate_at = -1;  // the artifact ends here (server-side truncation)
     bool link_down = false;         // every call fails
     std::int64_t down_after = -1;   // the link dies once this many artifact bytes were served
+    int lose_rollbacks = 0;         // fail this many rollback reports (lost: the offer stays)
   };
 
   // Signs the offer's manifest for one check-in, as a server does: the answer must
