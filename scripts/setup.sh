@@ -21,6 +21,8 @@ packages=(
   libhowardhinnant-date-dev tzdata
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 zstd xz-utils time squashfs-tools e2fsprogs
+  # updraft-agent: systemd-analyze checks the shipped unit
+  systemd
   # server benchmark peers: load generator and reference web server
   wrk nginx
   # hawkBit DDI: the real SWUpdate client and what its test drives it with
