@@ -62,9 +62,9 @@ class LoggedRootUpdater final : public RootUpdater {
     if (r.ok()) {
       log_line("root: rotated from v%u to v%u", before, keeper_.root_version());
     } else {
-      log_line("root: refused the root sent for v%u: %s (%u): %s; keeping v%u", before + 1,
-               error_name(r.error()).data(), static_cast<unsigned>(r.error()),
-               describe(r.error()).data(), before);
+      log_warning("root: refused the root sent for v%u: %s (%u): %s; keeping v%u", before + 1,
+                  error_name(r.error()).data(), static_cast<unsigned>(r.error()),
+                  describe(r.error()).data(), before);
     }
     return r;
   }
@@ -134,19 +134,19 @@ int reboot_now(const DaemonOptions& options, char** argv) {
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec && !self.empty()) ::execv(self.c_str(), argv);
   ::execv("/proc/self/exe", argv);
-  log_line("reboot: exec failed (%s); exiting %d for the supervisor to restart",
-           std::strerror(errno), kExitRestartMe);
+  log_error("reboot: exec failed (%s); exiting %d for the supervisor to restart",
+            std::strerror(errno), kExitRestartMe);
   return kExitRestartMe;
 }
 
 void log_cycle(const CycleResult& r) {
   if (r.error == ErrorCode::kOk) return;
   if (r.next == CycleResult::Next::kReboot) {
-    log_line("cycle stopped: %s (%u); rebooting", describe(r.error).data(),
-             static_cast<unsigned>(r.error));
+    log_warning("cycle stopped: %s (%u); rebooting", describe(r.error).data(),
+                static_cast<unsigned>(r.error));
   } else {
-    log_line("cycle stopped: %s (%u); next check-in in %u s", describe(r.error).data(),
-             static_cast<unsigned>(r.error), r.sleep_seconds);
+    log_warning("cycle stopped: %s (%u); next check-in in %u s", describe(r.error).data(),
+                static_cast<unsigned>(r.error), r.sleep_seconds);
   }
 }
 
@@ -189,7 +189,7 @@ HostResult<void> provision(const ProvisionOptions& o) {
 int run_daemon(const DaemonOptions& options, char** argv) {
   g_wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (g_wake_fd < 0) {
-    log_line("eventfd: %s", std::strerror(errno));
+    log_error("eventfd: %s", std::strerror(errno));
     return kExitFailure;
   }
   struct sigaction action {};
@@ -200,12 +200,12 @@ int run_daemon(const DaemonOptions& options, char** argv) {
 
   HostResult<std::vector<std::byte>> root = read_file(options.root_path);
   if (!root.ok()) {
-    log_line("trusted root: %s", root.error().to_string().c_str());
+    log_error("trusted root: %s", root.error().to_string().c_str());
     return kExitFailure;
   }
   HostResult<std::unique_ptr<SlotFilesFlash>> opened = SlotFilesFlash::open(options.paths, 0);
   if (!opened.ok()) {
-    log_line("slots: %s (provision first?)", opened.error().to_string().c_str());
+    log_error("slots: %s (provision first?)", opened.error().to_string().c_str());
     return kExitFailure;
   }
   SlotFilesFlash& slots = **opened;
@@ -216,8 +216,8 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   BootLogic boot(flash, layout);
   Result<BootDecision> decision = boot.boot();
   if (!decision.ok()) {
-    log_line("boot: %s (%u): no slot holds a valid image", describe(decision.error()).data(),
-             static_cast<unsigned>(decision.error()));
+    log_error("boot: %s (%u): no slot holds a valid image", describe(decision.error()).data(),
+              static_cast<unsigned>(decision.error()));
     return kExitFailure;
   }
   Result<BootState> state = boot.load();
@@ -227,8 +227,8 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   const std::string& running_file =
       decision->slot == 0 ? options.paths.slot_a : options.paths.slot_b;
   if (!options.current_link.empty() && !update_link(options.current_link, running_file)) {
-    log_line("cannot point %s at %s: %s", options.current_link.c_str(), running_file.c_str(),
-             std::strerror(errno));
+    log_warning("cannot point %s at %s: %s", options.current_link.c_str(), running_file.c_str(),
+                std::strerror(errno));
   }
 
   const std::string deployment_file = options.paths.state + ".deployment";
@@ -247,7 +247,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
     HostResult<std::unique_ptr<UdpDatagram>> socket =
         UdpDatagram::open(options.coap_host, options.coap_port);
     if (!socket.ok()) {
-      log_line("coap: %s", socket.error().to_string().c_str());
+      log_error("coap: %s", socket.error().to_string().c_str());
       return kExitFailure;
     }
     udp = std::move(*socket);
@@ -292,15 +292,15 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   HostResult<std::unique_ptr<FileFlash>> root_flash =
       FileFlash::open(root_store_path(options.paths), kRootStoreGeometry, /*sync=*/true);
   if (!root_flash.ok()) {
-    log_line("root store: %s", root_flash.error().to_string().c_str());
+    log_error("root store: %s", root_flash.error().to_string().c_str());
     return kExitFailure;
   }
   std::vector<std::byte> root_buffer(2 * std::size_t{RootKeeper::max_root_for(kRootSector)});
   RootKeeper root_keeper(**root_flash, 0, kRootSector, root_buffer, verifier, checker);
   if (auto r = root_keeper.open(*root); !r.ok()) {
-    log_line("trusted root: %s (%u) in %s or %s", describe(r.error()).data(),
-             static_cast<unsigned>(r.error()), root_store_path(options.paths).c_str(),
-             options.root_path.c_str());
+    log_error("trusted root: %s (%u) in %s or %s", describe(r.error()).data(),
+              static_cast<unsigned>(r.error()), root_store_path(options.paths).c_str(),
+              options.root_path.c_str());
     return kExitFailure;
   }
   {
@@ -338,7 +338,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
     if (started.ok()) {
       mqtt = std::move(*started);
     } else {
-      log_line("%s; polling only", started.error().message.c_str());
+      log_warning("%s; polling only", started.error().message.c_str());
     }
   }
 
@@ -366,8 +366,8 @@ int run_daemon(const DaemonOptions& options, char** argv) {
       unreachable = number >= 400 && number < 500 ? unreachable + 1 : 0;
       if (unreachable > 0) {
         sleep = backoff_seconds(unreachable, options.poll_seconds, random.next());
-        log_line("server unreachable %u time%s in a row; next try in %u s", unreachable,
-                 unreachable == 1 ? "" : "s", sleep);
+        log_warning("server unreachable %u time%s in a row; next try in %u s", unreachable,
+                    unreachable == 1 ? "" : "s", sleep);
       }
       if (sleep > 0) wait_for_wake(sleep);
       if (g_stop.load()) break;

@@ -32,16 +32,16 @@ void LoggedTransport::remember_rollback(UnheardRollback rollback) {
   const std::string text = std::to_string(unheard_.deployment) + " " + unheard_.version + "\n";
   if (auto r = write_file_atomic(rollback_file_, as_bytes_view(text.data(), text.size()));
       !r.ok()) {
-    log_line("cannot record the unheard rollback in %s (%s); it is kept until the agent stops",
-             rollback_file_.c_str(), r.error().to_string().c_str());
+    log_error("cannot record the unheard rollback in %s (%s); it is kept until the agent stops",
+              rollback_file_.c_str(), r.error().to_string().c_str());
   }
 }
 
 Result<void> LoggedTransport::check_in(const DeviceStatus& status, CheckInAnswer& answer) {
   Result<void> r = inner_.transport.check_in(status, answer);
   if (!r.ok()) {
-    log_line("check-in failed: %s (%u): %s", describe(r.error()).data(),
-             static_cast<unsigned>(r.error()), inner_.last_error().c_str());
+    log_warning("check-in failed: %s (%u): %s", describe(r.error()).data(),
+                static_cast<unsigned>(r.error()), inner_.last_error().c_str());
     return r;
   }
   // Logged when it changes: "up to date" while the server builds a delta
@@ -61,7 +61,7 @@ Result<void> LoggedTransport::check_in(const DeviceStatus& status, CheckInAnswer
       inner_.deployment() == unheard_.deployment) {
     // The deployment whose image failed its trial, offered again because the
     // server never heard: tell it again, and let the agent install nothing.
-    log_line(
+    log_warning(
         "deployment %lld offered again, but %s failed its trial there; reporting the "
         "rollback again instead of installing it",
         static_cast<long long>(unheard_.deployment), unheard_.version.c_str());
@@ -84,8 +84,10 @@ Result<void> LoggedTransport::check_in(const DeviceStatus& status, CheckInAnswer
              answer.kind == ArtifactKind::kPatch ? "delta" : "full", answer.artifact_size);
     logged_offer_ = inner_.deployment();
     const std::string text = std::to_string(inner_.deployment()) + "\n";
-    if (!write_file_atomic(deployment_file_, as_bytes_view(text.data(), text.size())).ok())
-      log_line("cannot write %s", deployment_file_.c_str());
+    if (auto written = write_file_atomic(deployment_file_, as_bytes_view(text.data(), text.size()));
+        !written.ok())
+      log_error("cannot write %s: %s", deployment_file_.c_str(),
+                written.error().to_string().c_str());
   }
   return r;
 }
@@ -99,14 +101,16 @@ Result<std::size_t> LoggedTransport::fetch(const char* artifact, std::uint32_t o
 
 Result<void> LoggedTransport::report(const Report& report) {
   if (report.phase != last_phase_ || report.error != last_error_) {
-    log_line("%s%s%s (error %u) running %s", phase_name(report.phase),
-             report.target[0] != '\0' ? " to " : "", report.target.data(),
-             static_cast<unsigned>(report.error), report.running.data());
+    // A failed or rolled-back update is a warning: the device runs on, the server decides.
+    const bool bad = report.phase == Phase::kFailure || report.phase == Phase::kRolledBack;
+    log_at(bad ? LogLevel::kWarning : LogLevel::kInfo, "%s%s%s (error %u) running %s",
+           phase_name(report.phase), report.target[0] != '\0' ? " to " : "", report.target.data(),
+           static_cast<unsigned>(report.error), report.running.data());
     last_phase_ = report.phase;
     last_error_ = report.error;
   }
   Result<void> r = inner_.transport.report(report);
-  if (!r.ok()) log_line("report not delivered: %s", inner_.last_error().c_str());
+  if (!r.ok()) log_warning("report not delivered: %s", inner_.last_error().c_str());
   if (report.phase == Phase::kRolledBack) {
     if (r.ok()) {
       if (unheard_.deployment != 0) remember_rollback({});  // heard: forgotten

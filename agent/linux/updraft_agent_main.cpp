@@ -15,6 +15,7 @@
 #include "agent/linux/agent_daemon.h"
 #include "agent/linux/agent_status.h"
 #include "agent/linux/config_file.h"
+#include "agent/linux/log.h"
 
 namespace {
 
@@ -142,6 +143,12 @@ int main(int argc, char** argv) {
                       "updraftd's CoAP port as host:port (its --coap-listen): check in and "
                       "download over CoAP instead of HTTP");
   run_cmd->add_flag("--once", d.once, "boot, one check-in cycle (and its reboot), then exit");
+  std::string log_level = "info";
+  run_cmd
+      ->add_option("--log-level", log_level,
+                   "error, warning, info or debug: lines above it are not written")
+      ->check(CLI::IsMember({"error", "warning", "info", "debug"}))
+      ->capture_default_str();
 
   std::vector<std::string> args(argv + 1, argv + argc);
   HostResult<std::vector<std::string>> expanded = expand_config(args);
@@ -230,6 +237,9 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     if (d.poll_seconds == 0) d.poll_seconds = 1;
+    LogLevel level = LogLevel::kInfo;
+    parse_log_level(log_level.c_str(), level);  // CLI11 checked it
+    set_log_level(level);
     if (!lock_state(d.paths.state, false)) return kExitFailure;
     return run_daemon(d, argv);
   } catch (const std::exception& e) {

@@ -327,6 +327,21 @@ TEST_F(AgentDaemonTest, AnUnreachableServerIsRetriedAfterAJitteredBackOff) {
   EXPECT_GE(wait, 15) << all;
   EXPECT_LE(wait, 30) << all;
   EXPECT_EQ(agent_->end(SIGTERM), 0) << "the back-off wait ends at SIGTERM";
+  // Levels: what will be retried is a warning, and says so.
+  EXPECT_NE(all.find("Z updraft-agent: warning: check-in failed: "), std::string::npos) << all;
+  EXPECT_NE(all.find("Z updraft-agent: boot: slot A"), std::string::npos) << all;
+
+  // Under systemd each line starts with its syslog priority, which journald takes
+  // as the entry's level; --log-level drops what is above it.
+  std::vector<std::string> quiet = args;
+  quiet.insert(quiet.begin(), {"/usr/bin/env", "JOURNAL_STREAM=8:1234"});
+  quiet.insert(quiet.end(), {"--once", "--log-level", "warning"});
+  ChildProcess journal(quiet, dir_ + "/journal.log");
+  EXPECT_EQ(journal.wait(20'000), 1);
+  const std::string lines = slurp(dir_ + "/journal.log");
+  EXPECT_NE(lines.find("<4>20"), std::string::npos) << lines;
+  EXPECT_EQ(lines.find("boot: slot A"), std::string::npos) << "info is above warning: " << lines;
+  EXPECT_EQ(lines.find("<6>"), std::string::npos) << lines;
 }
 
 // Findings 2026-12-01: bad arguments exited 106/109, not the documented 2.
