@@ -156,6 +156,7 @@ CycleResult Agent::run_cycle() {
   status.battery_percent = battery_percent_;
   status.network = network_;
   CheckContext context;
+  context.local = config_.local_install;
   context.running = &running;
   context.stored_counter = running.security_counter;
   // An answer that fails its checks is asked for once more, with a fresh nonce:
@@ -226,25 +227,21 @@ CycleResult Agent::run_cycle() {
 
   Result<bool> already_there = slot_holds(target_slot, target);
   if (!already_there.ok()) return fail(already_there.error(), target.version.data(), poll);
-  if (*already_there) {
-    // A trial that a power cut reverted before it could confirm left the image
-    // intact: install it again without downloading a byte.
-    journal = DownloadJournal{};
-    journal.kind = answer_.kind;
-    journal.target = target_slot;
-    journal.update_id = target.update_id;
-    return finish_install(target, journal, poll);
-  }
   const bool in_progress = journal.phase == DownloadJournal::Phase::kDownloading ||
                            journal.phase == DownloadJournal::Phase::kApplying;
-  const bool resumable = *has_journal && in_progress && journal.kind == answer_.kind &&
-                         journal.target == target_slot &&
+  const bool resumable = !*already_there && *has_journal && in_progress &&
+                         journal.kind == answer_.kind && journal.target == target_slot &&
                          same_hash(journal.update_id, target.update_id);
   if (!resumable) {
     journal = DownloadJournal{};
     journal.kind = answer_.kind;
     journal.target = target_slot;
     journal.update_id = target.update_id;
+  }
+  // A trial that a power cut reverted before it could confirm left the image
+  // intact: install it again without downloading a byte.
+  if (*already_there) return finish_install(target, journal, poll);
+  if (!resumable) {
     // The slot is about to be overwritten: stop the boot logic from trusting it.
     if (state_.slots[target_slot].valid) {
       BootState changed = state_;

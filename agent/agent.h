@@ -42,6 +42,9 @@ struct AgentConfig {
   std::uint8_t max_attempts = 3;        // transfer attempts per cycle before backing off
   std::uint32_t backoff_seconds = 600;  // sleep after the attempts ran out
   std::uint32_t full_checkpoint_bytes = 32 * 1024;  // journal interval for full images
+  // The transport reads a release from a local file (updraft-agent install): its
+  // manifest answers no check-in, so no nonce is asked of it (CheckContext::local).
+  bool local_install = false;
 };
 
 struct Ports {

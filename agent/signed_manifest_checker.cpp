@@ -39,8 +39,9 @@ Result<UpdateTarget> SignedManifestChecker::check(ByteView bytes, ArtifactKind k
   // signed version may replace it, and the security counter still guards rollback.
   if (Result<manifest::SemVer> v = manifest::parse_semver(running_version); v.ok())
     device.installed_version = *v;
-  UPDRAFT_TRY(manifest::verify_manifest(manifest_, root_, verifier_, device,
-                                        manifest::CheckIn{context.now, context.nonce}));
+  UPDRAFT_TRY(
+      manifest::verify_manifest(manifest_, root_, verifier_, device,
+                                manifest::CheckIn{context.now, context.nonce, context.local}));
   // A patch needs a manifest that describes one; a full image is named by every manifest.
   UPDRAFT_TRY_ASSIGN(const std::uint32_t artifact_size, manifest::declared_size(manifest_, kind));
 

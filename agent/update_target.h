@@ -34,6 +34,7 @@ struct CheckContext {
   std::uint64_t nonce = 0;  // the nonce this check-in sent
   const SlotInfo* running = nullptr;
   std::uint32_t stored_counter = 0;  // anti-rollback floor
+  bool local = false;  // a local file, not a check-in answer (manifest::CheckIn::local)
 };
 
 // Keeps the device's trusted root metadata current (agent/root_keeper.h): the

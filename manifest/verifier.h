@@ -31,6 +31,10 @@ struct DeviceState {
 struct CheckIn {
   std::uint64_t now = 0;    // unix seconds, from the device's Clock
   std::uint64_t nonce = 0;  // the nonce the device sent with this check-in
+  // A release manifest read from a local file (USB, recovery; updraft-agent
+  // install): there is no check-in for it to answer, so no nonce is asked for.
+  // Every other check holds, the security counter and the version among them.
+  bool local = false;
 };
 
 // Every check on a check-in answer, in this order: trusted root not expired,

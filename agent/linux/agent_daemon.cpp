@@ -150,7 +150,156 @@ void log_cycle(const CycleResult& r) {
   }
 }
 
+// The trusted root as run and install use it: the factory root (--root) seeds the
+// root store <state>.root, which then holds the root the device trusts; the
+// checker verifies manifests under it. Heap-held: the keeper keeps references.
+struct TrustedRoot {
+  std::vector<std::byte> factory;
+  OpenSslVerifier verifier;
+  std::unique_ptr<SignedManifestChecker> checker;
+  std::unique_ptr<FileFlash> flash;
+  std::vector<std::byte> buffer;
+  std::unique_ptr<RootKeeper> keeper;
+};
+
+HostResult<std::unique_ptr<TrustedRoot>> open_trusted_root(const SlotFilesFlash::Paths& paths,
+                                                           const std::string& root_path,
+                                                           const std::string& product,
+                                                           const std::string& hardware) {
+  auto t = std::make_unique<TrustedRoot>();
+  UPDRAFT_TRY_ASSIGN(t->factory, read_file(root_path));
+  t->checker = std::make_unique<SignedManifestChecker>(t->factory, t->verifier, product, hardware);
+  UPDRAFT_TRY_ASSIGN(t->flash,
+                     FileFlash::open(root_store_path(paths), kRootStoreGeometry, /*sync=*/true));
+  t->buffer.resize(2 * std::size_t{RootKeeper::max_root_for(kRootSector)});
+  t->keeper =
+      std::make_unique<RootKeeper>(*t->flash, 0, kRootSector, t->buffer, t->verifier, *t->checker);
+  if (auto r = t->keeper->open(t->factory); !r.ok()) {
+    return Error(ErrorCode::kRootRotationInvalid,
+                 std::string(describe(r.error())) + " (" + std::to_string(error_number(r.error())) +
+                     ") in " + root_store_path(paths) + " or " + root_path);
+  }
+  return t;
+}
+
+// A Transport over local files: one "check-in" that offers the release in them,
+// reads of the artifact file, and reports that only go to the log.
+class LocalFileTransport final : public Transport {
+ public:
+  LocalFileTransport(std::vector<std::byte> manifest, ArtifactKind kind, std::string artifact)
+      : manifest_(std::move(manifest)), kind_(kind), path_(std::move(artifact)) {}
+
+  Result<void> check_in(const DeviceStatus&, CheckInAnswer& answer) override {
+    if (manifest_.size() > answer.manifest.size()) return ErrorCode::kManifestMalformed;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path_, ec);
+    if (ec || size > 0xFFFFFFFFu) return ErrorCode::kArtifactTooLarge;
+    answer.update_available = true;
+    answer.kind = kind_;
+    std::snprintf(answer.artifact.data(), answer.artifact.size(), "local");
+    answer.artifact_size = static_cast<std::uint32_t>(size);
+    answer.manifest_size = static_cast<std::uint32_t>(manifest_.size());
+    std::copy(manifest_.begin(), manifest_.end(), answer.manifest.begin());
+    answer.poll_seconds = 0;
+    answer.force = true;  // the operator at the device asked for it
+    return {};
+  }
+  Result<std::size_t> fetch(const char*, std::uint32_t offset, MutableByteView out) override {
+    std::ifstream in(path_, std::ios::binary);
+    in.seekg(offset);
+    in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
+    if (in.bad()) return ErrorCode::kIoError;
+    return static_cast<std::size_t>(in.gcount());
+  }
+  Result<void> report(const Report& r) override {
+    if (r.phase != last_) {
+      const bool bad = r.phase == Phase::kFailure || r.phase == Phase::kRolledBack;
+      log_at(bad ? LogLevel::kWarning : LogLevel::kInfo, "install: %s%s%s (error %u)",
+             phase_name(r.phase), r.target[0] != '\0' ? " to " : "", r.target.data(),
+             static_cast<unsigned>(r.error));
+      last_ = r.phase;
+    }
+    return {};
+  }
+
+ private:
+  std::vector<std::byte> manifest_;
+  ArtifactKind kind_;
+  std::string path_;
+  Phase last_{};
+};
+
 }  // namespace
+
+int install_local(const InstallOptions& o) {
+  HostResult<std::vector<std::byte>> manifest_bytes = read_file(o.manifest);
+  if (!manifest_bytes.ok()) {
+    log_error("install: %s", manifest_bytes.error().to_string().c_str());
+    return kExitFailure;
+  }
+  manifest::Manifest parsed;
+  if (!manifest::parse_manifest(*manifest_bytes, parsed).ok()) {
+    log_error("install: %s is not a signed Updraft manifest", o.manifest.c_str());
+    return kExitFailure;
+  }
+  HostResult<std::unique_ptr<SlotFilesFlash>> opened = SlotFilesFlash::open(o.paths, 0);
+  if (!opened.ok()) {
+    log_error("slots: %s (provision first?)", opened.error().to_string().c_str());
+    return kExitFailure;
+  }
+  SlotFilesFlash& flash = **opened;
+  HostResult<std::unique_ptr<TrustedRoot>> trusted =
+      open_trusted_root(o.paths, o.root_path, o.product, o.hardware);
+  if (!trusted.ok()) {
+    log_error("trusted root: %s", trusted.error().message.c_str());
+    return kExitFailure;
+  }
+  // Read, not booted: the bootloader's step belongs to `run`, and taking it here
+  // would count as the trial's boot.
+  BootLogic boot(flash, flash.layout());
+  Result<BootState> state = boot.load();
+  if (!state.ok() || !state->slots[state->active].valid) {
+    log_error("install: no confirmed slot in %s", o.paths.state.c_str());
+    return kExitFailure;
+  }
+  if (state->trial_state != TrialState::kNone) {
+    log_error("install: a trial of slot %s is under way; start updraft-agent run to finish it",
+              slot_name(state->trial));
+    return kExitFailure;
+  }
+  const SlotIndex running = state->active;
+  LocalFileTransport transport(*manifest_bytes,
+                               parsed.is_delta ? ArtifactKind::kPatch : ArtifactKind::kFullImage,
+                               o.artifact);
+  LinuxBootControl boot_control({"", o.paths.slot_a, o.paths.slot_b}, running,
+                                state->slots[running].version.data());
+  SystemClock clock;
+  SystemRandom random;
+  AgentConfig config;
+  config.local_install = true;
+  config.full_checkpoint_bytes = 1024 * 1024;
+  std::vector<std::byte> workspace(kWorkspaceBytes);
+  Ports ports{flash, transport, clock, random, boot_control, *(*trusted)->checker};
+  Agent agent(ports, flash.layout(), config, workspace);
+  const CycleResult booted = agent.on_boot(BootDecision{running, false});
+  if (booted.next == CycleResult::Next::kReboot || booted.error != ErrorCode::kOk) {
+    log_error("install: an update installed earlier waits for its trial; start updraft-agent run");
+    return kExitFailure;
+  }
+  const CycleResult result = agent.run_cycle();
+  if (!result.installed) {
+    log_error("install: refused: %s (%u) %s", error_name(result.error).data(),
+              static_cast<unsigned>(result.error), describe(result.error).data());
+    return kExitFailure;
+  }
+  // No server deployment stands behind this install: what `run` reports of its
+  // trial must not land on the last one.
+  ::unlink((o.paths.state + ".deployment").c_str());
+  log_line("install: %s is in slot %s; the next start of updraft-agent run boots it on trial",
+           std::string(parsed.version_text).c_str(),
+           slot_name(static_cast<SlotIndex>(1 - running)));
+  return kExitOk;
+}
 
 HostResult<void> provision(const ProvisionOptions& o) {
   UPDRAFT_TRY_ASSIGN(std::vector<std::byte> image, read_file(o.image));
@@ -198,17 +347,20 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   ::sigaction(SIGTERM, &action, nullptr);
   ::sigaction(SIGINT, &action, nullptr);
 
-  HostResult<std::vector<std::byte>> root = read_file(options.root_path);
-  if (!root.ok()) {
-    log_error("trusted root: %s", root.error().to_string().c_str());
-    return kExitFailure;
-  }
   HostResult<std::unique_ptr<SlotFilesFlash>> opened = SlotFilesFlash::open(options.paths, 0);
   if (!opened.ok()) {
     log_error("slots: %s (provision first?)", opened.error().to_string().c_str());
     return kExitFailure;
   }
   SlotFilesFlash& slots = **opened;
+  HostResult<std::unique_ptr<TrustedRoot>> trusted =
+      open_trusted_root(options.paths, options.root_path, options.product, options.hardware);
+  if (!trusted.ok()) {
+    log_error("trusted root: %s", trusted.error().message.c_str());
+    return kExitFailure;
+  }
+  RootKeeper& root_keeper = *(*trusted)->keeper;
+  SignedManifestChecker& checker = *(*trusted)->checker;
   StoppableFlash flash(slots, g_stop);
   const FlashLayout& layout = slots.layout();
 
@@ -287,26 +439,10 @@ int run_daemon(const DaemonOptions& options, char** argv) {
         deployment_file, options.paths.state + ".failed");
   }
   LoggedTransport& transport = *logged;
-  OpenSslVerifier verifier;
-  SignedManifestChecker checker(*root, verifier, options.product, options.hardware);
-  HostResult<std::unique_ptr<FileFlash>> root_flash =
-      FileFlash::open(root_store_path(options.paths), kRootStoreGeometry, /*sync=*/true);
-  if (!root_flash.ok()) {
-    log_error("root store: %s", root_flash.error().to_string().c_str());
-    return kExitFailure;
-  }
-  std::vector<std::byte> root_buffer(2 * std::size_t{RootKeeper::max_root_for(kRootSector)});
-  RootKeeper root_keeper(**root_flash, 0, kRootSector, root_buffer, verifier, checker);
-  if (auto r = root_keeper.open(*root); !r.ok()) {
-    log_error("trusted root: %s (%u) in %s or %s", describe(r.error()).data(),
-              static_cast<unsigned>(r.error()), root_store_path(options.paths).c_str(),
-              options.root_path.c_str());
-    return kExitFailure;
-  }
   {
     manifest::RootMetadata factory;
     const unsigned factory_version =
-        manifest::parse_root(*root, factory).ok() ? factory.version : 0;
+        manifest::parse_root((*trusted)->factory, factory).ok() ? factory.version : 0;
     log_line("trusted root: v%u (%s holds v%u)", root_keeper.root_version(),
              options.root_path.c_str(), factory_version);
   }

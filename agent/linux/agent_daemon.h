@@ -69,6 +69,26 @@ struct DaemonOptions {
   bool once = false;  // boot, one cycle (and the reboot it asks for), then exit
 };
 
+// `updraft-agent install`: a release from local files (USB, recovery), with the
+// checks an update from the server gets: the manifest's signatures under the
+// trusted root, product, hardware, security counter, version, the delta's source,
+// and the image's SHA-256 in the slot. The manifest is a release manifest
+// (`updraft sign` without --nonce); it answers no check-in, so it needs no nonce.
+struct InstallOptions {
+  SlotFilesFlash::Paths paths;
+  std::string root_path;  // as for run: seeds the root store the first time
+  std::string product;
+  std::string hardware;
+  std::string manifest;  // the signed manifest
+  std::string artifact;  // the image, or the patch when the manifest describes a delta
+};
+
+// Installs into the slot not running and schedules its trial, which the next
+// start of `run` boots (and health-checks, confirms or rolls back). Refused while
+// an agent runs (the state file's lock, taken by main) or a trial is under way.
+// Returns the exit code: 0 installed, 1 refused or failed (the reason logged).
+int install_local(const InstallOptions& options);
+
 // Runs until SIGTERM/SIGINT (or one cycle with `once`); `argv` is what to
 // re-execute for a reboot. Returns the process's exit code.
 int run_daemon(const DaemonOptions& options, char** argv);

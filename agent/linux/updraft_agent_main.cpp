@@ -102,6 +102,23 @@ int main(int argc, char** argv) {
   add_slot_options(*status_cmd, status_paths);
   status_cmd->add_flag("--json", status_json, "as JSON");
 
+  InstallOptions install;
+  CLI::App* install_cmd = app.add_subcommand(
+      "install",
+      "install a release from local files (USB, recovery) with the same checks as "
+      "an update from the server; the next start of run boots it on trial");
+  add_slot_options(*install_cmd, install.paths);
+  install_cmd->add_option("--manifest", install.manifest, "the signed release manifest")
+      ->required();
+  install_cmd
+      ->add_option("--artifact", install.artifact,
+                   "the image, or the patch when the manifest describes a delta")
+      ->required();
+  install_cmd->add_option("--root", install.root_path, "trusted root metadata, as for run")
+      ->required();
+  install_cmd->add_option("--product", install.product, "product name, as for run")->required();
+  install_cmd->add_option("--hardware", install.hardware, "hardware id, as for run")->required();
+
   DaemonOptions d;
   std::string server, mqtt, secret_file;
   CLI::App* run_cmd = app.add_subcommand("run", "boot, then check in and update until stopped");
@@ -174,6 +191,10 @@ int main(int argc, char** argv) {
       }
       std::fputs(report->c_str(), stdout);
       return kExitOk;
+    }
+    if (install_cmd->parsed()) {
+      if (!lock_state(install.paths.state, false)) return kExitFailure;
+      return install_local(install);
     }
     if (provision_cmd->parsed()) {
       if (!lock_state(p.paths.state, true)) return kExitFailure;

@@ -344,6 +344,63 @@ TEST_F(AgentDaemonTest, AnUnreachableServerIsRetriedAfterAJitteredBackOff) {
   EXPECT_EQ(lines.find("<6>"), std::string::npos) << lines;
 }
 
+// Install from a local file (USB, recovery): a release manifest made with
+// `updraft sign` and the image, checked as an update from the server is. A
+// tampered image, another product's manifest and a downgrade are refused and
+// change nothing; the good one boots on trial at the next start and is confirmed.
+TEST_F(AgentDaemonTest, InstallFromALocalFileChecksItAsTheServerPathDoesAndBootsItOnTrial) {
+  ASSERT_TRUE(write_file_atomic(dir_ + "/v2.img", v2_).ok());
+  const auto sign = [&](const std::string& product, const std::string& version,
+                        const std::string& out) {
+    ChildProcess signer({UPDRAFT, "sign", "--product", product, "--hardware", "pi-4", "--version",
+                         version, "--security-counter", "2", "--image", dir_ + "/v2.img", "-k",
+                         dir_ + "/server/keys/release.key", "-o", out},
+                        dir_ + "/sign.log");
+    return signer.wait(20'000);
+  };
+  ASSERT_EQ(sign("gateway", "2.0.0", dir_ + "/v2.manifest"), 0) << slurp(dir_ + "/sign.log");
+  ASSERT_EQ(sign("thermostat", "2.0.0", dir_ + "/other.manifest"), 0);
+  ASSERT_EQ(sign("gateway", "0.9.0", dir_ + "/old.manifest"), 0);
+  Bytes tampered = v2_;
+  tampered[1000] ^= std::byte{1};
+  ASSERT_TRUE(write_file_atomic(dir_ + "/tampered.img", tampered).ok());
+
+  int attempt = 0;
+  const auto install = [&](const std::string& manifest, const std::string& artifact) {
+    const std::string out = dir_ + "/install-" + std::to_string(++attempt) + ".log";
+    ChildProcess run(
+        {UPDRAFT_AGENT, "install", "--manifest", manifest, "--artifact", artifact, "--root",
+         dir_ + "/root.json", "--product", "gateway", "--hardware", "pi-4", "--slot-a",
+         dir_ + "/a.img", "--slot-b", dir_ + "/b.img", "--state", dir_ + "/state"},
+        out);
+    const int status = run.wait(30'000);
+    return std::pair{status, slurp(out)};
+  };
+  auto [status, out] = install(dir_ + "/v2.manifest", dir_ + "/tampered.img");
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find("install: refused: HASH_MISMATCH"), std::string::npos) << out;
+  std::tie(status, out) = install(dir_ + "/other.manifest", dir_ + "/v2.img");
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find("MANIFEST_WRONG_PRODUCT"), std::string::npos) << out;
+  std::tie(status, out) = install(dir_ + "/old.manifest", dir_ + "/v2.img");
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find("install: refused: MANIFEST_DOWNGRADE"), std::string::npos) << out;
+  EXPECT_FALSE(slot_holds(dir_ + "/b.img", v2_)) << "nothing refused was installed";
+
+  std::tie(status, out) = install(dir_ + "/v2.manifest", dir_ + "/v2.img");
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("install: 2.0.0 is in slot B"), std::string::npos) << out;
+  EXPECT_TRUE(slot_holds(dir_ + "/b.img", v2_));
+
+  // A running agent holds the state: install refuses beside it.
+  start_agent({});
+  ASSERT_TRUE(log_has("boot: slot B, version 2.0.0 (trial: not confirmed yet)", 10'000)) << log();
+  ASSERT_TRUE(log_has("success to 2.0.0", 10'000)) << log();
+  std::tie(status, out) = install(dir_ + "/v2.manifest", dir_ + "/v2.img");
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(out.find("another updraft-agent is running"), std::string::npos) << out;
+}
+
 // Findings 2026-12-01: bad arguments exited 106/109, not the documented 2.
 TEST(AgentCommandLineTest, BadArgumentsExitTwoAndVersionExitsZero) {
   std::string pattern = (std::filesystem::temp_directory_path() / "updraft-agent-cli-XXXXXX");
