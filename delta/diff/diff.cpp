@@ -128,61 +128,124 @@ bool canceled(const std::atomic<bool>* cancel) {
 
 Error canceled_error() { return Error(ErrorCode::kCanceled, "the diff was canceled"); }
 
+// Runs fn(0) ... fn(n - 1) on up to 4 threads (as many as the machine has);
+// the first error, in index order, if any.
+HostResult<void> in_parallel(std::size_t n,
+                             const std::function<HostResult<void>(std::size_t)>& fn) {
+  std::vector<HostResult<void>> results(n, HostResult<void>{});
+  const std::size_t threads =
+      std::min<std::size_t>({std::max(1u, std::thread::hardware_concurrency()), 4, n});
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i = next++; i < n; i = next++) results[i] = fn(i);
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  for (HostResult<void>& r : results) {
+    if (!r.ok()) return r;
+  }
+  return {};
+}
+
+// Where a frame's ops begin, and the old position the previous ops left: frames
+// are coded independently (the model restarts at each), given these.
+struct FrameStart {
+  std::size_t op_index = 0;
+  std::int64_t old_pos = 0;
+};
+
+// Codes frame `frame` from `start`; returns its payload. With `sample_bytes`, only
+// the ops that start in the first sample_bytes of the frame are coded.
+std::vector<std::byte> encode_frame(ByteView old_image, ByteView new_image,
+                                    const PatchHeader& header, const std::vector<Op>& ops,
+                                    std::uint32_t frame, FrameStart start,
+                                    std::uint32_t sample_bytes) {
+  const std::uint32_t frame_start = frame * header.params.frame_size;
+  const std::uint32_t frame_end = frame_start + header.frame_length(frame);
+  std::vector<std::uint16_t> model_storage(OpModel::prob_count(header.params));
+  OpModel model(header.params, model_storage.data());
+  model.reset();
+  std::vector<std::byte> payload;
+  RangeEncoder rc(payload);
+  std::int64_t old_pos = start.old_pos;
+  for (std::size_t op_index = start.op_index;
+       op_index < ops.size() && ops[op_index].new_pos < frame_end; ++op_index) {
+    const Op& op = ops[op_index];
+    if (sample_bytes != 0 && op.new_pos - frame_start >= sample_bytes) break;
+    OpHeader h;
+    h.seek = op.copy_len > 0 ? static_cast<std::int32_t>(std::int64_t{op.old_pos} - old_pos) : 0;
+    h.copy_len = op.copy_len;
+    h.lit_len = op.lit_len;
+    model.code_op(rc, h);
+    old_pos += h.seek;
+    std::uint32_t pos = op.new_pos;
+    for (std::uint32_t k = 0; k < op.copy_len; ++k, ++pos, ++old_pos) {
+      const auto old_byte =
+          std::to_integer<std::uint8_t>(old_image[static_cast<std::size_t>(old_pos)]);
+      const auto new_byte = std::to_integer<std::uint8_t>(new_image[pos]);
+      model.code_diff(rc, pos, old_byte, static_cast<std::uint8_t>(new_byte - old_byte));
+    }
+    for (std::uint32_t k = 0; k < op.lit_len; ++k, ++pos, ++old_pos) {
+      const std::uint8_t prev =
+          pos == frame_start ? 0 : std::to_integer<std::uint8_t>(new_image[pos - 1]);
+      model.code_literal(rc, pos, prev, std::to_integer<std::uint8_t>(new_image[pos]));
+    }
+  }
+  rc.flush();
+  return payload;
+}
+
 // Codes every frame of `ops` with the model shape in `header`; returns the patch.
 // `old_image` is what the patcher will read as old: with relocation prediction,
 // the predicted image, and `reloc_block` goes between the header and the frames.
 // With `sample_bytes`, only the ops that start in the first sample_bytes of each
 // frame are coded, and no CRCs: a quick estimate to rank the ways to code it.
+// With `parallel`, frames are coded on all cores (when one job is coded alone).
 // Gives up with kCanceled between frames once `cancel` turns true.
-HostResult<std::vector<std::byte>> encode_patch(
-    ByteView old_image, ByteView new_image, const PatchHeader& header, const std::vector<Op>& ops,
-    const std::atomic<bool>* cancel, ByteView reloc_block = {}, std::uint32_t sample_bytes = 0) {
+HostResult<std::vector<std::byte>> encode_patch(ByteView old_image, ByteView new_image,
+                                                const PatchHeader& header,
+                                                const std::vector<Op>& ops,
+                                                const std::atomic<bool>* cancel, bool parallel,
+                                                ByteView reloc_block = {},
+                                                std::uint32_t sample_bytes = 0) {
+  // Each frame's first op and old position, as coding them in order would leave it.
+  const std::uint32_t frames = header.frame_count();
+  std::vector<FrameStart> starts(frames);
+  {
+    FrameStart at;
+    for (std::uint32_t frame = 0; frame < frames; ++frame) {
+      starts[frame] = at;
+      const std::uint32_t frame_end = frame * header.params.frame_size + header.frame_length(frame);
+      for (; at.op_index < ops.size() && ops[at.op_index].new_pos < frame_end; ++at.op_index) {
+        const Op& op = ops[at.op_index];
+        if (op.copy_len > 0) at.old_pos = op.old_pos;
+        at.old_pos += std::int64_t{op.copy_len} + op.lit_len;
+      }
+    }
+  }
+  std::vector<std::vector<std::byte>> payloads(frames);
+  const auto code = [&](std::size_t frame) -> HostResult<void> {
+    if (canceled(cancel)) return canceled_error();
+    const auto f = static_cast<std::uint32_t>(frame);
+    payloads[frame] =
+        encode_frame(old_image, new_image, header, ops, f, starts[frame], sample_bytes);
+    if (payloads[frame].size() > max_payload_size(header.frame_length(f))) {
+      return Error(ErrorCode::kInternal, "frame payload exceeds the format's bound");
+    }
+    return {};
+  };
+  if (parallel) {
+    UPDRAFT_TRY(in_parallel(frames, code));
+  } else {
+    for (std::uint32_t frame = 0; frame < frames; ++frame) UPDRAFT_TRY(code(frame));
+  }
+
   std::vector<std::byte> patch(kHeaderSize);
   encode_header(header, std::span<std::byte, kHeaderSize>(patch.data(), kHeaderSize));
   patch.insert(patch.end(), reloc_block.begin(), reloc_block.end());
-
-  std::vector<std::uint16_t> model_storage(OpModel::prob_count(header.params));
-  OpModel model(header.params, model_storage.data());
-  std::vector<std::byte> payload;
-  std::int64_t old_pos = 0;
-  std::size_t op_index = 0;
-  for (std::uint32_t frame = 0; frame < header.frame_count(); ++frame) {
-    if (canceled(cancel)) return canceled_error();
-    const std::uint32_t frame_start = frame * header.params.frame_size;
-    const std::uint32_t frame_end = frame_start + header.frame_length(frame);
-    model.reset();
-    payload.clear();
-    RangeEncoder rc(payload);
-    for (; op_index < ops.size() && ops[op_index].new_pos < frame_end; ++op_index) {
-      const Op& op = ops[op_index];
-      if (sample_bytes != 0 && op.new_pos - frame_start >= sample_bytes) {
-        old_pos = op.copy_len > 0 ? op.old_pos : old_pos;  // as if coded
-        old_pos += op.copy_len + op.lit_len;
-        continue;
-      }
-      OpHeader h;
-      h.seek = op.copy_len > 0 ? static_cast<std::int32_t>(std::int64_t{op.old_pos} - old_pos) : 0;
-      h.copy_len = op.copy_len;
-      h.lit_len = op.lit_len;
-      model.code_op(rc, h);
-      old_pos += h.seek;
-      std::uint32_t pos = op.new_pos;
-      for (std::uint32_t k = 0; k < op.copy_len; ++k, ++pos, ++old_pos) {
-        const auto old_byte =
-            std::to_integer<std::uint8_t>(old_image[static_cast<std::size_t>(old_pos)]);
-        const auto new_byte = std::to_integer<std::uint8_t>(new_image[pos]);
-        model.code_diff(rc, pos, old_byte, static_cast<std::uint8_t>(new_byte - old_byte));
-      }
-      for (std::uint32_t k = 0; k < op.lit_len; ++k, ++pos, ++old_pos) {
-        const std::uint8_t prev =
-            pos == frame_start ? 0 : std::to_integer<std::uint8_t>(new_image[pos - 1]);
-        model.code_literal(rc, pos, prev, std::to_integer<std::uint8_t>(new_image[pos]));
-      }
-    }
-    rc.flush();
-    if (payload.size() > max_payload_size(frame_end - frame_start)) {
-      return Error(ErrorCode::kInternal, "frame payload exceeds the format's bound");
-    }
+  for (const std::vector<std::byte>& payload : payloads) {
     std::byte frame_header[kFrameHeaderSize];
     store_le32(frame_header, static_cast<std::uint32_t>(payload.size()));
     store_le32(frame_header + 4, sample_bytes != 0 ? 0 : crc32(payload));
@@ -214,27 +277,8 @@ struct Prediction {
 // but end sharper (large contexts) more fairly.
 constexpr std::size_t kJobsCodedInFull = 2;
 constexpr std::uint32_t kMinSampleBytes = 16 * 1024;
-
-// Runs fn(0) ... fn(n - 1) on up to 4 threads (as many as the machine has);
-// the first error, in index order, if any.
-HostResult<void> in_parallel(std::size_t n,
-                             const std::function<HostResult<void>(std::size_t)>& fn) {
-  std::vector<HostResult<void>> results(n, HostResult<void>{});
-  const std::size_t threads =
-      std::min<std::size_t>({std::max(1u, std::thread::hardware_concurrency()), 4, n});
-  std::atomic<std::size_t> next{0};
-  const auto work = [&] {
-    for (std::size_t i = next++; i < n; i = next++) results[i] = fn(i);
-  };
-  std::vector<std::thread> helpers;
-  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& t : helpers) t.join();
-  for (HostResult<void>& r : results) {
-    if (!r.ok()) return r;
-  }
-  return {};
-}
+// Past this many new bytes (rootfs images, not firmware), one job is coded in full.
+constexpr std::uint32_t kLargeImageBytes = 8 * 1024 * 1024;
 
 // Predicts the old image with `map` (all of `entries`) at `base`.
 void predict_image(ByteView old_image, Prediction& pr) {
@@ -293,11 +337,17 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
   header.profile = static_cast<std::uint8_t>(options.profile);
   header.old_size = static_cast<std::uint32_t>(old_image.size());
   header.new_size = static_cast<std::uint32_t>(new_image.size());
-  header.old_hash = Sha256::digest(old_image);
-  header.new_hash = Sha256::digest(new_image);
+  // The two hashes (256 MiB of SHA-256 for a 128 MiB pair) on a thread of their
+  // own while the suffix sort, which is single-threaded, runs.
+  std::thread hashing([&] {
+    header.old_hash = Sha256::digest(old_image);
+    header.new_hash = Sha256::digest(new_image);
+  });
 
   report("index", 0, old_image.size());
-  UPDRAFT_TRY_ASSIGN(SuffixArray index, SuffixArray::build(old_image));
+  HostResult<SuffixArray> built = SuffixArray::build(old_image);
+  hashing.join();
+  UPDRAFT_TRY_ASSIGN(SuffixArray index, std::move(built));
   if (canceled(options.cancel)) return canceled_error();
   report("index", old_image.size(), old_image.size());
   CoverOptions cover_options;
@@ -379,38 +429,43 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
   // Rank every job by a sample of each frame, then code the best few in full;
   // keep the smallest, the first of equals, so that the result never depends on
   // the threads' timing. Jobs share only read-only inputs.
-  const auto code_job = [&](const Job& job, std::uint32_t sample) {
+  const auto code_job = [&](const Job& job, std::uint32_t sample, bool parallel) {
     PatchHeader h = header;
     h.params = job.params;
     const Prediction* pr = job.map_cap > 0 ? &predictions.at(job.map_cap) : nullptr;
     h.reloc_count = pr != nullptr ? pr->map.count : 0;
     h.workspace_bytes = workspace_bytes(h.params, h.reloc_count);
     return pr != nullptr
-               ? encode_patch(pr->old_image, new_image, h, ops, options.cancel, pr->block, sample)
-               : encode_patch(old_image, new_image, h, ops, options.cancel, {}, sample);
+               ? encode_patch(pr->old_image, new_image, h, ops, options.cancel, parallel, pr->block,
+                              sample)
+               : encode_patch(old_image, new_image, h, ops, options.cancel, parallel, {}, sample);
   };
+  // A rootfs-sized image ranks on a sixteenth of each frame and codes only the
+  // best in full, its frames on all cores: coding dominated a 64 MiB diff.
+  const bool large = header.new_size > kLargeImageBytes;
+  const std::size_t coded_in_full = large ? 1 : kJobsCodedInFull;
   const std::uint32_t frame_size = shapes.front().frame_size;
-  const std::uint32_t sample_bytes = std::max(kMinSampleBytes, frame_size / 4);
+  const std::uint32_t sample_bytes = std::max(kMinSampleBytes, frame_size / (large ? 16 : 4));
   const bool sampling =
-      jobs.size() > kJobsCodedInFull && std::min(frame_size, header.new_size) > sample_bytes;
+      jobs.size() > coded_in_full && std::min(frame_size, header.new_size) > sample_bytes;
   std::vector<std::size_t> finalists(jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) finalists[i] = i;
   if (sampling) {
     std::vector<std::size_t> estimate(jobs.size());
     UPDRAFT_TRY(in_parallel(jobs.size(), [&](std::size_t i) -> HostResult<void> {
-      UPDRAFT_TRY_ASSIGN(std::vector<std::byte> sample, code_job(jobs[i], sample_bytes));
+      UPDRAFT_TRY_ASSIGN(std::vector<std::byte> sample, code_job(jobs[i], sample_bytes, false));
       estimate[i] = sample.size();
       return {};
     }));
     std::stable_sort(finalists.begin(), finalists.end(),
                      [&](std::size_t a, std::size_t b) { return estimate[a] < estimate[b]; });
-    finalists.resize(kJobsCodedInFull);
+    finalists.resize(coded_in_full);
     std::sort(finalists.begin(), finalists.end());
     report("encode", jobs.size(), jobs.size() + finalists.size());
   }
   std::vector<std::vector<std::byte>> patches(finalists.size());
   UPDRAFT_TRY(in_parallel(finalists.size(), [&](std::size_t i) -> HostResult<void> {
-    UPDRAFT_TRY_ASSIGN(patches[i], code_job(jobs[finalists[i]], 0));
+    UPDRAFT_TRY_ASSIGN(patches[i], code_job(jobs[finalists[i]], 0, finalists.size() == 1));
     return {};
   }));
   report("encode", 1, 1);

@@ -243,6 +243,26 @@ TEST(MakePatchTest, ACancelStopsTheDiffAtItsNextSlice) {
   EXPECT_EQ(stages, (std::set<std::string>{"index"}));
 }
 
+// Past 8 MiB (a rootfs, not firmware) the ways to code are ranked on less of each
+// frame, one is coded in full, and its frames on all cores: the patch must still
+// rebuild the image exactly, and be the same bytes at every run.
+TEST(MakePatchTest, ARootfsSizedPairRoundTripsWithItsFramesCodedInParallel) {
+  const Bytes old_image = test_images::firmware_like(9 * 1024 * 1024 + 123, 71);
+  const Bytes new_image = test_images::insert_blocks(
+      test_images::spread_changes(old_image, 400, 20000, 72), 6, 3000, 73);
+  DiffOptions options;
+  options.profile = Profile::kLinux;
+  HostResult<std::vector<std::byte>> patch = make_patch(old_image, new_image, options);
+  ASSERT_TRUE(patch.ok()) << patch.error().to_string();
+  HostResult<Bytes> rebuilt = apply_patch(old_image, *patch);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.error().to_string();
+  EXPECT_TRUE(*rebuilt == new_image);
+  EXPECT_LT(patch->size(), new_image.size() / 10);
+  HostResult<std::vector<std::byte>> again = make_patch(old_image, new_image, options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(*again == *patch);
+}
+
 TEST(MakePatchTest, TheSameInputsGiveTheSameBytesWhateverTheThreadsDo) {
   // The ways to code a patch are tried on several threads; the one kept must not
   // depend on which finishes first. A Cortex-M pair brings relocation prediction in.
