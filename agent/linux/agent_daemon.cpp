@@ -175,9 +175,9 @@ HostResult<std::unique_ptr<TrustedRoot>> open_trusted_root(const SlotFilesFlash:
   t->keeper =
       std::make_unique<RootKeeper>(*t->flash, 0, kRootSector, t->buffer, t->verifier, *t->checker);
   if (auto r = t->keeper->open(t->factory); !r.ok()) {
-    return Error(ErrorCode::kRootRotationInvalid,
-                 std::string(describe(r.error())) + " (" + std::to_string(error_number(r.error())) +
-                     ") in " + root_store_path(paths) + " or " + root_path);
+    return Error(r.error(), std::string(describe(r.error())) + " (" +
+                                std::to_string(error_number(r.error())) + ") in " +
+                                root_store_path(paths) + " or " + root_path);
   }
   return t;
 }
@@ -187,7 +187,10 @@ HostResult<std::unique_ptr<TrustedRoot>> open_trusted_root(const SlotFilesFlash:
 class LocalFileTransport final : public Transport {
  public:
   LocalFileTransport(std::vector<std::byte> manifest, ArtifactKind kind, std::string artifact)
-      : manifest_(std::move(manifest)), kind_(kind), path_(std::move(artifact)) {}
+      : manifest_(std::move(manifest)),
+        kind_(kind),
+        path_(std::move(artifact)),
+        in_(path_, std::ios::binary) {}
 
   Result<void> check_in(const DeviceStatus&, CheckInAnswer& answer) override {
     if (manifest_.size() > answer.manifest.size()) return ErrorCode::kManifestMalformed;
@@ -205,11 +208,11 @@ class LocalFileTransport final : public Transport {
     return {};
   }
   Result<std::size_t> fetch(const char*, std::uint32_t offset, MutableByteView out) override {
-    std::ifstream in(path_, std::ios::binary);
-    in.seekg(offset);
-    in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-    if (in.bad()) return ErrorCode::kIoError;
-    return static_cast<std::size_t>(in.gcount());
+    in_.clear();
+    in_.seekg(offset);
+    in_.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
+    if (in_.bad() || !in_.is_open()) return ErrorCode::kIoError;
+    return static_cast<std::size_t>(in_.gcount());
   }
   Result<void> report(const Report& r) override {
     if (r.phase != last_) {
@@ -226,6 +229,7 @@ class LocalFileTransport final : public Transport {
   std::vector<std::byte> manifest_;
   ArtifactKind kind_;
   std::string path_;
+  std::ifstream in_;
   Phase last_{};
 };
 
