@@ -21,10 +21,18 @@ struct DiffArgs {
   unsigned format_version = delta::kFormatVersion;
   std::string arch = "auto";
   bool quiet = false;
+  bool raw = false;
 };
 
-HostResult<delta::FirmwareImage> read_firmware(const std::string& path) {
+// The file's format from its content, or a raw binary when `raw` says so (an ELF
+// executable or a filesystem image is diffed as the bytes it is, not as what it loads).
+HostResult<delta::FirmwareImage> read_firmware(const std::string& path, bool raw) {
   UPDRAFT_TRY_ASSIGN(std::vector<std::byte> bytes, read_file(path));
+  if (raw) {
+    delta::FirmwareImage image;
+    if (!bytes.empty()) image.segments.push_back({0, std::move(bytes)});
+    return image;
+  }
   HostResult<delta::FirmwareImage> image = delta::parse_firmware(bytes);
   if (!image.ok()) return Error(image.error().code, path + ": " + image.error().message);
   return image;
@@ -46,9 +54,9 @@ int run_diff(const DiffArgs& args) {
     return report_error(Error(ErrorCode::kInvalidArgument, "unknown profile '" + args.profile +
                                                                "' (use mcu-tiny, mcu or linux)"));
   }
-  HostResult<delta::FirmwareImage> old_image = read_firmware(args.old_path);
+  HostResult<delta::FirmwareImage> old_image = read_firmware(args.old_path, args.raw);
   if (!old_image.ok()) return report_error(old_image.error());
-  HostResult<delta::FirmwareImage> new_image = read_firmware(args.new_path);
+  HostResult<delta::FirmwareImage> new_image = read_firmware(args.new_path, args.raw);
   if (!new_image.ok()) return report_error(new_image.error());
   // Raw binaries give a plain patch; Intel HEX or ELF on either side, a segmented
   // one that records where each load segment goes.
@@ -136,6 +144,9 @@ void add_diff_command(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "thumb2", "none"}));
   cmd->add_flag("-q,--quiet", args->quiet, "Print nothing on success");
+  cmd->add_flag("--raw", args->raw,
+                "Diff both files as raw binaries, even when they start like ELF or Intel HEX "
+                "(an executable shipped as is, a file that happens to start with ':')");
   cmd->callback([args, &exit_code] { exit_code = run_diff(*args); });
 }
 

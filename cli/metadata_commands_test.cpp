@@ -63,6 +63,32 @@ class MetadataCommandsTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
+// A file that starts like ELF but is not one (an executable shipped as is, a
+// truncated one) is refused as ELF, and diffed as the bytes it is with --raw.
+TEST_F(MetadataCommandsTest, RawDiffsAFileThatStartsLikeElfAsItsBytes) {
+  write("elfish-old.bin", std::string("\x7f"
+                                      "ELF",
+                                      4) +
+                              std::string(6000, 'a'));
+  write("elfish-new.bin", std::string("\x7f"
+                                      "ELF",
+                                      4) +
+                              std::string(6000, 'a') + "tail");
+  const CliRun refused = updraft("diff elfish-old.bin elfish-new.bin -o p.bin");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("FIRMWARE_FILE_MALFORMED"), std::string::npos) << refused.output;
+  const CliRun raw = updraft("diff --raw elfish-old.bin elfish-new.bin -o p.bin");
+  ASSERT_EQ(raw.exit_code, 0) << raw.output;
+  const CliRun applied = updraft("patch elfish-old.bin p.bin -o out.bin");
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  std::ifstream out(dir_ / "out.bin", std::ios::binary);
+  const std::string rebuilt((std::istreambuf_iterator<char>(out)), {});
+  EXPECT_EQ(rebuilt, std::string("\x7f"
+                                 "ELF",
+                                 4) +
+                         std::string(6000, 'a') + "tail");
+}
+
 TEST_F(MetadataCommandsTest, SignedAnswerVerifiesWithEveryCheck) {
   make_release();
   const CliRun run = updraft(
