@@ -158,13 +158,16 @@ struct FrameStart {
 
 // Codes frame `frame` from `start`; returns its payload. With `sample_bytes`, only
 // the ops that start in the first sample_bytes of the frame are coded.
+// `model_storage` holds OpModel::prob_count() probabilities, reset here: a
+// caller codes many frames with one (up to 4 MiB for linux; allocating it per
+// frame cost more than coding under ASan).
 std::vector<std::byte> encode_frame(ByteView old_image, ByteView new_image,
                                     const PatchHeader& header, const std::vector<Op>& ops,
                                     std::uint32_t frame, FrameStart start,
-                                    std::uint32_t sample_bytes) {
+                                    std::uint32_t sample_bytes,
+                                    std::vector<std::uint16_t>& model_storage) {
   const std::uint32_t frame_start = frame * header.params.frame_size;
   const std::uint32_t frame_end = frame_start + header.frame_length(frame);
-  std::vector<std::uint16_t> model_storage(OpModel::prob_count(header.params));
   OpModel model(header.params, model_storage.data());
   model.reset();
   std::vector<std::byte> payload;
@@ -225,22 +228,25 @@ HostResult<std::vector<std::byte>> encode_patch(ByteView old_image, ByteView new
       }
     }
   }
+  // In `parallel`, one run of consecutive frames per core, each with its own model.
   std::vector<std::vector<std::byte>> payloads(frames);
-  const auto code = [&](std::size_t frame) -> HostResult<void> {
-    if (canceled(cancel)) return canceled_error();
-    const auto f = static_cast<std::uint32_t>(frame);
-    payloads[frame] =
-        encode_frame(old_image, new_image, header, ops, f, starts[frame], sample_bytes);
-    if (payloads[frame].size() > max_payload_size(header.frame_length(f))) {
-      return Error(ErrorCode::kInternal, "frame payload exceeds the format's bound");
+  const std::size_t runs =
+      parallel ? std::min<std::size_t>(frames, std::max(1u, std::thread::hardware_concurrency()))
+               : 1;
+  const auto code_run = [&](std::size_t run) -> HostResult<void> {
+    std::vector<std::uint16_t> model_storage(OpModel::prob_count(header.params));
+    for (std::size_t frame = frames * run / runs; frame < frames * (run + 1) / runs; ++frame) {
+      if (canceled(cancel)) return canceled_error();
+      const auto f = static_cast<std::uint32_t>(frame);
+      payloads[frame] = encode_frame(old_image, new_image, header, ops, f, starts[frame],
+                                     sample_bytes, model_storage);
+      if (payloads[frame].size() > max_payload_size(header.frame_length(f))) {
+        return Error(ErrorCode::kInternal, "frame payload exceeds the format's bound");
+      }
     }
     return {};
   };
-  if (parallel) {
-    UPDRAFT_TRY(in_parallel(frames, code));
-  } else {
-    for (std::uint32_t frame = 0; frame < frames; ++frame) UPDRAFT_TRY(code(frame));
-  }
+  UPDRAFT_TRY(in_parallel(runs, code_run));
 
   std::vector<std::byte> patch(kHeaderSize);
   encode_header(header, std::span<std::byte, kHeaderSize>(patch.data(), kHeaderSize));
@@ -338,10 +344,20 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
   header.old_size = static_cast<std::uint32_t>(old_image.size());
   header.new_size = static_cast<std::uint32_t>(new_image.size());
   // The two hashes (256 MiB of SHA-256 for a 128 MiB pair) on a thread of their
-  // own while the suffix sort, which is single-threaded, runs.
+  // own while the suffix sort, which is single-threaded, runs; a MiB at a time,
+  // so that a cancel stops them too.
   std::thread hashing([&] {
-    header.old_hash = Sha256::digest(old_image);
-    header.new_hash = Sha256::digest(new_image);
+    const auto digest = [&](ByteView image, Sha256Digest& out) {
+      constexpr std::size_t kSlice = std::size_t{1} << 20;
+      Sha256 sha;
+      for (std::size_t at = 0; at < image.size(); at += kSlice) {
+        if (canceled(options.cancel)) return;
+        sha.update(image.subspan(at, std::min(kSlice, image.size() - at)));
+      }
+      out = sha.finish();
+    };
+    digest(old_image, header.old_hash);
+    digest(new_image, header.new_hash);
   });
 
   report("index", 0, old_image.size());
