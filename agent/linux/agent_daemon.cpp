@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "agent/agent.h"
@@ -233,6 +234,30 @@ class LocalFileTransport final : public Transport {
   Phase last_{};
 };
 
+// The slots and the trusted root, as run and install open them; nullopt, with
+// the reason logged, when either cannot be opened.
+struct DeviceFiles {
+  std::unique_ptr<SlotFilesFlash> slots;
+  std::unique_ptr<TrustedRoot> trusted;
+};
+
+std::optional<DeviceFiles> open_device(const SlotFilesFlash::Paths& paths,
+                                       const std::string& root_path, const std::string& product,
+                                       const std::string& hardware) {
+  HostResult<std::unique_ptr<SlotFilesFlash>> slots = SlotFilesFlash::open(paths, 0);
+  if (!slots.ok()) {
+    log_error("slots: %s (provision first?)", slots.error().to_string().c_str());
+    return std::nullopt;
+  }
+  HostResult<std::unique_ptr<TrustedRoot>> trusted =
+      open_trusted_root(paths, root_path, product, hardware);
+  if (!trusted.ok()) {
+    log_error("trusted root: %s", trusted.error().message.c_str());
+    return std::nullopt;
+  }
+  return DeviceFiles{std::move(*slots), std::move(*trusted)};
+}
+
 }  // namespace
 
 int install_local(const InstallOptions& o) {
@@ -246,18 +271,9 @@ int install_local(const InstallOptions& o) {
     log_error("install: %s is not a signed Updraft manifest", o.manifest.c_str());
     return kExitFailure;
   }
-  HostResult<std::unique_ptr<SlotFilesFlash>> opened = SlotFilesFlash::open(o.paths, 0);
-  if (!opened.ok()) {
-    log_error("slots: %s (provision first?)", opened.error().to_string().c_str());
-    return kExitFailure;
-  }
-  SlotFilesFlash& flash = **opened;
-  HostResult<std::unique_ptr<TrustedRoot>> trusted =
-      open_trusted_root(o.paths, o.root_path, o.product, o.hardware);
-  if (!trusted.ok()) {
-    log_error("trusted root: %s", trusted.error().message.c_str());
-    return kExitFailure;
-  }
+  std::optional<DeviceFiles> device = open_device(o.paths, o.root_path, o.product, o.hardware);
+  if (!device) return kExitFailure;
+  SlotFilesFlash& flash = *device->slots;
   // Read, not booted: the bootloader's step belongs to `run`, and taking it here
   // would count as the trial's boot.
   BootLogic boot(flash, flash.layout());
@@ -283,7 +299,7 @@ int install_local(const InstallOptions& o) {
   config.local_install = true;
   config.full_checkpoint_bytes = 1024 * 1024;
   std::vector<std::byte> workspace(kWorkspaceBytes);
-  Ports ports{flash, transport, clock, random, boot_control, *(*trusted)->checker};
+  Ports ports{flash, transport, clock, random, boot_control, *device->trusted->checker};
   Agent agent(ports, flash.layout(), config, workspace);
   const CycleResult booted = agent.on_boot(BootDecision{running, false});
   if (booted.next == CycleResult::Next::kReboot || booted.error != ErrorCode::kOk) {
@@ -351,20 +367,12 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   ::sigaction(SIGTERM, &action, nullptr);
   ::sigaction(SIGINT, &action, nullptr);
 
-  HostResult<std::unique_ptr<SlotFilesFlash>> opened = SlotFilesFlash::open(options.paths, 0);
-  if (!opened.ok()) {
-    log_error("slots: %s (provision first?)", opened.error().to_string().c_str());
-    return kExitFailure;
-  }
-  SlotFilesFlash& slots = **opened;
-  HostResult<std::unique_ptr<TrustedRoot>> trusted =
-      open_trusted_root(options.paths, options.root_path, options.product, options.hardware);
-  if (!trusted.ok()) {
-    log_error("trusted root: %s", trusted.error().message.c_str());
-    return kExitFailure;
-  }
-  RootKeeper& root_keeper = *(*trusted)->keeper;
-  SignedManifestChecker& checker = *(*trusted)->checker;
+  std::optional<DeviceFiles> device =
+      open_device(options.paths, options.root_path, options.product, options.hardware);
+  if (!device) return kExitFailure;
+  SlotFilesFlash& slots = *device->slots;
+  RootKeeper& root_keeper = *device->trusted->keeper;
+  SignedManifestChecker& checker = *device->trusted->checker;
   StoppableFlash flash(slots, g_stop);
   const FlashLayout& layout = slots.layout();
 
@@ -446,7 +454,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   {
     manifest::RootMetadata factory;
     const unsigned factory_version =
-        manifest::parse_root((*trusted)->factory, factory).ok() ? factory.version : 0;
+        manifest::parse_root(device->trusted->factory, factory).ok() ? factory.version : 0;
     log_line("trusted root: v%u (%s holds v%u)", root_keeper.root_version(),
              options.root_path.c_str(), factory_version);
   }
