@@ -21,8 +21,9 @@ packages=(
   libhowardhinnant-date-dev tzdata
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev bsdiff xdelta3 zstd xz-utils time squashfs-tools e2fsprogs
-  # updraft-agent: systemd-analyze checks the shipped unit
-  systemd
+  # updraft-agent: systemd-analyze checks the shipped unit; the real boot loaders'
+  # environment tools (grub-editenv, fw_printenv/fw_setenv)
+  systemd grub-common libubootenv-tool
   # server benchmark peers: load generator and reference web server
   wrk nginx
   # hawkBit DDI: the real SWUpdate client and what its test drives it with

@@ -20,6 +20,7 @@
 #include "agent/boot_logic.h"
 #include "agent/coap/coap_transport.h"
 #include "agent/linux/backoff.h"
+#include "agent/linux/bootloader_boot.h"
 #include "agent/linux/linux_boot_control.h"
 #include "agent/linux/log.h"
 #include "agent/linux/logged_transport.h"
@@ -118,6 +119,30 @@ bool update_link(const std::string& link, const std::string& target) {
   ::unlink(temp.c_str());
   if (::symlink(target.c_str(), temp.c_str()) != 0) return false;
   return ::rename(temp.c_str(), link.c_str()) == 0;
+}
+
+// The reboot with a real boot loader: the trial (if one is pending) offered in its
+// environment, then --on-reboot, which restarts the system; the daemon waits for
+// the SIGTERM of the shutdown.
+int reboot_system(const DaemonOptions& options, BootLogic& boot, const BootloaderEnv& env) {
+  if (auto r = offer_trial(boot, env, options.boot_tries); !r.ok()) {
+    log_error("reboot: cannot offer the trial to the boot loader: %s; not rebooting",
+              r.error().message.c_str());
+    return kExitFailure;
+  }
+  log_line("reboot: running %s", options.on_reboot.c_str());
+  std::fflush(nullptr);
+  const int status = run_shell_command(options.on_reboot, {});
+  if (status != 0) {
+    log_error("reboot: %s exited %d", options.on_reboot.c_str(), status);
+    return kExitRestartMe;
+  }
+  if (options.once) return kExitOk;
+  constexpr std::uint32_t kRebootWaitSeconds = 300;
+  wait_for_wake(kRebootWaitSeconds);
+  if (g_stop.load()) return kExitOk;
+  log_error("reboot: the system did not restart within %u s", kRebootWaitSeconds);
+  return kExitRestartMe;
 }
 
 // The reboot: --on-reboot, then the same program again, which boots anew.
@@ -376,9 +401,32 @@ int run_daemon(const DaemonOptions& options, char** argv) {
   StoppableFlash flash(slots, g_stop);
   const FlashLayout& layout = slots.layout();
 
-  // The bootloader's part, at every start.
+  // The bootloader's part, at every start: played here, or followed.
   BootLogic boot(flash, layout);
-  Result<BootDecision> decision = boot.boot();
+  std::optional<BootloaderEnv> bootloader;
+  if (options.bootloader) bootloader.emplace(*options.bootloader);
+  Result<BootDecision> decision = ErrorCode::kBootNoValidImage;
+  if (bootloader) {
+    HostResult<SlotIndex> booted = booted_slot(options.cmdline);
+    HostResult<BootloaderBoot> followed =
+        booted.ok() ? follow_bootloader(boot, *bootloader, *booted) : booted.error();
+    if (!followed.ok()) {
+      log_error("boot: %s", followed.error().message.c_str());
+      return kExitFailure;
+    }
+    if (followed->reverted) {
+      log_warning("boot: the boot loader fell back to slot %s: the trial is over",
+                  slot_name(*booted));
+    }
+    if (followed->reboot_due) {
+      log_line("boot: slot %s waits for its trial; rebooting into it",
+               slot_name(static_cast<SlotIndex>(1 - *booted)));
+      return reboot_system(options, boot, *bootloader);
+    }
+    decision = followed->decision;
+  } else {
+    decision = boot.boot();
+  }
   if (!decision.ok()) {
     log_error("boot: %s (%u): no slot holds a valid image", describe(decision.error()).data(),
               static_cast<unsigned>(decision.error()));
@@ -459,8 +507,11 @@ int run_daemon(const DaemonOptions& options, char** argv) {
              options.root_path.c_str(), factory_version);
   }
   LoggedRootUpdater root_updater(root_keeper);
-  LinuxBootControl boot_control({options.health_cmd, options.paths.slot_a, options.paths.slot_b},
-                                decision->slot, version);
+  LinuxBootControl boot_control(
+      {options.health_cmd, options.paths.slot_a, options.paths.slot_b,
+       bootloader ? &*bootloader : nullptr, state.ok() ? state->active : decision->slot,
+       options.await_confirm_seconds, &g_stop},
+      decision->slot, version);
   SystemClock clock;
   SystemRandom random;
   AgentConfig config;
@@ -499,7 +550,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
       mqtt.reset();
       if (http) http->close();  // its socket would outlive exec
       udp.reset();
-      return reboot_now(options, argv);
+      return bootloader ? reboot_system(options, boot, *bootloader) : reboot_now(options, argv);
     }
     // --once says how its cycle went: a failed check-in is no success for cron.
     if (ran_cycle && options.once) {

@@ -3,7 +3,12 @@
 // state file (SlotFilesFlash), the trusted root a root store beside it
 // (<state>.root, RootKeeper); the device API is HTTPS or HTTP (HttpTransport).
 //
-// Reboot model: each start of run_daemon() plays the bootloader (BootLogic::boot())
+// Reboot model, with a real boot loader (--bootloader grub|u-boot): the boot
+// loader's environment offers a trial (bootloader_env.h), --on-reboot reboots
+// the system (default `systemctl reboot`), and at the next start the agent's boot
+// state follows the slot the boot loader started (bootloader_boot.h).
+//
+// Reboot model without one: each start of run_daemon() plays the bootloader (BootLogic::boot())
 // before the agent runs. When the agent asks for a reboot (after an install, or to
 // leave an unhealthy trial), the daemon runs --on-reboot, then re-executes itself
 // (same PID, same arguments), so the next "boot" takes the trial slot. If exec
@@ -13,8 +18,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "agent/linux/bootloader_env.h"
 #include "agent/posix/slot_files_flash.h"
 #include "core/host/error.h"
 
@@ -60,6 +67,11 @@ struct DaemonOptions {
   std::string health_cmd;             // judges a trial boot: exit 0 = healthy
   std::string current_link;           // symlink kept pointing at the running slot
   std::string on_reboot;              // run before the daemon re-executes itself
+  // A real boot loader chooses the slot; nullopt: the daemon plays it.
+  std::optional<BootloaderEnv::Options> bootloader;
+  std::string cmdline = "/proc/cmdline";    // names the booted slot: updraft.slot=A|B
+  unsigned boot_tries = 1;                  // trial boots the boot loader may take
+  std::uint32_t await_confirm_seconds = 0;  // see LinuxBootControl::Options
   // CoAP (docs/formats/coap.md) to updraftd's --coap-listen instead of HTTP;
   // port 0: HTTP.
   std::string coap_host;

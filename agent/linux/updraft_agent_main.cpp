@@ -14,6 +14,7 @@
 
 #include "agent/linux/agent_daemon.h"
 #include "agent/linux/agent_status.h"
+#include "agent/linux/bootloader_boot.h"
 #include "agent/linux/config_file.h"
 #include "agent/linux/log.h"
 
@@ -74,6 +75,28 @@ void add_slot_options(CLI::App& command, SlotFilesFlash::Paths& paths) {
       ->required();
 }
 
+// --bootloader and the options that say where its environment is.
+struct BootloaderChoice {
+  std::string kind;  // "", "grub" or "u-boot"
+  BootloaderEnv::Options env;
+  std::string cmdline = "/proc/cmdline";
+};
+
+void add_bootloader_options(CLI::App& command, BootloaderChoice& choice, bool required) {
+  auto* kind = command
+                   .add_option("--bootloader", choice.kind,
+                               "grub or u-boot: the real boot loader whose environment chooses "
+                               "the slot (docs/agent-linux.md)")
+                   ->check(CLI::IsMember({"grub", "u-boot", "uboot"}));
+  if (required) kind->required();
+  command.add_option("--grub-env", choice.env.grub_env, "GRUB's environment block")
+      ->capture_default_str();
+  command.add_option("--uboot-config", choice.env.uboot_config,
+                     "fw_env.config for fw_printenv/fw_setenv (default: the tools' own)");
+  command.add_option("--cmdline", choice.cmdline, "kernel command line naming updraft.slot=A|B")
+      ->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,7 +142,16 @@ int main(int argc, char** argv) {
   install_cmd->add_option("--product", install.product, "product name, as for run")->required();
   install_cmd->add_option("--hardware", install.hardware, "hardware id, as for run")->required();
 
+  BootloaderChoice confirm_choice;
+  CLI::App* confirm_cmd = app.add_subcommand(
+      "confirm",
+      "from a system booted on trial: mark the running slot good in the boot loader's "
+      "environment (a unit after multi-user.target, or the health check)");
+  add_bootloader_options(*confirm_cmd, confirm_choice, true);
+  confirm_cmd->allow_extras();  // --config's file holds run's options too
+
   DaemonOptions d;
+  BootloaderChoice run_choice;
   std::string server, mqtt, secret_file;
   CLI::App* run_cmd = app.add_subcommand("run", "boot, then check in and update until stopped");
   std::string config_file;  // read by expand_config() before parsing; here for --help
@@ -153,12 +185,24 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_option("--health-cmd", d.health_cmd, "judges a trial boot: exit 0 = healthy");
   run_cmd->add_option("--current-link", d.current_link, "symlink kept at the running slot");
-  run_cmd->add_option("--on-reboot", d.on_reboot, "command run before the daemon re-executes");
+  run_cmd->add_option("--on-reboot", d.on_reboot,
+                      "command run before the daemon re-executes; with --bootloader, the "
+                      "command that reboots (default: systemctl reboot)");
   run_cmd->add_option("--mqtt", mqtt, "MQTT broker host:port: wake on updraft/devices/<id>/wake");
   std::string coap;
   run_cmd->add_option("--coap", coap,
                       "updraftd's CoAP port as host:port (its --coap-listen): check in and "
                       "download over CoAP instead of HTTP");
+  add_bootloader_options(*run_cmd, run_choice, false);
+  run_cmd
+      ->add_option("--boot-tries", d.boot_tries,
+                   "with --bootloader: boots the boot loader may give a trial before it falls "
+                   "back (1: boot once)")
+      ->check(CLI::Range(1, 9))
+      ->capture_default_str();
+  run_cmd->add_option("--await-confirm", d.await_confirm_seconds,
+                      "with --bootloader and no --health-cmd: seconds a trial waits for "
+                      "updraft-agent confirm before it fails (0: healthy at once)");
   run_cmd->add_flag("--once", d.once, "boot, one check-in cycle (and its reboot), then exit");
   std::string log_level = "info";
   run_cmd
@@ -190,6 +234,21 @@ int main(int argc, char** argv) {
         return kExitFailure;
       }
       std::fputs(report->c_str(), stdout);
+      return kExitOk;
+    }
+    if (confirm_cmd->parsed()) {
+      BootloaderEnv::Kind kind{};
+      parse_bootloader_kind(confirm_choice.kind, kind);  // CLI11 checked it
+      confirm_choice.env.kind = kind;
+      HostResult<SlotIndex> booted = booted_slot(confirm_choice.cmdline);
+      HostResult<std::string> done =
+          booted.ok() ? confirm_running_slot(BootloaderEnv(confirm_choice.env), *booted)
+                      : booted.error();
+      if (!done.ok()) {
+        std::fprintf(stderr, "updraft-agent: confirm: %s\n", done.error().message.c_str());
+        return kExitFailure;
+      }
+      std::fprintf(stderr, "updraft-agent: %s\n", done->c_str());
       return kExitOk;
     }
     if (install_cmd->parsed()) {
@@ -258,6 +317,12 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     if (d.poll_seconds == 0) d.poll_seconds = 1;
+    if (!run_choice.kind.empty()) {
+      parse_bootloader_kind(run_choice.kind, run_choice.env.kind);
+      d.bootloader = run_choice.env;
+      d.cmdline = run_choice.cmdline;
+      if (d.on_reboot.empty()) d.on_reboot = "systemctl reboot";
+    }
     LogLevel level = LogLevel::kInfo;
     parse_log_level(log_level.c_str(), level);  // CLI11 checked it
     set_log_level(level);
