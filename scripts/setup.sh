@@ -24,6 +24,9 @@ packages=(
   # updraft-agent: systemd-analyze checks the shipped unit; the real boot loaders'
   # environment tools (grub-editenv, fw_printenv/fw_setenv)
   systemd grub-common libubootenv-tool
+  # the real-reboot test: a QEMU PC booting Debian's kernel through GRUB into a
+  # busybox root file system
+  qemu-system-x86 grub-pc-bin busybox-static linux-image-amd64 kmod cpio
   # server benchmark peers: load generator and reference web server
   wrk nginx
   # hawkBit DDI: the real SWUpdate client and what its test drives it with

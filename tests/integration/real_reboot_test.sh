@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# The real-reboot test (issue 19): a PC in QEMU (software emulation, no KVM) boots
+# Debian's kernel through a real GRUB, whose environment block chooses slot A or B
+# with the shipped script (packaging/grub/updraft-ab.cfg). Each slot holds a root
+# file system (squashfs) built here from busybox-static, updraft-agent and its
+# libraries, and grub-editenv. The agent on it talks HTTPS to updraftd on the host:
+#   1. 1.0.0 in slot A updates to 2.0.0 (a delta into slot B), reboots for real,
+#      GRUB boots B on trial, the health check passes, the agent confirms it:
+#      the deployment succeeds and the device reports 2.0.0;
+#   2. 3.0.0, whose health check fails, goes into slot A; the reboot boots it on
+#      trial, the agent refuses it and reboots, GRUB falls back to B, and the server
+#      shows the deployment rolled_back with the device still on 2.0.0.
+# Usage: real_reboot_test.sh UPDRAFTD UPDRAFT UPDRAFT_AGENT. Exit 0 pass, 1 fail,
+# 77 skip (a tool missing: qemu-system-x86, grub-pc-bin, busybox-static,
+# linux-image-amd64). Every wait is bounded; QEMU and updraftd stop at exit.
+# QEMU_ACCEL=kvm uses KVM where there is one (not in CI: it shows the emulated time).
+set -euo pipefail
+UPDRAFTD=$1 UPDRAFT=$2 AGENT=$3
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+skip() { echo "SKIP: $*"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (qemu-system-x86)"
+command -v grub-mkimage >/dev/null && [[ -f /usr/lib/grub/i386-pc/lnxboot.img ]] ||
+  skip "GRUB for BIOS PCs is not installed (grub-pc-bin)"
+command -v grub-editenv >/dev/null || skip "grub-editenv is not installed (grub-common)"
+file -L /bin/busybox 2>/dev/null | grep -q "statically linked" || skip "no static busybox (busybox-static)"
+kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
+[[ -n $kernel ]] || skip "no kernel in /boot (linux-image-amd64)"
+kver=${kernel#/boot/vmlinuz-}
+[[ -d /lib/modules/$kver ]] || skip "no modules for $kver"
+for tool in mksquashfs mkfs.ext2 cpio gzip modprobe openssl curl jq; do
+  command -v $tool >/dev/null || { echo "FAIL: $tool is needed"; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/updraft-reboot-XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ ${KEEP:-0} != 1 ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- updraftd log"; tail -20 "$WORK/server/updraftd.log" || true
+         echo "--- serial console"; tail -60 "$WORK/serial.log" || true; exit 1; }
+wait_for() { local limit=$1; shift; local end=$((SECONDS + limit))
+  until "$@"; do (( SECONDS < end )) || return 1; sleep 0.5; done; }
+started=$SECONDS
+step() { echo "[$((SECONDS - started)) s] $*"; }
+
+# --- updraftd over HTTPS; the agent pins its key.
+mkdir -p "$WORK/server"
+cd "$WORK"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server/tls.key \
+  -out server/tls.pem -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+pin=$(openssl x509 -in server/tls.pem -pubkey -noout | openssl pkey -pubin -outform DER |
+      openssl dgst -sha256 -hex | sed 's/.* //')
+"$UPDRAFTD" --data "$WORK/server" --port 0 --port-file "$WORK/server/port" --tick-ms 200 \
+  --poll-seconds 2 --active-poll-seconds 1 --tls-cert server/tls.pem --tls-key server/tls.key \
+  > "$WORK/server/updraftd.log" 2>&1 &
+PIDS+=($!)
+wait_for 15 test -s "$WORK/server/port" || fail "updraftd did not start"
+PORT=$(cat "$WORK/server/port")
+export UPDRAFT_SERVER=https://127.0.0.1:$PORT UPDRAFT_TOKEN_FILE=$WORK/server/admin.token
+ADMIN=$(cat "$WORK/server/admin.token")
+api() { curl -sS --max-time 20 --insecure --fail-with-body -H "Authorization: Bearer $ADMIN" "$UPDRAFT_SERVER$1"; }
+# The CLI checks the server's certificate; this one is self-signed.
+cli() { SSL_CERT_FILE=$WORK/server/tls.pem "$UPDRAFT" "$@"; }
+slot_bytes=$((32 * 1024 * 1024))
+cli product create gw --profile linux --slot-size $slot_bytes >/dev/null ||
+  fail "product create"
+secret=secret-of-the-qemu-gateway-0123
+cli devices register gw-q --product gw --hardware qemu-pc --secret "$secret" >/dev/null ||
+  fail "devices register"
+
+# --- the root file systems: busybox, the agent and grub-editenv with their
+# libraries, a release file and a health check. Reproducible: fixed owners and times.
+copy_with_libs() { # BINARY DEST_DIR ROOT
+  install -D -m 755 "$1" "$3$2/$(basename "$1")"
+  ldd "$1" | grep -o '/[^ ]*' | while read -r lib; do
+    install -D -m 755 "$lib" "$3$lib"
+  done
+}
+make_rootfs() { # VERSION HEALTH_EXIT
+  local root=$WORK/rootfs-$1
+  mkdir -p "$root"/{bin,sbin,usr/bin,etc/updraft,proc,sys,dev,data,tmp,run}
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [[ -e $root/bin/$applet ]] || ln -s busybox "$root/bin/$applet"
+  done
+  install -m 755 "$here/real_reboot/rootfs-init" "$root/sbin/init"
+  copy_with_libs "$AGENT" /usr/bin "$root"
+  copy_with_libs "$(command -v grub-editenv)" /usr/bin "$root"
+  echo "updraft-reboot-test $1" > "$root/etc/updraft-release"
+  printf '#!/bin/sh\necho "health: release %s, slot $UPDRAFT_SLOT"\nexit %s\n' "$1" "$2" \
+    > "$root/etc/updraft/health"
+  chmod 755 "$root/etc/updraft/health"
+  mksquashfs "$root" "$WORK/rootfs-$1.img" -noappend -all-root -mkfs-time 0 -all-time 0 \
+    -no-progress -quiet >/dev/null
+}
+make_rootfs 1.0.0 0
+make_rootfs 2.0.0 0
+make_rootfs 3.0.0 1
+step "root file systems: $(stat -c %s "$WORK"/rootfs-*.img | tr '\n' ' ')bytes"
+
+# --- the initramfs: busybox, the drivers as modules, and its /init.
+initrd=$WORK/initrd
+mkdir -p "$initrd"/{bin,proc,sys,dev,lib/modules}
+cp /bin/busybox "$initrd/bin/busybox"
+install -m 755 "$here/real_reboot/initramfs-init" "$initrd/init"
+# The drivers and their dependencies in load order, as modprobe resolves them.
+for m in virtio_pci virtio_blk ext4 squashfs e1000; do
+  modprobe -S "$kver" --show-depends "$m" || fail "module $m not found for $kver"
+done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' > "$WORK/modules"
+while read -r ko; do
+  name=$(basename "$ko"); name=${name%%.ko*}
+  case $ko in
+    *.xz) xz -dc "$ko" > "$initrd/lib/modules/$name.ko" ;;
+    *.zst) zstd -qdc "$ko" > "$initrd/lib/modules/$name.ko" ;;
+    *) cp "$ko" "$initrd/lib/modules/$name.ko" ;;
+  esac
+  echo "$name" >> "$initrd/lib/modules/load-order"
+done < "$WORK/modules"
+
+# --- the data disk: kernel, initramfs, GRUB's environment and the slot choice,
+# and the agent's state, provisioned here with 1.0.0 in slot A.
+data=$WORK/data
+mkdir -p "$data/boot/grub" "$data/updraft"
+cp "$kernel" "$data/boot/vmlinuz"
+(cd "$initrd" && find . | cpio -o -H newc --quiet | gzip -1) > "$data/boot/initrd.gz"
+cp "$repo/packaging/grub/updraft-ab.cfg" "$here/real_reboot/grub.cfg" "$data/boot/grub/"
+grub-editenv "$data/boot/grub/grubenv" create
+grub-editenv "$data/boot/grub/grubenv" set updraft_active=A
+truncate -s $slot_bytes "$WORK/slot-a.img" "$WORK/slot-b.img"
+"$AGENT" provision --image "$WORK/rootfs-1.0.0.img" --version 1.0.0 --security-counter 1 \
+  --slot-a "$WORK/slot-a.img" --slot-b "$WORK/slot-b.img" --state "$data/updraft/state" \
+  > /dev/null 2>&1 || fail "provision"
+api /api/v1/trust/root > "$data/updraft/root.bin" || fail "trust root"
+cat > "$data/updraft/agent.conf" <<CONF
+server = https://10.0.2.2:$PORT
+server-key-sha256 = $pin
+device-id = gw-q
+secret = $secret
+root = /data/updraft/root.bin
+product = gw
+hardware = qemu-pc
+slot-a = /dev/vdb
+slot-b = /dev/vdc
+state = /data/updraft/state
+poll-seconds = 2
+health-cmd = /etc/updraft/health
+bootloader = grub
+grub-env = /data/boot/grub/grubenv
+on-reboot = sync; reboot -f
+CONF
+mkfs.ext2 -q -F -L updraft-data -d "$data" "$WORK/data.img" 96M > /dev/null || fail "mkfs.ext2"
+
+# --- GRUB: a core image loaded by the PC's firmware as if it were a kernel
+# (lnxboot), so no disk needs installing to. The configuration built into it
+# (read by the rescue parser, which knows no comments) hands over to grub.cfg.
+printf 'configfile (hd0)/boot/grub/grub.cfg\n' > "$WORK/embedded.cfg"
+grub-mkimage -O i386-pc -o "$WORK/core.img" -c "$WORK/embedded.cfg" -p '(hd0)/boot/grub' \
+  biosdisk ext2 linux normal loadenv test echo serial terminal configfile cat ||
+  fail "grub-mkimage"
+cat /usr/lib/grub/i386-pc/lnxboot.img "$WORK/core.img" > "$WORK/grub.lnx"
+
+# --- the releases and the first campaign, then the machine.
+cli release upload "$WORK/rootfs-1.0.0.img" --product gw --version 1.0.0 --security-counter 1 \
+  --hardware qemu-pc >/dev/null || fail "upload 1.0.0"
+r2=$(cli release upload "$WORK/rootfs-2.0.0.img" --product gw --version 2.0.0 --security-counter 2 \
+  --hardware qemu-pc | sed -n 's/^release \([0-9]*\).*/\1/p')
+c1=$(cli campaign create --name "to 2.0.0" --release "$r2" --device gw-q --start |
+     sed -n 's/^campaign \([0-9]*\).*/\1/p' | head -n 1)
+[[ -n $c1 ]] || fail "campaign for 2.0.0"
+step "updraftd on port $PORT, campaign $c1 for 2.0.0; booting the machine"
+qemu-system-x86_64 -machine "pc,accel=${QEMU_ACCEL:-tcg}" -m 512 -display none -monitor none \
+  -serial "file:$WORK/serial.log" -kernel "$WORK/grub.lnx" \
+  -drive "file=$WORK/data.img,format=raw,if=virtio" \
+  -drive "file=$WORK/slot-a.img,format=raw,if=virtio" \
+  -drive "file=$WORK/slot-b.img,format=raw,if=virtio" \
+  -nic user,model=e1000 &
+PIDS+=($!)
+
+deployment_state() { # CAMPAIGN -> the device's deployment state in it
+  api /api/v1/devices/gw-q | jq -r --argjson c "$1" '.deployments[] | select(.campaign == $c) | .state'
+}
+device_version() { api /api/v1/devices/gw-q | jq -r .version; }
+state_is() { [[ $(deployment_state "$1") == "$2" ]]; }
+# GRUB's lines on the serial console start with terminal escapes: no ^ anchor.
+grub_slots() { grep -o 'updraft: booting slot [AB]' "$WORK/serial.log" | sed 's/.* //' | tr -d '\n'; }
+
+wait_for 600 state_is "$c1" succeeded ||
+  fail "the update to 2.0.0 did not succeed (state $(deployment_state "$c1"))"
+[[ $(device_version) == 2.0.0 ]] || fail "the device reports $(device_version), not 2.0.0"
+grep -q 'updraft: booting slot B' "$WORK/serial.log" || fail "GRUB never booted slot B"
+grep -q 'rootfs: updraft-reboot-test 2.0.0 on updraft.slot=B' "$WORK/serial.log" ||
+  fail "2.0.0 did not run from slot B"
+[[ $(grub_slots) == AB ]] || fail "GRUB booted slots $(grub_slots), not A then B"
+step "2.0.0 confirmed in slot B after a real reboot (GRUB booted $(grub_slots))"
+
+r3=$(cli release upload "$WORK/rootfs-3.0.0.img" --product gw --version 3.0.0 --security-counter 3 \
+  --hardware qemu-pc | sed -n 's/^release \([0-9]*\).*/\1/p')
+c2=$(cli campaign create --name "to 3.0.0" --release "$r3" --device gw-q --start |
+     sed -n 's/^campaign \([0-9]*\).*/\1/p' | head -n 1)
+[[ -n $c2 ]] || fail "campaign for 3.0.0"
+wait_for 600 state_is "$c2" rolled_back ||
+  fail "the bad 3.0.0 was not rolled back (state $(deployment_state "$c2"))"
+# The rollback is reported from the slot GRUB fell back to, after a real reboot.
+wait_for 300 grep -q 'the boot loader fell back to slot B' "$WORK/serial.log" ||
+  fail "no boot after the fallback"
+[[ $(device_version) == 2.0.0 ]] || fail "after the rollback the device reports $(device_version)"
+grep -q 'health: release 3.0.0, slot A' "$WORK/serial.log" || fail "3.0.0 never ran its health check"
+# A (1.0.0), B on trial (2.0.0), A on trial (3.0.0), B after the fallback.
+[[ $(grub_slots) == ABAB ]] || fail "GRUB booted slots $(grub_slots), not ABAB"
+step "3.0.0 failed its trial in slot A; GRUB fell back to B; rolled_back on the server (GRUB booted $(grub_slots))"
+echo "PASS: real reboots through GRUB: update confirmed, bad release rolled back ($((SECONDS - started)) s)"
