@@ -92,8 +92,15 @@ make_rootfs() { # VERSION HEALTH_EXIT
   copy_with_libs "$AGENT" /usr/bin "$root"
   copy_with_libs "$(command -v grub-editenv)" /usr/bin "$root"
   echo "updraft-reboot-test $1" > "$root/etc/updraft-release"
-  printf '#!/bin/sh\necho "health: release %s, slot $UPDRAFT_SLOT"\nexit %s\n' "$1" "$2" \
-    > "$root/etc/updraft/health"
+  # A healthy release confirms itself with `updraft-agent confirm`, as a health
+  # check may; the agent sees the boot loader's environment say so.
+  if [[ $2 == 0 ]]; then
+    printf '#!/bin/sh\necho "health: release %s, slot $UPDRAFT_SLOT"\n%s\n' "$1" \
+      'exec updraft-agent confirm --config /data/updraft/agent.conf' > "$root/etc/updraft/health"
+  else
+    printf '#!/bin/sh\necho "health: release %s, slot $UPDRAFT_SLOT"\nexit 1\n' "$1" \
+      > "$root/etc/updraft/health"
+  fi
   chmod 755 "$root/etc/updraft/health"
   mksquashfs "$root" "$WORK/rootfs-$1.img" -noappend -all-root -mkfs-time 0 -all-time 0 \
     -no-progress -quiet >/dev/null
@@ -195,6 +202,8 @@ wait_for 600 state_is "$c1" succeeded ||
 grep -q 'updraft: booting slot B' "$WORK/serial.log" || fail "GRUB never booted slot B"
 grep -q 'rootfs: updraft-reboot-test 2.0.0 on updraft.slot=B' "$WORK/serial.log" ||
   fail "2.0.0 did not run from slot B"
+grep -q 'updraft-agent: slot B confirmed: the boot loader boots it from now on' "$WORK/serial.log" ||
+  fail "updraft-agent confirm did not confirm slot B"
 [[ $(grub_slots) == AB ]] || fail "GRUB booted slots $(grub_slots), not A then B"
 step "2.0.0 confirmed in slot B after a real reboot (GRUB booted $(grub_slots))"
 
