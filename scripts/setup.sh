@@ -27,6 +27,8 @@ packages=(
   # the real-reboot test: a QEMU PC booting Debian's kernel through GRUB into a
   # busybox root file system
   qemu-system-x86 grub-pc-bin busybox-static linux-image-amd64 kmod cpio
+  # the U-Boot script test: Debian's U-Boot for QEMU's ARM machine, and mkimage
+  u-boot-qemu u-boot-tools
   # server benchmark peers: load generator and reference web server
   wrk nginx
   # hawkBit DDI: the real SWUpdate client and what its test drives it with
