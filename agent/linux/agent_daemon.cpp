@@ -375,7 +375,7 @@ HostResult<void> provision(const ProvisionOptions& o) {
   BootLogic boot(*flash, layout);
   if (auto r = boot.provision(0, info); !r.ok()) return Error(r.error(), "writing the boot state");
   ::unlink((o.paths.state + ".deployment").c_str());
-  ::unlink((o.paths.state + ".failed").c_str());
+  ::unlink((o.paths.state + ".reports").c_str());
   ::unlink(root_store_path(o.paths).c_str());
   return {};
 }
@@ -479,7 +479,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
                                  return "coap: " + std::to_string(n.timeouts) + " timeouts, " +
                                         std::to_string(n.bad_blocks) + " bad blocks so far";
                                }},
-        deployment_file, options.paths.state + ".failed");
+        deployment_file, options.paths.state + ".reports");
   } else {
     HttpTransport::Options t;
     t.host = options.server_host;
@@ -496,7 +496,7 @@ int run_daemon(const DaemonOptions& options, char** argv) {
     logged = std::make_unique<LoggedTransport>(
         LoggedTransport::Inner{*http, [h] { return h->deployment(); },
                                [h] { return h->last_error(); }, [h] { return h->reason(); }},
-        deployment_file, options.paths.state + ".failed");
+        deployment_file, options.paths.state + ".reports");
   }
   LoggedTransport& transport = *logged;
   {

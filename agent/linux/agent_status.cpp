@@ -10,6 +10,7 @@
 
 #include "agent/boot_logic.h"
 #include "agent/download_journal.h"
+#include "agent/linux/logged_transport.h"
 #include "agent/record_store.h"
 #include "core/host/hex.h"
 
@@ -98,6 +99,14 @@ HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool as
   std::ifstream(paths.state + ".deployment") >> deployment;
   // The deployment whose outcome the agent reports next (0: none yet).
   out["deployment"] = deployment;
+  json pending = json::array();
+  for (const QueuedReport& q : read_report_queue(paths.state + ".reports")) {
+    pending.push_back({{"deployment", q.deployment},
+                       {"phase", phase_name(q.report.phase)},
+                       {"error", q.report.error},
+                       {"version", q.report.target.data()}});
+  }
+  out["pending_reports"] = pending;
 
   if (as_json) return out.dump(2) + "\n";
   std::string text;
@@ -124,6 +133,15 @@ HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool as
   if (download.contains("version")) d += ", version " + download["version"].get<std::string>();
   line("download", d);
   line("deployment", deployment == 0 ? "none" : std::to_string(deployment));
+  std::string reports = pending.empty() ? "none" : "";
+  for (const json& p : pending) {
+    if (!reports.empty()) reports += "; ";
+    reports += p["phase"].get<std::string>() + " of deployment " +
+               std::to_string(p["deployment"].get<std::int64_t>()) + " (" +
+               p["version"].get<std::string>() + ", error " +
+               std::to_string(p["error"].get<unsigned>()) + ")";
+  }
+  line("reports waiting for the server", reports);
   return text;
 }
 

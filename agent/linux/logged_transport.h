@@ -3,22 +3,39 @@
 // so a restarted daemon reports the outcome of the update it installed before
 // the restart.
 //
-// It also remembers a rollback the server did not hear (its report failed): while
-// it does, an offer of that same deployment is answered with the rollback report
-// again and passed on to the agent as "no update", so the image that failed its
-// trial is not installed and trialed again (findings 2026-12-01: 42 trials in 76 s
-// with the reports lost). Kept in <state>.failed, and in memory when that cannot
-// be written (a full filesystem); forgotten once a rollback report gets through.
-// A new deployment of the image installs as any other. Host only.
+// Outcome reports (success, failure, rolled_back) that do not get through are
+// queued until the server acknowledges them: in <state>.reports, and in memory
+// when that cannot be written (a full filesystem, which is logged as an error).
+// Each check-in sends the queue first, in order. A queued report of a deployment
+// the server has since replaced by another is dropped, with a log line.
+//
+// A queued rollback is also the memory that the image failed its trial: while
+// the server has not heard it, an offer of that same deployment is answered with
+// the rollback report again and passed on to the agent as "no update", so the
+// image is not installed and trialed again (findings 2026-12-01: 42 trials in
+// 76 s with the reports lost). A new deployment of the image installs as any
+// other. Host only.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "agent/port/transport.h"
 
 namespace updraft::agent {
+
+// An outcome report waiting for the server, and the deployment it belongs to.
+struct QueuedReport {
+  std::int64_t deployment = 0;
+  Report report;
+};
+
+// The queue file as LoggedTransport keeps it; lines it cannot read are skipped
+// and counted in `skipped`. A missing file is an empty queue.
+std::vector<QueuedReport> read_report_queue(const std::string& path,
+                                            std::size_t* skipped = nullptr);
 
 class LoggedTransport final : public Transport {
  public:
@@ -33,8 +50,8 @@ class LoggedTransport final : public Transport {
   };
 
   // `deployment_file` is rewritten atomically whenever a new offer arrives;
-  // `rollback_file` holds an unheard rollback ("" : kept in memory only).
-  LoggedTransport(Inner inner, std::string deployment_file, std::string rollback_file = "");
+  // `queue_file` holds the undelivered outcome reports ("": in memory only).
+  LoggedTransport(Inner inner, std::string deployment_file, std::string queue_file = "");
 
   Result<void> check_in(const DeviceStatus& status, CheckInAnswer& answer) override;
   Result<std::size_t> fetch(const char* artifact, std::uint32_t offset,
@@ -43,18 +60,21 @@ class LoggedTransport final : public Transport {
   std::uint32_t block_size() const override { return inner_.transport.block_size(); }
 
   // The deployment whose rollback the server has not heard; 0: none.
-  std::int64_t unheard_rollback() const { return unheard_.deployment; }
+  std::int64_t unheard_rollback() const;
+  // Outcome reports waiting for the server.
+  std::size_t queued_reports() const { return queue_.size(); }
 
  private:
-  struct UnheardRollback {
-    std::int64_t deployment = 0;
-    std::string version;  // the image that failed its trial
-  };
-  void remember_rollback(UnheardRollback rollback);
+  using Queued = QueuedReport;
+  void save_queue();
+  // Sends the queue in order, as the device is now (`status`); stops at the
+  // first report that fails. True when the queue is empty after.
+  bool send_queue(const DeviceStatus& status);
   Inner inner_;
   std::string deployment_file_;
-  std::string rollback_file_;
-  UnheardRollback unheard_;
+  std::string queue_file_;
+  std::vector<Queued> queue_;
+  bool queue_unwritable_ = false;  // logged once until a write works again
   std::int64_t logged_offer_ = -1;
   std::string logged_reason_;
   bool fetched_ = false;

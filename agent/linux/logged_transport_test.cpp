@@ -1,6 +1,8 @@
-// LoggedTransport's memory of a rollback the server did not hear: an offer of the
-// same deployment gets the rollback report again and reaches the agent as "no
-// update"; the memory survives a restart and is forgotten once the server hears.
+// LoggedTransport's queue of outcome reports the server did not hear: they are
+// sent again at the next check-in, survive a restart, and are dropped once heard
+// or once the server moves on. A queued rollback also keeps the failed image from
+// being installed again: an offer of the same deployment gets the rollback report
+// again and reaches the agent as "no update".
 #include "agent/linux/logged_transport.h"
 
 #include <gtest/gtest.h>
@@ -35,7 +37,7 @@ class LoggedTransportTest : public ::testing::Test {
     return std::make_unique<LoggedTransport>(
         LoggedTransport::Inner{server_, [this] { return deployment_; },
                                [] { return std::string("lost"); }},
-        (dir_ / "state.deployment").string(), (dir_ / "state.failed").string());
+        (dir_ / "state.deployment").string(), (dir_ / "state.reports").string());
   }
   static Report rollback() {
     Report r;
@@ -73,7 +75,7 @@ TEST_F(LoggedTransportTest, AnUnheardRollbackTurnsTheSameOfferIntoItsReportAgain
   EXPECT_STREQ(again.running.data(), "1.0.0");
   EXPECT_EQ(again.error, error_number(ErrorCode::kAgentTrialFailed));
   EXPECT_EQ(transport->unheard_rollback(), 0) << "heard: forgotten";
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "state.failed"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "state.reports"));
 
   // The operator retries: a new deployment of the same image installs.
   offer();
@@ -109,6 +111,58 @@ TEST_F(LoggedTransportTest, AnotherDeploymentIsNotHeldBack) {
   ASSERT_TRUE(transport->check_in(status, answer).ok());
   EXPECT_TRUE(answer.update_available);
   EXPECT_EQ(rollbacks_heard(), 0);
+}
+
+TEST_F(LoggedTransportTest, ALostSuccessReportIsQueuedAcrossARestartAndSentAtTheNextCheckIn) {
+  server_.faults().lose_reports = 2;
+  Report success;
+  success.phase = Phase::kSuccess;
+  success.progress_percent = 100;
+  std::memcpy(success.target.data(), "2.0.0", 6);
+  Report progress;
+  progress.phase = Phase::kDownloading;
+  progress.progress_percent = 40;
+  {
+    auto transport = open();
+    EXPECT_FALSE(transport->report(progress).ok());
+    EXPECT_EQ(transport->queued_reports(), 0u) << "progress is not queued";
+    EXPECT_FALSE(transport->report(success).ok());
+    EXPECT_EQ(transport->queued_reports(), 1u);
+  }
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "state.reports"));
+  auto restarted = open();
+  EXPECT_EQ(restarted->queued_reports(), 1u);
+  EXPECT_TRUE(server_.reports().empty());
+  DeviceStatus status;
+  std::memcpy(status.version.data(), "2.0.0", 6);
+  status.slot = 1;
+  CheckInAnswer answer;
+  ASSERT_TRUE(restarted->check_in(status, answer).ok());
+  ASSERT_EQ(server_.reports().size(), 1u);
+  EXPECT_EQ(server_.reports()[0].phase, Phase::kSuccess);
+  EXPECT_STREQ(server_.reports()[0].target.data(), "2.0.0");
+  EXPECT_STREQ(server_.reports()[0].running.data(), "2.0.0");
+  EXPECT_EQ(server_.reports()[0].running_slot, 1);
+  EXPECT_EQ(restarted->queued_reports(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "state.reports"));
+}
+
+TEST_F(LoggedTransportTest, AQueueThatCannotBeWrittenIsKeptInMemory) {
+  // The queue's directory is gone (a full or read-only state filesystem fails the
+  // same way: the atomic write cannot create its file).
+  auto transport = std::make_unique<LoggedTransport>(
+      LoggedTransport::Inner{server_, [this] { return deployment_; },
+                             [] { return std::string("lost"); }},
+      (dir_ / "state.deployment").string(), (dir_ / "missing" / "state.reports").string());
+  server_.faults().lose_rollbacks = 1;
+  EXPECT_FALSE(transport->report(rollback()).ok());
+  EXPECT_EQ(transport->unheard_rollback(), 7);
+  DeviceStatus status;
+  CheckInAnswer answer;
+  ASSERT_TRUE(transport->check_in(status, answer).ok());
+  EXPECT_FALSE(answer.update_available) << "held in memory, the failed image is still refused";
+  EXPECT_EQ(rollbacks_heard(), 1);
+  EXPECT_EQ(transport->unheard_rollback(), 0);
 }
 
 }  // namespace

@@ -95,6 +95,10 @@ Result<std::size_t> ScriptedTransport::fetch(const char* artifact, std::uint32_t
 }
 
 Result<void> ScriptedTransport::report(const Report& report) {
+  if (faults_.lose_reports > 0) {
+    --faults_.lose_reports;
+    return ErrorCode::kTransportFailed;
+  }
   if (report.phase == Phase::kRolledBack && faults_.lose_rollbacks > 0) {
     --faults_.lose_rollbacks;
     return ErrorCode::kTransportFailed;

@@ -24,6 +24,7 @@ class ScriptedTransport final : public Transport {
     bool link_down = false;         // every call fails
     std::int64_t down_after = -1;   // the link dies once this many artifact bytes were served
     int lose_rollbacks = 0;         // fail this many rollback reports (lost: the offer stays)
+    int lose_reports = 0;           // fail this many reports of any phase
   };
 
   // Signs the offer's manifest for one check-in, as a server does: the answer must

@@ -296,6 +296,7 @@ TEST_F(AgentDaemonTest, StatusShowsTheSlotsBesideARunningAgentAndAfterAnUpdate) 
   EXPECT_NE(text.find("(confirmed)"), std::string::npos) << text;
   EXPECT_NE(text.find("slot B: empty or being written"), std::string::npos) << text;
   EXPECT_NE(text.find("download: idle\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("reports waiting for the server: none\n"), std::string::npos) << text;
 
   const int campaign = start_campaign();
   ASSERT_TRUE(deployment_reaches(campaign, "succeeded", 30'000)) << log();
@@ -309,6 +310,8 @@ TEST_F(AgentDaemonTest, StatusShowsTheSlotsBesideARunningAgentAndAfterAnUpdate) 
   EXPECT_EQ(after["slots"]["B"].value("sha256", ""), to_hex(Sha256::digest(v2_)));
   EXPECT_EQ(after["download"].value("phase", ""), "idle");
   EXPECT_EQ(after.value("deployment", 0), deployment(campaign).value("id", -1));
+  ASSERT_TRUE(after["pending_reports"].is_array());
+  EXPECT_TRUE(after["pending_reports"].empty()) << "the success report was heard";
 }
 
 // Findings 2026-12-01: retries came every 60 s with no jitter. A server that cannot
