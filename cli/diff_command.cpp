@@ -33,7 +33,7 @@ HostResult<delta::FirmwareImage> read_firmware(const std::string& path, bool raw
     if (!bytes.empty()) image.segments.push_back({0, std::move(bytes)});
     return image;
   }
-  HostResult<delta::FirmwareImage> image = delta::parse_firmware(bytes);
+  HostResult<delta::FirmwareImage> image = delta::parse_firmware(std::move(bytes));
   if (!image.ok()) return Error(image.error().code, path + ": " + image.error().message);
   return image;
 }
@@ -78,9 +78,11 @@ int run_diff(const DiffArgs& args) {
     progress.update(stage, done, total);
   };
   delta::DiffStats stats;
+  std::vector<std::byte> old_storage, new_storage;
   HostResult<std::vector<std::byte>> patch =
       segmented ? delta::make_segmented_patch(*old_image, *new_image, options, &stats)
-                : delta::make_patch(old_image->linear(), new_image->linear(), options, &stats);
+                : delta::make_patch(old_image->linear_view(old_storage),
+                                    new_image->linear_view(new_storage), options, &stats);
   if (!patch.ok()) return report_error(patch.error());
   if (auto written = write_file_atomic(args.out_path, *patch); !written.ok()) {
     return report_error(written.error());

@@ -363,13 +363,18 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
   report("index", 0, old_image.size());
   HostResult<SuffixArray> built = SuffixArray::build(old_image);
   hashing.join();
-  UPDRAFT_TRY_ASSIGN(SuffixArray index, std::move(built));
-  if (canceled(options.cancel)) return canceled_error();
-  report("index", old_image.size(), old_image.size());
-  CoverOptions cover_options;
-  cover_options.progress = [&](std::uint32_t pos) { report("match", pos, new_image.size()); };
-  cover_options.cancel = options.cancel;
-  const std::vector<Cover> covers = find_covers(old_image, new_image, index, cover_options);
+  std::vector<Cover> covers;
+  {
+    // The index (4 bytes per old byte) is let go before coding allocates its
+    // buffers: the two never peak together.
+    UPDRAFT_TRY_ASSIGN(SuffixArray index, std::move(built));
+    if (canceled(options.cancel)) return canceled_error();
+    report("index", old_image.size(), old_image.size());
+    CoverOptions cover_options;
+    cover_options.progress = [&](std::uint32_t pos) { report("match", pos, new_image.size()); };
+    cover_options.cancel = options.cancel;
+    covers = find_covers(old_image, new_image, index, cover_options);
+  }
   if (canceled(options.cancel)) return canceled_error();
   report("match", new_image.size(), new_image.size());
   const std::vector<ModelParams> shapes =

@@ -20,8 +20,10 @@ HostResult<std::vector<std::byte>> make_segmented_patch(const FirmwareImage& old
                                                   std::to_string(kMaxLayoutSegments) +
                                                   " each, ascending, none empty, 2 GiB in all)");
   }
+  std::vector<std::byte> old_storage, new_storage;
   UPDRAFT_TRY_ASSIGN(std::vector<std::byte> patch,
-                     make_patch(old_image.linear(), new_image.linear(), options, stats));
+                     make_patch(old_image.linear_view(old_storage),
+                                new_image.linear_view(new_storage), options, stats));
   out.insert(out.end(), patch.begin(), patch.end());
   return out;
 }

@@ -91,6 +91,13 @@ std::vector<std::byte> FirmwareImage::linear() const {
   return out;
 }
 
+ByteView FirmwareImage::linear_view(std::vector<std::byte>& storage) const {
+  if (segments.empty()) return {};
+  if (segments.size() == 1) return segments.front().bytes;
+  storage = linear();
+  return storage;
+}
+
 HostResult<FirmwareImage> parse_intel_hex(ByteView text) {
   std::vector<Segment> pieces;
   std::uint32_t base = 0;  // from type 02 or 04 records
@@ -223,6 +230,18 @@ HostResult<FirmwareImage> parse_firmware(ByteView bytes) {
   FirmwareImage image;
   if (!bytes.empty())
     image.segments.push_back({0, std::vector<std::byte>(bytes.begin(), bytes.end())});
+  return image;
+}
+
+HostResult<FirmwareImage> parse_firmware(std::vector<std::byte>&& bytes) {
+  const bool raw = !bytes.empty() && bytes[0] != std::byte{':'} &&
+                   !(bytes.size() >= 4 && std::memcmp(bytes.data(),
+                                                      "\x7f"
+                                                      "ELF",
+                                                      4) == 0);
+  if (!raw || bytes.size() > kMaxImageSize) return parse_firmware(ByteView(bytes));
+  FirmwareImage image;
+  image.segments.push_back({0, std::move(bytes)});
   return image;
 }
 

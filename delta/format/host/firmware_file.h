@@ -37,12 +37,18 @@ struct FirmwareImage {
   std::uint64_t size() const;              // bytes in all segments
   std::vector<SegmentSpan> spans() const;  // the layout table
   std::vector<std::byte> linear() const;   // the segments' bytes end to end
+  // The same as a view: of the one segment in place, or of `storage` filled
+  // with linear() when there are more.
+  ByteView linear_view(std::vector<std::byte>& storage) const;
 };
 
 // Detects the format from the content: ELF magic, else a file of Intel HEX
 // records (starts with ':'), else raw (one segment at address 0, empty if the
 // file is). Errors are kFirmwareFileMalformed with what and where (line or offset).
 HostResult<FirmwareImage> parse_firmware(ByteView bytes);
+// The same, taking the bytes: a raw image keeps them rather than a copy (a rootfs
+// image is hundreds of MB).
+HostResult<FirmwareImage> parse_firmware(std::vector<std::byte>&& bytes);
 HostResult<FirmwareImage> parse_intel_hex(ByteView text);
 HostResult<FirmwareImage> parse_elf(ByteView bytes);
 

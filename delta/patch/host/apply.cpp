@@ -77,11 +77,14 @@ HostResult<FirmwareImage> apply_segmented_patch(const FirmwareImage& old_image, 
                    "this patch has no layout block: it applies to a raw binary, not to load "
                    "segments at addresses");
     }
+    // A raw image is read in place and the new one kept as made: no copies of
+    // a rootfs-sized image.
+    std::vector<std::byte> storage;
     UPDRAFT_TRY_ASSIGN(std::vector<std::byte> image,
-                       apply_patch(old_image.linear(), patch, options));
-    return split_linear(image, image.empty() ? std::vector<SegmentSpan>{}
-                                             : std::vector<SegmentSpan>{
-                                                   {0, static_cast<std::uint32_t>(image.size())}});
+                       apply_patch(old_image.linear_view(storage), patch, options));
+    FirmwareImage out;
+    if (!image.empty()) out.segments.push_back({0, std::move(image)});
+    return out;
   }
   std::vector<SegmentSpan> old_spans(kMaxLayoutSegments), new_spans(kMaxLayoutSegments);
   Result<LayoutCounts> counts = decode_layout(patch, old_spans, new_spans);
@@ -103,8 +106,10 @@ HostResult<FirmwareImage> apply_segmented_patch(const FirmwareImage& old_image, 
                                                  " is " + found + ", the patch was made for " +
                                                  wanted);
   }
-  UPDRAFT_TRY_ASSIGN(std::vector<std::byte> image,
-                     apply_patch(old_image.linear(), patch.subspan(counts->block_size()), options));
+  std::vector<std::byte> storage;
+  UPDRAFT_TRY_ASSIGN(
+      std::vector<std::byte> image,
+      apply_patch(old_image.linear_view(storage), patch.subspan(counts->block_size()), options));
   if (image.size() != total_size(new_spans)) {
     return Error(ErrorCode::kPatchCorrupt,
                  "layout block's new segments hold " + std::to_string(total_size(new_spans)) +
