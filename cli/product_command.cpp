@@ -1,6 +1,7 @@
-// `updraft product create NAME --profile P`, `updraft product list` and
-// `updraft product enos NAME [settings]`: the products the update server knows
-// (creating one and changing its settings needs an admin token).
+// `updraft product create NAME --profile P`, `updraft product update NAME
+// [settings]`, `updraft product list` and `updraft product enos NAME [settings]`:
+// the products the update server knows (creating one and changing its settings
+// needs an admin token).
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -29,6 +30,16 @@ struct ProductArgs {
   std::optional<std::int64_t> timeout;
 };
 
+// The product as create and update print it.
+void print_product(const json& product) {
+  std::printf("product %s (id %lld): profile %s, slot size %u bytes, while a delta builds: %s\n",
+              product.at("name").get<std::string>().c_str(), product.at("id").get<long long>(),
+              product.at("profile").get<std::string>().c_str(), product.value("slot_size", 0u),
+              product.value("while_delta_builds", "retry").c_str());
+  if (const auto budget = product.value("delta_budget_seconds", 0u); budget != 0)
+    std::printf("a device waits at most %u s for its delta, then gets the full image\n", budget);
+}
+
 HostResult<void> create_product(ServerConnection& server, const ProductArgs& args) {
   json body = {{"name", args.name}, {"profile", args.profile}};
   if (args.slot_size != 0) body["slot_size"] = args.slot_size;
@@ -36,17 +47,28 @@ HostResult<void> create_product(ServerConnection& server, const ProductArgs& arg
   if (!args.while_delta_builds.empty()) body["while_delta_builds"] = args.while_delta_builds;
   if (args.delta_budget_seconds != 0) body["delta_budget_seconds"] = args.delta_budget_seconds;
   UPDRAFT_TRY_ASSIGN(const json product, server.send(Method::kPost, "/api/v1/products", body));
-  std::printf("product %s (id %lld): profile %s, slot size %u bytes, while a delta builds: %s\n",
-              product.at("name").get<std::string>().c_str(), product.at("id").get<long long>(),
-              product.at("profile").get<std::string>().c_str(), product.value("slot_size", 0u),
-              product.value("while_delta_builds", "retry").c_str());
-  if (const auto budget = product.value("delta_budget_seconds", 0u); budget != 0)
-    std::printf("a device waits at most %u s for its delta, then gets the full image\n", budget);
+  print_product(product);
   if (product.contains("provisioning_secret")) {
     std::printf(
         "provisioning secret: %s\n  (shown once: devices that know it may register themselves)\n",
         product["provisioning_secret"].get<std::string>().c_str());
   }
+  return {};
+}
+
+HostResult<void> update_product(ServerConnection& server, const ProductArgs& args,
+                                std::optional<std::uint32_t> budget) {
+  json changes = json::object();
+  if (!args.while_delta_builds.empty()) changes["while_delta_builds"] = args.while_delta_builds;
+  if (budget) changes["delta_budget_seconds"] = *budget;
+  if (changes.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "nothing to change: give --while-delta-builds or --delta-budget");
+  }
+  UPDRAFT_TRY_ASSIGN(
+      const json product,
+      server.send(Method::kPatch, "/api/v1/products/" + url_encode(args.name), changes));
+  print_product(product);
   return {};
 }
 
@@ -97,7 +119,8 @@ HostResult<void> enos_settings(ServerConnection& server, const ProductArgs& args
 }  // namespace
 
 void add_product_command(CLI::App& app, int& exit_code) {
-  CLI::App* group = app.add_subcommand("product", "Create and list products on the update server");
+  CLI::App* group =
+      app.add_subcommand("product", "Create, change and list products on the update server");
   group->require_subcommand(1);
   auto args = std::make_shared<ProductArgs>();
 
@@ -134,6 +157,27 @@ void add_product_command(CLI::App& app, int& exit_code) {
   create->callback([args, server = add_server_options(*create), &exit_code] {
     exit_code =
         run_with_server(*server, [&](ServerConnection& s) { return create_product(s, *args); });
+  });
+
+  CLI::App* update = group->add_subcommand(
+      "update",
+      "Change how a product waits for its deltas (its name, profile and slot size stay). Needs "
+      "an admin token.");
+  update->add_option("NAME", args->name, "Product name")->required();
+  update
+      ->add_option("--while-delta-builds", args->while_delta_builds,
+                   "retry (devices come back in a few seconds) or full-image (they take the "
+                   "whole image now)")
+      ->check(CLI::IsMember({"retry", "full-image"}));
+  auto budget = std::make_shared<std::optional<std::uint32_t>>();
+  update
+      ->add_option("--delta-budget", *budget,
+                   "Seconds a device waits for its delta before it is offered the full image; "
+                   "0: no limit")
+      ->check(CLI::Range(0, 86400 * 7));
+  update->callback([args, budget, server = add_server_options(*update), &exit_code] {
+    exit_code = run_with_server(
+        *server, [&](ServerConnection& s) { return update_product(s, *args, *budget); });
   });
 
   CLI::App* enos = group->add_subcommand(

@@ -85,6 +85,35 @@ Response create_product(Request& request, ApiContext& ctx, const ApiToken& who) 
   return ok_json(out, 201);
 }
 
+// PATCH /api/v1/products/{name}: how the product waits for deltas. Whatever
+// else a product has stays as created, and asking to change it is a 400.
+Response update_product(Request& request, ApiContext& ctx, const ApiToken& who) {
+  HostResult<json> body = parse_object(request);
+  if (!body.ok()) return error_response(body.error());
+  ProductChanges changes;
+  for (const auto& [key, value] : body->items()) {
+    if (key == "while_delta_builds") {
+      if (!value.is_string()) {
+        return error_response(
+            Error(ErrorCode::kApiBadRequest, "while_delta_builds: \"retry\" or \"full-image\""));
+      }
+      changes.while_delta_builds = value.get<std::string>();
+    } else if (key == "delta_budget_seconds") {
+      HostResult<std::int64_t> budget = integer_field(*body, key, 0, 0, 86400 * 7);
+      if (!budget.ok()) return error_response(budget.error());
+      changes.delta_budget_seconds = static_cast<std::uint32_t>(*budget);
+    } else {
+      return error_response(
+          Error(ErrorCode::kApiBadRequest, key + " cannot be changed; while_delta_builds and "
+                                                 "delta_budget_seconds can"));
+    }
+  }
+  HostResult<Product> updated =
+      ctx.fleet.update_product(request.param("name"), changes, who.name, ctx.now());
+  if (!updated.ok()) return error_response(updated.error());
+  return ok_json(to_json(*updated));
+}
+
 // --- Devices.
 
 Response register_device(Request& request, ApiContext& ctx, const ApiToken& who) {
@@ -542,6 +571,9 @@ void add_admin_routes(net::http::Router& router, ApiContext& ctx, AdminAuth& aut
                                {"total", products->size()}});
              }));
 
+  router.add(
+      Method::kPatch, "/api/v1/products/{name}",
+      with(admin, [&ctx](Request& r, const ApiToken& w) { return update_product(r, ctx, w); }));
   router.add(Method::kDelete, "/api/v1/products/{name}",
              with(admin, [&ctx](Request& r, const ApiToken& w) {
                HostResult<Product> gone =

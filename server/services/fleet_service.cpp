@@ -65,6 +65,22 @@ bool valid_serial(std::string_view serial) { return manifest::valid_id_text(seri
 
 // --- Products.
 
+namespace {
+
+// "retry" or "full-image" into `out`; false for anything else.
+bool parse_while_delta_builds(const std::string& text, WhileDeltaBuilds& out) {
+  if (text == "retry") {
+    out = WhileDeltaBuilds::kRetry;
+  } else if (text == "full-image") {
+    out = WhileDeltaBuilds::kFullImage;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 HostResult<NewProduct> FleetService::create_product(const ProductSpec& spec,
                                                     const std::string& actor, UnixTime now) {
   if (!valid_product_name(spec.name))
@@ -83,9 +99,7 @@ HostResult<NewProduct> FleetService::create_product(const ProductSpec& spec,
   Product p;
   p.name = spec.name;
   p.profile = info->profile;
-  if (spec.while_delta_builds == "full-image") {
-    p.while_delta_builds = WhileDeltaBuilds::kFullImage;
-  } else if (spec.while_delta_builds != "retry") {
+  if (!parse_while_delta_builds(spec.while_delta_builds, p.while_delta_builds)) {
     return bad("while_delta_builds: \"retry\" or \"full-image\"");
   }
   p.delta_budget_seconds = spec.delta_budget_seconds;
@@ -104,6 +118,31 @@ HostResult<NewProduct> FleetService::create_product(const ProductSpec& spec,
   (void)append_audit(store_, now, actor, "product.create",
                      "product/" + std::to_string(created->id.value), {{"name", p.name}});
   return out;
+}
+
+HostResult<Product> FleetService::update_product(const std::string& name,
+                                                 const ProductChanges& changes,
+                                                 const std::string& actor, UnixTime now) {
+  Product p;
+  std::map<std::string, std::string> audited;
+  UPDRAFT_TRY(store_.transaction([&]() -> HostResult<void> {
+    UPDRAFT_TRY_ASSIGN(p, product(name));
+    if (changes.while_delta_builds) {
+      if (!parse_while_delta_builds(*changes.while_delta_builds, p.while_delta_builds)) {
+        return bad("while_delta_builds: \"retry\" or \"full-image\"");
+      }
+      audited["while_delta_builds"] = *changes.while_delta_builds;
+    }
+    if (changes.delta_budget_seconds) {
+      p.delta_budget_seconds = *changes.delta_budget_seconds;
+      audited["delta_budget_seconds"] = std::to_string(p.delta_budget_seconds);
+    }
+    UPDRAFT_TRY(store_.update_product(p));
+    audited["name"] = p.name;
+    return append_audit(store_, now, actor, "product.update",
+                        "product/" + std::to_string(p.id.value), audited);
+  }));
+  return p;
 }
 
 HostResult<std::vector<Product>> FleetService::products() { return store_.products(); }

@@ -38,6 +38,13 @@ bool valid_product_name(std::string_view name);
 // A serial number: 1..64 printable ASCII characters without spaces.
 bool valid_serial(std::string_view serial);
 
+// What may change on a product that exists: how it waits for deltas. Its name,
+// profile and flash layout stay: releases and devices were made for them.
+struct ProductChanges {
+  std::optional<std::string> while_delta_builds;  // as in ProductSpec
+  std::optional<std::uint32_t> delta_budget_seconds;
+};
+
 struct ProductSpec {
   std::string name;
   std::string profile = "mcu-tiny";  // mcu-tiny, mcu or linux (delta/format/patch_format.h)
@@ -128,6 +135,9 @@ class FleetService {
   // --- Products. kApiBadRequest naming the field, kApiConflict for a taken name.
   HostResult<NewProduct> create_product(const ProductSpec& spec, const std::string& actor,
                                         UnixTime now);
+  // Changes what is set in `changes` (the rest stays), audited as product.update.
+  HostResult<Product> update_product(const std::string& name, const ProductChanges& changes,
+                                     const std::string& actor, UnixTime now);
   HostResult<std::vector<Product>> products();
   // kApiNotFound "no product <name>".
   HostResult<Product> product(const std::string& name);

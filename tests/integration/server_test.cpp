@@ -575,6 +575,36 @@ TEST_P(ServerTest, BuildsEachDeltaOnceHoweverManyDevicesAskAtOnce) {
   EXPECT_NE(metrics.find("updraft_delta_builds_total 2\n"), std::string::npos) << metrics;
 }
 
+// A product's wait for deltas can change once its fleet shows how long builds
+// take; what releases and devices were made for (name, profile, slot size) cannot.
+TEST_P(ServerTest, AProductsDeltaPolicyChangesAndItsLayoutStays) {
+  admin(Method::kPost, "/api/v1/products", {{"name", "gateway"}, {"profile", "linux"}}, 201);
+  const json changed = admin(Method::kPatch, "/api/v1/products/gateway",
+                             {{"delta_budget_seconds", 120}, {"while_delta_builds", "full-image"}});
+  EXPECT_EQ(changed.value("delta_budget_seconds", 0), 120);
+  EXPECT_EQ(changed.value("while_delta_builds", ""), "full-image");
+  const json listed = admin(Method::kGet, "/api/v1/products");
+  ASSERT_EQ(listed.at("products").size(), 1u);
+  EXPECT_EQ(listed["products"][0].value("delta_budget_seconds", 0), 120);
+  EXPECT_EQ(listed["products"][0].value("profile", ""), "linux");
+
+  // Only what is given changes.
+  EXPECT_EQ(admin(Method::kPatch, "/api/v1/products/gateway", {{"delta_budget_seconds", 0}})
+                .value("while_delta_builds", ""),
+            "full-image");
+  admin(Method::kPatch, "/api/v1/products/gateway", {{"profile", "mcu"}}, 400);
+  admin(Method::kPatch, "/api/v1/products/gateway", {{"slot_size", 1}}, 400);
+  admin(Method::kPatch, "/api/v1/products/gateway", {{"while_delta_builds", "later"}}, 400);
+  admin(Method::kPatch, "/api/v1/products/gateway", {{"delta_budget_seconds", -1}}, 400);
+  admin(Method::kPatch, "/api/v1/products/nobody", {{"delta_budget_seconds", 5}}, 404);
+  EXPECT_EQ(admin(Method::kGet, "/api/v1/products")["products"][0].value("profile", ""), "linux");
+
+  const json audit = admin(Method::kGet, "/api/v1/audit?limit=100");
+  int updates = 0;
+  for (const json& e : audit.at("events")) updates += e.value("action", "") == "product.update";
+  EXPECT_EQ(updates, 2) << audit.dump();
+}
+
 // A gateway's rootfs delta can take minutes to build. Past the product's budget
 // its device takes the full image instead of hearing "come back" for as long as
 // the build runs, and SIGTERM stops the server mid-build without waiting for it.
