@@ -41,10 +41,13 @@ fresh_env() {
 
 # Boots U-Boot once and prints the script's line.
 boot() {
+  # Emptied here, not by the background job's redirection, which may come after
+  # the first look below and leave the last boot's line to be read.
+  : > "$WORK/console.log"
   timeout 60 qemu-system-arm -M virt -nographic -monitor none -bios "$uboot" \
     -drive "if=pflash,format=raw,index=1,file=$WORK/flash1.img" \
     -device "loader,file=$WORK/ab.scr,addr=0x41000000,force-raw=on" -nic none \
-    > "$WORK/console.log" 2>&1 &
+    >> "$WORK/console.log" 2>&1 &
   local pid=$! end=$((SECONDS + 60))
   until grep -aq 'updraft: booting slot' "$WORK/console.log"; do
     (( SECONDS < end )) && kill -0 $pid 2>/dev/null || { kill $pid 2>/dev/null; fail "no choice printed"; }
