@@ -9,7 +9,10 @@
 #      the deployment succeeds and the device reports 2.0.0;
 #   2. 3.0.0, whose health check fails, goes into slot A; the reboot boots it on
 #      trial, the agent refuses it and reboots, GRUB falls back to B, and the server
-#      shows the deployment rolled_back with the device still on 2.0.0.
+#      shows the deployment rolled_back with the device still on 2.0.0;
+#   3. 4.0.0, whose /sbin/init dies, goes into slot A; the kernel panics (panic=5
+#      resets it) at each of its two tries, GRUB's count runs out, B boots again,
+#      and the agent there reports rolled_back (520): no agent ever ran in 4.0.0.
 # Usage: real_reboot_test.sh UPDRAFTD UPDRAFT UPDRAFT_AGENT. Exit 0 pass, 1 fail,
 # 77 skip (a tool missing: qemu-system-x86, grub-pc-bin, busybox-static,
 # linux-image-amd64). Every wait is bounded; QEMU and updraftd stop at exit.
@@ -82,14 +85,19 @@ copy_with_libs() { # BINARY DEST_DIR ROOT
     install -D -m 755 "$lib" "$3$lib"
   done
 }
-make_rootfs() { # VERSION HEALTH_EXIT
+make_rootfs() { # VERSION HEALTH_EXIT [broken: an init that dies at once]
   local root=$WORK/rootfs-$1
   mkdir -p "$root"/{bin,sbin,usr/bin,etc/updraft,proc,sys,dev,data,tmp,run}
   cp /bin/busybox "$root/bin/busybox"
   for applet in $(/bin/busybox --list); do
     [[ -e $root/bin/$applet ]] || ln -s busybox "$root/bin/$applet"
   done
-  install -m 755 "$here/real_reboot/rootfs-init" "$root/sbin/init"
+  if [[ ${3:-} == broken ]]; then
+    printf '#!/bin/sh\necho "rootfs: %s cannot start"\nexit 1\n' "$1" > "$root/sbin/init"
+    chmod 755 "$root/sbin/init"
+  else
+    install -m 755 "$here/real_reboot/rootfs-init" "$root/sbin/init"
+  fi
   copy_with_libs "$AGENT" /usr/bin "$root"
   copy_with_libs "$(command -v grub-editenv)" /usr/bin "$root"
   echo "updraft-reboot-test $1" > "$root/etc/updraft-release"
@@ -109,6 +117,7 @@ make_rootfs() { # VERSION HEALTH_EXIT
 make_rootfs 1.0.0 0
 make_rootfs 2.0.0 0
 make_rootfs 3.0.0 1
+make_rootfs 4.0.0 0 broken
 step "root file systems: $(stat -c %s "$WORK"/rootfs-*.img | tr '\n' ' ')bytes"
 
 # --- the initramfs: busybox, the drivers as modules, and its /init.
@@ -160,6 +169,7 @@ health-cmd = /etc/updraft/health
 bootloader = grub
 grub-env = /data/boot/grub/grubenv
 on-reboot = sync; reboot -f
+boot-tries = 2
 CONF
 mkfs.ext2 -q -F -L updraft-data -d "$data" "$WORK/data.img" 96M > /dev/null || fail "mkfs.ext2"
 
@@ -223,4 +233,20 @@ grep -q 'health: release 3.0.0, slot A' "$WORK/serial.log" || fail "3.0.0 never 
 # A (1.0.0), B on trial (2.0.0), A on trial (3.0.0), B after the fallback.
 [[ $(grub_slots) == ABAB ]] || fail "GRUB booted slots $(grub_slots), not ABAB"
 step "3.0.0 failed its trial in slot A; GRUB fell back to B; rolled_back on the server (GRUB booted $(grub_slots))"
-echo "PASS: real reboots through GRUB: update confirmed, bad release rolled back ($((SECONDS - started)) s)"
+
+r4=$(cli release upload "$WORK/rootfs-4.0.0.img" --product gw --version 4.0.0 --security-counter 4 \
+  --hardware qemu-pc | sed -n 's/^release \([0-9]*\).*/\1/p')
+c3=$(cli campaign create --name "to 4.0.0" --release "$r4" --device gw-q --start |
+     sed -n 's/^campaign \([0-9]*\).*/\1/p' | head -n 1)
+[[ -n $c3 ]] || fail "campaign for 4.0.0"
+wait_for 600 state_is "$c3" rolled_back ||
+  fail "4.0.0, which never starts, was not rolled back (state $(deployment_state "$c3"))"
+error=$(api /api/v1/devices/gw-q | jq -r --argjson c "$c3" '.deployments[] | select(.campaign == $c) | .error')
+[[ $error == 520 ]] || fail "4.0.0's rollback carries error $error, not 520 (AGENT_TRIAL_FAILED)"
+[[ $(grep -c 'rootfs: 4.0.0 cannot start' "$WORK/serial.log") == 2 ]] ||
+  fail "4.0.0 was not tried exactly twice (--boot-tries 2)"
+[[ $(device_version) == 2.0.0 ]] || fail "after 4.0.0 the device reports $(device_version)"
+# ...then A twice on trial (4.0.0, which panics), and B when no try is left.
+[[ $(grub_slots) == ABABAAB ]] || fail "GRUB booted slots $(grub_slots), not ABABAAB"
+step "4.0.0 never started; GRUB's tries ran out, B booted, rolled_back (520) on the server (GRUB booted $(grub_slots))"
+echo "PASS: real reboots through GRUB: update confirmed, unhealthy and unbootable releases rolled back ($((SECONDS - started)) s)"
