@@ -21,7 +21,8 @@ bool given(const std::vector<std::string>& args, const std::string& name) {
 
 }  // namespace
 
-HostResult<std::vector<std::string>> expand_config(const std::vector<std::string>& args) {
+HostResult<std::vector<std::string>> expand_config(const std::vector<std::string>& args,
+                                                   const std::vector<std::string>& only) {
   std::vector<std::string> rest;
   std::string path;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -54,6 +55,7 @@ HostResult<std::vector<std::string>> expand_config(const std::vector<std::string
       value = value.substr(1, value.size() - 2);
     }
     std::replace(key.begin(), key.end(), '_', '-');
+    if (!only.empty() && std::find(only.begin(), only.end(), key) == only.end()) continue;
     const std::string option = "--" + key;
     if (given(rest, option)) continue;
     if (value == "true") {

@@ -22,6 +22,9 @@ namespace updraft::agent {
 // --config=FILE) replaced by the file's options; unchanged without one. A file
 // that cannot be read, or a line that is not `key = value`, is kInvalidArgument
 // naming the file and line.
-HostResult<std::vector<std::string>> expand_config(const std::vector<std::string>& args);
+// With `only`, the file's keys outside it are skipped: `confirm` takes the file
+// `run` reads, and of it only the keys that say where the boot loader is.
+HostResult<std::vector<std::string>> expand_config(const std::vector<std::string>& args,
+                                                   const std::vector<std::string>& only = {});
 
 }  // namespace updraft::agent

@@ -68,5 +68,17 @@ TEST_F(ConfigFileTest, AMissingFileOrAMalformedLineIsRefusedByName) {
       << bad.error().message;
 }
 
+TEST_F(ConfigFileTest, OnlyTheNamedKeysAreTakenWhenAskedFor) {
+  write(
+      "server = https://updates.example.com:8443\n"
+      "bootloader = grub\n"
+      "grub_env = /boot/efi/grubenv\n"
+      "once = true\n");
+  HostResult<Args> out =
+      expand_config({"confirm", "--config", path_.string()}, {"bootloader", "grub-env"});
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(*out, (Args{"confirm", "--bootloader", "grub", "--grub-env", "/boot/efi/grubenv"}));
+}
+
 }  // namespace
 }  // namespace updraft::agent

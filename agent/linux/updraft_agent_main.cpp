@@ -142,19 +142,21 @@ int main(int argc, char** argv) {
   install_cmd->add_option("--product", install.product, "product name, as for run")->required();
   install_cmd->add_option("--hardware", install.hardware, "hardware id, as for run")->required();
 
+  std::string config_file;  // read by expand_config() before parsing; here for --help
   BootloaderChoice confirm_choice;
   CLI::App* confirm_cmd = app.add_subcommand(
       "confirm",
       "from a system booted on trial: mark the running slot good in the boot loader's "
       "environment (a unit after multi-user.target, or the health check)");
   add_bootloader_options(*confirm_cmd, confirm_choice, true);
-  confirm_cmd->allow_extras();  // --config's file holds run's options too
+  confirm_cmd->add_option("--config", config_file,
+                          "read --bootloader, --grub-env, --uboot-config and --cmdline from "
+                          "run's config file (its other keys are for run)");
 
   DaemonOptions d;
   BootloaderChoice run_choice;
   std::string server, mqtt, secret_file;
   CLI::App* run_cmd = app.add_subcommand("run", "boot, then check in and update until stopped");
-  std::string config_file;  // read by expand_config() before parsing; here for --help
   run_cmd->add_option("--config", config_file,
                       "read options from this file: key = value lines, e.g. server = "
                       "\"https://host:8443\"; the command line wins");
@@ -212,7 +214,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   std::vector<std::string> args(argv + 1, argv + argc);
-  HostResult<std::vector<std::string>> expanded = expand_config(args);
+  // confirm shares run's config file, and takes from it only what it knows.
+  const std::vector<std::string> confirm_keys = {"bootloader", "grub-env", "uboot-config",
+                                                 "cmdline"};
+  HostResult<std::vector<std::string>> expanded = expand_config(
+      args, !args.empty() && args[0] == "confirm" ? confirm_keys : std::vector<std::string>{});
   if (!expanded.ok()) {
     std::fprintf(stderr, "updraft-agent: %s\n", expanded.error().message.c_str());
     return kExitUsage;
