@@ -46,7 +46,8 @@ const char* journal_phase(DownloadJournal::Phase phase) {
 
 }  // namespace
 
-HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool as_json) {
+HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool as_json,
+                                     const BootloaderEnv* bootloader, const std::string& cmdline) {
   UPDRAFT_TRY_ASSIGN(std::unique_ptr<SlotFilesFlash> flash, SlotFilesFlash::open(paths, 0));
   const FlashLayout& layout = flash->layout();
   BootLogic boot(*flash, layout);
@@ -107,6 +108,21 @@ HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool as
                        {"version", q.report.target.data()}});
   }
   out["pending_reports"] = pending;
+  if (bootloader != nullptr) {
+    json b;
+    b["kind"] = bootloader->options().kind == BootloaderEnv::Kind::kGrub ? "grub" : "u-boot";
+    HostResult<BootloaderSlots> env = bootloader->read();
+    if (env.ok()) {
+      b["confirmed_slot"] = slot_name(env->active);
+      b["trial"] = env->trial == kNoSlot ? "none" : slot_name(env->trial);
+      b["tries"] = env->tries;
+    } else {
+      b["error"] = env.error().message;
+    }
+    HostResult<SlotIndex> booted = booted_slot(cmdline);
+    b["booted_slot"] = booted.ok() ? slot_name(*booted) : "unknown";
+    out["bootloader"] = b;
+  }
 
   if (as_json) return out.dump(2) + "\n";
   std::string text;
@@ -142,6 +158,19 @@ HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool as
                std::to_string(p["error"].get<unsigned>()) + ")";
   }
   line("reports waiting for the server", reports);
+  if (out.contains("bootloader")) {
+    const json& b = out["bootloader"];
+    line("boot loader",
+         b.contains("error")
+             ? b["kind"].get<std::string>() + ": " + b["error"].get<std::string>()
+             : b["kind"].get<std::string>() + ", confirmed " +
+                   b["confirmed_slot"].get<std::string>() + ", trial " +
+                   b["trial"].get<std::string>() +
+                   (b["trial"] != "none"
+                        ? " (" + std::to_string(b["tries"].get<unsigned>()) + " tries left)"
+                        : "") +
+                   ", booted " + b["booted_slot"].get<std::string>());
+  }
   return text;
 }
 

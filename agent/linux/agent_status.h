@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "agent/linux/bootloader_env.h"
 #include "agent/posix/slot_files_flash.h"
 #include "core/host/error.h"
 
@@ -12,6 +13,10 @@ namespace updraft::agent {
 
 // The report as text (one "key: value" line each) or JSON; kIoError when the
 // state file cannot be read (not provisioned?).
-HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool json);
+// With `bootloader`, also what its environment offers and which slot the kernel
+// command line (`cmdline`) says booted.
+HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool json,
+                                     const BootloaderEnv* bootloader = nullptr,
+                                     const std::string& cmdline = "/proc/cmdline");
 
 }  // namespace updraft::agent

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "agent/linux/agent_daemon.h"
+#include "agent/linux/agent_status.h"
 #include "agent/linux/shell_command.h"
 #include "crypto/sha256.h"
 
@@ -185,6 +186,24 @@ TEST_P(BootloaderBootTest, AnEnvironmentThatCannotBeWrittenIsAnErrorNamingTheToo
                                                                             : "fw_setenv"),
             std::string::npos)
       << r.error().message;
+}
+
+TEST_P(BootloaderBootTest, StatusShowsWhatTheBootLoaderOffersAndWhatBooted) {
+  ASSERT_TRUE(env_->write({0, 1, 2}).ok());
+  const std::string cmdline = (dir_ / "cmdline").string();
+  std::ofstream(cmdline) << "root=/dev/vdb updraft.slot=A\n";
+  HostResult<std::string> text = agent_status(paths_, false, env_.get(), cmdline);
+  ASSERT_TRUE(text.ok()) << text.error().message;
+  const std::string kind = GetParam() == BootloaderEnv::Kind::kGrub ? "grub" : "u-boot";
+  EXPECT_NE(
+      text->find("boot loader: " + kind + ", confirmed A, trial B (2 tries left), booted A\n"),
+      std::string::npos)
+      << *text;
+  HostResult<std::string> json_text = agent_status(paths_, true, env_.get(), cmdline);
+  ASSERT_TRUE(json_text.ok());
+  EXPECT_NE(json_text->find("\"trial\": \"B\""), std::string::npos) << *json_text;
+  // Without --bootloader, nothing about one.
+  EXPECT_EQ(agent_status(paths_, false)->find("boot loader"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, BootloaderBootTest,

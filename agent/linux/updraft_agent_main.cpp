@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "agent/linux/agent_daemon.h"
 #include "agent/linux/agent_status.h"
@@ -124,6 +125,8 @@ int main(int argc, char** argv) {
       "running agent too");
   add_slot_options(*status_cmd, status_paths);
   status_cmd->add_flag("--json", status_json, "as JSON");
+  BootloaderChoice status_choice;
+  add_bootloader_options(*status_cmd, status_choice, false);
 
   InstallOptions install;
   CLI::App* install_cmd = app.add_subcommand(
@@ -234,7 +237,13 @@ int main(int argc, char** argv) {
   }
   try {
     if (status_cmd->parsed()) {
-      HostResult<std::string> report = agent_status(status_paths, status_json);
+      std::optional<BootloaderEnv> bootloader;
+      if (!status_choice.kind.empty()) {
+        parse_bootloader_kind(status_choice.kind, status_choice.env.kind);  // CLI11 checked it
+        bootloader.emplace(status_choice.env);
+      }
+      HostResult<std::string> report = agent_status(
+          status_paths, status_json, bootloader ? &*bootloader : nullptr, status_choice.cmdline);
       if (!report.ok()) {
         std::fprintf(stderr, "updraft-agent: status: %s\n", report.error().to_string().c_str());
         return kExitFailure;
