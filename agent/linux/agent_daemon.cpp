@@ -495,7 +495,8 @@ int run_daemon(const DaemonOptions& options, char** argv) {
     HttpTransport* h = http.get();
     logged = std::make_unique<LoggedTransport>(
         LoggedTransport::Inner{*http, [h] { return h->deployment(); },
-                               [h] { return h->last_error(); }, [h] { return h->reason(); }},
+                               [h] { return h->last_error(); }, [h] { return h->reason(); },
+                               [h](std::string line) { h->attach_log(std::move(line)); }},
         deployment_file, options.paths.state + ".reports");
   }
   LoggedTransport& transport = *logged;

@@ -89,6 +89,10 @@ void LoggedTransport::save_queue() {
           "cannot keep the undelivered reports in %s (%s); %zu held in memory until the "
           "agent stops",
           queue_file_.c_str(), r.error().to_string().c_str(), queue_.size());
+      if (inner_.attach_log) {
+        inner_.attach_log("device: cannot keep undelivered reports in " + queue_file_ + " (" +
+                          r.error().message + "); they are held in memory until the agent stops");
+      }
     }
     queue_unwritable_ = true;
   } else {

@@ -5,7 +5,8 @@
 //
 // Outcome reports (success, failure, rolled_back) that do not get through are
 // queued until the server acknowledges them: in <state>.reports, and in memory
-// when that cannot be written (a full filesystem, which is logged as an error).
+// when that cannot be written (a full filesystem, which is logged as an error
+// and told to the server in the deployment's log).
 // Each check-in sends the queue first, in order. A queued report of a deployment
 // the server has since replaced by another is dropped, with a log line.
 //
@@ -47,6 +48,9 @@ class LoggedTransport final : public Transport {
     std::function<std::int64_t()> deployment;
     std::function<std::string()> last_error;
     std::function<std::string()> reason = {};
+    // Sends a line to the server's log of the deployment with the next report
+    // (HttpTransport::attach_log); empty: the transport has no such log.
+    std::function<void(std::string)> attach_log = {};
   };
 
   // `deployment_file` is rewritten atomically whenever a new offer arrives;

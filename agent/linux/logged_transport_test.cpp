@@ -150,13 +150,20 @@ TEST_F(LoggedTransportTest, ALostSuccessReportIsQueuedAcrossARestartAndSentAtThe
 TEST_F(LoggedTransportTest, AQueueThatCannotBeWrittenIsKeptInMemory) {
   // The queue's directory is gone (a full or read-only state filesystem fails the
   // same way: the atomic write cannot create its file).
+  std::vector<std::string> told;
   auto transport = std::make_unique<LoggedTransport>(
-      LoggedTransport::Inner{server_, [this] { return deployment_; },
-                             [] { return std::string("lost"); }},
+      LoggedTransport::Inner{server_,
+                             [this] { return deployment_; },
+                             [] { return std::string("lost"); },
+                             {},
+                             [&told](std::string line) { told.push_back(std::move(line)); }},
       (dir_ / "state.deployment").string(), (dir_ / "missing" / "state.reports").string());
   server_.faults().lose_rollbacks = 1;
   EXPECT_FALSE(transport->report(rollback()).ok());
   EXPECT_EQ(transport->unheard_rollback(), 7);
+  // The server hears of the full filesystem too, in the deployment's log.
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_NE(told[0].find("cannot keep undelivered reports in"), std::string::npos) << told[0];
   DeviceStatus status;
   CheckInAnswer answer;
   ASSERT_TRUE(transport->check_in(status, answer).ok());

@@ -209,10 +209,11 @@ Result<std::size_t> HttpTransport::fetch(const char* artifact, std::uint32_t off
 
 Result<void> HttpTransport::report(const Report& report) {
   if (deployment_ == 0) return {};
-  const json body = {{"phase", phase_name(report.phase)},
-                     {"progress", report.progress_percent},
-                     {"error", report.error},
-                     {"running_version", text_of(report.running)}};
+  json body = {{"phase", phase_name(report.phase)},
+               {"progress", report.progress_percent},
+               {"error", report.error},
+               {"running_version", text_of(report.running)}};
+  if (!log_lines_.empty()) body["log"] = log_lines_;
   UPDRAFT_TRY_ASSIGN(
       auto response,
       post("/api/v1/device/deployments/" + std::to_string(deployment_) + "/report", body.dump()));
@@ -221,6 +222,7 @@ Result<void> HttpTransport::report(const Report& report) {
     last_error_ = "report answered " + std::to_string(response.first) + ": " + response.second;
     return ErrorCode::kTransportFailed;
   }
+  log_lines_.clear();
   return {};
 }
 

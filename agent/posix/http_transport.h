@@ -66,6 +66,9 @@ class HttpTransport final : public Transport {
   std::uint64_t bytes_received() const { return bytes_received_; }
   // The offer reports refer to (0: none), for a daemon to keep across restarts.
   std::int64_t deployment() const { return deployment_; }
+  // A line for the deployment's log on the server, sent with the next report
+  // that gets through (the device's own trouble: a full state filesystem).
+  void attach_log(std::string line) { log_lines_.push_back(std::move(line)); }
 
  private:
   // POST with the token, re-authenticating once on 401. Returns the status and body.
@@ -83,6 +86,7 @@ class HttpTransport final : public Transport {
   std::vector<std::byte> window_;
   std::string last_error_;
   std::string reason_;
+  std::vector<std::string> log_lines_;  // for the next report
   std::uint64_t bytes_received_ = 0;
   std::vector<std::uint32_t> check_in_micros_;
 };
