@@ -19,8 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* slot_name(int slot) { return slot == 0 ? "A" : "B"; }
-
 // Whether an agent holds the state file's lock (agent/linux/updraft_agent_main.cpp).
 bool agent_running(const std::string& state) {
   const int fd = ::open(state.c_str(), O_RDONLY | O_CLOEXEC);
@@ -65,7 +63,7 @@ HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool as
                                                                   : "none";
   out["trial"] = trial;
   if (state->trial != kNoSlot) out["trial_slot"] = slot_name(state->trial);
-  for (int i = 0; i < 2; ++i) {
+  for (SlotIndex i = 0; i < 2; ++i) {
     const SlotInfo& s = state->slots[i];
     json slot = {{"valid", s.valid}};
     if (s.valid) {
@@ -130,7 +128,7 @@ HostResult<std::string> agent_status(const SlotFilesFlash::Paths& paths, bool as
     text += key + ": " + value + "\n";
   };
   line("agent", out["agent"]);
-  for (int i = 0; i < 2; ++i) {
+  for (SlotIndex i = 0; i < 2; ++i) {
     const json& s = out["slots"][slot_name(i)];
     std::string value = !s["valid"].get<bool>()
                             ? "empty or being written"

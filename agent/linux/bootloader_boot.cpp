@@ -50,7 +50,7 @@ HostResult<BootloaderBoot> follow_bootloader(BootLogic& boot, const BootloaderEn
     if (auto r = boot.save(state); !r.ok()) return state_error(r.error(), "saving the boot state");
   } else if (booted != state.active) {
     return Error(ErrorCode::kBootNoValidImage,
-                 std::string("the boot loader started slot ") + (booted == 0 ? "A" : "B") +
+                 std::string("the boot loader started slot ") + slot_name(booted) +
                      ", which holds no image the agent installed and verified");
   }
   if (slots.active != state.active || slots.trial != kNoSlot) {
@@ -68,7 +68,7 @@ HostResult<void> offer_trial(BootLogic& boot, const BootloaderEnv& env, unsigned
 
 HostResult<std::string> confirm_running_slot(const BootloaderEnv& env, SlotIndex booted) {
   UPDRAFT_TRY_ASSIGN(BootloaderSlots slots, env.read());
-  const std::string name = booted == 0 ? "A" : "B";
+  const std::string name = slot_name(booted);
   if (slots.trial == booted) {
     UPDRAFT_TRY(env.write(BootloaderSlots{booted, kNoSlot, 0}));
     return "slot " + name + " confirmed: the boot loader boots it from now on";

@@ -17,18 +17,18 @@ SlotIndex slot_of(const std::string& name) {
   return kNoSlot;
 }
 
-const char* name_of(SlotIndex slot) {
-  if (slot == 0) return "A";
-  if (slot == 1) return "B";
-  return "";
-}
-
 std::string tool_failure(const std::string& tool, int status) {
   return status < 0 ? tool + " could not be started (is it installed?)"
                     : tool + " exited " + std::to_string(status);
 }
 
 }  // namespace
+
+const char* slot_name(SlotIndex slot) {
+  if (slot == 0) return "A";
+  if (slot == 1) return "B";
+  return "";
+}
 
 bool parse_bootloader_kind(const std::string& text, BootloaderEnv::Kind& kind) {
   if (text == "grub") {
@@ -41,13 +41,18 @@ bool parse_bootloader_kind(const std::string& text, BootloaderEnv::Kind& kind) {
   return true;
 }
 
+std::vector<std::string> BootloaderEnv::uboot_tool(const std::string& tool) const {
+  std::vector<std::string> argv = {tool};
+  if (!options_.uboot_config.empty()) argv.insert(argv.end(), {"-c", options_.uboot_config});
+  return argv;
+}
+
 HostResult<BootloaderSlots> BootloaderEnv::read() const {
   std::vector<std::string> argv;
   if (options_.kind == Kind::kGrub) {
     argv = {"grub-editenv", options_.grub_env, "list"};
   } else {
-    argv = {"fw_printenv"};
-    if (!options_.uboot_config.empty()) argv.insert(argv.end(), {"-c", options_.uboot_config});
+    argv = uboot_tool("fw_printenv");
   }
   const ProgramOutput out = run_program(argv);
   if (out.status != 0) {
@@ -68,7 +73,7 @@ HostResult<BootloaderSlots> BootloaderEnv::read() const {
 }
 
 HostResult<void> BootloaderEnv::write(const BootloaderSlots& slots) const {
-  const std::string active = name_of(slots.active), trial = name_of(slots.trial),
+  const std::string active = slot_name(slots.active), trial = slot_name(slots.trial),
                     tries = std::to_string(slots.trial == kNoSlot ? 0 : slots.tries);
   ProgramOutput out;
   std::string tool;
@@ -90,8 +95,7 @@ HostResult<void> BootloaderEnv::write(const BootloaderSlots& slots) const {
       script << "updraft_active=" << active << "\nupdraft_trial=" << trial
              << "\nupdraft_tries=" << tries << "\n";
     }
-    std::vector<std::string> argv = {tool};
-    if (!options_.uboot_config.empty()) argv.insert(argv.end(), {"-c", options_.uboot_config});
+    std::vector<std::string> argv = uboot_tool(tool);
     argv.insert(argv.end(), {"-s", path});
     out = run_program(argv);
     ::unlink(path);

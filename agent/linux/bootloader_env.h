@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "agent/boot_state.h"
 #include "core/host/error.h"
@@ -44,8 +45,14 @@ class BootloaderEnv {
   const Options& options() const { return options_; }
 
  private:
+  // fw_printenv or fw_setenv, with -c when a config file is named.
+  std::vector<std::string> uboot_tool(const std::string& tool) const;
   Options options_;
 };
+
+// "A" or "B", as the environment, the kernel command line, logs, status and the
+// health check's UPDRAFT_SLOT name slots; "" for kNoSlot.
+const char* slot_name(SlotIndex slot);
 
 // "grub" or "u-boot" into `kind`; false for anything else.
 bool parse_bootloader_kind(const std::string& text, BootloaderEnv::Kind& kind);

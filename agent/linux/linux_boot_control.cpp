@@ -7,8 +7,6 @@
 
 namespace updraft::agent {
 
-const char* slot_name(SlotIndex slot) { return slot == 0 ? "A" : "B"; }
-
 bool LinuxBootControl::healthy() {
   const bool ok = judge();
   if (options_.bootloader == nullptr) return ok;

@@ -52,7 +52,4 @@ class LinuxBootControl final : public BootControl {
   bool reboot_requested_ = false;
 };
 
-// "A" or "B", as logs and the health check's UPDRAFT_SLOT name slots.
-const char* slot_name(SlotIndex slot);
-
 }  // namespace updraft::agent

@@ -9,14 +9,13 @@
 # 77 skip (no coap-client-openssl).
 set -euo pipefail
 updraftd=$1
+source "$(dirname "$0")/lib.sh"
 client=${COAP_CLIENT:-coap-client-openssl}
 if ! command -v "$client" >/dev/null; then
   echo "SKIP: $client not installed (Debian package libcoap3-bin; scripts/setup.sh installs it)"
   exit 77
 fi
-for tool in curl sha256sum od cmp; do
-  command -v $tool >/dev/null || { echo "FAIL: $tool is needed"; exit 1; }
-done
+need_tools curl sha256sum od cmp
 
 dir=$(mktemp -d /tmp/updraft-coap-client-XXXXXX)
 server=""

@@ -15,6 +15,7 @@
 # Every wait is bounded; every process started here is stopped at exit.
 set -euo pipefail
 UPDRAFTD=$1
+source "$(dirname "$0")/lib.sh"
 UPDRAFT=$2
 for tool in mender mender-artifact; do
   if ! command -v $tool >/dev/null; then
@@ -26,24 +27,14 @@ if ! unshare -m true 2>/dev/null; then
   echo "SKIP: no mount namespaces here (unshare -m needs CAP_SYS_ADMIN)"
   exit 77
 fi
-for tool in curl jq sha256sum; do
-  command -v $tool >/dev/null || { echo "FAIL: $tool is needed"; exit 1; }
-done
+need_tools curl jq sha256sum
 
-WORK=$(mktemp -d /tmp/updraft-mender-XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ ${KEEP:-0} != 1 ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT
+start_work mender
+WAIT_POLL=0.3
 # To stderr: a failure inside $(...) still shows, and set -e ends the script.
 fail() { { echo "FAIL: $*"; echo "--- updraftd log"; tail -30 "$WORK/data/updraftd.log" || true
            for f in "$WORK"/client-*/client.log; do echo "--- $f"; grep -E "level=(error|warn|info)" "$f" | tail -20; done; } >&2
          exit 1; }
-wait_for() { local limit=$1; shift; local end=$((SECONDS + limit))
-  until "$@"; do (( SECONDS < end )) || return 1; sleep 0.3; done; }
 
 # --- updraftd on a fresh store; campaigns tick every 100 ms.
 mkdir -p "$WORK/data"

@@ -20,6 +20,7 @@
 set -euo pipefail
 UPDRAFTD=$1 UPDRAFT=$2 AGENT=$3
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 repo=$(cd "$here/../.." && pwd)
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -33,22 +34,12 @@ kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
 [[ -n $kernel ]] || skip "no kernel in /boot (linux-image-amd64)"
 kver=${kernel#/boot/vmlinuz-}
 [[ -d /lib/modules/$kver ]] || skip "no modules for $kver"
-for tool in mksquashfs mkfs.ext2 cpio gzip modprobe openssl curl jq; do
-  command -v $tool >/dev/null || { echo "FAIL: $tool is needed"; exit 1; }
-done
+need_tools mksquashfs mkfs.ext2 cpio gzip modprobe openssl curl jq
 
-WORK=$(mktemp -d /tmp/updraft-reboot-XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ ${KEEP:-0} != 1 ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT
+start_work reboot
+WAIT_POLL=0.5
 fail() { echo "FAIL: $*"; echo "--- updraftd log"; tail -20 "$WORK/server/updraftd.log" || true
          echo "--- serial console"; tail -60 "$WORK/serial.log" || true; exit 1; }
-wait_for() { local limit=$1; shift; local end=$((SECONDS + limit))
-  until "$@"; do (( SECONDS < end )) || return 1; sleep 0.5; done; }
 started=$SECONDS
 step() { echo "[$((SECONDS - started)) s] $*"; }
 
@@ -183,13 +174,20 @@ grub-mkimage -O i386-pc -o "$WORK/core.img" -c "$WORK/embedded.cfg" -p '(hd0)/bo
 cat /usr/lib/grub/i386-pc/lnxboot.img "$WORK/core.img" > "$WORK/grub.lnx"
 
 # --- the releases and the first campaign, then the machine.
-cli release upload "$WORK/rootfs-1.0.0.img" --product gw --version 1.0.0 --security-counter 1 \
-  --hardware qemu-pc >/dev/null || fail "upload 1.0.0"
-r2=$(cli release upload "$WORK/rootfs-2.0.0.img" --product gw --version 2.0.0 --security-counter 2 \
-  --hardware qemu-pc | sed -n 's/^release \([0-9]*\).*/\1/p')
-c1=$(cli campaign create --name "to 2.0.0" --release "$r2" --device gw-q --start |
-     sed -n 's/^campaign \([0-9]*\).*/\1/p' | head -n 1)
-[[ -n $c1 ]] || fail "campaign for 2.0.0"
+upload() { # VERSION: rootfs-VERSION.img as a release, security counter its major; prints its id
+  cli release upload "$WORK/rootfs-$1.img" --product gw --version "$1" --security-counter "${1%%.*}" \
+    --hardware qemu-pc | sed -n 's/^release \([0-9]*\).*/\1/p'
+}
+roll_out() { # VERSION: uploads it and starts a campaign of it for gw-q; prints the campaign's id
+  local release campaign
+  release=$(upload "$1")
+  [[ -n $release ]] || return 1
+  campaign=$(cli campaign create --name "to $1" --release "$release" --device gw-q --start |
+             sed -n 's/^campaign \([0-9]*\).*/\1/p' | head -n 1)
+  [[ -n $campaign ]] && echo "$campaign"
+}
+[[ -n $(upload 1.0.0) ]] || fail "upload 1.0.0"
+c1=$(roll_out 2.0.0) || fail "rolling out 2.0.0"
 step "updraftd on port $PORT, campaign $c1 for 2.0.0; booting the machine"
 qemu-system-x86_64 -machine "pc,accel=${QEMU_ACCEL:-tcg}" -m 512 -display none -monitor none \
   -serial "file:$WORK/serial.log" -kernel "$WORK/grub.lnx" \
@@ -199,9 +197,11 @@ qemu-system-x86_64 -machine "pc,accel=${QEMU_ACCEL:-tcg}" -m 512 -display none -
   -nic user,model=e1000 &
 PIDS+=($!)
 
-deployment_state() { # CAMPAIGN -> the device's deployment state in it
-  api /api/v1/devices/gw-q | jq -r --argjson c "$1" '.deployments[] | select(.campaign == $c) | .state'
+deployment() { # CAMPAIGN FIELD -> that field of the device's deployment in it
+  api /api/v1/devices/gw-q |
+    jq -r --argjson c "$1" --arg f "$2" '.deployments[] | select(.campaign == $c) | .[$f]'
 }
+deployment_state() { deployment "$1" state; }
 device_version() { api /api/v1/devices/gw-q | jq -r .version; }
 state_is() { [[ $(deployment_state "$1") == "$2" ]]; }
 # GRUB's lines on the serial console start with terminal escapes: no ^ anchor.
@@ -218,11 +218,7 @@ grep -q 'updraft-agent: slot B confirmed: the boot loader boots it from now on' 
 [[ $(grub_slots) == AB ]] || fail "GRUB booted slots $(grub_slots), not A then B"
 step "2.0.0 confirmed in slot B after a real reboot (GRUB booted $(grub_slots))"
 
-r3=$(cli release upload "$WORK/rootfs-3.0.0.img" --product gw --version 3.0.0 --security-counter 3 \
-  --hardware qemu-pc | sed -n 's/^release \([0-9]*\).*/\1/p')
-c2=$(cli campaign create --name "to 3.0.0" --release "$r3" --device gw-q --start |
-     sed -n 's/^campaign \([0-9]*\).*/\1/p' | head -n 1)
-[[ -n $c2 ]] || fail "campaign for 3.0.0"
+c2=$(roll_out 3.0.0) || fail "rolling out 3.0.0"
 wait_for 600 state_is "$c2" rolled_back ||
   fail "the bad 3.0.0 was not rolled back (state $(deployment_state "$c2"))"
 # The rollback is reported from the slot GRUB fell back to, after a real reboot.
@@ -234,14 +230,10 @@ grep -q 'health: release 3.0.0, slot A' "$WORK/serial.log" || fail "3.0.0 never 
 [[ $(grub_slots) == ABAB ]] || fail "GRUB booted slots $(grub_slots), not ABAB"
 step "3.0.0 failed its trial in slot A; GRUB fell back to B; rolled_back on the server (GRUB booted $(grub_slots))"
 
-r4=$(cli release upload "$WORK/rootfs-4.0.0.img" --product gw --version 4.0.0 --security-counter 4 \
-  --hardware qemu-pc | sed -n 's/^release \([0-9]*\).*/\1/p')
-c3=$(cli campaign create --name "to 4.0.0" --release "$r4" --device gw-q --start |
-     sed -n 's/^campaign \([0-9]*\).*/\1/p' | head -n 1)
-[[ -n $c3 ]] || fail "campaign for 4.0.0"
+c3=$(roll_out 4.0.0) || fail "rolling out 4.0.0"
 wait_for 600 state_is "$c3" rolled_back ||
   fail "4.0.0, which never starts, was not rolled back (state $(deployment_state "$c3"))"
-error=$(api /api/v1/devices/gw-q | jq -r --argjson c "$c3" '.deployments[] | select(.campaign == $c) | .error')
+error=$(deployment "$c3" error)
 [[ $error == 520 ]] || fail "4.0.0's rollback carries error $error, not 520 (AGENT_TRIAL_FAILED)"
 [[ $(grep -c 'rootfs: 4.0.0 cannot start' "$WORK/serial.log") == 2 ]] ||
   fail "4.0.0 was not tried exactly twice (--boot-tries 2)"

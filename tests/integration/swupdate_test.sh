@@ -11,28 +11,18 @@
 # Every wait is bounded; every process started here is stopped at exit.
 set -euo pipefail
 UPDRAFTD=$1
+source "$(dirname "$0")/lib.sh"
 SWUPDATE=${SWUPDATE:-/usr/bin/swupdate}
 if [[ ! -x $SWUPDATE ]]; then
   echo "SKIP: $SWUPDATE not installed (Debian package swupdate; scripts/setup.sh installs it)"
   exit 77
 fi
-for tool in cpio openssl curl jq; do
-  command -v $tool >/dev/null || { echo "FAIL: $tool is needed"; exit 1; }
-done
+need_tools cpio openssl curl jq
 
-WORK=$(mktemp -d /tmp/updraft-swupdate-XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ ${KEEP:-0} != 1 ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT
+start_work swupdate
 fail() { echo "FAIL: $*"; echo "--- updraftd log"; tail -30 "$WORK/data/updraftd.log" || true
          for f in "$WORK"/swupdate-*.log; do echo "--- $f"; grep -v TRACE "$f" | tail -25; done; exit 1; }
 # Polls `cmd` every 0.2 s until it succeeds, at most $1 seconds.
-wait_for() { local limit=$1; shift; local end=$((SECONDS + limit))
-  until "$@"; do (( SECONDS < end )) || return 1; sleep 0.2; done; }
 
 # --- updraftd on a fresh store; polls every second so the test runs in seconds.
 mkdir -p "$WORK/data"
