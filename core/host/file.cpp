@@ -1,10 +1,14 @@
 #include "core/host/file.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace updraft {
 
@@ -68,6 +72,49 @@ bool write_at(int fd, const std::byte* data, std::size_t n, std::uint64_t offset
     offset += static_cast<std::uint64_t>(put);
   }
   return true;
+}
+
+HostResult<MappedFile> MappedFile::open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return Error(ErrorCode::kIoError, "cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  MappedFile file;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    void* at = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (at != MAP_FAILED) {
+      file.mapped_ = static_cast<std::byte*>(at);
+      file.size_ = static_cast<std::size_t>(st.st_size);
+    }
+  }
+  ::close(fd);
+  if (file.mapped_ != nullptr) return file;
+  UPDRAFT_TRY_ASSIGN(file.read_, read_file(path));
+  return file;
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept { *this = std::move(other); }
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    if (mapped_ != nullptr) ::munmap(mapped_, size_);
+    mapped_ = std::exchange(other.mapped_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    read_ = std::move(other.read_);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (mapped_ != nullptr) ::munmap(mapped_, size_);
+}
+
+void MappedFile::release(ByteView range) const {
+  if (mapped_ == nullptr || range.empty()) return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<std::uintptr_t>(range.data()) + page - 1) / page * page;
+  const auto end = reinterpret_cast<std::uintptr_t>(range.data() + range.size()) / page * page;
+  if (begin < end) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 }  // namespace updraft

@@ -1,11 +1,14 @@
 // core/host beside its code: hex, whole-file helpers and errors.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "core/host/error.h"
 #include "core/host/file.h"
@@ -97,6 +100,65 @@ TEST(FileTest, ReadAtAndWriteAtMoveWholeRanges) {
   EXPECT_EQ(back[0], std::byte{0});
   EXPECT_FALSE(read_at(fd, back.data(), 10, 4096 + 8192 - 5));
   ::close(fd);
+}
+
+// Resident memory of this process, from /proc/self/status.
+std::uint64_t resident_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
+TEST(MappedFileTest, MapsAFileAndReleasedPagesLeaveMemoryButReadBackTheSame) {
+  TempDir dir;
+  const std::string path = dir.file("rootfs.img");
+  std::vector<std::byte> data(32u << 20);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>(i * 131 >> 7);
+  ASSERT_TRUE(write_file_atomic(path, data).ok());
+  HostResult<MappedFile> file = MappedFile::open(path);
+  ASSERT_TRUE(file.ok()) << file.error().to_string();
+  const ByteView bytes = file->bytes();
+  ASSERT_EQ(bytes.size(), data.size());
+  const std::uint64_t before = resident_kib();
+  EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), data.begin()));
+  const std::uint64_t touched = resident_kib();
+  EXPECT_GE(touched, before + 24 * 1024) << "reading the mapping brings its pages in";
+  file->release(bytes);
+  EXPECT_LE(resident_kib(), touched - 24 * 1024) << "release hands them back";
+  EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), data.begin()));
+}
+
+TEST(MappedFileTest, AnEmptyFileAFifoAndAMissingFile) {
+  TempDir dir;
+  const std::string empty = dir.file("empty");
+  ASSERT_TRUE(write_file_atomic(empty, {}).ok());
+  HostResult<MappedFile> mapped = MappedFile::open(empty);
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_TRUE(mapped->bytes().empty());
+
+  // A FIFO cannot be mapped: it is read whole instead.
+  const std::string fifo = dir.file("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::vector<std::byte> sent(100'000, std::byte{0x42});
+  std::thread writer([&] {
+    std::ofstream(fifo, std::ios::binary)
+        .write(reinterpret_cast<const char*>(sent.data()),
+               static_cast<std::streamsize>(sent.size()));
+  });
+  HostResult<MappedFile> piped = MappedFile::open(fifo);
+  writer.join();
+  ASSERT_TRUE(piped.ok()) << piped.error().to_string();
+  EXPECT_TRUE(std::equal(piped->bytes().begin(), piped->bytes().end(), sent.begin(), sent.end()));
+  piped->release(piped->bytes());  // nothing to hand back; the bytes stay
+  EXPECT_EQ(piped->bytes().size(), sent.size());
+
+  HostResult<MappedFile> missing = MappedFile::open(dir.file("absent"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kIoError);
+  EXPECT_NE(missing.error().message.find("absent"), std::string::npos);
 }
 
 TEST(ErrorTest, ToStringNamesTheCodeItsNumberAndTheMessage) {
