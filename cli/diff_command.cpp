@@ -24,17 +24,36 @@ struct DiffArgs {
   bool raw = false;
 };
 
+// An input file, mapped rather than read: a rootfs image is hundreds of MB, and
+// the diff lets go of the new image's pages as it passes them.
+struct Input {
+  MappedFile file;
+  delta::FirmwareImage image;  // the load segments, for Intel HEX or ELF; empty when raw
+  bool raw = true;
+
+  std::uint64_t size() const { return raw ? file.bytes().size() : image.size(); }
+};
+
 // The file's format from its content, or a raw binary when `raw` says so (an ELF
 // executable or a filesystem image is diffed as the bytes it is, not as what it loads).
-HostResult<delta::FirmwareImage> read_firmware(const std::string& path, bool raw) {
-  UPDRAFT_TRY_ASSIGN(std::vector<std::byte> bytes, read_file(path));
-  if (raw) {
-    delta::FirmwareImage image;
-    if (!bytes.empty()) image.segments.push_back({0, std::move(bytes)});
-    return image;
-  }
-  HostResult<delta::FirmwareImage> image = delta::parse_firmware(std::move(bytes));
+HostResult<Input> read_input(const std::string& path, bool raw) {
+  Input input;
+  UPDRAFT_TRY_ASSIGN(input.file, MappedFile::open(path));
+  input.raw = raw || delta::detect_format(input.file.bytes()) == delta::FirmwareFormat::kRaw;
+  if (input.raw) return input;
+  HostResult<delta::FirmwareImage> image = delta::parse_firmware(input.file.bytes());
   if (!image.ok()) return Error(image.error().code, path + ": " + image.error().message);
+  input.image = std::move(*image);
+  return input;
+}
+
+// The input as load segments: a raw binary is one, at address 0.
+delta::FirmwareImage segments_of(const Input& input) {
+  if (!input.raw) return input.image;
+  delta::FirmwareImage image;
+  const ByteView bytes = input.file.bytes();
+  if (!bytes.empty())
+    image.segments.push_back({0, std::vector<std::byte>(bytes.begin(), bytes.end())});
   return image;
 }
 
@@ -54,17 +73,17 @@ int run_diff(const DiffArgs& args) {
     return report_error(Error(ErrorCode::kInvalidArgument, "unknown profile '" + args.profile +
                                                                "' (use mcu-tiny, mcu or linux)"));
   }
-  HostResult<delta::FirmwareImage> old_image = read_firmware(args.old_path, args.raw);
-  if (!old_image.ok()) return report_error(old_image.error());
-  HostResult<delta::FirmwareImage> new_image = read_firmware(args.new_path, args.raw);
-  if (!new_image.ok()) return report_error(new_image.error());
+  HostResult<Input> old_input = read_input(args.old_path, args.raw);
+  if (!old_input.ok()) return report_error(old_input.error());
+  HostResult<Input> new_input = read_input(args.new_path, args.raw);
+  if (!new_input.ok()) return report_error(new_input.error());
   // Raw binaries give a plain patch; Intel HEX or ELF on either side, a segmented
   // one that records where each load segment goes.
-  const bool segmented = old_image->format != delta::FirmwareFormat::kRaw ||
-                         new_image->format != delta::FirmwareFormat::kRaw;
+  const bool segmented = !old_input->raw || !new_input->raw;
+  const std::uint64_t new_size = new_input->size();
 
   const auto start = std::chrono::steady_clock::now();
-  Progress progress("diff", args.quiet ? 0 : new_image->size());
+  Progress progress("diff", args.quiet ? 0 : new_size);
   delta::DiffOptions options;
   options.profile = profile->profile;
   options.format_version = static_cast<std::uint8_t>(args.format_version);
@@ -78,11 +97,17 @@ int run_diff(const DiffArgs& args) {
     progress.update(stage, done, total);
   };
   delta::DiffStats stats;
-  std::vector<std::byte> old_storage, new_storage;
+  delta::FirmwareImage old_segments, new_segments;
+  if (segmented) {
+    old_segments = segments_of(*old_input);
+    new_segments = segments_of(*new_input);
+  } else {
+    options.release_new = [&](ByteView range) { new_input->file.release(range); };
+  }
   HostResult<std::vector<std::byte>> patch =
-      segmented ? delta::make_segmented_patch(*old_image, *new_image, options, &stats)
-                : delta::make_patch(old_image->linear_view(old_storage),
-                                    new_image->linear_view(new_storage), options, &stats);
+      segmented
+          ? delta::make_segmented_patch(old_segments, new_segments, options, &stats)
+          : delta::make_patch(old_input->file.bytes(), new_input->file.bytes(), options, &stats);
   if (!patch.ok()) return report_error(patch.error());
   if (auto written = write_file_atomic(args.out_path, *patch); !written.ok()) {
     return report_error(written.error());
@@ -90,17 +115,17 @@ int run_diff(const DiffArgs& args) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!args.quiet) {
-    const double ratio = new_image->size() == 0 ? 0.0
-                                                : 100.0 * static_cast<double>(patch->size()) /
-                                                      static_cast<double>(new_image->size());
+    const double ratio =
+        new_size == 0 ? 0.0
+                      : 100.0 * static_cast<double>(patch->size()) / static_cast<double>(new_size);
     // The header holds the shape the encoder chose, and so the workspace.
-    const std::size_t header_at =
-        segmented ? delta::layout_block_size(old_image->segments.size(), new_image->segments.size())
-                  : 0;
+    const std::size_t header_at = segmented ? delta::layout_block_size(old_segments.segments.size(),
+                                                                       new_segments.segments.size())
+                                            : 0;
     const std::uint32_t workspace = load_le32(patch->data() + header_at + 16);
     if (segmented) {
-      print_segments("old", *old_image);
-      print_segments("new", *new_image);
+      print_segments("old", old_segments);
+      print_segments("new", new_segments);
     }
     std::printf(
         "%s: %zu bytes (%.2f%% of new image), profile %s, format %u, workspace %u bytes, %u ops, "

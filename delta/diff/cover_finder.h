@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "delta/diff/anchor_index.h"
 #include "delta/diff/suffix_array.h"
 
 namespace updraft::delta {
@@ -34,6 +35,10 @@ struct CoverOptions {
 
 // Covers sorted by new_pos, non-overlapping in the new image.
 std::vector<Cover> find_covers(ByteView old_image, ByteView new_image, const SuffixArray& index,
+                               const CoverOptions& options);
+// The same over a sparse index (rootfs-sized images): it finds only matches that
+// hold one of the index's anchors, at a fraction of the memory and time.
+std::vector<Cover> find_covers(ByteView old_image, ByteView new_image, const AnchorIndex& index,
                                const CoverOptions& options);
 
 }  // namespace updraft::delta

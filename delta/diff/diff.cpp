@@ -206,11 +206,12 @@ std::vector<std::byte> encode_frame(ByteView old_image, ByteView new_image,
 // With `sample_bytes`, only the ops that start in the first sample_bytes of each
 // frame are coded, and no CRCs: a quick estimate to rank the ways to code it.
 // With `parallel`, frames are coded on all cores (when one job is coded alone).
-// Gives up with kCanceled between frames once `cancel` turns true.
+// Gives up with kCanceled between frames once `options.cancel` turns true, and
+// hands each frame's new bytes to `options.release_new` once coded.
 HostResult<std::vector<std::byte>> encode_patch(ByteView old_image, ByteView new_image,
                                                 const PatchHeader& header,
                                                 const std::vector<Op>& ops,
-                                                const std::atomic<bool>* cancel, bool parallel,
+                                                const DiffOptions& options, bool parallel,
                                                 ByteView reloc_block = {},
                                                 std::uint32_t sample_bytes = 0) {
   // Each frame's first op and old position, as coding them in order would leave it.
@@ -236,10 +237,15 @@ HostResult<std::vector<std::byte>> encode_patch(ByteView old_image, ByteView new
   const auto code_run = [&](std::size_t run) -> HostResult<void> {
     std::vector<std::uint16_t> model_storage(OpModel::prob_count(header.params));
     for (std::size_t frame = frames * run / runs; frame < frames * (run + 1) / runs; ++frame) {
-      if (canceled(cancel)) return canceled_error();
+      if (canceled(options.cancel)) return canceled_error();
       const auto f = static_cast<std::uint32_t>(frame);
       payloads[frame] = encode_frame(old_image, new_image, header, ops, f, starts[frame],
                                      sample_bytes, model_storage);
+      if (options.release_new) {
+        // All of it, sampled or not: an op that starts in the sample runs on.
+        options.release_new(
+            new_image.subspan(f * header.params.frame_size, header.frame_length(f)));
+      }
       if (payloads[frame].size() > max_payload_size(header.frame_length(f))) {
         return Error(ErrorCode::kInternal, "frame payload exceeds the format's bound");
       }
@@ -347,36 +353,57 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
   // own while the suffix sort, which is single-threaded, runs; a MiB at a time,
   // so that a cancel stops them too.
   std::thread hashing([&] {
-    const auto digest = [&](ByteView image, Sha256Digest& out) {
+    const auto digest = [&](ByteView image, Sha256Digest& out, bool release) {
       constexpr std::size_t kSlice = std::size_t{1} << 20;
       Sha256 sha;
       for (std::size_t at = 0; at < image.size(); at += kSlice) {
         if (canceled(options.cancel)) return;
-        sha.update(image.subspan(at, std::min(kSlice, image.size() - at)));
+        const ByteView slice = image.subspan(at, std::min(kSlice, image.size() - at));
+        sha.update(slice);
+        if (release && options.release_new) options.release_new(slice);
       }
       out = sha.finish();
     };
-    digest(old_image, header.old_hash);
-    digest(new_image, header.new_hash);
+    digest(old_image, header.old_hash, false);
+    digest(new_image, header.new_hash, true);
   });
 
   report("index", 0, old_image.size());
-  HostResult<SuffixArray> built = SuffixArray::build(old_image);
-  hashing.join();
+  CoverOptions cover_options;
+  // The scan looks back from where it is only as far as the current alignment
+  // began; what lies some MiB behind is let go as it goes.
+  constexpr std::uint32_t kKeptBehind = 4u << 20;
+  std::uint32_t released_to = 0;
+  cover_options.progress = [&](std::uint32_t pos) {
+    report("match", pos, new_image.size());
+    if (options.release_new && pos > released_to + 2 * kKeptBehind) {
+      options.release_new(new_image.subspan(released_to, pos - kKeptBehind - released_to));
+      released_to = pos - kKeptBehind;
+    }
+  };
+  cover_options.cancel = options.cancel;
   std::vector<Cover> covers;
-  {
+  if (header.new_size > kLargeImageBytes) {
+    // A rootfs-sized pair: a sparse index, a few bytes per anchor rather than a
+    // suffix array's 4 per old byte, so the diff holds about one image's worth.
+    const AnchorIndex index = AnchorIndex::build(old_image, options.cancel);
+    hashing.join();
+    if (canceled(options.cancel)) return canceled_error();
+    report("index", old_image.size(), old_image.size());
+    covers = find_covers(old_image, new_image, index, cover_options);
+  } else {
+    HostResult<SuffixArray> built = SuffixArray::build(old_image);
+    hashing.join();
     // The index (4 bytes per old byte) is let go before coding allocates its
     // buffers: the two never peak together.
     UPDRAFT_TRY_ASSIGN(SuffixArray index, std::move(built));
     if (canceled(options.cancel)) return canceled_error();
     report("index", old_image.size(), old_image.size());
-    CoverOptions cover_options;
-    cover_options.progress = [&](std::uint32_t pos) { report("match", pos, new_image.size()); };
-    cover_options.cancel = options.cancel;
     covers = find_covers(old_image, new_image, index, cover_options);
   }
   if (canceled(options.cancel)) return canceled_error();
   report("match", new_image.size(), new_image.size());
+  if (options.release_new) options.release_new(new_image.subspan(released_to));
   const std::vector<ModelParams> shapes =
       options.params ? std::vector<ModelParams>{*options.params}
                      : candidate_params(options.profile, options.format_version, true);
@@ -457,9 +484,9 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
     h.reloc_count = pr != nullptr ? pr->map.count : 0;
     h.workspace_bytes = workspace_bytes(h.params, h.reloc_count);
     return pr != nullptr
-               ? encode_patch(pr->old_image, new_image, h, ops, options.cancel, parallel, pr->block,
+               ? encode_patch(pr->old_image, new_image, h, ops, options, parallel, pr->block,
                               sample)
-               : encode_patch(old_image, new_image, h, ops, options.cancel, parallel, {}, sample);
+               : encode_patch(old_image, new_image, h, ops, options, parallel, {}, sample);
   };
   // A rootfs-sized image ranks on a sixteenth of each frame and codes only the
   // best in full, its frames on all cores: coding dominated a 64 MiB diff.

@@ -33,6 +33,11 @@ struct DiffOptions {
   // down never waits for a whole build. The suffix sort is the one stretch it
   // cannot cut short.
   const std::atomic<bool>* cancel = nullptr;
+  // Called with stretches of the new image that make_patch() has read and will
+  // not read again soon: each pass (hash, match, code) walks it in order. A
+  // caller that mapped the file drops those pages (MappedFile::release), so a
+  // rootfs diff holds the old image and a window of the new, not both whole.
+  std::function<void(ByteView)> release_new;
 };
 
 struct DiffStats {

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
 
+#include "delta/diff/anchor_index.h"
 #include "delta/diff/cover_finder.h"
 #include "delta/diff/suffix_array.h"
 #include "delta/format/layout.h"
@@ -110,6 +112,17 @@ std::vector<Cover> covers_counting(const Bytes& old_image, const Bytes& new_imag
   return find_covers(old_image, new_image, *index, options);
 }
 
+// The same over the sparse index: every position is a search there (a cheap
+// one unless it is an anchor), so the count bounds the scan's steps.
+std::vector<Cover> anchored_covers_counting(const Bytes& old_image, const Bytes& new_image,
+                                            std::uint64_t& searches) {
+  const AnchorIndex index = AnchorIndex::build(old_image);
+  searches = 0;
+  CoverOptions options;
+  options.searches = &searches;
+  return find_covers(old_image, new_image, index, options);
+}
+
 TEST(CoverFinderTest, RegressionALongRunIsNotSearchedOncePerByte) {
   const Bytes head = test_images::random_bytes(4096, 41);
   Bytes old_image = head;
@@ -117,12 +130,16 @@ TEST(CoverFinderTest, RegressionALongRunIsNotSearchedOncePerByte) {
   for (std::size_t k = 1; k <= 3; ++k) old_image[head.size() + k * 8 * 1024] = std::byte{0xFF};
   Bytes new_image = head;
   new_image.resize(old_image.size(), std::byte{0});
-  std::uint64_t searches = 0;
-  const std::vector<Cover> covers = covers_counting(old_image, new_image, searches);
-  EXPECT_LT(searches, head.size() + 1024);
-  std::uint64_t covered = 0;
-  for (const Cover& c : covers) covered += c.length;
-  EXPECT_EQ(covered, new_image.size()) << "the run is covered, its three bytes as diffs";
+  for (const bool anchored : {false, true}) {
+    std::uint64_t searches = 0;
+    const std::vector<Cover> covers = anchored
+                                          ? anchored_covers_counting(old_image, new_image, searches)
+                                          : covers_counting(old_image, new_image, searches);
+    EXPECT_LT(searches, head.size() + 1024) << (anchored ? "anchor index" : "suffix array");
+    std::uint64_t covered = 0;
+    for (const Cover& c : covers) covered += c.length;
+    EXPECT_EQ(covered, new_image.size()) << "the run is covered, its three bytes as diffs";
+  }
 }
 
 // Compressed or random content (a squashfs image, a new executable) has no
@@ -144,6 +161,86 @@ TEST(CoverFinderTest, RandomContentIsNotSearchedAtEveryPosition) {
              c.old_pos + (shared_at - c.new_pos) == 30 * 1024;
   }
   EXPECT_TRUE(found) << "the shared block is one cover";
+}
+
+// --- the sparse index of rootfs-sized images ---
+
+// Property: a long stretch cut from the text is found whole from some position
+// in its first few spacings (an anchor), at its own place, and every match the
+// index gives is real.
+TEST(AnchorIndexTest, FindsEveryLongStretchCutFromTheText) {
+  const Bytes text = test_images::random_bytes(2u << 20, 81);
+  const AnchorIndex index = AnchorIndex::build(text);
+  ASSERT_EQ(index.spacing(), 16u);
+  std::mt19937 rng(82);
+  for (int trial = 0; trial < 200; ++trial) {
+    const auto at = static_cast<std::uint32_t>(rng() % (text.size() - 8192));
+    const ByteView stretch = ByteView(text).subspan(at, 4096);
+    bool found = false;
+    int anchors = 0;
+    for (std::uint32_t k = 0; k < 32 * index.spacing() && !found; ++k) {
+      const Match m = index.longest_match(stretch.subspan(k));
+      if (m.length == 0) continue;
+      ++anchors;
+      ASSERT_TRUE(same_bytes(text, m.old_pos, stretch.subspan(k), m.length));
+      found = m.old_pos == at + k && m.length == stretch.size() - k;
+    }
+    EXPECT_TRUE(found) << "stretch at " << at;
+    EXPECT_GT(anchors, 0);
+  }
+  // About one position in `spacing` is kept, at 6 bytes of table each.
+  EXPECT_LT(index.memory_bytes(), text.size() / index.spacing() * 6 + 8192);
+}
+
+TEST(AnchorIndexTest, PositionsThatAreNotAnchorsCostNothingAndFindNothing) {
+  const Bytes text = test_images::random_bytes(1u << 20, 83);
+  const AnchorIndex index = AnchorIndex::build(text);
+  std::uint32_t matched = 0;
+  for (std::uint32_t at = 0; at < 64 * 1024; ++at) {
+    matched += index.longest_match(ByteView(text).subspan(at, 256)).length != 0;
+  }
+  // Every position is in the text, but only the anchors (1 in 16) answer.
+  EXPECT_GT(matched, 64u * 1024 / 16 / 2);
+  EXPECT_LT(matched, 64u * 1024 / 16 * 2);
+  EXPECT_EQ(index.longest_match(ByteView(text).subspan(0, AnchorIndex::kWindow - 1)).length, 0u);
+}
+
+// Zeroed blocks hash alike at every position: the index keeps the longest run
+// of each byte value, so a run in the new image finds the longest old one.
+TEST(AnchorIndexTest, ARunFindsTheLongestOldRunOfItsByte) {
+  Bytes text = test_images::random_bytes(256 * 1024, 84);
+  std::fill_n(text.begin() + 1000, 300, std::byte{0});
+  std::fill_n(text.begin() + 50'000, 100'000, std::byte{0});
+  std::fill_n(text.begin() + 200'000, 5000, std::byte{0xFF});
+  const AnchorIndex index = AnchorIndex::build(text);
+  Bytes pattern(60'000, std::byte{0});
+  Match m = index.longest_match(pattern);
+  EXPECT_EQ(m.old_pos, 50'000u);
+  EXPECT_EQ(m.length, pattern.size());
+  pattern.assign(9000, std::byte{0xFF});
+  m = index.longest_match(pattern);
+  EXPECT_EQ(m.old_pos, 200'000u);
+  EXPECT_EQ(m.length, 5000u);
+  pattern.assign(100, std::byte{0x5A});  // no such run in the text
+  EXPECT_EQ(index.longest_match(pattern).length, 0u);
+}
+
+// Repeated content (the same block in many files) keeps a few copies, not all:
+// the table stays shallow, and a match is still found.
+TEST(AnchorIndexTest, RepeatedBlocksKeepTheTableShallow) {
+  const Bytes block = test_images::random_bytes(4096, 85);
+  Bytes text;
+  for (int k = 0; k < 512; ++k) text.insert(text.end(), block.begin(), block.end());
+  const AnchorIndex index = AnchorIndex::build(text);
+  std::uint32_t found = 0;
+  for (std::uint32_t at = 0; at < block.size(); ++at) {
+    const Match m = index.longest_match(ByteView(block).subspan(at));
+    if (m.length == 0) continue;
+    ASSERT_TRUE(same_bytes(text, m.old_pos, ByteView(block).subspan(at), m.length));
+    EXPECT_EQ(m.length, block.size() - at);
+    ++found;
+  }
+  EXPECT_GT(found, 0u);
 }
 
 struct Edit {
@@ -266,6 +363,36 @@ TEST(MakePatchTest, ARootfsSizedPairRoundTripsWithItsFramesCodedInParallel) {
   HostResult<std::vector<std::byte>> again = make_patch(old_image, new_image, options);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(*again == *patch);
+}
+
+// A caller that mapped the new image is told which stretches it may let go: each
+// lies in the image, and by the end every byte has been let go at least once.
+TEST(MakePatchTest, ARootfsSizedDiffLetsGoOfTheWholeNewImageAsItPasses) {
+  const Bytes old_image = test_images::firmware_like(12 * 1024 * 1024, 74);
+  const Bytes new_image = test_images::spread_changes(old_image, 200, 20000, 75);
+  DiffOptions options;
+  std::vector<bool> released((new_image.size() + 4095) / 4096);
+  bool outside = false;
+  std::mutex mutex;
+  options.release_new = [&](ByteView range) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    const std::byte* begin = new_image.data();
+    if (range.data() < begin || range.data() + range.size() > begin + new_image.size()) {
+      outside = true;
+      return;
+    }
+    const auto from = static_cast<std::size_t>(range.data() - begin);
+    for (std::size_t page = from / 4096; page < (from + range.size() + 4095) / 4096; ++page) {
+      released[page] = true;
+    }
+  };
+  HostResult<std::vector<std::byte>> patch = make_patch(old_image, new_image, options);
+  ASSERT_TRUE(patch.ok()) << patch.error().to_string();
+  EXPECT_FALSE(outside);
+  EXPECT_EQ(std::count(released.begin(), released.end(), false), 0);
+  HostResult<Bytes> rebuilt = apply_patch(old_image, *patch);
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_TRUE(*rebuilt == new_image);
 }
 
 TEST(MakePatchTest, TheSameInputsGiveTheSameBytesWhateverTheThreadsDo) {

@@ -219,29 +219,30 @@ HostResult<FirmwareImage> parse_elf(ByteView bytes) {
   return FirmwareImage{FirmwareFormat::kElf, std::move(segments)};
 }
 
-HostResult<FirmwareImage> parse_firmware(ByteView bytes) {
+FirmwareFormat detect_format(ByteView bytes) {
   if (bytes.size() >= 4 && std::memcmp(bytes.data(),
                                        "\x7f"
                                        "ELF",
-                                       4) == 0)
-    return parse_elf(bytes);
-  if (!bytes.empty() && bytes[0] == std::byte{':'}) return parse_intel_hex(bytes);
+                                       4) == 0) {
+    return FirmwareFormat::kElf;
+  }
+  if (!bytes.empty() && bytes[0] == std::byte{':'}) return FirmwareFormat::kIntelHex;
+  return FirmwareFormat::kRaw;
+}
+
+HostResult<FirmwareImage> parse_firmware(ByteView bytes) {
+  switch (detect_format(bytes)) {
+    case FirmwareFormat::kElf:
+      return parse_elf(bytes);
+    case FirmwareFormat::kIntelHex:
+      return parse_intel_hex(bytes);
+    case FirmwareFormat::kRaw:
+      break;
+  }
   if (bytes.size() > kMaxImageSize) return malformed("raw image is larger than 2 GiB");
   FirmwareImage image;
   if (!bytes.empty())
     image.segments.push_back({0, std::vector<std::byte>(bytes.begin(), bytes.end())});
-  return image;
-}
-
-HostResult<FirmwareImage> parse_firmware(std::vector<std::byte>&& bytes) {
-  const bool raw = !bytes.empty() && bytes[0] != std::byte{':'} &&
-                   !(bytes.size() >= 4 && std::memcmp(bytes.data(),
-                                                      "\x7f"
-                                                      "ELF",
-                                                      4) == 0);
-  if (!raw || bytes.size() > kMaxImageSize) return parse_firmware(ByteView(bytes));
-  FirmwareImage image;
-  image.segments.push_back({0, std::move(bytes)});
   return image;
 }
 

@@ -42,13 +42,13 @@ struct FirmwareImage {
   ByteView linear_view(std::vector<std::byte>& storage) const;
 };
 
+// The format `bytes` hold, by the rule parse_firmware() follows.
+FirmwareFormat detect_format(ByteView bytes);
+
 // Detects the format from the content: ELF magic, else a file of Intel HEX
 // records (starts with ':'), else raw (one segment at address 0, empty if the
 // file is). Errors are kFirmwareFileMalformed with what and where (line or offset).
 HostResult<FirmwareImage> parse_firmware(ByteView bytes);
-// The same, taking the bytes: a raw image keeps them rather than a copy (a rootfs
-// image is hundreds of MB).
-HostResult<FirmwareImage> parse_firmware(std::vector<std::byte>&& bytes);
 HostResult<FirmwareImage> parse_intel_hex(ByteView text);
 HostResult<FirmwareImage> parse_elf(ByteView bytes);
 
