@@ -132,6 +132,9 @@ int run_diff(const DiffArgs& args) {
         "%u model shapes tried, %.2f s\n",
         args.out_path.c_str(), patch->size(), ratio, args.profile.c_str(), args.format_version,
         workspace, stats.ops, stats.shapes_tried, seconds);
+    std::printf("new image: %llu bytes copied from the old (with their differences), %llu new\n",
+                static_cast<unsigned long long>(stats.copied_bytes),
+                static_cast<unsigned long long>(stats.literal_bytes));
     if (stats.arch == delta::Arch::kThumb2) {
       std::printf("relocation prediction: thumb2, load address 0x%08x, %u map entries\n",
                   stats.reloc_base, stats.reloc_entries);

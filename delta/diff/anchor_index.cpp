@@ -68,9 +68,9 @@ void AnchorIndex::insert(std::uint32_t pos, std::uint64_t hash) {
 AnchorIndex AnchorIndex::build(ByteView text, const std::atomic<bool>* cancel) {
   AnchorIndex index;
   index.text_ = text;
-  // About 16 M anchors at most (64 MiB of table at 1.5 slots each), and no
-  // sparser than one in 16 below 256 MiB.
-  while (index.spacing_ < 256 && text.size() / index.spacing_ > (std::size_t{1} << 24)) {
+  // About 8 M anchors at most (48 MiB of table at 1.5 slots of 4 bytes each),
+  // and one in 16 up to 128 MiB.
+  while (index.spacing_ < 256 && text.size() / index.spacing_ > (std::size_t{1} << 23)) {
     index.spacing_ *= 2;
   }
   if (text.size() < kWindow) return index;

@@ -5,7 +5,8 @@
 // "anchors": positions whose next kWindow bytes hash to a value with a few zero
 // bits, chosen by content, so the same content in the new image is an anchor
 // too and finds its old copy with one probe. About one position in `spacing()`
-// is kept, at 4 bytes each: a 256 MiB image costs 24 MiB. A match with no anchor
+// is kept (16, or more past 128 MiB so that there are at most 8 M), at 6 bytes
+// of table each: 48 MiB at most. A match with no anchor
 // inside it (shorter than a few spacings) is not found; in a filesystem image
 // changes come in whole blocks and files, so little is lost.
 //

@@ -39,11 +39,14 @@ std::uint32_t extend_backward(ByteView old_image, ByteView new_image, std::uint3
 // Matches at least this long are stepped over by halves rather than byte by byte.
 constexpr std::uint32_t kLongMatch = 64;
 
-// An alignment confirmed by an exact match this far past its start is closed by
-// extending from the confirmation, not from its start: walking a 200 MiB stretch
-// of an unchanged filesystem again at its end cost time, and kept the whole
-// stretch of the new image in memory when the diff lets go of what it passed.
-constexpr std::uint32_t kFarConfirmation = 1u << 20;
+// With split gaps (below), a stretch between two confirmations of an alignment
+// shorter than this is left in the cover as diffs: an op costs a few bytes.
+constexpr std::uint32_t kMinSplitGap = 8;
+// With split gaps, an alignment is extended at most this far past where it was
+// last confirmed, and a match at most this far back: in a rootfs image a long
+// stretch without a confirmation is new data (a new file, recompressed blocks),
+// and walking it whole again kept it all in memory.
+constexpr std::uint32_t kMaxWalk = 1u << 20;
 
 // Which `gram`-byte strings occur in the old image, as a Bloom filter of two
 // hashes and about 8 bits per old byte (no false negatives, ~5 % false positives
@@ -97,9 +100,15 @@ class GramFilter {
 
 // The scan, given an index's longest_match(pattern) and a filter saying which
 // new positions may start a match worth a search.
+// With `split_gaps`, an alignment is settled at each exact match that continues
+// it, so that closing it looks back only to the last one: walking a 200 MiB
+// stretch of an unchanged filesystem again at its end cost time, and kept the
+// whole stretch of the new image in memory when the diff lets go of what it
+// passed.
 template <class Index, class MayMatch>
 std::vector<Cover> scan_covers(ByteView old_image, ByteView new_image, const Index& index,
-                               const MayMatch& may_match, const CoverOptions& options) {
+                               const MayMatch& may_match, bool split_gaps,
+                               const CoverOptions& options) {
   std::vector<Cover> covers;
   const auto new_size = static_cast<std::uint32_t>(new_image.size());
   const auto old_size = static_cast<std::int64_t>(old_image.size());
@@ -115,13 +124,22 @@ std::vector<Cover> scan_covers(ByteView old_image, ByteView new_image, const Ind
   std::int64_t last_offset = 0;
   // Where the last exact match that continues the previous alignment ended.
   std::uint32_t confirmed_to = 0;
+  const std::uint32_t max_walk = split_gaps ? kMaxWalk : new_size;
   std::uint32_t next_report = 0;
+  // Every 64 KiB of the scan: progress, and whether to stop.
+  const auto stop = [&] {
+    next_report = scan + (1u << 16);
+    if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) return true;
+    if (options.progress) options.progress(scan);
+    return false;
+  };
   while (scan < new_size) {
     // Look for an exact match that is clearly better than just continuing the
     // previous alignment (which the diff bytes would cover for free).
     std::uint32_t old_score = 0;
     std::uint32_t scored_to = scan += len;
     while (scan < new_size) {
+      if (scan >= next_report && stop()) return covers;
       if (may_match(scan)) {
         match = index.longest_match(new_image.subspan(scan));
         if (options.searches != nullptr) ++*options.searches;
@@ -145,28 +163,42 @@ std::vector<Cover> scan_covers(ByteView old_image, ByteView new_image, const Ind
       }
       scored_to = std::max(scored_to, scan);
     }
-    if (scan >= next_report) {
-      if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) break;
-      if (options.progress) options.progress(scan);
-      next_report = scan + (1u << 16);
-    }
     if (len == old_score && scan != new_size) {
+      // An exact stretch that continues the alignment: what lies between the
+      // last confirmation and here is settled now. Where the bytes in between
+      // differ more than they agree (a file rewritten in place), the cover
+      // stops and starts again after them, which codes them as literals.
+      if (split_gaps && scan > confirmed_to + kMinSplitGap) {
+        const std::uint32_t old_at = static_cast<std::uint32_t>(confirmed_to + last_offset);
+        const std::uint32_t fwd = extend_forward(old_image, new_image, confirmed_to, old_at,
+                                                 std::min(scan - confirmed_to, max_walk));
+        const std::uint32_t back = extend_backward(old_image, new_image, scan,
+                                                   static_cast<std::uint32_t>(scan + last_offset),
+                                                   std::min(scan - confirmed_to - fwd, max_walk));
+        if (confirmed_to + fwd + kMinSplitGap <= scan - back) {
+          if (confirmed_to + fwd > last_scan) {
+            covers.push_back({last_scan, last_old, confirmed_to + fwd - last_scan});
+          }
+          last_scan = scan - back;
+          last_old = static_cast<std::uint32_t>(last_scan + last_offset);
+        }
+      }
       confirmed_to = scan + len;
       continue;
     }
 
     // Close the previous alignment: its forward extent, the new match's backward
     // extent, and where they meet if they overlap. Both look no further back
-    // than a far confirmation (kFarConfirmation).
-    const std::uint32_t from = confirmed_to > last_scan + kFarConfirmation && confirmed_to <= scan
-                                   ? confirmed_to
-                                   : last_scan;
+    // than what is settled.
+    const std::uint32_t from = split_gaps ? confirmed_to : last_scan;
     std::uint32_t len_forward =
-        (from - last_scan) +
-        extend_forward(old_image, new_image, from, last_old + (from - last_scan), scan - from);
+        (from - last_scan) + extend_forward(old_image, new_image, from,
+                                            last_old + (from - last_scan),
+                                            std::min(scan - from, max_walk));
     std::uint32_t len_back = 0;
     if (scan < new_size) {
-      len_back = extend_backward(old_image, new_image, scan, match.old_pos, scan - from);
+      len_back = extend_backward(old_image, new_image, scan, match.old_pos,
+                                 std::min(scan - from, max_walk));
     }
     if (last_scan + len_forward > scan - len_back) {
       const std::uint32_t overlap = (last_scan + len_forward) - (scan - len_back);
@@ -188,7 +220,7 @@ std::vector<Cover> scan_covers(ByteView old_image, ByteView new_image, const Ind
     if (len_forward > 0) covers.push_back({last_scan, last_old, len_forward});
     last_scan = scan - len_back;
     last_old = match.old_pos - len_back;
-    confirmed_to = last_scan;
+    confirmed_to = std::min(scan + len, new_size);  // the match itself is exact
     last_offset = std::int64_t{match.old_pos} - scan;
   }
   return covers;
@@ -199,17 +231,20 @@ std::vector<Cover> scan_covers(ByteView old_image, ByteView new_image, const Ind
 std::vector<Cover> find_covers(ByteView old_image, ByteView new_image, const SuffixArray& index,
                                const CoverOptions& options) {
   // Shorter matches never win a switch, so positions without one are not searched.
+  // Alignments are closed by walking them whole: settling them at each
+  // confirmation made firmware patches larger (0.0737 against 0.0624 of the new
+  // image on public-arm at linux), where relocated pointers keep confirmations apart.
   const GramFilter filter(old_image, options.switch_margin + 1);
   return scan_covers(
       old_image, new_image, index,
-      [&](std::uint32_t pos) { return filter.may_occur(new_image, pos); }, options);
+      [&](std::uint32_t pos) { return filter.may_occur(new_image, pos); }, false, options);
 }
 
 std::vector<Cover> find_covers(ByteView old_image, ByteView new_image, const AnchorIndex& index,
                                const CoverOptions& options) {
   // A position that is no anchor costs one hash to turn down: no filter needed.
   return scan_covers(
-      old_image, new_image, index, [](std::uint32_t) { return true; }, options);
+      old_image, new_image, index, [](std::uint32_t) { return true; }, true, options);
 }
 
 }  // namespace updraft::delta

@@ -70,13 +70,9 @@ TEST(SuffixArrayTest, RegressionPatternInsideARunThatEndsTheText) {
   EXPECT_TRUE(same_bytes(text, m.old_pos, zeros, m.length));
 }
 
-TEST(CoverFinderTest, CoversAreOrderedDisjointAndInsideBothImages) {
-  const Bytes old_image = test_images::firmware_like(64 * 1024, 3);
-  Bytes new_image = test_images::insert_blocks(old_image, 12, 300, 4);
-  new_image = test_images::spread_changes(std::move(new_image), 200, 900, 5);
-  HostResult<SuffixArray> index = SuffixArray::build(old_image);
-  ASSERT_TRUE(index.ok());
-  const std::vector<Cover> covers = find_covers(old_image, new_image, *index, {});
+// The covers' invariants, and that about `share` of the new image is covered.
+void expect_sound_covers(const std::vector<Cover>& covers, const Bytes& old_image,
+                         const Bytes& new_image, double share) {
   ASSERT_FALSE(covers.empty());
   std::uint64_t covered = 0;
   for (std::size_t i = 0; i < covers.size(); ++i) {
@@ -89,8 +85,51 @@ TEST(CoverFinderTest, CoversAreOrderedDisjointAndInsideBothImages) {
     }
     covered += c.length;
   }
+  EXPECT_GT(static_cast<double>(covered), static_cast<double>(new_image.size()) * share);
+}
+
+TEST(CoverFinderTest, CoversAreOrderedDisjointAndInsideBothImages) {
+  const Bytes old_image = test_images::firmware_like(64 * 1024, 3);
+  Bytes new_image = test_images::insert_blocks(old_image, 12, 300, 4);
+  new_image = test_images::spread_changes(std::move(new_image), 200, 900, 5);
+  HostResult<SuffixArray> index = SuffixArray::build(old_image);
+  ASSERT_TRUE(index.ok());
   // Only the inserted blocks are new: nearly everything else is covered.
-  EXPECT_GT(covered, new_image.size() * 9 / 10);
+  expect_sound_covers(find_covers(old_image, new_image, *index, {}), old_image, new_image, 0.9);
+}
+
+// The same over the sparse index, on a pair shaped like a filesystem: blocks
+// moved, inserted and rewritten in place.
+TEST(CoverFinderTest, AnchoredCoversAreOrderedDisjointAndInsideBothImages) {
+  const Bytes old_image = test_images::firmware_like(2 * 1024 * 1024, 6);
+  Bytes new_image = test_images::move_blocks(old_image, 8, 7);
+  new_image = test_images::insert_blocks(std::move(new_image), 12, 4096, 8);
+  new_image = test_images::spread_changes(std::move(new_image), 20, 4096, 9);
+  const AnchorIndex index = AnchorIndex::build(old_image);
+  expect_sound_covers(find_covers(old_image, new_image, index, {}), old_image, new_image, 0.9);
+}
+
+// A file rewritten in place in a filesystem image: the alignment continues on
+// both sides of it, and its new bytes are left out of the covers (literals),
+// not coded as differences from the unrelated bytes they replaced.
+TEST(CoverFinderTest, AStretchRewrittenInPlaceIsLeftOutOfTheAnchoredCovers) {
+  const Bytes old_image = test_images::random_bytes(4 * 1024 * 1024, 10);
+  Bytes new_image = old_image;
+  const std::size_t at = 1'500'000, length = 300'000;
+  const Bytes rewritten = test_images::random_bytes(length, 11);
+  std::copy(rewritten.begin(), rewritten.end(), new_image.begin() + at);
+  const AnchorIndex index = AnchorIndex::build(old_image);
+  const std::vector<Cover> covers = find_covers(old_image, new_image, index, {});
+  std::uint64_t covered = 0, inside = 0;
+  for (const Cover& c : covers) {
+    EXPECT_EQ(c.old_pos, c.new_pos) << "one alignment, on both sides";
+    covered += c.length;
+    const std::size_t from = std::max<std::size_t>(c.new_pos, at);
+    const std::size_t to = std::min<std::size_t>(c.new_pos + c.length, at + length);
+    if (from < to) inside += to - from;
+  }
+  EXPECT_LT(inside, 64u) << "at most a few bytes that happen to agree";
+  EXPECT_GT(covered, new_image.size() - length - 64);
 }
 
 // Regression (findings 2026-12-01, ext4 images: a 64 MB pair ran 26 min): an old

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/host/file.h"
 #include "core/host/hex.h"
 #include "crypto/sha256.h"
 #include "delta/diff/diff.h"
@@ -20,6 +21,13 @@ UnixTime wall_now() {
 HostResult<std::string> artifact_sha256(ArtifactStore& artifacts, const std::string& name) {
   UPDRAFT_TRY_ASSIGN(std::vector<std::byte> bytes, artifacts.read(ArtifactKind::kPatch, name));
   return to_hex(Sha256::digest(bytes));
+}
+
+// Release image `sha256`, mapped from where the store serves it.
+HostResult<MappedFile> map_image(ArtifactStore& artifacts, const std::string& sha256) {
+  UPDRAFT_TRY_ASSIGN(const ArtifactLocation location,
+                     artifacts.locate(ArtifactKind::kImage, sha256));
+  return MappedFile::open(location.path);
 }
 
 }  // namespace
@@ -243,8 +251,10 @@ void DeltaCache::build(const DeltaRecord& job) {
   };
 
   const auto build_started = std::chrono::steady_clock::now();
-  HostResult<std::vector<std::byte>> old_image = artifacts_.read(ArtifactKind::kImage, from);
-  HostResult<std::vector<std::byte>> new_image = artifacts_.read(ArtifactKind::kImage, to);
+  // Mapped, not read: a rootfs build then holds the old image and a window of
+  // the new one, whose pages the diff hands back as it passes them.
+  HostResult<MappedFile> old_image = map_image(artifacts_, from);
+  HostResult<MappedFile> new_image = map_image(artifacts_, to);
   if (!old_image.ok() || !new_image.ok()) {
     record.state = DeltaState::kFailed;
     record.error = (!old_image.ok() ? old_image.error() : new_image.error()).to_string();
@@ -252,7 +262,9 @@ void DeltaCache::build(const DeltaRecord& job) {
     delta::DiffOptions options;
     options.profile = profile;
     options.cancel = &cancel_builds_;
-    HostResult<std::vector<std::byte>> patch = delta::make_patch(*old_image, *new_image, options);
+    options.release_new = [&](ByteView range) { new_image->release(range); };
+    HostResult<std::vector<std::byte>> patch =
+        delta::make_patch(old_image->bytes(), new_image->bytes(), options);
     if (!patch.ok() && patch.error().code == ErrorCode::kCanceled) {
       // This server is stopping: the build goes back to the queue, for another
       // server now or this one after its restart.
@@ -266,7 +278,7 @@ void DeltaCache::build(const DeltaRecord& job) {
     if (!patch.ok()) {
       record.state = DeltaState::kFailed;
       record.error = patch.error().to_string();
-    } else if (patch->size() >= new_image->size()) {
+    } else if (patch->size() >= new_image->bytes().size()) {
       record.state = DeltaState::kNotSmaller;
       record.size = patch->size();
     } else if (HostResult<void> written =

@@ -209,7 +209,10 @@ grub_slots() { grep -o 'updraft: booting slot [AB]' "$WORK/serial.log" | sed 's/
 
 wait_for 600 state_is "$c1" succeeded ||
   fail "the update to 2.0.0 did not succeed (state $(deployment_state "$c1"))"
-[[ $(device_version) == 2.0.0 ]] || fail "the device reports $(device_version), not 2.0.0"
+# The server writes a device's version with its batched statuses, a moment
+# after the deployment's state.
+version_is() { [[ $(device_version) == "$1" ]]; }
+wait_for 10 version_is 2.0.0 || fail "the device reports $(device_version), not 2.0.0"
 grep -q 'updraft: booting slot B' "$WORK/serial.log" || fail "GRUB never booted slot B"
 grep -q 'rootfs: updraft-reboot-test 2.0.0 on updraft.slot=B' "$WORK/serial.log" ||
   fail "2.0.0 did not run from slot B"
