@@ -34,8 +34,9 @@ class AnchorIndex {
 
   AnchorIndex() = default;
 
-  // The longest prefix of `pattern` found at an old copy of its first kWindow
-  // bytes, if `pattern` starts at an anchor or a run; a zero-length match if not.
+  // The longest prefix of `pattern` (up to 1 MiB) found at an old copy of its
+  // first kWindow bytes, if `pattern` starts at an anchor or a run; a
+  // zero-length match if not.
   Match longest_match(ByteView pattern) const;
 
   // One kept position per this many old bytes, on average.
