@@ -23,21 +23,28 @@ struct PatchArgs {
 };
 
 int run_patch(const PatchArgs& args) {
-  HostResult<std::vector<std::byte>> old_bytes = read_file(args.old_path);
+  // Mapped: a rootfs image is hundreds of MB, and a plain patch streams the new
+  // image to its file, so neither is held in memory.
+  HostResult<MappedFile> old_bytes = MappedFile::open(args.old_path);
   if (!old_bytes.ok()) return report_error(old_bytes.error());
   HostResult<std::vector<std::byte>> patch = read_file(args.patch_path);
   if (!patch.ok()) return report_error(patch.error());
 
-  std::vector<std::byte> out;
-  std::string what;
   if (!delta::is_layout_block(*patch)) {
     // A plain patch works on the file's bytes as they are, whatever they hold.
-    HostResult<std::vector<std::byte>> new_image = delta::apply_patch(*old_bytes, *patch);
-    if (!new_image.ok()) return report_error(new_image.error());
-    out = std::move(*new_image);
-    what = std::to_string(out.size()) + " bytes";
-  } else {
-    HostResult<delta::FirmwareImage> old_image = delta::parse_firmware(*old_bytes);
+    HostResult<std::uint64_t> written =
+        delta::apply_patch_to_file(old_bytes->bytes(), *patch, args.out_path);
+    if (!written.ok()) return report_error(written.error());
+    if (!args.quiet) {
+      std::printf("%s: %llu bytes, SHA-256 verified\n", args.out_path.c_str(),
+                  static_cast<unsigned long long>(*written));
+    }
+    return 0;
+  }
+  std::vector<std::byte> out;
+  std::string what;
+  {
+    HostResult<delta::FirmwareImage> old_image = delta::parse_firmware(old_bytes->bytes());
     if (!old_image.ok()) {
       return report_error(
           Error(old_image.error().code, args.old_path + ": " + old_image.error().message));

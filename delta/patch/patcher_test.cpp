@@ -1,10 +1,12 @@
 #include "delta/patch/patcher.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -735,6 +737,31 @@ TEST(PatcherTest, RejectsImageThatDoesNotMatchTheHeaderHash) {
       EXPECT_EQ(outcome.error, ErrorCode::kPatchOutputMismatch) << describe(outcome.error);
     }
   }
+}
+
+// updraft patch streams a plain patch's new image to its file: the same bytes
+// as in memory, and a patch that fails (here the new image's hash) leaves
+// neither the file nor its temporary behind.
+TEST(PatcherTest, ApplyingToAFileWritesTheVerifiedImageOrNothing) {
+  const ImagePair pair = make_pair_from(recipe("insertions"));
+  Bytes patch;
+  ASSERT_NO_FATAL_FAILURE(make(pair.old_image, pair.new_image, Profile::kLinux, &patch));
+  const std::string path = ::testing::TempDir() + "/apply-to-file-" + std::to_string(::getpid());
+  HostResult<std::uint64_t> written = apply_patch_to_file(pair.old_image, patch, path);
+  ASSERT_TRUE(written.ok()) << written.error().to_string();
+  EXPECT_EQ(*written, pair.new_image.size());
+  HostResult<Bytes> back = read_file(path);
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(*back == pair.new_image);
+  std::remove(path.c_str());
+
+  patch[60] ^= std::byte{1};  // the first byte of new_sha256
+  patch = with_crcs_repaired(patch);
+  written = apply_patch_to_file(pair.old_image, patch, path);
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().code, ErrorCode::kPatchOutputMismatch);
+  EXPECT_FALSE(read_file(path).ok());
+  EXPECT_FALSE(read_file(path + ".tmp").ok());
 }
 
 TEST(PatcherTest, RefusesWorkspaceSmallerThanTheHeaderAsks) {

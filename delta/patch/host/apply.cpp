@@ -1,9 +1,14 @@
 #include "delta/patch/host/apply.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <string>
 
+#include "core/host/file.h"
 #include "delta/format/layout.h"
 
 namespace updraft::delta {
@@ -20,8 +25,19 @@ Result<void> VectorImageWriter::write(std::uint32_t offset, ByteView data) {
   return {};
 }
 
-HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patch,
-                                               const ApplyOptions& options) {
+Result<void> FileImageWriter::write(std::uint32_t offset, ByteView data) {
+  if (offset != written_ || !write_at(fd_, data.data(), data.size(), offset)) {
+    return ErrorCode::kIoError;
+  }
+  written_ += data.size();
+  return {};
+}
+
+namespace {
+
+// Runs the patcher over the whole of `patch` into `writer`.
+HostResult<void> run_patcher(ByteView old_image, ByteView patch, ImageWriter& writer,
+                             const ApplyOptions& options) {
   if (is_layout_block(patch)) {
     return Error(ErrorCode::kPatchBadMagic,
                  "this is a segmented patch (it starts with a layout block): apply it to the old "
@@ -38,7 +54,6 @@ HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patc
   }
   std::vector<std::byte> workspace(workspace_size);
   MemoryImageReader reader(old_image);
-  VectorImageWriter writer;
   Patcher patcher(reader, writer, workspace);
   std::size_t pos = 0;
   while (pos < patch.size()) {
@@ -55,7 +70,39 @@ HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patc
     return Error(finished.error(), std::string(describe(finished.error())) + " (applied " +
                                        std::to_string(patcher.new_offset()) + " bytes)");
   }
+  return {};
+}
+
+}  // namespace
+
+HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patch,
+                                               const ApplyOptions& options) {
+  VectorImageWriter writer;
+  UPDRAFT_TRY(run_patcher(old_image, patch, writer, options));
   return std::move(writer.bytes());
+}
+
+HostResult<std::uint64_t> apply_patch_to_file(ByteView old_image, ByteView patch,
+                                              const std::string& path,
+                                              const ApplyOptions& options) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Error(ErrorCode::kIoError, "cannot create " + tmp + ": " + std::strerror(errno));
+  }
+  FileImageWriter writer(fd);
+  HostResult<void> applied = run_patcher(old_image, patch, writer, options);
+  const bool closed = ::close(fd) == 0;
+  if (applied.ok() && !closed) applied = Error(ErrorCode::kIoError, "cannot write " + tmp);
+  if (applied.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
+    applied = Error(ErrorCode::kIoError,
+                    "cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
+  }
+  if (!applied.ok()) {
+    std::remove(tmp.c_str());
+    return applied.error();
+  }
+  return writer.written();
 }
 
 namespace {

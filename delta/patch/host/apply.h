@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "core/host/error.h"
@@ -34,6 +35,18 @@ class VectorImageWriter final : public ImageWriter {
   std::vector<std::byte> bytes_;
 };
 
+// Writes the new image to an open file, front to back, as the patcher promises.
+class FileImageWriter final : public ImageWriter {
+ public:
+  explicit FileImageWriter(int fd) : fd_(fd) {}
+  Result<void> write(std::uint32_t offset, ByteView data) override;
+  std::uint64_t written() const { return written_; }
+
+ private:
+  int fd_;
+  std::uint64_t written_ = 0;
+};
+
 struct ApplyOptions {
   std::size_t chunk_size = 64 * 1024;  // feed granularity
   std::size_t workspace_bytes = 0;     // 0: what the header asks for
@@ -43,6 +56,13 @@ struct ApplyOptions {
 // A segmented patch is refused (kPatchBadMagic): it needs apply_segmented_patch().
 HostResult<std::vector<std::byte>> apply_patch(ByteView old_image, ByteView patch,
                                                const ApplyOptions& options = {});
+
+// The same, streaming the new image into `path` (through "<path>.tmp", renamed
+// once it is verified, so a failure leaves no file there): a rootfs image is
+// never held in memory. Gives the new image's size.
+HostResult<std::uint64_t> apply_patch_to_file(ByteView old_image, ByteView patch,
+                                              const std::string& path,
+                                              const ApplyOptions& options = {});
 
 // Applies a segmented patch (a layout block, then a patch): the old image's load
 // segments must be the block's old table (kPatchWrongBase names the first that is
