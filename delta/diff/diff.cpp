@@ -369,9 +369,11 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
   });
 
   report("index", 0, old_image.size());
+  // A rootfs-sized image: a sparse index, and coding ranked on less of each frame.
+  const bool large = header.new_size > kLargeImageBytes;
   CoverOptions cover_options;
-  // The scan looks back from where it is only as far as the current alignment
-  // began; what lies some MiB behind is let go as it goes.
+  // The anchored scan looks back at most 1 MiB from where it is; what lies
+  // some MiB behind is let go as it goes.
   constexpr std::uint32_t kKeptBehind = 4u << 20;
   std::uint32_t released_to = 0;
   cover_options.progress = [&](std::uint32_t pos) {
@@ -383,23 +385,25 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
   };
   cover_options.cancel = options.cancel;
   std::vector<Cover> covers;
-  if (header.new_size > kLargeImageBytes) {
-    // A rootfs-sized pair: a sparse index, a few bytes per anchor rather than a
-    // suffix array's 4 per old byte, so the diff holds about one image's worth.
+  const auto cover_with = [&](const auto& index) {
+    report("index", old_image.size(), old_image.size());
+    covers = find_covers(old_image, new_image, index, cover_options);
+  };
+  // Either index is let go before coding allocates its buffers: the two never
+  // peak together.
+  if (large) {
+    // A few bytes per anchor rather than a suffix array's 4 per old byte, so
+    // the diff holds about one image's worth.
     const AnchorIndex index = AnchorIndex::build(old_image, options.cancel);
     hashing.join();
     if (canceled(options.cancel)) return canceled_error();
-    report("index", old_image.size(), old_image.size());
-    covers = find_covers(old_image, new_image, index, cover_options);
+    cover_with(index);
   } else {
     HostResult<SuffixArray> built = SuffixArray::build(old_image);
     hashing.join();
-    // The index (4 bytes per old byte) is let go before coding allocates its
-    // buffers: the two never peak together.
     UPDRAFT_TRY_ASSIGN(SuffixArray index, std::move(built));
     if (canceled(options.cancel)) return canceled_error();
-    report("index", old_image.size(), old_image.size());
-    covers = find_covers(old_image, new_image, index, cover_options);
+    cover_with(index);
   }
   if (canceled(options.cancel)) return canceled_error();
   report("match", new_image.size(), new_image.size());
@@ -490,7 +494,6 @@ HostResult<std::vector<std::byte>> make_patch(ByteView old_image, ByteView new_i
   };
   // A rootfs-sized image ranks on a sixteenth of each frame and codes only the
   // best in full, its frames on all cores: coding dominated a 64 MiB diff.
-  const bool large = header.new_size > kLargeImageBytes;
   const std::size_t coded_in_full = large ? 1 : kJobsCodedInFull;
   const std::uint32_t frame_size = shapes.front().frame_size;
   const std::uint32_t sample_bytes = std::max(kMinSampleBytes, frame_size / (large ? 16 : 4));
