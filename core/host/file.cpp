@@ -32,7 +32,8 @@ Result<void, Error> write_file_atomic(const std::string& path, ByteView data) {
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr)
     return Error(ErrorCode::kIoError, "cannot create " + tmp + ": " + std::strerror(errno));
-  const bool wrote = std::fwrite(data.data(), 1, data.size(), f) == data.size();
+  // An empty view may hold a null pointer, which fwrite must not be given.
+  const bool wrote = data.empty() || std::fwrite(data.data(), 1, data.size(), f) == data.size();
   const bool closed = std::fclose(f) == 0;
   if (!wrote || !closed) {
     std::remove(tmp.c_str());
