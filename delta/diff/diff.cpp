@@ -157,7 +157,9 @@ struct FrameStart {
 };
 
 // Codes frame `frame` from `start`; returns its payload. With `sample_bytes`, only
-// the ops that start in the first sample_bytes of the frame are coded.
+// the first sample_bytes of the frame are coded: an op that runs past them is
+// cut there (a frame of new data is one long literal op, and coding it whole
+// made ranking seven shapes cost seven full codings).
 // `model_storage` holds OpModel::prob_count() probabilities, reset here: a
 // caller codes many frames with one (up to 4 MiB for linux; allocating it per
 // frame cost more than coding under ASan).
@@ -168,6 +170,8 @@ std::vector<std::byte> encode_frame(ByteView old_image, ByteView new_image,
                                     std::vector<std::uint16_t>& model_storage) {
   const std::uint32_t frame_start = frame * header.params.frame_size;
   const std::uint32_t frame_end = frame_start + header.frame_length(frame);
+  const std::uint32_t code_end =
+      sample_bytes != 0 ? std::min(frame_end, frame_start + sample_bytes) : frame_end;
   OpModel model(header.params, model_storage.data());
   model.reset();
   std::vector<std::byte> payload;
@@ -176,7 +180,7 @@ std::vector<std::byte> encode_frame(ByteView old_image, ByteView new_image,
   for (std::size_t op_index = start.op_index;
        op_index < ops.size() && ops[op_index].new_pos < frame_end; ++op_index) {
     const Op& op = ops[op_index];
-    if (sample_bytes != 0 && op.new_pos - frame_start >= sample_bytes) break;
+    if (op.new_pos >= code_end) break;
     OpHeader h;
     h.seek = op.copy_len > 0 ? static_cast<std::int32_t>(std::int64_t{op.old_pos} - old_pos) : 0;
     h.copy_len = op.copy_len;
@@ -184,13 +188,13 @@ std::vector<std::byte> encode_frame(ByteView old_image, ByteView new_image,
     model.code_op(rc, h);
     old_pos += h.seek;
     std::uint32_t pos = op.new_pos;
-    for (std::uint32_t k = 0; k < op.copy_len; ++k, ++pos, ++old_pos) {
+    for (std::uint32_t k = 0; k < op.copy_len && pos < code_end; ++k, ++pos, ++old_pos) {
       const auto old_byte =
           std::to_integer<std::uint8_t>(old_image[static_cast<std::size_t>(old_pos)]);
       const auto new_byte = std::to_integer<std::uint8_t>(new_image[pos]);
       model.code_diff(rc, pos, old_byte, static_cast<std::uint8_t>(new_byte - old_byte));
     }
-    for (std::uint32_t k = 0; k < op.lit_len; ++k, ++pos, ++old_pos) {
+    for (std::uint32_t k = 0; k < op.lit_len && pos < code_end; ++k, ++pos, ++old_pos) {
       const std::uint8_t prev =
           pos == frame_start ? 0 : std::to_integer<std::uint8_t>(new_image[pos - 1]);
       model.code_literal(rc, pos, prev, std::to_integer<std::uint8_t>(new_image[pos]));
